@@ -1,0 +1,171 @@
+"""The service ledger: one aggregate per regulated service, one event per history entry."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import event
+
+from insightlog.aggregates.base import Aggregate, AggregateSnapshot, SnapshotState
+
+NAMESPACE = uuid5(NAMESPACE_URL, "https://insightlog.invalid/ledger")
+
+
+class RecordedOrderError(ValueError):
+    """Raised when an entry would be appended before the service's latest recorded time."""
+
+
+class ThemeCycleError(ValueError):
+    """Raised when a theme definition would make the parent links form a cycle."""
+
+
+class ServiceLedgerState(SnapshotState):
+    name: str
+    latest_recorded_at: str | None
+    entry_count: int
+    themes: dict[str, str | None]
+
+
+class ServiceLedger(Aggregate):
+    """A service's history. State is only what the append rules need; entries live in events."""
+
+    class Snapshot(AggregateSnapshot):
+        state: ServiceLedgerState
+
+    class Opened(Aggregate.Created):
+        name: str
+
+    class EntryAppended(Aggregate.Event):
+        entry: dict[str, Any]
+        position: int
+        appended_at: str
+        source: str
+
+    @staticmethod
+    def create_id(name: str) -> UUID:
+        return uuid5(NAMESPACE, f"service:{name}")
+
+    @event(Opened)
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.latest_recorded_at: str | None = None
+        self.entry_count = 0
+        self.themes: dict[str, str | None] = {}
+
+    # Guards ------------------------------------------------------------------------------
+
+    def check_recorded_order(self, recorded_at: datetime, *, backfill: bool) -> None:
+        """Entries are appended in recorded order unless the caller declared a back-fill."""
+        if backfill or self.latest_recorded_at is None:
+            return
+        if _text(recorded_at) < self.latest_recorded_at:
+            raise RecordedOrderError(
+                f"recorded_at {_text(recorded_at)} is earlier than the latest recorded_at "
+                f"{self.latest_recorded_at} stored for service {self.name!r} "
+                "(declare a back-fill to append earlier history)"
+            )
+
+    def check_no_theme_cycle(self, theme: str, parent: str | None, themes: dict[str, str | None] | None = None) -> None:
+        """A theme's parent chain must not lead back to the theme."""
+        links = dict(self.themes if themes is None else themes)
+        links[theme] = parent
+        seen = {theme}
+        current = parent
+        while current is not None:
+            if current in seen:
+                raise ThemeCycleError(f"theme {theme!r} with parent {parent!r} makes the parent links form a cycle")
+            seen.add(current)
+            current = links.get(current)
+
+    # Commands ------------------------------------------------------------------------------
+
+    def append(self, entry: dict[str, Any], *, position: int, appended_at: datetime, source: str, backfill: bool) -> None:
+        """Append one validated interchange entry (its 13 fields, timestamps as text)."""
+        recorded_at = entry["recorded_at"]
+        if not backfill and self.latest_recorded_at is not None and recorded_at < self.latest_recorded_at:
+            raise RecordedOrderError(
+                f"recorded_at {recorded_at} is earlier than the latest recorded_at "
+                f"{self.latest_recorded_at} stored for service {self.name!r}"
+            )
+        if entry["kind"] == "ThemeDefined":
+            self.check_no_theme_cycle(entry["payload"]["theme"], entry["payload"].get("parent"))
+        self._append(entry=entry, position=position, appended_at=_text(appended_at), source=source)
+
+    @event(EntryAppended)
+    def _append(self, entry: dict[str, Any], position: int, appended_at: str, source: str) -> None:
+        self.entry_count += 1
+        if self.latest_recorded_at is None or entry["recorded_at"] > self.latest_recorded_at:
+            self.latest_recorded_at = entry["recorded_at"]
+        if entry["kind"] == "ThemeDefined":
+            self.themes[entry["payload"]["theme"]] = entry["payload"].get("parent")
+
+
+class EventKey(Aggregate):
+    """Index of an event id: makes ``event_id`` unique per store and finds its service and kind."""
+
+    class Snapshot(AggregateSnapshot):
+        state: SnapshotState
+
+    class Registered(Aggregate.Created):
+        event_id: str
+        service: str
+        kind: str
+        digest: str
+        position: int
+
+    @staticmethod
+    def create_id(event_id: str, **_: Any) -> UUID:
+        return uuid5(NAMESPACE, f"event:{event_id}")
+
+    @event(Registered)
+    def __init__(self, event_id: str, service: str, kind: str, digest: str, position: int) -> None:
+        self.event_id = event_id
+        self.service = service
+        self.kind = kind
+        self.digest = digest
+        self.position = position
+
+
+class HeadState(SnapshotState):
+    size: int
+    frontier: list[str]
+
+
+class LedgerHead(Aggregate):
+    """The store-wide head: the number of entries, and the Merkle tree frontier over them.
+
+    Every write includes the head in its transaction, so positions are dense, unique and in
+    commit order, and concurrent writers meet in an optimistic-concurrency conflict.
+    """
+
+    class Snapshot(AggregateSnapshot):
+        state: HeadState
+
+    class Started(Aggregate.Created):
+        pass
+
+    class Advanced(Aggregate.Event):
+        size: int
+        frontier: list[str]
+
+    @staticmethod
+    def create_id() -> UUID:
+        return uuid5(NAMESPACE, "ledger-head")
+
+    @event(Started)
+    def __init__(self) -> None:
+        self.size = 0
+        self.frontier: list[str] = []
+
+    @event(Advanced)
+    def advance(self, size: int, frontier: list[str]) -> None:
+        if size < self.size:
+            raise ValueError("the ledger head never moves backwards")
+        self.size = size
+        self.frontier = list(frontier)
+
+
+def _text(value: datetime) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")

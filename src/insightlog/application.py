@@ -1,0 +1,356 @@
+"""The ledger application: records, imports and reads the immutable history of services."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, BinaryIO
+from uuid import UUID
+
+import orjson
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, Mapper, Transcoder
+from eventsourcing.utils import get_topic
+
+from insightlog.aggregates.service import EventKey, LedgerHead, RecordedOrderError, ServiceLedger, ThemeCycleError
+from insightlog.entry import Entry
+from insightlog.interchange import AMENDABLE_KINDS, Draft, LineError, parse_line, validate_object
+from insightlog.persistence import OrjsonTranscoder, PydanticMapper
+from insightlog.timeutil import format_utc
+
+UTC = timezone.utc
+ENTRY_TOPIC = get_topic(ServiceLedger.EntryAppended)
+OPENED_TOPIC = get_topic(ServiceLedger.Opened)
+PAGE = 1000
+MAX_ATTEMPTS = 5
+
+
+class LedgerError(Exception):
+    """Raised for a user error the ledger refuses; the message is one line for the user."""
+
+
+class ServiceNotFoundError(LedgerError):
+    """Raised when a service has no events in the store."""
+
+
+class ConflictError(LedgerError):
+    """Raised when concurrent writers kept conflicting after the bounded retries."""
+
+
+def system_clock() -> datetime:
+    return datetime.now(tz=UTC)
+
+
+@dataclass
+class Receipt:
+    """What the ledger returns for each stored event."""
+
+    event_id: str
+    service: str
+    position: int
+    appended_at: str
+    source: str
+    leaf_hash: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "event_id": self.event_id,
+            "service": self.service,
+            "position": self.position,
+            "appended_at": self.appended_at,
+            "source": self.source,
+            "leaf_hash": self.leaf_hash,
+        }
+
+
+@dataclass
+class AppendResult:
+    """The outcome of one atomic append: new receipts, and the ids skipped as already stored."""
+
+    receipts: list[Receipt] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    services: list[str] = field(default_factory=list)
+
+
+def content_digest(fields: dict[str, Any]) -> str:
+    """Digest of an event's interchange content (key order does not matter)."""
+    return hashlib.sha256(orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def _parse_ts(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def entry_from_state(state: dict[str, Any]) -> Entry:
+    """Build an Entry from the stored state of an ``EntryAppended`` event."""
+    e = state["entry"]
+    return Entry(
+        event_id=e["event_id"],
+        service=e["service"],
+        theme=e["theme"],
+        location=e["location"],
+        team=e["team"],
+        shift=e["shift"],
+        kind=e["kind"],
+        actor_role=e["actor_role"],
+        actor_id=e["actor_id"],
+        record=e["record"],
+        observed_at=_parse_ts(e["observed_at"]),
+        recorded_at=_parse_ts(e["recorded_at"]),
+        payload=e["payload"],
+        position=state["position"],
+        appended_at=_parse_ts(state["appended_at"]),
+        source=state["source"],
+    )
+
+
+def interchange_fields(entry: Entry) -> dict[str, Any]:
+    """The 13 interchange fields of an entry, in the canonical order."""
+    return {
+        "event_id": entry.event_id,
+        "service": entry.service,
+        "theme": entry.theme,
+        "location": entry.location,
+        "team": entry.team,
+        "shift": entry.shift,
+        "kind": entry.kind,
+        "actor_role": entry.actor_role,
+        "actor_id": entry.actor_id,
+        "record": entry.record,
+        "observed_at": format_utc(entry.observed_at),
+        "recorded_at": format_utc(entry.recorded_at),
+        "payload": entry.payload,
+    }
+
+
+class Ledger(Application):  # type: ignore[type-arg]
+    """The insightlog event-sourced application."""
+
+    name = "insightlog"
+    snapshotting_intervals = {ServiceLedger: 100, LedgerHead: 50}  # noqa: RUF012
+
+    def __init__(self, env: dict[str, str] | None = None, clock: Callable[[], datetime] = system_clock) -> None:
+        super().__init__(env)
+        self.clock = clock
+
+    def construct_mapper(self) -> Mapper:  # type: ignore[type-arg]
+        return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=PydanticMapper)
+
+    def construct_transcoder(self) -> Transcoder:
+        return OrjsonTranscoder()
+
+    # ------------------------------------------------------------------ writing
+
+    def now(self) -> datetime:
+        """The ledger clock, in whole seconds UTC."""
+        return self.clock().astimezone(UTC).replace(microsecond=0)
+
+    def record(self, obj: dict[str, Any]) -> AppendResult:
+        """Record one event live: ``recorded_at`` is the ledger's clock, never the caller's."""
+        if obj.get("recorded_at") is not None:
+            raise LineError(None, obj.get("event_id"), "recorded_at", "is stamped by the ledger when recording live; do not supply it")
+        now = self.now()
+        obj = dict(obj)
+        obj["recorded_at"] = format_utc(now)
+        if obj.get("observed_at") is None:
+            obj["observed_at"] = obj["recorded_at"]
+        draft = validate_object(obj)
+        return self.append([(None, draft)], source="live", backfill=False)
+
+    def import_lines(
+        self,
+        lines: Iterable[bytes | str],
+        *,
+        source_name: str,
+        backfill: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> AppendResult:
+        """Validate a whole interchange file, then append it atomically (all or nothing)."""
+        drafts: list[tuple[int | None, Draft]] = []
+        previous: datetime | None = None
+        now = self.now()
+        for number, raw in enumerate(lines, start=1):
+            if isinstance(raw, bytes):
+                raw = raw.decode("utf-8")
+            if not raw.strip():
+                continue
+            draft = parse_line(raw, number)
+            if draft.recorded_at > now:
+                raise LineError(number, draft.event_id, "recorded_at", "lies in the future")
+            if previous is not None and draft.recorded_at < previous:
+                raise LineError(number, draft.event_id, "recorded_at", f"is earlier than the previous line's ({format_utc(previous)}); a file is in recorded order")
+            previous = draft.recorded_at
+            drafts.append((number, draft))
+            if progress is not None:
+                progress(number)
+        source = f"{'backfill' if backfill else 'import'}:{source_name}"
+        return self.append(drafts, source=source, backfill=backfill)
+
+    def append(self, drafts: list[tuple[int | None, Draft]], *, source: str, backfill: bool) -> AppendResult:
+        """Append validated drafts in one transaction, retrying optimistic-concurrency conflicts."""
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                return self._append_once(drafts, source=source, backfill=backfill)
+            except IntegrityError:
+                if attempt == MAX_ATTEMPTS:
+                    raise ConflictError(
+                        f"the ledger was being written by others; gave up after {MAX_ATTEMPTS} attempts (nothing was written)"
+                    ) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _find_key(self, event_id: str) -> EventKey | None:
+        try:
+            return self.repository.get(EventKey.create_id(event_id))
+        except AggregateNotFoundError:
+            return None
+
+    def _append_once(self, drafts: list[tuple[int | None, Draft]], *, source: str, backfill: bool) -> AppendResult:
+        result = AppendResult()
+        head = self._get_or_none(LedgerHead.create_id()) or LedgerHead()
+        services: dict[str, ServiceLedger] = {}
+        keys: list[EventKey] = []
+        batch: dict[str, tuple[str, str, str]] = {}  # event_id -> (service, kind, digest)
+        appended_at = self.now()
+        appended_text = format_utc(appended_at)
+        position = head.size
+        for line, draft in drafts:
+            fields = draft.interchange()
+            digest = content_digest(fields)
+            known = batch.get(draft.event_id)
+            stored = None if known else self._find_key(draft.event_id)
+            if known or stored:
+                other_digest = known[2] if known else stored.digest  # type: ignore[union-attr]
+                if other_digest == digest:
+                    result.skipped.append(draft.event_id)
+                    continue
+                raise LineError(line, draft.event_id, "event_id", "is already stored with different content (corrections are new events)")
+            self._check_references(line, draft, batch)
+            ledger = services.get(draft.service)
+            if ledger is None:
+                ledger = self._get_or_none(ServiceLedger.create_id(draft.service)) or ServiceLedger(draft.service)
+                services[draft.service] = ledger
+            position += 1
+            try:
+                ledger.append(fields, position=position, appended_at=appended_at, source=source, backfill=backfill)
+            except RecordedOrderError as exc:
+                raise LineError(line, draft.event_id, "recorded_at", str(exc)) from None
+            except ThemeCycleError as exc:
+                raise LineError(line, draft.event_id, "payload.parent", str(exc)) from None
+            keys.append(EventKey(event_id=draft.event_id, service=draft.service, kind=draft.kind, digest=digest, position=position))
+            batch[draft.event_id] = (draft.service, draft.kind, digest)
+            result.receipts.append(Receipt(draft.event_id, draft.service, position, appended_text, source))
+        if result.receipts:
+            head.advance(size=position, frontier=list(head.frontier))
+            self.save(head, *services.values(), *keys)
+        result.services = sorted(services)
+        return result
+
+    def _get_or_none(self, aggregate_id: UUID) -> Any:
+        try:
+            return self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+
+    def _check_references(self, line: int | None, draft: Draft, batch: dict[str, tuple[str, str, str]]) -> None:
+        refs: list[tuple[str, str]] = []
+        if draft.kind == "EvidenceAmended":
+            refs.append(("payload.amends", draft.payload["amends"]))
+        elif draft.kind in ("JudgementRecorded", "JudgementRevised") and draft.payload.get("supersedes") is not None:
+            refs.append(("payload.supersedes", draft.payload["supersedes"]))
+        for field_name, ref in refs:
+            found = batch.get(ref)
+            if found is None:
+                key = self._find_key(ref)
+                found = (key.service, key.kind, key.digest) if key else None
+            if found is None or found[0] != draft.service:
+                raise LineError(line, draft.event_id, field_name, f"{ref!r} names no earlier event of service {draft.service!r}")
+            if field_name == "payload.amends" and found[1] not in AMENDABLE_KINDS:
+                raise LineError(line, draft.event_id, field_name, f"{ref!r} is a {found[1]}; only evidence and AuditCompleted events can be amended")
+
+    # ------------------------------------------------------------------ reading
+
+    def head_size(self) -> int:
+        head = self._get_or_none(LedgerHead.create_id())
+        return head.size if head else 0
+
+    def services(self) -> list[str]:
+        """Names of the services with at least one event, sorted."""
+        names = []
+        start = 1
+        while True:
+            page = self.recorder.select_notifications(start, PAGE, topics=[OPENED_TOPIC])
+            for n in page:
+                names.append(self.mapper.decode_state(n)["name"])  # type: ignore[attr-defined]
+            if len(page) < PAGE:
+                break
+            start = page[-1].id + 1
+        return sorted(names)
+
+    def service_entries(self, service: str) -> Iterator[Entry]:
+        """A service's entries in append order (= position order)."""
+        originator = ServiceLedger.create_id(service)
+        version = 0
+        found = False
+        while True:
+            page = self.recorder.select_events(originator, gt=version, limit=PAGE)
+            for stored in page:
+                found = True
+                if stored.topic == ENTRY_TOPIC:
+                    yield entry_from_state(self.mapper.decode_state(stored))  # type: ignore[attr-defined]
+            if len(page) < PAGE:
+                break
+            version = page[-1].originator_version
+        if not found:
+            raise ServiceNotFoundError(f"no events of service {service!r} in this store")
+
+    def all_entries(self) -> Iterator[Entry]:
+        """Every entry of the store in position (log append) order, streamed page by page."""
+        start = 1
+        while True:
+            page = self.recorder.select_notifications(start, PAGE, topics=[ENTRY_TOPIC])
+            for n in page:
+                yield entry_from_state(self.mapper.decode_state(n))  # type: ignore[attr-defined]
+            if len(page) < PAGE:
+                break
+            start = page[-1].id + 1
+
+    def find_entry(self, event_id: str) -> Entry | None:
+        """Look an event up by its id."""
+        key = self._find_key(event_id)
+        if key is None:
+            return None
+        for entry in self.service_entries(key.service):
+            if entry.event_id == event_id:
+                return entry
+        return None
+
+
+def open_ledger(settings: Any, clock: Callable[[], datetime] = system_clock) -> Ledger:
+    """Wire the application from resolved settings."""
+    return Ledger(env=settings.library_env(), clock=clock)
+
+
+def read_file_lines(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as fh:
+        yield from fh
+
+
+def write_export(ledger: Ledger, out: BinaryIO, *, service: str | None = None, with_provenance: bool = False) -> int:
+    """Stream the interchange export; returns the number of lines written."""
+    entries = ledger.service_entries(service) if service else ledger.all_entries()
+    count = 0
+    for entry in entries:
+        fields = interchange_fields(entry)
+        if with_provenance:
+            fields["ledger"] = {
+                "position": entry.position,
+                "appended_at": format_utc(entry.appended_at) if entry.appended_at else None,
+                "source": entry.source,
+            }
+        out.write(orjson.dumps(fields))
+        out.write(b"\n")
+        count += 1
+    return count

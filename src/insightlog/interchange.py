@@ -1,0 +1,445 @@
+"""The interchange format (JSON Lines, version 1): validation at the edge.
+
+Every line is checked on its own here (envelope, per-kind payload); the rules that span lines or
+need the store (recorded order, references, theme cycles, duplicates) are checked by the ledger.
+The payload is validated but stored exactly as given, so providers' extra fields survive.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, field_validator
+
+from insightlog.timeutil import TimeFormatError, format_utc, parse_strict_utc
+
+LEADERSHIP_ROLES = ("registered_manager", "operations_manager", "senior_leader")
+ACTOR_ROLES = (
+    "quality_lead",
+    "registered_manager",
+    "deputy_manager",
+    "team_leader",
+    "operations_manager",
+    "senior_leader",
+)
+EVIDENCE_KINDS = (
+    "AuditSectionScored",
+    "IncidentRecorded",
+    "ComplaintReceived",
+    "FeedbackReceived",
+    "SpotCheckRecorded",
+    "ValidationSampled",
+    "RotaMetricRecorded",
+)
+JUDGEMENT_KINDS = ("JudgementRecorded", "JudgementRevised")
+AMENDABLE_KINDS = (*EVIDENCE_KINDS, "AuditCompleted")
+EVIDENCE_CATEGORIES = (
+    "people_experience",
+    "staff_leader_feedback",
+    "partner_feedback",
+    "observation",
+    "processes",
+    "outcomes",
+)
+SCOPE_FIELDS = ("location", "team", "shift")
+REVIEW_LEVELS = ("rm_monthly", "senior_quarterly")
+CONFIDENCE = ("high", "qualified", "further_evidence_needed")
+
+_EVENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+_THEME = re.compile(r"^[^\s.]+(\.[^\s.]+)*$")
+_SCOPE = re.compile(r"^(location|team|shift):.+$")
+
+ENVELOPE_KEYS = (
+    "event_id",
+    "service",
+    "theme",
+    "location",
+    "team",
+    "shift",
+    "kind",
+    "actor_role",
+    "actor_id",
+    "record",
+    "observed_at",
+    "recorded_at",
+    "payload",
+)
+OPTIONAL_ENVELOPE_KEYS = ("theme", "location", "team", "shift", "record")
+
+
+class LineError(ValueError):
+    """Raised when an interchange line is invalid; names the line, the event id and the field."""
+
+    def __init__(self, line: int | None, event_id: str | None, field: str, message: str) -> None:
+        self.line = line
+        self.event_id = event_id
+        self.field = field
+        self.message = message
+        where = f"line {line}" if line is not None else "input"
+        ident = f" (event {event_id})" if event_id else ""
+        super().__init__(f"{where}{ident}: field '{field}': {message}")
+
+
+def compliance_band(pct: float) -> int:
+    """CQC band of a percentage: >= 88 -> 4, >= 63 -> 3, >= 39 -> 2, else 1."""
+    if pct >= 88:
+        return 4
+    if pct >= 63:
+        return 3
+    if pct >= 39:
+        return 2
+    return 1
+
+
+# --- payload models (required fields validated; extra fields allowed and kept verbatim) -------
+
+Score = Field(ge=1, le=4)
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+class Framework(_Payload):
+    name: StrictStr
+    taxonomy_version: StrictStr
+
+
+class ServiceRegisteredPayload(_Payload):
+    framework: Framework
+    service_type: StrictStr
+    scopes: list[StrictStr]
+
+    @field_validator("scopes")
+    @classmethod
+    def _scopes_are_field_value(cls, v: list[str]) -> list[str]:
+        for s in v:
+            if not _SCOPE.match(s):
+                raise ValueError(f"scope {s!r} is not 'location:…', 'team:…' or 'shift:…'")
+        return v
+
+
+class ThemeDefinedPayload(_Payload):
+    theme: StrictStr
+    parent: StrictStr | None
+    scope_by: Literal["location", "shift", "team"]
+    label: StrictStr
+    quality_statements: list[StrictStr]
+
+    @field_validator("theme")
+    @classmethod
+    def _theme_is_dotted(cls, v: str) -> str:
+        if not _THEME.match(v):
+            raise ValueError(f"{v!r} is not a dotted theme name")
+        return v
+
+
+class ReviewCadenceSetPayload(_Payload):
+    level: Literal["rm_monthly", "senior_quarterly"]
+    interval_days: StrictInt = Field(ge=1)
+    anchor_date: StrictStr
+    owner_role: Literal[ACTOR_ROLES]  # type: ignore[valid-type]
+
+    @field_validator("anchor_date")
+    @classmethod
+    def _is_date(cls, v: str) -> str:
+        if not re.match(r"^\d{4}-\d{2}-\d{2}$", v):
+            raise ValueError("must be a date YYYY-MM-DD")
+        date.fromisoformat(v)
+        return v
+
+
+class EvidencePayload(_Payload):
+    evidence_score: StrictInt = Score
+    evidence_category: Literal[EVIDENCE_CATEGORIES]  # type: ignore[valid-type]
+    source_type: StrictStr
+    summary: StrictStr
+    items_checked: StrictInt | None = Field(default=None, ge=0)
+    items_compliant: StrictInt | None = Field(default=None, ge=0)
+    compliance_pct: float | None = Field(default=None, ge=0, le=100)
+
+
+class AuditSectionScoredPayload(EvidencePayload):
+    audit_id: StrictStr
+
+
+class AuditCompletedPayload(_Payload):
+    audit_id: StrictStr
+    headline_pct: float = Field(ge=0, le=100)
+    headline_score: StrictInt = Score
+
+
+class EvidenceAmendedPayload(_Payload):
+    amends: StrictStr
+    changes: dict[str, Any]
+    reason: StrictStr
+
+    @field_validator("changes")
+    @classmethod
+    def _non_empty(cls, v: dict[str, Any]) -> dict[str, Any]:
+        if not v:
+            raise ValueError("must name at least one payload field to change")
+        return v
+
+
+class JudgementException(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+    theme: StrictStr | None = None
+    scope: StrictStr | None = None
+    score: StrictInt = Score
+    note: StrictStr
+
+    @field_validator("scope")
+    @classmethod
+    def _scope_format(cls, v: str | None) -> str | None:
+        if v is not None and not _SCOPE.match(v):
+            raise ValueError(f"scope {v!r} is not 'location:…', 'team:…' or 'shift:…'")
+        return v
+
+
+class JudgementPayload(_Payload):
+    score: StrictInt = Score
+    confidence: Literal[CONFIDENCE]  # type: ignore[valid-type]
+    exceptions: list[JudgementException]
+    supersedes: StrictStr | None
+    narrative: StrictStr
+
+
+class VarianceIdentifiedPayload(_Payload):
+    finding: StrictStr
+    evidence_refs: list[StrictStr] | None = None
+
+
+class ActionAssignedPayload(_Payload):
+    action_id: StrictStr
+    owner_role: StrictStr
+    description: StrictStr
+    due: StrictStr | None = None
+
+
+class ActionUpdatedPayload(_Payload):
+    action_id: StrictStr
+    status: StrictStr | None = None
+    note: StrictStr
+
+
+class ActionClosedPayload(_Payload):
+    action_id: StrictStr
+    outcome: StrictStr
+
+
+class ReviewHeldPayload(_Payload):
+    level: StrictStr
+    summary: StrictStr
+    themes_reviewed: list[StrictStr] | None = None
+
+
+class EscalationRaisedPayload(_Payload):
+    to: StrictStr
+    reason: StrictStr
+    refs: list[StrictStr] | None = None
+
+
+PAYLOAD_MODELS: dict[str, type[_Payload]] = {
+    "ServiceRegistered": ServiceRegisteredPayload,
+    "ThemeDefined": ThemeDefinedPayload,
+    "ReviewCadenceSet": ReviewCadenceSetPayload,
+    "AuditSectionScored": AuditSectionScoredPayload,
+    "IncidentRecorded": EvidencePayload,
+    "ComplaintReceived": EvidencePayload,
+    "FeedbackReceived": EvidencePayload,
+    "SpotCheckRecorded": EvidencePayload,
+    "ValidationSampled": EvidencePayload,
+    "RotaMetricRecorded": EvidencePayload,
+    "AuditCompleted": AuditCompletedPayload,
+    "EvidenceAmended": EvidenceAmendedPayload,
+    "JudgementRecorded": JudgementPayload,
+    "JudgementRevised": JudgementPayload,
+    "VarianceIdentified": VarianceIdentifiedPayload,
+    "ActionAssigned": ActionAssignedPayload,
+    "ActionUpdated": ActionUpdatedPayload,
+    "ActionClosed": ActionClosedPayload,
+    "ReviewHeld": ReviewHeldPayload,
+    "EscalationRaised": EscalationRaisedPayload,
+}
+KINDS = tuple(PAYLOAD_MODELS)
+NEEDS_THEME = (*EVIDENCE_KINDS, "AuditCompleted")
+
+
+class Draft(BaseModel):
+    """One validated interchange event, before the ledger has stored it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event_id: str
+    service: str
+    theme: str | None
+    location: str | None
+    team: str | None
+    shift: str | None
+    kind: str
+    actor_role: str
+    actor_id: str
+    record: str | None
+    observed_at: datetime
+    recorded_at: datetime
+    payload: dict[str, Any]
+
+    def interchange(self) -> dict[str, Any]:
+        """The 13 interchange fields in their canonical order (timestamps as text)."""
+        return {
+            "event_id": self.event_id,
+            "service": self.service,
+            "theme": self.theme,
+            "location": self.location,
+            "team": self.team,
+            "shift": self.shift,
+            "kind": self.kind,
+            "actor_role": self.actor_role,
+            "actor_id": self.actor_id,
+            "record": self.record,
+            "observed_at": format_utc(self.observed_at),
+            "recorded_at": format_utc(self.recorded_at),
+            "payload": self.payload,
+        }
+
+
+def _first_error(exc: ValidationError) -> tuple[str, str]:
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"])
+    msg = err["msg"]
+    if err["type"] == "missing":
+        msg = "is required"
+    elif err["type"] == "extra_forbidden":
+        msg = "is not allowed"
+    return loc, msg
+
+
+def _check_str(obj: dict[str, Any], key: str, *, optional: bool, line: int | None, eid: str | None) -> None:
+    value = obj.get(key)
+    if value is None:
+        if optional:
+            return
+        raise LineError(line, eid, key, "is required")
+    if not isinstance(value, str) or not value:
+        raise LineError(line, eid, key, "must be a non-empty string")
+
+
+def validate_object(obj: Any, line: int | None = None) -> Draft:
+    """Validate one decoded interchange object; raise LineError naming line, event and field."""
+    if not isinstance(obj, dict):
+        raise LineError(line, None, "(line)", "must be a JSON object")
+    raw_id = obj.get("event_id")
+    eid = raw_id if isinstance(raw_id, str) else None
+    if raw_id is None:
+        raise LineError(line, None, "event_id", "is required")
+    if not isinstance(raw_id, str) or not _EVENT_ID.match(raw_id):
+        raise LineError(line, None, "event_id", "must be 1-64 characters of [A-Za-z0-9._:-]")
+    allowed = set(ENVELOPE_KEYS) | {"ledger"}
+    for key in obj:
+        if key not in allowed:
+            raise LineError(line, eid, key, "is not an interchange field")
+    _check_str(obj, "service", optional=False, line=line, eid=eid)
+    kind = obj.get("kind")
+    if kind is None:
+        raise LineError(line, eid, "kind", "is required")
+    if kind not in PAYLOAD_MODELS:
+        raise LineError(line, eid, "kind", f"unknown kind {kind!r}")
+    role = obj.get("actor_role")
+    if role is None:
+        raise LineError(line, eid, "actor_role", "is required")
+    if role not in ACTOR_ROLES:
+        raise LineError(line, eid, "actor_role", f"unknown role {role!r} (one of {', '.join(ACTOR_ROLES)})")
+    _check_str(obj, "actor_id", optional=False, line=line, eid=eid)
+    for key in OPTIONAL_ENVELOPE_KEYS:
+        _check_str(obj, key, optional=True, line=line, eid=eid)
+    theme = obj.get("theme")
+    if theme is not None and not _THEME.match(theme):
+        raise LineError(line, eid, "theme", f"{theme!r} is not a dotted theme name")
+    if kind in NEEDS_THEME and theme is None:
+        raise LineError(line, eid, "theme", f"is required for {kind}")
+    times: dict[str, datetime] = {}
+    for key in ("observed_at", "recorded_at"):
+        value = obj.get(key)
+        if value is None:
+            raise LineError(line, eid, key, "is required")
+        try:
+            times[key] = parse_strict_utc(value)
+        except TimeFormatError as exc:
+            raise LineError(line, eid, key, str(exc)) from None
+    if times["observed_at"] > times["recorded_at"]:
+        raise LineError(line, eid, "observed_at", "is later than recorded_at")
+    payload = obj.get("payload")
+    if payload is None:
+        raise LineError(line, eid, "payload", "is required")
+    if not isinstance(payload, dict):
+        raise LineError(line, eid, "payload", "must be a JSON object")
+    try:
+        model = PAYLOAD_MODELS[kind].model_validate(payload)
+    except ValidationError as exc:
+        loc, msg = _first_error(exc)
+        raise LineError(line, eid, f"payload.{loc}", msg) from None
+    _check_payload_rules(kind, model, payload, line, eid)
+    return Draft(
+        event_id=raw_id,
+        service=obj["service"],
+        theme=theme,
+        location=obj.get("location"),
+        team=obj.get("team"),
+        shift=obj.get("shift"),
+        kind=kind,
+        actor_role=role,
+        actor_id=obj["actor_id"],
+        record=obj.get("record"),
+        observed_at=times["observed_at"],
+        recorded_at=times["recorded_at"],
+        payload=payload,
+    )
+
+
+def _check_payload_rules(kind: str, model: _Payload, payload: dict[str, Any], line: int | None, eid: str | None) -> None:
+    if isinstance(model, EvidencePayload) and model.compliance_pct is not None:
+        band = compliance_band(model.compliance_pct)
+        if band != model.evidence_score:
+            raise LineError(
+                line,
+                eid,
+                "payload.evidence_score",
+                f"{model.evidence_score} disagrees with the CQC band {band} of compliance_pct {model.compliance_pct}",
+            )
+    if isinstance(model, EvidenceAmendedPayload):
+        changes = model.changes
+        for key in ("evidence_score", "headline_score"):
+            if key in changes:
+                value = changes[key]
+                if type(value) is not int or not 1 <= value <= 4:
+                    raise LineError(line, eid, f"payload.changes.{key}", "must be an integer from 1 to 4")
+        if "compliance_pct" in changes and "evidence_score" in changes:
+            pct = changes["compliance_pct"]
+            if not isinstance(pct, (int, float)) or isinstance(pct, bool):
+                raise LineError(line, eid, "payload.changes.compliance_pct", "must be a number")
+            band = compliance_band(pct)
+            if band != changes["evidence_score"]:
+                raise LineError(
+                    line,
+                    eid,
+                    "payload.changes.evidence_score",
+                    f"{changes['evidence_score']} disagrees with the CQC band {band} of compliance_pct {pct}",
+                )
+
+
+def parse_line(text: str | bytes, line: int | None = None) -> Draft:
+    """Decode and validate one JSON line."""
+    try:
+        obj = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise LineError(line, None, "(line)", f"is not valid JSON: {exc}") from None
+    return validate_object(obj, line)
+
+
+def dumps_interchange(fields: dict[str, Any]) -> bytes:
+    """One export line (no newline), keys in the given (canonical) order."""
+    return orjson.dumps(fields)

@@ -1,0 +1,103 @@
+"""User settings -> the event store's own settings, in one place.
+
+``INSIGHTLOG_DB`` (or ``--db``) names the SQLite file (default ``insightlog.sqlite`` in the
+working directory); ``INSIGHTLOG_DATABASE_URL`` (or ``--database-url``) a ``postgresql://`` URL,
+which wins over the SQLite path. ``INSIGHTLOG_READ_ONLY=1`` opens the store read-only.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+DEFAULT_DB = "insightlog.sqlite"
+
+
+class SettingsError(ValueError):
+    """Raised when the storage settings cannot be used."""
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    """Where the ledger lives and how it is opened."""
+
+    sqlite_path: str | None = None
+    database_url: str | None = None
+    read_only: bool = False
+    cipher_key: str | None = None
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url is not None
+
+    def describe(self) -> str:
+        if self.database_url:
+            p = urlparse(self.database_url)
+            return f"postgresql://{p.hostname or 'localhost'}:{p.port or 5432}{p.path}"
+        return f"sqlite:{self.sqlite_path}"
+
+    def library_env(self) -> dict[str, str]:
+        """The eventsourcing library's settings for these user settings."""
+        env: dict[str, str] = {}
+        if self.database_url:
+            env.update(postgres_env(self.database_url))
+            if self.read_only:
+                env["CREATE_TABLE"] = "n"
+        else:
+            path = self.sqlite_path or DEFAULT_DB
+            env["PERSISTENCE_MODULE"] = "eventsourcing.sqlite"
+            if self.read_only:
+                resolved = Path(path).resolve()
+                if not resolved.exists():
+                    raise SettingsError(f"no ledger at {path} (a read-only store is never created)")
+                env["SQLITE_DBNAME"] = f"file:{resolved}?mode=ro"
+                env["CREATE_TABLE"] = "n"
+            else:
+                env["SQLITE_DBNAME"] = str(Path(path))
+            env["SQLITE_LOCK_TIMEOUT"] = "30"
+        if self.cipher_key:
+            env["CIPHER_TOPIC"] = "eventsourcing.cipher:AESCipher"
+            env["CIPHER_KEY"] = self.cipher_key
+        return env
+
+
+def postgres_env(url: str) -> dict[str, str]:
+    """Translate a ``postgresql://user:password@host:port/dbname`` URL into POSTGRES_* settings."""
+    p = urlparse(url)
+    if p.scheme not in ("postgresql", "postgres"):
+        raise SettingsError(f"database URL {url!r} is not a postgresql:// URL")
+    dbname = unquote(p.path.lstrip("/"))
+    if not dbname:
+        raise SettingsError(f"database URL {url!r} names no database")
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": dbname,
+        "POSTGRES_HOST": p.hostname or "localhost",
+        "POSTGRES_PORT": str(p.port or 5432),
+        "POSTGRES_USER": unquote(p.username) if p.username else os.environ.get("USER", "postgres"),
+        "POSTGRES_PASSWORD": unquote(p.password) if p.password else "",
+        "POSTGRES_LOCK_TIMEOUT": "30",
+        "POSTGRES_POOL_SIZE": "2",
+    }
+    return env
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def resolve(db: str | None = None, database_url: str | None = None, read_only: bool | None = None) -> StoreSettings:
+    """Settings from explicit options, else the environment (read at call time), else defaults."""
+    url = database_url or os.environ.get("INSIGHTLOG_DATABASE_URL") or None
+    if url and not url.startswith(("postgresql://", "postgres://")):
+        raise SettingsError(f"INSIGHTLOG_DATABASE_URL / --database-url {url!r} is not a postgresql:// URL")
+    path = db or os.environ.get("INSIGHTLOG_DB") or DEFAULT_DB
+    ro = _truthy(os.environ.get("INSIGHTLOG_READ_ONLY")) if read_only is None else read_only
+    return StoreSettings(
+        sqlite_path=None if url else path,
+        database_url=url,
+        read_only=ro,
+        cipher_key=os.environ.get("INSIGHTLOG_CIPHER_KEY") or None,
+    )

@@ -1,0 +1,95 @@
+"""Time parsing and formatting: RFC 3339 UTC, whole seconds, and the --as-of grammar."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta, timezone
+
+UTC = timezone.utc
+
+_STRICT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_RFC3339 = re.compile(
+    r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|z|[+-]\d{2}:\d{2})$"
+)
+
+
+class TimeFormatError(ValueError):
+    """Raised when a timestamp is not in the accepted format."""
+
+
+def parse_strict_utc(value: str) -> datetime:
+    """Parse an interchange timestamp: ``YYYY-MM-DDTHH:MM:SSZ`` (UTC, whole seconds)."""
+    if not isinstance(value, str) or not _STRICT.match(value):
+        raise TimeFormatError(
+            f"{value!r} is not an RFC 3339 UTC timestamp to the whole second (YYYY-MM-DDTHH:MM:SSZ)"
+        )
+    try:
+        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError as exc:
+        raise TimeFormatError(f"{value!r} is not a valid date and time: {exc}") from None
+
+
+def format_utc(value: datetime) -> str:
+    """Format an aware datetime as ``YYYY-MM-DDTHH:MM:SSZ`` (fractions dropped)."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class AsOf:
+    """An as-of instant: the UTC datetime plus its canonical text (fraction digits kept)."""
+
+    __slots__ = ("instant", "text")
+
+    def __init__(self, instant: datetime, text: str) -> None:
+        self.instant = instant
+        self.text = text
+
+    def __repr__(self) -> str:
+        return f"AsOf({self.text})"
+
+
+def parse_as_of(value: str) -> AsOf:
+    """Parse ``--as-of``: RFC 3339 (any offset, converted to UTC) or a bare date (end of day)."""
+    value = value.strip()
+    if _DATE.match(value):
+        try:
+            d = date.fromisoformat(value)
+        except ValueError as exc:
+            raise TimeFormatError(f"--as-of {value!r} is not a valid date: {exc}") from None
+        instant = datetime.combine(d, time(23, 59, 59), tzinfo=UTC)
+        return AsOf(instant, format_utc(instant))
+    m = _RFC3339.match(value)
+    if not m:
+        raise TimeFormatError(
+            f"--as-of {value!r} is neither an RFC 3339 timestamp "
+            "(2026-03-31T23:59:59Z) nor a date (2026-03-31)"
+        )
+    day, hh, mm, ss, frac, offset = m.groups()
+    try:
+        base = datetime.fromisoformat(f"{day}T{hh}:{mm}:{ss}")
+    except ValueError as exc:
+        raise TimeFormatError(f"--as-of {value!r} is not a valid date and time: {exc}") from None
+    if offset in ("Z", "z"):
+        tz = UTC
+    else:
+        sign = 1 if offset[0] == "+" else -1
+        tz = timezone(sign * timedelta(hours=int(offset[1:3]), minutes=int(offset[4:6])))
+    instant = base.replace(tzinfo=tz).astimezone(UTC)
+    digits = (frac or "")[1:]
+    if digits:
+        micro = int((digits + "000000")[:6])
+        instant = instant.replace(microsecond=micro)
+    text = instant.strftime("%Y-%m-%dT%H:%M:%S")
+    if digits and int(digits) != 0:
+        text += "." + digits
+    return AsOf(instant, text + "Z")
+
+
+def now_as_of(now: datetime) -> AsOf:
+    """The default as-of: the given clock reading truncated to whole seconds."""
+    instant = now.astimezone(UTC).replace(microsecond=0)
+    return AsOf(instant, format_utc(instant))
+
+
+def end_of_day(d: date) -> datetime:
+    return datetime.combine(d, time(23, 59, 59), tzinfo=UTC)
