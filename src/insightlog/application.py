@@ -11,7 +11,7 @@ from typing import Any, BinaryIO
 from uuid import UUID
 
 import orjson
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.persistence import IntegrityError, Mapper, Transcoder
 from eventsourcing.utils import get_topic
 
@@ -158,7 +158,7 @@ class Ledger(Application):  # type: ignore[type-arg]
         if obj.get("observed_at") is None:
             obj["observed_at"] = obj["recorded_at"]
         draft = validate_object(obj)
-        return self.append([(None, draft)], source="live", backfill=False)
+        return self.append([(None, draft)], source="live", backfill=False, appended_at=now)
 
     def import_lines(
         self,
@@ -187,13 +187,15 @@ class Ledger(Application):  # type: ignore[type-arg]
             if progress is not None:
                 progress(number)
         source = f"{'backfill' if backfill else 'import'}:{source_name}"
-        return self.append(drafts, source=source, backfill=backfill)
+        return self.append(drafts, source=source, backfill=backfill, appended_at=now)
 
-    def append(self, drafts: list[tuple[int | None, Draft]], *, source: str, backfill: bool) -> AppendResult:
+    def append(
+        self, drafts: list[tuple[int | None, Draft]], *, source: str, backfill: bool, appended_at: datetime
+    ) -> AppendResult:
         """Append validated drafts in one transaction, retrying optimistic-concurrency conflicts."""
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
-                return self._append_once(drafts, source=source, backfill=backfill)
+                return self._append_once(drafts, source=source, backfill=backfill, appended_at=appended_at)
             except IntegrityError:
                 if attempt == MAX_ATTEMPTS:
                     raise ConflictError(
@@ -207,13 +209,14 @@ class Ledger(Application):  # type: ignore[type-arg]
         except AggregateNotFoundError:
             return None
 
-    def _append_once(self, drafts: list[tuple[int | None, Draft]], *, source: str, backfill: bool) -> AppendResult:
+    def _append_once(
+        self, drafts: list[tuple[int | None, Draft]], *, source: str, backfill: bool, appended_at: datetime
+    ) -> AppendResult:
         result = AppendResult()
         head = self._get_or_none(LedgerHead.create_id()) or LedgerHead()
         services: dict[str, ServiceLedger] = {}
         keys: list[EventKey] = []
         batch: dict[str, tuple[str, str, str]] = {}  # event_id -> (service, kind, digest)
-        appended_at = self.now()
         appended_text = format_utc(appended_at)
         position = head.size
         for line, draft in drafts:
@@ -244,9 +247,27 @@ class Ledger(Application):  # type: ignore[type-arg]
             result.receipts.append(Receipt(draft.event_id, draft.service, position, appended_text, source))
         if result.receipts:
             head.advance(size=position, frontier=list(head.frontier))
-            self.save(head, *services.values(), *keys)
+            self._save_in_position_order(head, *services.values(), *keys)
         result.services = sorted(services)
         return result
+
+    def _save_in_position_order(self, *aggregates: Any) -> None:
+        """Like ``save``, but the log receives the entries in position order across services,
+        each entry followed by its event key, so notification order and position order agree."""
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent()
+        processing_event.collect_events(*aggregates)
+
+        def order(event: Any) -> float:
+            if isinstance(event, ServiceLedger.EntryAppended):
+                return event.position
+            if isinstance(event, EventKey.Registered):
+                return event.position + 0.5
+            return 0
+
+        processing_event.events.sort(key=order)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
 
     def _get_or_none(self, aggregate_id: UUID) -> Any:
         try:
@@ -354,3 +375,21 @@ def write_export(ledger: Ledger, out: BinaryIO, *, service: str | None = None, w
         out.write(b"\n")
         count += 1
     return count
+
+
+def new_event_id(now: datetime) -> str:
+    """A readable, unique id for a live event: ``il-<recorded time>-<random>``."""
+    import secrets
+
+    return f"il-{now.strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(4)}"
+
+
+def stored_event_dict(entry: Entry) -> dict[str, Any]:
+    """An entry as stored: the interchange fields plus the ledger's provenance object."""
+    fields = interchange_fields(entry)
+    fields["ledger"] = {
+        "position": entry.position,
+        "appended_at": format_utc(entry.appended_at) if entry.appended_at else None,
+        "source": entry.source,
+    }
+    return fields

@@ -93,3 +93,18 @@ def now_as_of(now: datetime) -> AsOf:
 
 def end_of_day(d: date) -> datetime:
     return datetime.combine(d, time(23, 59, 59), tzinfo=UTC)
+
+
+def parse_observed(value: str) -> str:
+    """Parse a user-given observed time: RFC 3339 whole seconds (any offset) or a date (00:00Z)."""
+    value = value.strip()
+    if _DATE.match(value):
+        try:
+            d = date.fromisoformat(value)
+        except ValueError as exc:
+            raise TimeFormatError(f"--observed-at {value!r} is not a valid date: {exc}") from None
+        return format_utc(datetime.combine(d, time(0, 0, 0), tzinfo=UTC))
+    m = _RFC3339.match(value)
+    if not m or (m.group(5) and int(m.group(5)[1:]) != 0):
+        raise TimeFormatError(f"--observed-at {value!r} is not an RFC 3339 timestamp to the whole second or a date")
+    return format_utc(parse_as_of(value).instant)

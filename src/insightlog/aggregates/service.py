@@ -56,13 +56,13 @@ class ServiceLedger(Aggregate):
 
     # Guards ------------------------------------------------------------------------------
 
-    def check_recorded_order(self, recorded_at: datetime, *, backfill: bool) -> None:
+    def check_recorded_order(self, recorded_at: str, *, backfill: bool) -> None:
         """Entries are appended in recorded order unless the caller declared a back-fill."""
         if backfill or self.latest_recorded_at is None:
             return
-        if _text(recorded_at) < self.latest_recorded_at:
+        if recorded_at < self.latest_recorded_at:
             raise RecordedOrderError(
-                f"recorded_at {_text(recorded_at)} is earlier than the latest recorded_at "
+                f"recorded_at {recorded_at} is earlier than the latest recorded_at "
                 f"{self.latest_recorded_at} stored for service {self.name!r} "
                 "(declare a back-fill to append earlier history)"
             )
@@ -83,12 +83,7 @@ class ServiceLedger(Aggregate):
 
     def append(self, entry: dict[str, Any], *, position: int, appended_at: datetime, source: str, backfill: bool) -> None:
         """Append one validated interchange entry (its 13 fields, timestamps as text)."""
-        recorded_at = entry["recorded_at"]
-        if not backfill and self.latest_recorded_at is not None and recorded_at < self.latest_recorded_at:
-            raise RecordedOrderError(
-                f"recorded_at {recorded_at} is earlier than the latest recorded_at "
-                f"{self.latest_recorded_at} stored for service {self.name!r}"
-            )
+        self.check_recorded_order(entry["recorded_at"], backfill=backfill)
         if entry["kind"] == "ThemeDefined":
             self.check_no_theme_cycle(entry["payload"]["theme"], entry["payload"].get("parent"))
         self._append(entry=entry, position=position, appended_at=_text(appended_at), source=source)

@@ -1,0 +1,141 @@
+"""Shared fixtures: every storage test runs on SQLite and on a throwaway PostgreSQL database.
+
+PostgreSQL is at localhost:5432 (override with INSIGHTLOG_TEST_PG_URL, a server URL without a
+database). In CI (CI=true) a PostgreSQL test that cannot connect fails; elsewhere it is skipped
+and the run ends by saying so plainly.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from insightlog.settings import StoreSettings
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+HARBOUR = EXAMPLES / "harbour_home_care.jsonl"
+PG_SERVER = os.environ.get("INSIGHTLOG_TEST_PG_URL", "postgresql://postgres@localhost:5432")
+
+_pg_skipped: list[str] = []
+_pg_state: dict[str, object] = {}
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _admin_connect():  # type: ignore[no-untyped-def]
+    import psycopg
+
+    return psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True, connect_timeout=3)
+
+
+def postgres_available() -> str | None:
+    """None when the server answers, else the reason."""
+    if "reason" not in _pg_state:
+        try:
+            with _admin_connect():
+                pass
+            _pg_state["reason"] = None
+        except Exception as exc:  # noqa: BLE001
+            _pg_state["reason"] = f"{type(exc).__name__}: {exc}".splitlines()[0]
+    return _pg_state["reason"]  # type: ignore[return-value]
+
+
+def require_postgres(nodeid: str) -> None:
+    reason = postgres_available()
+    if reason is None:
+        return
+    if in_ci():
+        pytest.fail(f"PostgreSQL is required in CI (CI=true) but did not answer at {PG_SERVER}: {reason}")
+    _pg_skipped.append(nodeid)
+    pytest.skip(f"PostgreSQL not available at {PG_SERVER}: {reason}")
+
+
+def create_pg_database() -> str:
+    name = f"insightlog_test_{uuid.uuid4().hex[:12]}"
+    with _admin_connect() as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return name
+
+
+def drop_pg_database(name: str) -> None:
+    with _admin_connect() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class StoreFactory:
+    """Makes fresh, empty stores of one backend; cleans them up afterwards."""
+
+    def __init__(self, backend: str, tmp_path: Path) -> None:
+        self.backend = backend
+        self.tmp_path = tmp_path
+        self.databases: list[str] = []
+        self.count = 0
+
+    def new(self) -> StoreSettings:
+        self.count += 1
+        if self.backend == "sqlite":
+            return StoreSettings(sqlite_path=str(self.tmp_path / f"store{self.count}.sqlite"))
+        name = create_pg_database()
+        self.databases.append(name)
+        return StoreSettings(database_url=f"{PG_SERVER}/{name}")
+
+    def cli_args(self, settings: StoreSettings) -> list[str]:
+        if settings.database_url:
+            return ["--database-url", settings.database_url]
+        return ["--db", str(settings.sqlite_path)]
+
+    def cleanup(self) -> None:
+        for name in self.databases:
+            drop_pg_database(name)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
+    """A factory of empty stores, once per backend."""
+    if request.param == "postgres":
+        require_postgres(request.node.nodeid)
+    factory = StoreFactory(request.param, tmp_path)
+    yield factory
+    factory.cleanup()
+
+
+@pytest.fixture
+def store(stores: StoreFactory) -> StoreSettings:
+    """One empty store, once per backend."""
+    return stores.new()
+
+
+@pytest.fixture
+def ledger_factory(stores: StoreFactory):  # type: ignore[no-untyped-def]
+    from insightlog.application import open_ledger
+
+    opened = []
+
+    def make(settings: StoreSettings | None = None, clock=None):  # type: ignore[no-untyped-def]
+        settings = settings or stores.new()
+        ledger = open_ledger(settings, clock=clock) if clock else open_ledger(settings)
+        opened.append(ledger)
+        return ledger
+
+    yield make
+    for ledger in opened:
+        ledger.close()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):  # type: ignore[no-untyped-def]
+    if _pg_skipped:
+        terminalreporter.write_line("")
+        terminalreporter.write_line(
+            f"NOTE: {len(_pg_skipped)} PostgreSQL test(s) were SKIPPED: no PostgreSQL server answered at "
+            f"{PG_SERVER} ({postgres_available()}). Only SQLite was tested. Start PostgreSQL, or run in CI "
+            "(CI=true) where these tests are required.",
+            yellow=True,
+            bold=True,
+        )
