@@ -36,6 +36,10 @@ class ServiceNotFoundError(LedgerError):
     """Raised when a service has no events in the store."""
 
 
+class ReadOnlyError(LedgerError):
+    """Raised when a write is attempted on a store opened read-only."""
+
+
 class ConflictError(LedgerError):
     """Raised when concurrent writers kept conflicting after the bounded retries."""
 
@@ -135,6 +139,7 @@ class Ledger(Application):  # type: ignore[type-arg]
     def __init__(self, env: dict[str, str] | None = None, clock: Callable[[], datetime] = system_clock) -> None:
         super().__init__(env)
         self.clock = clock
+        self.read_only = False
 
     def construct_mapper(self) -> Mapper:  # type: ignore[type-arg]
         return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=PydanticMapper)
@@ -148,8 +153,14 @@ class Ledger(Application):  # type: ignore[type-arg]
         """The ledger clock, in whole seconds UTC."""
         return self.clock().astimezone(UTC).replace(microsecond=0)
 
+    def check_writable(self) -> None:
+        """Refuse any write on a store opened read-only."""
+        if self.read_only:
+            raise ReadOnlyError("this store is open read-only (--read-only / INSIGHTLOG_READ_ONLY); nothing was written")
+
     def record(self, obj: dict[str, Any]) -> AppendResult:
         """Record one event live: ``recorded_at`` is the ledger's clock, never the caller's."""
+        self.check_writable()
         if obj.get("recorded_at") is not None:
             raise LineError(None, obj.get("event_id"), "recorded_at", "is stamped by the ledger when recording live; do not supply it")
         now = self.now()
@@ -169,6 +180,7 @@ class Ledger(Application):  # type: ignore[type-arg]
         progress: Callable[[int], None] | None = None,
     ) -> AppendResult:
         """Validate a whole interchange file, then append it atomically (all or nothing)."""
+        self.check_writable()
         drafts: list[tuple[int | None, Draft]] = []
         previous: datetime | None = None
         now = self.now()
@@ -250,6 +262,30 @@ class Ledger(Application):  # type: ignore[type-arg]
             self._save_in_position_order(head, *services.values(), *keys)
         result.services = sorted(services)
         return result
+
+    def append_preserved(self, entries: list[Entry]) -> None:
+        """Append entries copied from another store, keeping position, append time and source.
+
+        Used by migration; positions must continue this store's head exactly.
+        """
+        self.check_writable()
+        head = self._get_or_none(LedgerHead.create_id()) or LedgerHead()
+        services: dict[str, ServiceLedger] = {}
+        keys = []
+        for entry in entries:
+            if entry.position != head.size + len(keys) + 1:
+                raise LedgerError(f"position {entry.position} does not continue this store (size {head.size + len(keys)})")
+            fields = interchange_fields(entry)
+            ledger = services.get(entry.service)
+            if ledger is None:
+                ledger = self._get_or_none(ServiceLedger.create_id(entry.service)) or ServiceLedger(entry.service)
+                services[entry.service] = ledger
+            if entry.appended_at is None:
+                raise LedgerError(f"entry {entry.event_id} has no append time to preserve")
+            ledger.append(fields, position=entry.position, appended_at=entry.appended_at, source=entry.source, backfill=True)
+            keys.append(EventKey(event_id=entry.event_id, service=entry.service, kind=entry.kind, digest=content_digest(fields), position=entry.position))
+        head.advance(size=head.size + len(keys), frontier=list(head.frontier))
+        self._save_in_position_order(head, *services.values(), *keys)
 
     def _save_in_position_order(self, *aggregates: Any) -> None:
         """Like ``save``, but the log receives the entries in position order across services,
@@ -350,8 +386,14 @@ class Ledger(Application):  # type: ignore[type-arg]
 
 
 def open_ledger(settings: Any, clock: Callable[[], datetime] = system_clock) -> Ledger:
-    """Wire the application from resolved settings."""
-    return Ledger(env=settings.library_env(), clock=clock)
+    """Wire the application from resolved settings (guards installed unless read-only)."""
+    from insightlog.guards import install_guards
+
+    ledger = Ledger(env=settings.library_env(), clock=clock)
+    ledger.read_only = settings.read_only
+    if not settings.read_only:
+        install_guards(ledger)
+    return ledger
 
 
 def read_file_lines(path: Path) -> Iterator[bytes]:
