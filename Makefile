@@ -22,6 +22,8 @@ demo: $(STAMP)
 	$(BIN)/insightlog --db $(DEMO_DB) import examples/harbour_home_care.jsonl
 	$(BIN)/insightlog --db $(DEMO_DB) services
 	$(BIN)/insightlog --db $(DEMO_DB) history --service "Harbour Home Care"
+	$(BIN)/insightlog --db $(DEMO_DB) analyse --service "Harbour Home Care" --as-of 2026-06-30
+	$(BIN)/insightlog --db $(DEMO_DB) analyse --service "Harbour Home Care" --as-of 2026-03-31
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

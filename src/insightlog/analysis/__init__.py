@@ -1,1 +1,48 @@
+"""The pure analysis engine: definitions ``insightlog-defs-0.1`` over a service's entries.
 
+``analyse`` gives the document of ``analysis-output.md``; ``explain`` the evidence behind its
+figures; ``theme_tree``, ``latest_judgement`` and ``evidence_score`` answer single questions
+with the same rules. Nothing here reads the clock, the store or the environment.
+"""
+
+from __future__ import annotations
+
+from insightlog.analysis.drift import format_decimal
+from insightlog.analysis.engine import analyse, explain
+from insightlog.analysis.log import AnalysisInputError, Taxonomy, TaxonomyError, ThemeInfo
+from insightlog.analysis.policy import (
+    DEFAULT_POLICY,
+    DEFINITIONS_VERSION,
+    Policy,
+    PolicyError,
+    load_policy,
+    policy_from_document,
+)
+from insightlog.analysis.queries import (
+    EvidenceScore,
+    JudgementScore,
+    evidence_score,
+    latest_judgement,
+    theme_tree,
+)
+
+__all__ = [
+    "DEFAULT_POLICY",
+    "DEFINITIONS_VERSION",
+    "AnalysisInputError",
+    "EvidenceScore",
+    "JudgementScore",
+    "Policy",
+    "PolicyError",
+    "Taxonomy",
+    "TaxonomyError",
+    "ThemeInfo",
+    "analyse",
+    "evidence_score",
+    "explain",
+    "format_decimal",
+    "latest_judgement",
+    "load_policy",
+    "policy_from_document",
+    "theme_tree",
+]

@@ -1,0 +1,80 @@
+"""The helper queries for the governance view answer with the engine's own rules."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+
+from insightlog.analysis import AnalysisInputError, evidence_score, latest_judgement, theme_tree
+from insightlog.analysis.log import TaxonomyError
+
+from .builders import EXAMPLES, History, as_of, load_jsonl, ts
+
+
+@pytest.fixture(scope="module")
+def entries() -> list:
+    return load_jsonl(EXAMPLES / "harbour_home_care.jsonl")
+
+
+def test_theme_tree_gives_parents_children_depths_and_leaves(entries: list) -> None:
+    tree = theme_tree(entries)
+    assert tree.leaves == (
+        "call_punctuality",
+        "medicines.mar_charts",
+        "medicines.time_critical",
+        "safeguarding.referrals",
+    )
+    medicines = tree.themes["medicines"]
+    assert (medicines.parent, medicines.depth, medicines.is_leaf) == (None, 1, False)
+    assert medicines.children == ("medicines.mar_charts", "medicines.time_critical")
+    assert tree.themes["medicines.mar_charts"].depth == 2
+
+
+def test_evidence_score_returns_e_and_the_evidence_behind_it(entries: list) -> None:
+    score = evidence_score(entries, "medicines", "2026-03", as_of("2026-06-30"))
+    assert score.value == Fraction(23, 9)
+    assert score.event_ids == ("HHC-042", "HHC-043", "HHC-047", "HHC-048", "HHC-049")
+    assert score.groups["team:east"] == ("HHC-042", "HHC-043", "HHC-049")
+    scoped = evidence_score(
+        entries, "medicines.mar_charts", "2026-01", as_of("2026-03-31"), scope="team:east"
+    )
+    assert (scoped.value, scoped.event_ids) == (None, ())
+
+
+def test_evidence_score_applies_amendments_known_at_the_instant(entries: list) -> None:
+    before = evidence_score(
+        entries, "medicines.mar_charts", "2026-02", ts("2026-02-12"), scope="team:south"
+    )
+    after = evidence_score(
+        entries, "medicines.mar_charts", "2026-02", ts("2026-02-14"), scope="team:south"
+    )
+    assert (before.value, after.value) == (Fraction(3), Fraction(2))
+
+
+def test_latest_judgement_returns_the_entry_and_its_score(entries: list) -> None:
+    found = latest_judgement(
+        entries, "safeguarding.referrals", as_of("2026-03-31"), scope="team:east"
+    )
+    assert found is not None and (found.entry.event_id, found.score) == ("HHC-046", 2)
+    assert latest_judgement(entries, "safeguarding.referrals", as_of("2026-03-31")).score == 3
+    assert latest_judgement(entries, "medicines", ts("2026-01-08T00:00:00Z")) is None
+
+
+def test_queries_refuse_entries_of_several_services_without_a_service(entries: list) -> None:
+    h = History(service="Other")
+    h.theme("x")
+    mixed = entries + h.entries
+    with pytest.raises(AnalysisInputError, match="service="):
+        theme_tree(mixed)
+    assert theme_tree(mixed, service="Other").leaves == ("x",)
+
+
+def test_a_parent_cycle_is_a_taxonomy_error() -> None:
+    h = History()
+    h.theme("a", parent="b")
+    h.theme("b", parent="a")
+    with pytest.raises(TaxonomyError, match="cycle"):
+        theme_tree(h.entries)
+    with pytest.raises(ValueError):
+        h.analyse("2026-01-31")
