@@ -89,13 +89,13 @@ def test_redefining_a_theme_without_a_cycle_is_allowed() -> None:
 
 
 def test_event_key_id_is_derived_from_the_event_id() -> None:
-    key = EventKey(event_id="HHC-001", service="S", kind="IncidentRecorded", digest="d", position=1)
+    key = EventKey(event_id="HHC-001", service="S", kind="IncidentRecorded", digest="d", position=1, leaf_hash="00")
     assert key.id == EventKey.create_id("HHC-001")
     assert key.id != EventKey.create_id("HHC-002")
 
 
 def test_ledger_head_advances_and_never_moves_backwards() -> None:
-    head = LedgerHead()
+    head = LedgerHead(origin="insightlog/test")
     head.advance(size=3, frontier=[])
     assert head.size == 3
     with pytest.raises(ValueError, match="backwards"):

@@ -206,7 +206,7 @@ def histories(draw: st.DrawFn) -> list[dict]:
         t += timedelta(seconds=draw(st.integers(min_value=0, max_value=5 * 86400)))
         observed = t - timedelta(seconds=draw(st.integers(min_value=0, max_value=40 * 86400)))
         service = draw(st.sampled_from(["Alpha", "Beta Care", "Ω home"]))
-        extra = draw(st.dictionaries(st.text("abcxyz_", min_size=1, max_size=5), st.one_of(st.integers(), st.text(max_size=8), st.none()), max_size=2))
+        extra = draw(st.dictionaries(st.text("abcxyz_", min_size=1, max_size=5), st.one_of(st.integers(min_value=-(2**53), max_value=2**53), st.text(max_size=8), st.none()), max_size=2))
         payload = {
             "evidence_score": draw(st.integers(min_value=1, max_value=4)),
             "evidence_category": draw(st.sampled_from(["observation", "outcomes", "people_experience"])),

@@ -19,6 +19,7 @@ from insightlog.aggregates.service import EventKey, LedgerHead, RecordedOrderErr
 from insightlog.entry import Entry
 from insightlog.interchange import AMENDABLE_KINDS, Draft, LineError, parse_line, validate_object
 from insightlog.persistence import OrjsonTranscoder, PydanticMapper
+from insightlog.proof.canonical import leaf_hash
 from insightlog.timeutil import format_utc
 
 UTC = timezone.utc
@@ -108,6 +109,27 @@ def entry_from_state(state: dict[str, Any]) -> Entry:
         position=state["position"],
         appended_at=_parse_ts(state["appended_at"]),
         source=state["source"],
+    )
+
+
+def _entry_of(draft: Draft, position: int, appended_at: datetime, source: str) -> Entry:
+    return Entry(
+        event_id=draft.event_id,
+        service=draft.service,
+        theme=draft.theme,
+        location=draft.location,
+        team=draft.team,
+        shift=draft.shift,
+        kind=draft.kind,
+        actor_role=draft.actor_role,
+        actor_id=draft.actor_id,
+        record=draft.record,
+        observed_at=draft.observed_at,
+        recorded_at=draft.recorded_at,
+        payload=draft.payload,
+        position=position,
+        appended_at=appended_at.replace(microsecond=0),
+        source=source,
     )
 
 
@@ -225,12 +247,13 @@ class Ledger(Application):  # type: ignore[type-arg]
         self, drafts: list[tuple[int | None, Draft]], *, source: str, backfill: bool, appended_at: datetime
     ) -> AppendResult:
         result = AppendResult()
-        head = self._get_or_none(LedgerHead.create_id()) or LedgerHead()
+        head = self._get_or_none(LedgerHead.create_id()) or LedgerHead(origin=new_origin())
         services: dict[str, ServiceLedger] = {}
         keys: list[EventKey] = []
         batch: dict[str, tuple[str, str, str]] = {}  # event_id -> (service, kind, digest)
         appended_text = format_utc(appended_at)
         position = head.size
+        leaves: list[bytes] = []
         for line, draft in drafts:
             fields = draft.interchange()
             digest = content_digest(fields)
@@ -254,24 +277,30 @@ class Ledger(Application):  # type: ignore[type-arg]
                 raise LineError(line, draft.event_id, "recorded_at", str(exc)) from None
             except ThemeCycleError as exc:
                 raise LineError(line, draft.event_id, "payload.parent", str(exc)) from None
-            keys.append(EventKey(event_id=draft.event_id, service=draft.service, kind=draft.kind, digest=digest, position=position))
+            leaf = leaf_hash(_entry_of(draft, position, appended_at, source))
+            leaves.append(leaf)
+            keys.append(EventKey(event_id=draft.event_id, service=draft.service, kind=draft.kind, digest=digest, position=position, leaf_hash=leaf.hex()))
             batch[draft.event_id] = (draft.service, draft.kind, digest)
-            result.receipts.append(Receipt(draft.event_id, draft.service, position, appended_text, source))
+            result.receipts.append(Receipt(draft.event_id, draft.service, position, appended_text, source, leaf.hex()))
         if result.receipts:
-            head.advance(size=position, frontier=list(head.frontier))
+            head.extend(leaves)
             self._save_in_position_order(head, *services.values(), *keys)
         result.services = sorted(services)
         return result
 
-    def append_preserved(self, entries: list[Entry]) -> None:
+    def append_preserved(self, entries: list[Entry], origin: str) -> None:
         """Append entries copied from another store, keeping position, append time and source.
 
-        Used by migration; positions must continue this store's head exactly.
+        Used by migration; positions must continue this store's head exactly, and the log keeps
+        the source's ``origin`` so its checkpoints stay valid.
         """
         self.check_writable()
-        head = self._get_or_none(LedgerHead.create_id()) or LedgerHead()
+        head = self._get_or_none(LedgerHead.create_id()) or LedgerHead(origin=origin)
+        if head.origin != origin:
+            raise LedgerError(f"this store is log {head.origin}, not {origin}")
         services: dict[str, ServiceLedger] = {}
         keys = []
+        leaves: list[bytes] = []
         for entry in entries:
             if entry.position != head.size + len(keys) + 1:
                 raise LedgerError(f"position {entry.position} does not continue this store (size {head.size + len(keys)})")
@@ -283,8 +312,10 @@ class Ledger(Application):  # type: ignore[type-arg]
             if entry.appended_at is None:
                 raise LedgerError(f"entry {entry.event_id} has no append time to preserve")
             ledger.append(fields, position=entry.position, appended_at=entry.appended_at, source=entry.source, backfill=True)
-            keys.append(EventKey(event_id=entry.event_id, service=entry.service, kind=entry.kind, digest=content_digest(fields), position=entry.position))
-        head.advance(size=head.size + len(keys), frontier=list(head.frontier))
+            leaf = leaf_hash(entry)
+            leaves.append(leaf)
+            keys.append(EventKey(event_id=entry.event_id, service=entry.service, kind=entry.kind, digest=content_digest(fields), position=entry.position, leaf_hash=leaf.hex()))
+        head.extend(leaves)
         self._save_in_position_order(head, *services.values(), *keys)
 
     def _save_in_position_order(self, *aggregates: Any) -> None:
@@ -329,8 +360,12 @@ class Ledger(Application):  # type: ignore[type-arg]
 
     # ------------------------------------------------------------------ reading
 
+    def head(self) -> LedgerHead | None:
+        """The store-wide head (None for an empty store)."""
+        return self._get_or_none(LedgerHead.create_id())
+
     def head_size(self) -> int:
-        head = self._get_or_none(LedgerHead.create_id())
+        head = self.head()
         return head.size if head else 0
 
     def services(self) -> list[str]:
@@ -417,6 +452,13 @@ def write_export(ledger: Ledger, out: BinaryIO, *, service: str | None = None, w
         out.write(b"\n")
         count += 1
     return count
+
+
+def new_origin() -> str:
+    """A new log's name in its checkpoints: fixed when its first entry is appended."""
+    import uuid
+
+    return f"insightlog/{uuid.uuid4()}"
 
 
 def new_event_id(now: datetime) -> str:

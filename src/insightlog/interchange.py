@@ -377,6 +377,7 @@ def validate_object(obj: Any, line: int | None = None) -> Draft:
         raise LineError(line, eid, "payload", "is required")
     if not isinstance(payload, dict):
         raise LineError(line, eid, "payload", "must be a JSON object")
+    _check_json_numbers(payload, "payload", line, eid)
     try:
         model = PAYLOAD_MODELS[kind].model_validate(payload)
     except ValidationError as exc:
@@ -398,6 +399,21 @@ def validate_object(obj: Any, line: int | None = None) -> Draft:
         recorded_at=times["recorded_at"],
         payload=payload,
     )
+
+
+I_JSON_MAX = 2**53
+
+
+def _check_json_numbers(value: Any, path: str, line: int | None, eid: str | None) -> None:
+    """Integers must fit I-JSON (RFC 7493), so every reader and the proof encoding agree on them."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_json_numbers(item, f"{path}.{key}", line, eid)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_json_numbers(item, f"{path}[{index}]", line, eid)
+    elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > I_JSON_MAX:
+        raise LineError(line, eid, path, f"integer {value} is outside ±2**53; write it as a string")
 
 
 def _check_payload_rules(kind: str, model: _Payload, payload: dict[str, Any], line: int | None, eid: str | None) -> None:

@@ -56,6 +56,9 @@ def migrate(source: Ledger, target: Ledger, progress: Callable[[int], None] | No
             raise MigrationError(
                 f"the target already holds {already} events that are not the start of this ledger; migrate into an empty store"
             )
+    source_head = source.head()
+    if source_head is None:
+        return 0, already
     copied = 0
     batch = []
     for entry in source.all_entries():
@@ -63,12 +66,12 @@ def migrate(source: Ledger, target: Ledger, progress: Callable[[int], None] | No
             continue
         batch.append(entry)
         if len(batch) >= CHUNK:
-            target.append_preserved(batch)
+            target.append_preserved(batch, source_head.origin)
             copied += len(batch)
             batch = []
             if progress:
                 progress(copied)
     if batch:
-        target.append_preserved(batch)
+        target.append_preserved(batch, source_head.origin)
         copied += len(batch)
     return copied, already

@@ -9,6 +9,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import event
 
 from insightlog.aggregates.base import Aggregate, AggregateSnapshot, SnapshotState
+from insightlog.proof.frontier import frontier_extend, frontier_root
 
 NAMESPACE = uuid5(NAMESPACE_URL, "https://insightlog.invalid/ledger")
 
@@ -98,7 +99,8 @@ class ServiceLedger(Aggregate):
 
 
 class EventKey(Aggregate):
-    """Index of an event id: makes ``event_id`` unique per store and finds its service and kind."""
+    """Index of an event id: makes ``event_id`` unique per store, finds its service and kind, and
+    keeps the leaf hash committed when it was appended (``verify`` compares against it)."""
 
     class Snapshot(AggregateSnapshot):
         state: SnapshotState
@@ -109,27 +111,31 @@ class EventKey(Aggregate):
         kind: str
         digest: str
         position: int
+        leaf_hash: str
 
     @staticmethod
     def create_id(event_id: str, **_: Any) -> UUID:
         return uuid5(NAMESPACE, f"event:{event_id}")
 
     @event(Registered)
-    def __init__(self, event_id: str, service: str, kind: str, digest: str, position: int) -> None:
+    def __init__(self, event_id: str, service: str, kind: str, digest: str, position: int, leaf_hash: str) -> None:
         self.event_id = event_id
         self.service = service
         self.kind = kind
         self.digest = digest
         self.position = position
+        self.leaf_hash = leaf_hash
 
 
 class HeadState(SnapshotState):
+    origin: str
     size: int
     frontier: list[str]
 
 
 class LedgerHead(Aggregate):
-    """The store-wide head: the number of entries, and the Merkle tree frontier over them.
+    """The store-wide head: the log's origin (its name in checkpoints), the number of entries,
+    and the Merkle tree frontier over them.
 
     Every write includes the head in its transaction, so positions are dense, unique and in
     commit order, and concurrent writers meet in an optimistic-concurrency conflict.
@@ -139,20 +145,29 @@ class LedgerHead(Aggregate):
         state: HeadState
 
     class Started(Aggregate.Created):
-        pass
+        origin: str
 
     class Advanced(Aggregate.Event):
         size: int
         frontier: list[str]
 
     @staticmethod
-    def create_id() -> UUID:
+    def create_id(**_: Any) -> UUID:
         return uuid5(NAMESPACE, "ledger-head")
 
     @event(Started)
-    def __init__(self) -> None:
+    def __init__(self, origin: str) -> None:
+        self.origin = origin
         self.size = 0
         self.frontier: list[str] = []
+
+    def extend(self, leaf_hashes: list[bytes]) -> None:
+        """Add leaves to the tree: compute the new frontier, then record it."""
+        frontier, size = frontier_extend([bytes.fromhex(h) for h in self.frontier], self.size, leaf_hashes)
+        self.advance(size=size, frontier=[h.hex() for h in frontier])
+
+    def root(self) -> bytes:
+        return frontier_root([bytes.fromhex(h) for h in self.frontier])
 
     @event(Advanced)
     def advance(self, size: int, frontier: list[str]) -> None:

@@ -1,0 +1,206 @@
+"""Proof commands: keys, checkpoints, inclusion proofs, verification."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+
+from insightlog.cli import output
+from insightlog.cli.main import Context, run
+
+
+def _passphrase() -> bytes | None:
+    value = os.environ.get("INSIGHTLOG_KEY_PASSPHRASE")
+    return value.encode() if value else None
+
+
+def auto_checkpoint(obj: Context) -> None:
+    """After a command that wrote: checkpoint when a signing key is configured."""
+    from insightlog.proving import checkpoint_file, key_path, take_checkpoint
+
+    path = key_path(obj.key)
+    if not path.exists():
+        return
+    signed, new = run(take_checkpoint, obj.ledger, path, outside_file=checkpoint_file(obj.checkpoint_file), passphrase=_passphrase())
+    if new:
+        cp = signed.checkpoint
+        output.note(f"checkpoint: {cp.size} events, root {cp.root_hash.hex()[:16]}…, signed and appended to {checkpoint_file(obj.checkpoint_file)}")
+
+
+@click.group()
+def keys() -> None:
+    """Signing keys for checkpoints (the private key never enters the database).
+
+    Example:
+
+        insightlog keys init
+    """
+
+
+@keys.command("init")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="Private key file [default: --key / INSIGHTLOG_KEY / insightlog-keys/provider.key].")
+@click.option("--role", type=click.Choice(["provider", "witness"]), default="provider", show_default=True)
+@click.pass_obj
+def keys_init(obj: Context, out: Path | None, role: str) -> None:
+    """Create an Ed25519 key pair: PATH (private, mode 600) and PATH.pub.
+
+    A witness (the governance chair, an external auditor) makes their own key with --role witness
+    and --out, and co-signs with 'insightlog checkpoint cosign --key THEIR_KEY'.
+
+    Example:
+
+        insightlog keys init --role witness --out chair.key
+    """
+    from insightlog.proof.keys import create_key_files
+    from insightlog.proving import key_path
+
+    path = out or key_path(obj.key)
+    public = path.with_name(path.name + ".pub")
+    if path.exists() or public.exists():
+        raise click.ClickException(f"{path} or {public} exists; keys are never overwritten")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    info = create_key_files(path, public, _passphrase())
+    output.line(f"{role} key {info.key_id[:16]}… written: private {path} (keep it off the database server), public {public}")
+
+
+@click.group(invoke_without_command=True)
+@click.option("--tsa", "tsa_url", metavar="URL", help="Also get an RFC 3161 timestamp token from this timestamping authority.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def checkpoint(ctx: click.Context, tsa_url: str | None, as_json: bool) -> None:
+    """Sign the tree head (size, root hash, time) with the provider's key and store it.
+
+    The checkpoint is stored in the ledger and appended to the checkpoint file kept outside the
+    database (--checkpoint-file / INSIGHTLOG_CHECKPOINT_FILE). Commands that write take one
+    automatically when the key file exists.
+
+    Example:
+
+        insightlog checkpoint --tsa http://timestamp.example/tsr
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from insightlog.proving import checkpoint_file, key_path, take_checkpoint
+
+    obj: Context = ctx.obj
+    path = key_path(obj.key)
+    if not path.exists():
+        raise click.ClickException(f"no signing key at {path}; create one with 'insightlog keys init'")
+    signed, new = run(take_checkpoint, obj.ledger, path, outside_file=checkpoint_file(obj.checkpoint_file), tsa_url=tsa_url, passphrase=_passphrase())
+    if as_json:
+        output.emit_json({**signed.to_dict(), "new": new})
+        return
+    cp = signed.checkpoint
+    state = "signed" if new else "already signed (nothing appended since)"
+    output.line(f"checkpoint {cp.size} events, root {cp.root_hash.hex()}, {cp.timestamp.strftime('%Y-%m-%dT%H:%M:%SZ')}: {state}")
+    if signed.tsa_token:
+        output.line(f"timestamp token from {tsa_url} stored")
+
+
+@checkpoint.command("cosign")
+@click.option("--size", type=int, help="The checkpoint to co-sign (default: the latest).")
+@click.option("--role", default="witness", show_default=True)
+@click.pass_obj
+def checkpoint_cosign(obj: Context, size: int | None, role: str) -> None:
+    """Co-sign a checkpoint as a witness, after checking it against the stored log.
+
+    Example:
+
+        insightlog --key chair.key checkpoint cosign
+    """
+    from insightlog.proving import checkpoint_file, cosign_checkpoint, key_path
+
+    path = key_path(obj.key)
+    signed = run(cosign_checkpoint, obj.ledger, path, size=size, role=role, passphrase=_passphrase())
+    from insightlog.proving import append_outside
+
+    append_outside(checkpoint_file(obj.checkpoint_file), signed)
+    output.line(f"checkpoint {signed.checkpoint.size} co-signed by {role} key {signed.signatures[-1].key_id[:16]}…")
+
+
+@click.command()
+@click.argument("event_id")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def prove(obj: Context, event_id: str, as_json: bool) -> None:
+    """Print an inclusion proof of one event against the latest checkpoint.
+
+    Example:
+
+        insightlog prove HHC-046 --json
+    """
+    from insightlog.proving import prove as make_proof
+
+    proof = run(make_proof, obj.ledger, event_id)
+    if as_json:
+        output.emit_json(proof)
+        return
+    for key, value in proof.items():
+        if key == "audit_path":
+            output.line(f"audit_path ({len(value)} hashes):")
+            for h in value:
+                output.line(f"  {h}")
+        else:
+            output.line(f"{key}: {value}")
+
+
+@click.command()
+@click.option("--checkpoint", "outside", type=click.Path(exists=True, dir_okay=False, path_type=Path), multiple=True, help="A checkpoint file held outside the store (JSON Lines); repeatable.")
+@click.option("--trusted-key", type=click.Path(exists=True, dir_okay=False, path_type=Path), multiple=True, help="A public key (PEM) you trust, from outside the store; repeatable.")
+@click.option("--tsa-ca", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="The TSA's CA certificate, to check timestamp tokens chain to it.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def verify(obj: Context, outside: tuple[Path, ...], trusted_key: tuple[Path, ...], tsa_ca: Path | None, as_json: bool) -> None:
+    """Recompute the Merkle tree from the stored events and check every commitment against it.
+
+    Checks each event against the leaf committed when it was appended, the ledger head, every
+    stored checkpoint (root, signatures, timestamp tokens, consistency between them), and any
+    checkpoint file held outside the store. Exits non-zero naming the first bad position.
+
+    Example:
+
+        insightlog verify --checkpoint insightlog-checkpoints.jsonl
+    """
+    from insightlog.proof.keys import key_id, load_public_key
+    from insightlog.proving import load_outside, verify as run_verify
+
+    outside_checkpoints = [cp for path in outside for cp in run(load_outside, path)]
+    trusted: dict[str, Any] = {}
+    for path in trusted_key:
+        public = run(load_public_key, path)
+        trusted[key_id(public)] = public
+    report = run(run_verify, obj.ledger, outside=outside_checkpoints, trusted_keys=trusted, tsa_ca_pem=tsa_ca.read_bytes() if tsa_ca else None)
+    if as_json:
+        output.emit_json(report.as_dict())
+    else:
+        _render_verify(report)
+    if not report.ok:
+        raise SystemExit(1)
+
+
+def _render_verify(report: Any) -> None:
+    if report.ok:
+        output.line(f"OK: {report.events} events verified; the stored history matches everything committed.")
+    else:
+        output.line(f"FAILED: the stored history no longer matches what was committed, from position {report.first_bad_position}.")
+        for f in report.findings:
+            where = f"position {f.position}: " if f.position is not None else ""
+            output.line(f"  - {where}{f.message}")
+    output.line(
+        f"{report.checkpoints} stored checkpoint(s), {report.outside_checkpoints} from outside; "
+        f"{report.signatures_checked} signature(s) and {report.tokens_checked} timestamp token(s) checked"
+    )
+    if report.latest_checkpoint_size is None:
+        output.line("No checkpoint yet: nothing is signed; run 'insightlog keys init' and 'insightlog checkpoint'.")
+    else:
+        output.line(f"{report.after_latest_checkpoint} event(s) lie after the newest checkpoint (size {report.latest_checkpoint_size}).")
+    for note in report.notes:
+        output.line(f"  {note}")
+
+
+def register(group: click.Group) -> None:
+    for command in (keys, checkpoint, prove, verify):
+        group.add_command(command)

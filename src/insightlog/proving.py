@@ -1,0 +1,390 @@
+"""The verifiable log over a store: checkpoints, inclusion proofs and verification.
+
+The pure cryptography is in ``insightlog.proof``; this module applies it to a ``Ledger``.
+See docs/proof-format.md for the encodings and ADR 0005 for the choices.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from eventsourcing.utils import get_topic
+
+from insightlog.aggregates.checkpoints import CheckpointRecord
+from insightlog.aggregates.service import EventKey
+from insightlog.application import ENTRY_TOPIC, PAGE, LedgerError, entry_from_state
+from insightlog.proof.canonical import leaf_hash
+from insightlog.proof.checkpoint import PROVIDER, Checkpoint, Signature, SignedCheckpoint, load_jsonl, sign, verify_signature
+from insightlog.proof.keys import key_id, load_private_key, public_key_from_pem, public_key_pem
+from insightlog.proof.merkle import MerkleTree, verify_consistency, verify_inclusion
+
+if TYPE_CHECKING:
+    from insightlog.application import Ledger
+
+UTC = timezone.utc
+KEY_TOPIC = get_topic(EventKey.Registered)
+CHECKPOINT_TOPICS = [get_topic(CheckpointRecord.Taken), get_topic(CheckpointRecord.Cosigned), get_topic(CheckpointRecord.Timestamped)]
+DEFAULT_KEY = "insightlog-keys/provider.key"
+DEFAULT_CHECKPOINT_FILE = "insightlog-checkpoints.jsonl"
+
+
+class ProofError(LedgerError):
+    """Raised when a proof cannot be made (no checkpoint, unknown event, no key)."""
+
+
+def key_path(option: str | None = None) -> Path:
+    """The provider's private key: ``--key``, else INSIGHTLOG_KEY, else ./insightlog-keys/provider.key."""
+    return Path(option or os.environ.get("INSIGHTLOG_KEY") or DEFAULT_KEY)
+
+
+def checkpoint_file(option: str | None = None) -> Path:
+    """The checkpoint file kept outside the database."""
+    return Path(option or os.environ.get("INSIGHTLOG_CHECKPOINT_FILE") or DEFAULT_CHECKPOINT_FILE)
+
+
+def _notifications(ledger: Ledger, topics: Sequence[str]) -> Iterator[Any]:
+    start = 1
+    while True:
+        page = ledger.recorder.select_notifications(start, PAGE, topics=topics)
+        yield from page
+        if len(page) < PAGE:
+            return
+        start = page[-1].id + 1
+
+
+# --- checkpoints ------------------------------------------------------------------------------
+
+
+@dataclass
+class StoredCheckpoint:
+    """A checkpoint as stored in the ledger, with the public keys its signers registered."""
+
+    signed: SignedCheckpoint
+    keys: dict[str, str]
+    tsa_url: str | None = None
+
+
+def stored_checkpoints(ledger: Ledger) -> list[StoredCheckpoint]:
+    """Every checkpoint in the ledger, in the order they were taken."""
+    by_id: dict[Any, StoredCheckpoint] = {}
+    for n in _notifications(ledger, CHECKPOINT_TOPICS):
+        state = ledger.mapper.decode_state(n)  # type: ignore[attr-defined]
+        if n.topic == CHECKPOINT_TOPICS[0]:
+            cp = Checkpoint(state["origin"], state["size"], bytes.fromhex(state["root_hash"]), datetime.fromisoformat(state["timestamp"]))
+            sig = Signature(state["key_id"], state["role"], base64.b64decode(state["signature"]))
+            by_id[n.originator_id] = StoredCheckpoint(SignedCheckpoint(cp, (sig,)), {state["key_id"]: state["public_key_pem"]})
+        elif n.topic == CHECKPOINT_TOPICS[1]:
+            item = by_id[n.originator_id]
+            item.signed = item.signed.with_signature(Signature(state["key_id"], state["role"], base64.b64decode(state["signature"])))
+            item.keys[state["key_id"]] = state["public_key_pem"]
+        else:
+            item = by_id[n.originator_id]
+            item.signed = item.signed.with_tsa_token(base64.b64decode(state["token"]))
+            item.tsa_url = state["tsa_url"]
+    return list(by_id.values())
+
+
+def latest_checkpoint(ledger: Ledger) -> StoredCheckpoint | None:
+    found = stored_checkpoints(ledger)
+    return max(found, key=lambda c: c.signed.checkpoint.size) if found else None
+
+
+def take_checkpoint(
+    ledger: Ledger,
+    private_key_path: Path,
+    *,
+    outside_file: Path | None = None,
+    tsa_url: str | None = None,
+    passphrase: bytes | None = None,
+) -> tuple[SignedCheckpoint, bool]:
+    """Sign the current tree head; store it in the ledger and append it to the outside file.
+
+    Returns the checkpoint and whether it is new (a checkpoint of an unchanged tree is reused).
+    """
+    ledger.check_writable()
+    head = ledger.head()
+    if head is None:
+        raise ProofError("the ledger is empty: there is nothing to checkpoint")
+    private = load_private_key(private_key_path, passphrase)
+    public = private.public_key()
+    existing = ledger._get_or_none(CheckpointRecord.create_id(head.origin, head.size))
+    if existing is not None:
+        signed = next(c.signed for c in stored_checkpoints(ledger) if c.signed.checkpoint.size == head.size)
+        return signed, False
+    checkpoint = Checkpoint(head.origin, head.size, head.root(), ledger.now())
+    signature = sign(checkpoint, private, PROVIDER)
+    record = CheckpointRecord(
+        origin=checkpoint.origin,
+        size=checkpoint.size,
+        root_hash=checkpoint.root_hash.hex(),
+        timestamp=checkpoint.timestamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        key_id=signature.key_id,
+        role=signature.role,
+        signature=base64.b64encode(signature.signature).decode("ascii"),
+        public_key_pem=public_key_pem(public).decode("ascii"),
+    )
+    signed = SignedCheckpoint(checkpoint, (signature,))
+    if tsa_url:
+        from insightlog.proof.tsa import request_timestamp
+
+        stamp = request_timestamp(tsa_url, checkpoint.signed_body())
+        record.timestamp_with(base64.b64encode(stamp.token).decode("ascii"), tsa_url)
+        signed = signed.with_tsa_token(stamp.token)
+    ledger.save(record)
+    if outside_file is not None:
+        append_outside(outside_file, signed)
+    return signed, True
+
+
+def append_outside(path: Path, signed: SignedCheckpoint) -> None:
+    """Append a checkpoint to the file kept outside the database (created if missing)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("ab") as fh:
+        fh.write(signed.to_json() + b"\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def cosign_checkpoint(ledger: Ledger, private_key_path: Path, *, size: int | None = None, role: str = "witness", passphrase: bytes | None = None) -> SignedCheckpoint:
+    """A second key holder signs a stored checkpoint (the latest unless ``size`` is given)."""
+    ledger.check_writable()
+    found = stored_checkpoints(ledger)
+    if not found:
+        raise ProofError("there is no checkpoint to co-sign; run 'insightlog checkpoint' first")
+    target = max(found, key=lambda c: c.signed.checkpoint.size) if size is None else next((c for c in found if c.signed.checkpoint.size == size), None)
+    if target is None:
+        raise ProofError(f"no checkpoint at size {size}")
+    # Check the checkpoint against the log before putting a witness's name to it.
+    tree = _committed_tree(ledger)
+    cp = target.signed.checkpoint
+    if cp.size > len(tree) or tree.root(cp.size) != cp.root_hash:
+        raise ProofError(f"checkpoint {cp.size} does not match the stored log; run 'insightlog verify'")
+    private = load_private_key(private_key_path, passphrase)
+    signature = sign(cp, private, role)
+    record = ledger.repository.get(CheckpointRecord.create_id(cp.origin, cp.size))
+    try:
+        record.cosign(signature.key_id, role, base64.b64encode(signature.signature).decode("ascii"), public_key_pem(private.public_key()).decode("ascii"))
+    except ValueError as exc:
+        raise ProofError(str(exc)) from None
+    ledger.save(record)
+    return target.signed.with_signature(signature)
+
+
+def _committed_tree(ledger: Ledger) -> MerkleTree:
+    tree = MerkleTree()
+    for entry in ledger.all_entries():
+        tree.append(leaf_hash(entry))
+    return tree
+
+
+# --- inclusion proofs -------------------------------------------------------------------------
+
+
+def prove(ledger: Ledger, event_id: str) -> dict[str, Any]:
+    """An inclusion proof of one event against the latest checkpoint."""
+    entry = ledger.find_entry(event_id)
+    if entry is None:
+        raise ProofError(f"no event {event_id!r} in this store")
+    latest = latest_checkpoint(ledger)
+    if latest is None:
+        raise ProofError("no checkpoint yet; run 'insightlog checkpoint' (needs 'insightlog keys init')")
+    cp = latest.signed.checkpoint
+    if entry.position > cp.size:
+        raise ProofError(f"{event_id} (position {entry.position}) was appended after the latest checkpoint (size {cp.size}); take a new checkpoint")
+    tree = MerkleTree()
+    for other in ledger.all_entries():
+        if other.position > cp.size:
+            break
+        tree.append(leaf_hash(other))
+    leaf = leaf_hash(entry)
+    proof = tree.inclusion_proof(entry.position - 1, cp.size)
+    ok = verify_inclusion(leaf, entry.position - 1, cp.size, proof.path, cp.root_hash)
+    return {
+        "event_id": event_id,
+        "position": entry.position,
+        "leaf_index": entry.position - 1,
+        "leaf_hash": leaf.hex(),
+        "tree_size": cp.size,
+        "root_hash": cp.root_hash.hex(),
+        "checkpoint_timestamp": cp.timestamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "audit_path": [h.hex() for h in proof.path],
+        "verified": ok,
+        "backfilled": entry.is_backfill,
+    }
+
+
+# --- verification -----------------------------------------------------------------------------
+
+
+@dataclass
+class Finding:
+    """One thing verify found wrong; ``position`` is the first position it concerns (or None)."""
+
+    position: int | None
+    message: str
+
+
+@dataclass
+class VerifyReport:
+    """The outcome of ``verify``; ``ok`` when nothing was found."""
+
+    events: int = 0
+    head_size: int = 0
+    checkpoints: int = 0
+    outside_checkpoints: int = 0
+    latest_checkpoint_size: int | None = None
+    signatures_checked: int = 0
+    tokens_checked: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    @property
+    def first_bad_position(self) -> int | None:
+        positions = [f.position for f in self.findings if f.position is not None]
+        return min(positions) if positions else None
+
+    @property
+    def after_latest_checkpoint(self) -> int | None:
+        return None if self.latest_checkpoint_size is None else self.events - self.latest_checkpoint_size
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "events": self.events,
+            "head_size": self.head_size,
+            "checkpoints": self.checkpoints,
+            "outside_checkpoints": self.outside_checkpoints,
+            "latest_checkpoint_size": self.latest_checkpoint_size,
+            "events_after_latest_checkpoint": self.after_latest_checkpoint,
+            "signatures_checked": self.signatures_checked,
+            "timestamp_tokens_checked": self.tokens_checked,
+            "first_bad_position": self.first_bad_position,
+            "findings": [{"position": f.position, "message": f.message} for f in self.findings],
+            "notes": self.notes,
+        }
+
+
+def _committed_leaves(ledger: Ledger) -> dict[int, tuple[str, str]]:
+    """position -> (event id, leaf hash) as committed by each event's key when it was appended."""
+    out: dict[int, tuple[str, str]] = {}
+    for n in _notifications(ledger, [KEY_TOPIC]):
+        try:
+            state = ledger.mapper.decode_state(n)  # type: ignore[attr-defined]
+            out.setdefault(int(state["position"]), (state["event_id"], state["leaf_hash"]))
+        except Exception:  # noqa: BLE001 - a damaged key is reported through its entry
+            continue
+    return out
+
+
+def verify(
+    ledger: Ledger,
+    *,
+    outside: Sequence[SignedCheckpoint] = (),
+    trusted_keys: dict[str, Any] | None = None,
+    tsa_ca_pem: bytes | None = None,
+) -> VerifyReport:
+    """Recompute the tree from the stored events and check everything committed against it."""
+    report = VerifyReport()
+    committed = _committed_leaves(ledger)
+    tree = MerkleTree()
+    expected = 1
+    for n in _notifications(ledger, [ENTRY_TOPIC]):
+        try:
+            entry = entry_from_state(ledger.mapper.decode_state(n))  # type: ignore[attr-defined]
+        except Exception as exc:  # noqa: BLE001 - any damage to the stored bytes
+            report.findings.append(Finding(expected, f"the stored event at position {expected} cannot be read ({type(exc).__name__})"))
+            tree.append(b"\x00" * 32)
+            expected += 1
+            continue
+        if entry.position != expected:
+            report.findings.append(Finding(min(expected, entry.position), f"expected position {expected} next, found {entry.event_id} at position {entry.position}"))
+        leaf = leaf_hash(entry)
+        known = committed.get(entry.position)
+        if known is None:
+            report.findings.append(Finding(entry.position, f"{entry.event_id} at position {entry.position} was never committed by the ledger"))
+        elif known[1] != leaf.hex():
+            report.findings.append(Finding(entry.position, f"{entry.event_id} at position {entry.position} differs from what was committed when it was appended"))
+        tree.append(leaf)
+        expected += 1
+    report.events = len(tree)
+    missing = [p for p in committed if p > report.events]
+    if missing:
+        report.findings.append(Finding(min(missing), f"events committed at positions {min(missing)}..{max(missing)} are missing from the store"))
+    head = ledger.head()
+    report.head_size = head.size if head else 0
+    if head is not None:
+        if head.size != report.events:
+            report.findings.append(Finding(min(head.size, report.events) + 1, f"the ledger head commits to {head.size} events; the store holds {report.events}"))
+        elif head.root() != tree.root():
+            report.findings.append(Finding(None, "the ledger head's root does not match the stored events"))
+    known_keys = dict(trusted_keys or {})
+    stored = stored_checkpoints(ledger)
+    report.checkpoints = len(stored)
+    report.outside_checkpoints = len(outside)
+    checked: list[tuple[str, SignedCheckpoint, dict[str, str]]] = [("stored", s.signed, s.keys) for s in stored]
+    checked += [("outside", s, {}) for s in outside]
+    registered = {kid: pem for s in stored for kid, pem in s.keys.items()}
+    good_sizes: list[tuple[int, bytes]] = []
+    for where, signed, keys in checked:
+        cp = signed.checkpoint
+        label = f"{where} checkpoint of size {cp.size} ({cp.timestamp.strftime('%Y-%m-%dT%H:%M:%SZ')})"
+        if head is not None and cp.origin != head.origin:
+            report.findings.append(Finding(None, f"{label} names log {cp.origin}, this store is {head.origin}"))
+            continue
+        if cp.size > report.events:
+            report.findings.append(Finding(report.events + 1, f"{label} covers {cp.size} events; the store holds {report.events}: positions {report.events + 1}..{cp.size} were removed"))
+        elif tree.root(cp.size) != cp.root_hash:
+            previous = max((s for s, _ in good_sizes if s < cp.size), default=0)
+            # The leaves committed at append time pin the position when they agree with the checkpoint.
+            exact = [f.position for f in report.findings if f.position is not None and previous < f.position <= cp.size]
+            start = min(exact) if exact else previous + 1
+            report.findings.append(Finding(start, f"{label} does not match the stored events: the history between positions {previous + 1} and {cp.size} was changed"))
+        else:
+            good_sizes.append((cp.size, cp.root_hash))
+        if not signed.signatures:
+            report.findings.append(Finding(None, f"{label} carries no signature"))
+        for sig in signed.signatures:
+            pem = known_keys.get(sig.key_id) or keys.get(sig.key_id) or registered.get(sig.key_id)
+            if pem is None:
+                report.findings.append(Finding(None, f"{label}: signature by unknown key {sig.key_id[:16]}"))
+                continue
+            public = pem if not isinstance(pem, (str, bytes)) else public_key_from_pem(pem.encode() if isinstance(pem, str) else pem)
+            report.signatures_checked += 1
+            if key_id(public) != sig.key_id or not verify_signature(cp, sig, public):
+                report.findings.append(Finding(None, f"{label}: the {sig.role} signature by key {sig.key_id[:16]} does not verify"))
+        if signed.tsa_token is not None:
+            from insightlog.proof.tsa import verify_token
+
+            report.tokens_checked += 1
+            try:
+                info = verify_token(signed.tsa_token, cp.signed_body(), tsa_ca_pem)
+                report.notes.append(f"{label}: timestamped by {info.tsa_subject} at {info.gen_time.strftime('%Y-%m-%dT%H:%M:%SZ')}")
+            except Exception as exc:  # noqa: BLE001 - report any token failure
+                report.findings.append(Finding(None, f"{label}: the timestamp token does not verify ({exc})"))
+    for (s1, r1), (s2, r2) in zip(sorted(set(good_sizes)), sorted(set(good_sizes))[1:]):
+        if s1 == s2:
+            continue
+        proof = tree.consistency_proof(s1, s2)
+        if not verify_consistency(s1, s2, r1, r2, proof.path):
+            report.findings.append(Finding(s1 + 1, f"checkpoints {s1} and {s2} are not consistent"))
+    sizes = [s.signed.checkpoint.size for s in stored] + [s.checkpoint.size for s in outside]
+    report.latest_checkpoint_size = max(sizes) if sizes else None
+    return report
+
+
+def load_outside(path: Path) -> list[SignedCheckpoint]:
+    """Checkpoints from a file kept outside the database (JSON Lines)."""
+    try:
+        return load_jsonl(path.read_bytes())
+    except OSError as exc:
+        raise ProofError(f"cannot read checkpoint file {path}: {exc.strerror}") from None
