@@ -18,10 +18,19 @@ if TYPE_CHECKING:
 class Context:
     """Built once by the root group; opens the ledger on first use."""
 
-    def __init__(self, db: str | None, database_url: str | None, read_only: bool | None) -> None:
+    def __init__(
+        self,
+        db: str | None,
+        database_url: str | None,
+        read_only: bool | None,
+        key: str | None = None,
+        checkpoint_file: str | None = None,
+    ) -> None:
         self.db = db
         self.database_url = database_url
         self.read_only = read_only
+        self.key = key
+        self.checkpoint_file = checkpoint_file
         self._ledger: Ledger | None = None
 
     @property
@@ -88,9 +97,23 @@ def parse_as_of(value: str | None) -> AsOf:
     default=None,
     help="Open the store so nothing can be written [env INSIGHTLOG_READ_ONLY=1].",
 )
+@click.option("--key", envvar="INSIGHTLOG_KEY", metavar="PATH", help="Private signing key [env INSIGHTLOG_KEY; default insightlog-keys/provider.key].")
+@click.option(
+    "--checkpoint-file",
+    envvar="INSIGHTLOG_CHECKPOINT_FILE",
+    metavar="PATH",
+    help="Checkpoint file kept outside the database [env INSIGHTLOG_CHECKPOINT_FILE; default insightlog-checkpoints.jsonl].",
+)
 @click.version_option(package_name="insightlog")
 @click.pass_context
-def cli(ctx: click.Context, db: str | None, database_url: str | None, read_only: bool | None) -> None:
+def cli(
+    ctx: click.Context,
+    db: str | None,
+    database_url: str | None,
+    read_only: bool | None,
+    key: str | None,
+    checkpoint_file: str | None,
+) -> None:
     """insightlog: the immutable, bitemporal audit trail of what a care service's leaders knew, and when.
 
     Example:
@@ -99,7 +122,7 @@ def cli(ctx: click.Context, db: str | None, database_url: str | None, read_only:
 
         insightlog history --service "Harbour Home Care"
     """
-    ctx.obj = Context(db, database_url, read_only)
+    ctx.obj = Context(db, database_url, read_only, key, checkpoint_file)
     ctx.call_on_close(ctx.obj.close)
 
 
@@ -146,6 +169,8 @@ def import_(obj: Context, file: Path, backfill: bool, as_json: bool) -> None:
             result = run(ledger.import_lines, lines(), source_name=file.name, backfill=backfill)
     else:
         result = run(ledger.import_lines, read_file_lines(file), source_name=file.name, backfill=backfill)
+    if result.receipts:
+        auto_checkpoint(obj)
     if as_json:
         output.emit_json(
             {
@@ -269,6 +294,8 @@ def record(
         "payload": _payload(payload),
     }
     result = run(ledger.record, event)
+    if result.receipts:
+        auto_checkpoint(obj)
     if as_json:
         entry = ledger.find_entry(event["event_id"])
         from insightlog.application import stored_event_dict
@@ -343,5 +370,24 @@ def history(obj: Context, service: str, theme: str | None, as_of: str | None, as
     )
 
 
+def auto_checkpoint(obj: Context) -> None:
+    from insightlog.cli.proof import auto_checkpoint as _auto
+
+    _auto(obj)
+
+
 def main() -> None:  # pragma: no cover
     cli()
+
+
+from insightlog.cli.analysis import register as _register_analysis  # noqa: E402
+
+_register_analysis(cli)
+
+from insightlog.cli.readmodels import register as _register_readmodels  # noqa: E402
+
+_register_readmodels(cli)
+
+from insightlog.cli.proof import register as _register_proof  # noqa: E402
+
+_register_proof(cli)

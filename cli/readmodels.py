@@ -1,0 +1,377 @@
+"""Commands of the read side: the governance view, the read-model projections, the taxonomies.
+
+Registered on the root group by ``register(cli)``; heavy modules are imported inside commands.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+from insightlog.cli import output
+
+if TYPE_CHECKING:
+    from insightlog.cli.main import Context
+
+SIGN = {1: "+1", 0: "0", -1: "-1", None: "-"}
+
+
+def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """Call into the application; domain, taxonomy and database errors become one-line messages."""
+    from insightlog.cli.main import run
+
+    from insightlog.analysis.log import AnalysisInputError
+    from insightlog.taxonomy import TaxonomyError
+
+    try:
+        return run(fn, *args, **kwargs)
+    except (TaxonomyError, AnalysisInputError, PermissionError) as exc:
+        raise click.ClickException(str(exc)) from None
+    except Exception as exc:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        if isinstance(exc, SQLAlchemyError):
+            detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            raise click.ClickException(f"read models: {detail}") from None
+        raise
+
+
+def _read_models(obj: Context) -> Any:
+    from insightlog.projections.readmodels import ReadModels
+
+    return _call(ReadModels, obj.ledger, obj.settings)
+
+
+# ------------------------------------------------------------------ view
+
+
+def _judgement_cell(j: dict[str, Any] | None) -> str:
+    if j is None:
+        return "-"
+    return f"{j['score']} {j['confidence'] or ''} ({j['event_id']})".replace("  ", " ")
+
+
+def _exceptions_cell(j: dict[str, Any] | None) -> str:
+    if not j or not j["exceptions"]:
+        return "-"
+    parts = []
+    for ex in j["exceptions"]:
+        where = " ".join(str(v) for v in (ex.get("theme"), ex.get("scope")) if v)
+        parts.append(f"{where or 'all'}={ex.get('score')}")
+    return "; ".join(parts)
+
+
+def _month_cell(cell: dict[str, Any]) -> str:
+    if cell["E"] is None:
+        return "-"
+    return f"E {cell['E']} / {SIGN[cell['sign']]}"
+
+
+def _triggers_cell(triggers: list[dict[str, Any]]) -> str:
+    return ", ".join(f"{t['trigger'][:2]} {t['fired_on'][5:]}" + (f" {t['scope']}" if t["scope"] else "") for t in triggers) or "-"
+
+
+def _overdue_text(overdue: list[dict[str, Any]]) -> str:
+    if not overdue:
+        return "none"
+    parts = []
+    for r in overdue:
+        held = f"held {r['held']}" if r["held"] else "still open"
+        parts.append(f"{r['level']} due {r['due_by']}, {held} ({r['days_overdue']} days overdue)")
+    return "; ".join(parts)
+
+
+def render_view(rows: list[dict[str, Any]], errors: dict[str, str]) -> None:
+    """The governance view as tables, grouped by service then key question."""
+    services: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        services.setdefault(row["service"], []).append(row)
+    for name in sorted(set(services) | set(errors)):
+        group = services.get(name, [])
+        if name in errors:
+            output.line(f"{name}: read model not computed: {errors[name]}")
+            output.line()
+            continue
+        first = group[0]
+        output.line(f"{name} (as of {first['as_of']}, taxonomy {first['taxonomy_version'] or 'not declared'})")
+        output.line(f"overdue reviews: {_overdue_text(first['overdue_reviews'])}")
+        by_kq: dict[str, list[dict[str, Any]]] = {}
+        for row in group:
+            by_kq.setdefault(row["key_question"] or "(key question unknown)", []).append(row)
+        for kq, kq_rows in by_kq.items():
+            this_month, previous = kq_rows[0]["this_month"]["month"], kq_rows[0]["previous_month"]["month"]
+            output.line()
+            output.table(
+                ["theme", "judgement", "by", "recorded", "exceptions", this_month, previous, "status", "open actions", "triggers (90 days)"],
+                [
+                    [
+                        r["theme"],
+                        _judgement_cell(r["judgement"]),
+                        f"{r['judgement']['actor_role']} {r['judgement']['actor_id']}" if r["judgement"] else "-",
+                        r["judgement"]["recorded_at"][:10] if r["judgement"] else "-",
+                        _exceptions_cell(r["judgement"]),
+                        _month_cell(r["this_month"]),
+                        _month_cell(r["previous_month"]),
+                        r["improvement_status"],
+                        [a["action_id"] for a in r["open_actions"]],
+                        _triggers_cell(r["triggers_last_90_days"]),
+                    ]
+                    for r in kq_rows
+                ],
+                max_width=48,
+                title=f"{kq} ({', '.join(sorted({r['quality_statement'] for r in kq_rows if r['quality_statement']})) or '-'})",
+            )
+        output.line()
+    if not services and not errors:
+        output.line("(no services)")
+
+
+@click.command()
+@click.option("--service", metavar="NAME", help="Only this service (default: every service).")
+@click.option("--as-of", metavar="TIME", help="Compute from the events as of then (RFC 3339 or a date); default: now, from the read models.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of rows (service, key_question, theme, ...).")
+@click.pass_obj
+def view(obj: Context, service: str | None, as_of: str | None, as_json: bool) -> None:
+    """The governance view: per service and theme, the current leadership judgement, E and drift
+    sign this month and last, improvement status, open actions, overdue reviews and the triggers
+    of the last 90 days, grouped by CQC key question.
+
+    Without --as-of it reads the SQL read models, which catch up first (read-only stores are read
+    as they stand, with a note of how many events they are behind). With --as-of it computes from
+    the events, writing nothing.
+
+    Example:
+
+        insightlog view --service "Harbour Home Care"
+
+        insightlog view --as-of 2026-03-31 --json
+    """
+    from insightlog.cli.main import parse_as_of
+
+    errors: dict[str, str] = {}
+    if as_of is not None:
+        from insightlog.governance import view_from_events
+
+        when = parse_as_of(as_of)
+        rows = _call(view_from_events, obj.ledger, when, service)
+    else:
+        models = _read_models(obj)
+        try:
+            result = _call(models.governance, service)
+        finally:
+            models.close()
+        rows, errors = result.rows, result.errors
+        if result.note:
+            output.note(result.note)
+        if result.entries_behind:
+            output.note(f"read models are {result.entries_behind} events behind (read-only store: shown as they stand)")
+        for name, error in sorted(errors.items()):
+            output.note(f"{name}: read model not computed: {error}")
+    if as_json:
+        output.emit_json(rows)
+        return
+    render_view(rows, errors)
+
+
+# ------------------------------------------------------------------ projections
+
+
+@click.group()
+def projections() -> None:
+    """The SQL read models (tables rm_*) kept by projections over the event log.
+
+    Example:
+
+        insightlog projections status
+
+        insightlog projections rebuild
+    """
+
+
+def _report_line(verb: str, report: Any) -> str:
+    return (
+        f"{verb} read models: {report.entries} events in {report.chunks} chunk(s), "
+        f"{len(report.services)} service(s) recomputed, {len(report.refreshed)} refreshed for today, "
+        f"at notification {report.position} ({report.seconds:.2f} s)"
+    )
+
+
+@projections.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@click.pass_obj
+def status(obj: Context, as_json: bool) -> None:
+    """Where the read models stand: tracking position, events behind, each service's as-of time.
+
+    Example:
+
+        insightlog projections status
+    """
+    models = _read_models(obj)
+    try:
+        st = _call(models.status)
+    finally:
+        models.close()
+    doc = {
+        "projection": st.projection,
+        "exists": st.exists,
+        "position": st.position,
+        "entry_position": st.entry_position,
+        "latest_notification": st.latest_notification,
+        "ledger_entries": st.ledger_entries,
+        "entries_behind": st.entries_behind,
+        "schema_version": st.schema_version,
+        "definitions_version": st.definitions_version,
+        "updated_at": st.updated_at,
+        "services": [
+            {k: s[k] for k in ("service", "as_of", "events", "last_entry_position", "taxonomy_version", "error")} for s in st.services
+        ],
+    }
+    if as_json:
+        output.emit_json(doc)
+        return
+    if not st.exists:
+        output.line(
+            f"projection {st.projection}: no read models yet ({st.ledger_entries} events in the ledger); "
+            "they are built by `insightlog view` or `insightlog projections rebuild`"
+        )
+        return
+    output.line(
+        f"projection {st.projection}: at notification {st.position} (event position {st.entry_position}); "
+        f"ledger: notification {st.latest_notification}, {st.ledger_entries} events; {st.entries_behind} events behind"
+    )
+    output.line(f"schema {st.schema_version}, definitions {st.definitions_version}, updated {st.updated_at}")
+    output.table(
+        ["service", "as of", "events", "taxonomy", "error"],
+        [[s["service"], s["as_of"], s["events"], s["taxonomy_version"], s["error"]] for s in st.services],
+    )
+
+
+@projections.command()
+@click.pass_obj
+def rebuild(obj: Context) -> None:
+    """Empty the read-model tables and rebuild them from the whole event log.
+
+    Tables of an older layout are dropped and recreated first. While it runs, readers see the
+    tables partly rebuilt.
+
+    Example:
+
+        insightlog projections rebuild
+    """
+    models = _read_models(obj)
+    try:
+        report = _call(models.rebuild)
+    finally:
+        models.close()
+    output.line(_report_line("rebuilt", report))
+
+
+@projections.command()
+@click.pass_obj
+def update(obj: Context) -> None:
+    """Catch the read models up with the log now (queries also do this before reading).
+
+    Example:
+
+        insightlog projections update
+    """
+    models = _read_models(obj)
+    try:
+        report = _call(models.catch_up)
+    finally:
+        models.close()
+    output.line(_report_line("updated", report))
+
+
+# ------------------------------------------------------------------ taxonomy
+
+
+@click.group(invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+@click.pass_context
+def taxonomy(ctx: click.Context, as_json: bool) -> None:
+    """List the quality-statement taxonomy versions loaded: shipped ones and those added to the ledger.
+
+    Example:
+
+        insightlog taxonomy
+
+        insightlog taxonomy add SAF-2026 saf-2026.csv
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from insightlog.taxonomy import load_taxonomies
+
+    versions = _call(load_taxonomies, ctx.obj.ledger)
+    rows = [
+        {"name": v.name, "statements": len(v.statements), "key_questions": v.key_questions, "source": v.source}
+        for v in versions.values()
+    ]
+    if as_json:
+        output.emit_json(rows)
+        return
+    output.table(["name", "statements", "key questions", "source"], [[r["name"], r["statements"], r["key_questions"], r["source"]] for r in rows])
+
+
+@taxonomy.command("add")
+@click.argument("name")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_obj
+def taxonomy_add(obj: Context, name: str, file: Path) -> None:
+    """Add a taxonomy version from a CSV with the columns id,key_question,quality_statement.
+
+    A version never changes once added: adding the same content again does nothing, different
+    content under the same name is an error. Services use it when their ServiceRegistered names it
+    as the first word of framework.taxonomy_version.
+
+    Example:
+
+        insightlog taxonomy add SAF-2026 saf-2026.csv
+    """
+    from insightlog.taxonomy import add_taxonomy
+
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(f"{file.name}: not UTF-8 text ({exc.reason})") from None
+    version, added = _call(add_taxonomy, obj.ledger, name, text, origin=file.name)
+    if added:
+        output.line(f"added taxonomy {version.name}: {len(version.statements)} quality statements, key questions {', '.join(version.key_questions)}")
+    else:
+        output.line(f"taxonomy {version.name} is already loaded with the same content; nothing written")
+
+
+@taxonomy.command("show")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print the statements as JSON.")
+@click.pass_obj
+def taxonomy_show(obj: Context, name: str, as_json: bool) -> None:
+    """Show the quality statements of one taxonomy version.
+
+    Example:
+
+        insightlog taxonomy show SAF-2024
+    """
+    from insightlog.taxonomy import load_taxonomies
+
+    versions = _call(load_taxonomies, obj.ledger)
+    version = versions.get(name)
+    if version is None:
+        raise click.ClickException(f"no taxonomy {name!r} is loaded (loaded: {', '.join(versions) or 'none'})")
+    if as_json:
+        output.emit_json({"name": version.name, "source": version.source, "statements": version.as_rows()})
+        return
+    output.table(
+        ["id", "key question", "quality statement"],
+        [[s.id, s.key_question, s.quality_statement] for s in version.statements],
+        max_width=80,
+        title=f"{version.name} ({version.source}, {len(version.statements)} quality statements)",
+    )
+
+
+def register(cli: click.Group) -> None:
+    """Add the read-side commands to the root group."""
+    cli.add_command(view)
+    cli.add_command(projections)
+    cli.add_command(taxonomy)

@@ -1,0 +1,401 @@
+"""The governance projection: a pull loop over the notification log into the read models.
+
+A run reads the notifications after the tracking position (topics: ledger entries and added
+taxonomy versions) in chunks. For each chunk it builds the ``rm_events`` rows, collects the
+services the chunk touches, recomputes each of them as of the run's instant (the ledger clock,
+read after the chunk was read, so every event of the chunk is known at it) from the service's
+entries up to the chunk's last entry, and hands everything to the view, which writes rows and the
+new tracking position in one transaction. A crash rolls the chunk back; the next run resumes
+from the last committed position, so each event is applied exactly once.
+
+The eventsourcing library has no subscriptions on SQLite, hence a pull loop on both databases.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from insightlog.projections.view import (
+    Batch,
+    GovernanceView,
+    ServiceFailure,
+    StaleTrackingError,
+    Tracking,
+)
+
+if TYPE_CHECKING:
+    from insightlog.analysis.policy import Policy
+    from insightlog.application import Ledger
+    from insightlog.entry import Entry
+    from insightlog.governance import ServiceGovernance
+    from insightlog.taxonomy import TaxonomyVersion
+
+CHUNK = 20_000
+PAGE = 5_000
+REFRESH_BATCH = 50
+MAX_STALE_RETRIES = 5
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector during a run: the tens of thousands of small, acyclic
+    objects of a chunk (freed by reference counting) would make it walk the heap again and again."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+@dataclass
+class RunReport:
+    """What one projection run did."""
+
+    notifications: int = 0
+    entries: int = 0
+    chunks: int = 0
+    services: list[str] = field(default_factory=list)
+    refreshed: list[str] = field(default_factory=list)
+    rebuilt: bool = False
+    position: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class Status:
+    """Where a projection stands against the ledger."""
+
+    projection: str
+    exists: bool
+    position: int
+    entry_position: int
+    latest_notification: int
+    ledger_entries: int
+    schema_version: int | None
+    definitions_version: str | None
+    updated_at: str | None
+    services: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def entries_behind(self) -> int:
+        return max(self.ledger_entries - self.entry_position, 0)
+
+
+def event_row(notification_id: int, state: dict[str, Any]) -> dict[str, Any]:
+    """The ``rm_events`` record of a stored ``EntryAppended`` state (timestamps stay ISO text)."""
+    e = state["entry"]
+    return {
+        "position": state["position"],
+        "notification_id": notification_id,
+        "event_id": e["event_id"],
+        "service": e["service"],
+        "kind": e["kind"],
+        "theme": e["theme"],
+        "location": e["location"],
+        "team": e["team"],
+        "shift": e["shift"],
+        "actor_role": e["actor_role"],
+        "actor_id": e["actor_id"],
+        "record": e["record"],
+        "observed_at": e["observed_at"],
+        "recorded_at": e["recorded_at"],
+        "appended_at": state["appended_at"],
+        "source": state["source"],
+        "payload": orjson.dumps(e["payload"]).decode("utf-8"),
+    }
+
+
+@dataclass
+class _Chunk:
+    position: int
+    entry_position: int
+    notifications: int = 0
+    events: list[dict[str, Any]] = field(default_factory=list)
+    states: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    taxonomy_names: set[str] = field(default_factory=set)
+
+
+class GovernanceProjection:
+    """Keeps the governance read models of a ledger up to date (see the module docstring)."""
+
+    name = "governance"
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        view: GovernanceView,
+        *,
+        chunk_size: int = CHUNK,
+        page_size: int = PAGE,
+        policy: Policy | None = None,
+    ) -> None:
+        from insightlog.application import ENTRY_TOPIC
+        from insightlog.taxonomy import added_topic
+
+        self.ledger = ledger
+        self.view = view
+        self.chunk_size = chunk_size
+        self.page_size = min(page_size, chunk_size)
+        self.policy = policy
+        self.entry_topic = ENTRY_TOPIC
+        self.taxonomy_topic = added_topic()
+        self.topics = (ENTRY_TOPIC, self.taxonomy_topic)
+        self._taxonomies: dict[str, TaxonomyVersion] | None = None
+
+    # -- setup -------------------------------------------------------------------------------
+
+    def _now_text(self) -> str:
+        from insightlog.timeutil import format_utc
+
+        return format_utc(self.ledger.now())
+
+    def ensure(self) -> bool:
+        """Create the tables if missing; rebuild them when the schema or definitions changed.
+
+        Returns True when the tables were dropped and recreated.
+        """
+        from insightlog.analysis.policy import DEFINITIONS_VERSION
+        from insightlog.projections.tables import SCHEMA_VERSION
+
+        tracking = self.view.tracking(self.name) if self.view.exists() else None
+        if tracking is not None and (
+            tracking.schema_version != SCHEMA_VERSION or tracking.definitions_version != DEFINITIONS_VERSION
+        ):
+            self.view.drop()
+            self.view.create(self.name, SCHEMA_VERSION, DEFINITIONS_VERSION, self._now_text())
+            return True
+        if tracking is None:
+            try:
+                self.view.create(self.name, SCHEMA_VERSION, DEFINITIONS_VERSION, self._now_text())
+            except Exception:
+                # Another process may have created them at the same moment: fine if they exist now.
+                if not (self.view.exists() and self.view.tracking(self.name) is not None):
+                    raise
+        return False
+
+    def tracking(self) -> Tracking:
+        found = self.view.tracking(self.name)
+        if found is None:
+            raise RuntimeError(f"projection {self.name} has no tracking record")
+        return found
+
+    def taxonomies(self, reload: bool = False) -> dict[str, TaxonomyVersion]:
+        from insightlog.taxonomy import load_taxonomies
+
+        if self._taxonomies is None or reload:
+            self._taxonomies = load_taxonomies(self.ledger)
+        return self._taxonomies
+
+    # -- running -----------------------------------------------------------------------------
+
+    def run(self, *, refresh_stale: bool = True) -> RunReport:
+        """Catch up with the ledger, then (optionally) refresh services computed on an earlier day."""
+        with _cyclic_gc_paused():
+            return self._run(refresh_stale)
+
+    def _run(self, refresh_stale: bool) -> RunReport:
+        started = time.perf_counter()
+        report = RunReport(rebuilt=self.ensure())
+        known = {s["service"] for s in self.view.service_status()}
+        touched: set[str] = set()
+        tracking = self.tracking()
+        stale_retries = 0
+        while True:
+            chunk = self.read_chunk(tracking.position, tracking.entry_position)
+            if chunk.notifications == 0:
+                break
+            batch = self.compute(chunk, tracking, known)
+            try:
+                self.view.write(self.name, batch)
+            except StaleTrackingError:
+                stale_retries += 1
+                if stale_retries > MAX_STALE_RETRIES:
+                    raise
+                tracking = self.tracking()
+                known = {s["service"] for s in self.view.service_status()}
+                continue
+            report.notifications += chunk.notifications
+            report.entries += len(chunk.events)
+            report.chunks += 1
+            names = [s.service for s in batch.services]
+            known.update(names)
+            touched.update(names)
+            tracking = Tracking(
+                projection=tracking.projection,
+                position=batch.position,
+                entry_position=batch.entry_position,
+                schema_version=tracking.schema_version,
+                definitions_version=tracking.definitions_version,
+                updated_at=batch.updated_at,
+            )
+            if chunk.notifications < self.chunk_size:
+                break
+        report.services = sorted(touched)
+        if refresh_stale:
+            report.refreshed = self.refresh_stale()
+        report.position = tracking.position
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def rebuild(self) -> RunReport:
+        """Empty every read-model table (recreating them if their schema is not current), then
+        run from the start of the log. Emptying, not dropping, so a role that may write the
+        tables but not create them can rebuild."""
+        from insightlog.analysis.policy import DEFINITIONS_VERSION
+        from insightlog.projections.tables import SCHEMA_VERSION
+
+        started = time.perf_counter()
+        self.ensure()
+        self.view.reset(self.name, SCHEMA_VERSION, DEFINITIONS_VERSION, self._now_text())
+        report = self.run(refresh_stale=False)
+        report.rebuilt = True
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def read_chunk(self, position: int, entry_position: int) -> _Chunk:
+        """Decode up to ``chunk_size`` notifications after ``position``."""
+        chunk = _Chunk(position=position, entry_position=entry_position)
+        recorder = self.ledger.recorder
+        decode = self.ledger.mapper.decode_state  # type: ignore[attr-defined]
+        start = position + 1
+        while chunk.notifications < self.chunk_size:
+            limit = min(self.page_size, self.chunk_size - chunk.notifications)
+            page = recorder.select_notifications(start, limit, topics=self.topics)
+            for n in page:
+                state = decode(n)
+                if n.topic == self.entry_topic:
+                    chunk.events.append(event_row(n.id, state))
+                    chunk.states.setdefault(state["entry"]["service"], []).append(state)
+                    chunk.entry_position = max(chunk.entry_position, state["position"])
+                elif n.topic == self.taxonomy_topic:
+                    chunk.taxonomy_names.add(state["name"])
+                chunk.position = n.id
+            chunk.notifications += len(page)
+            if len(page) < limit:
+                break
+            start = page[-1].id + 1
+        return chunk
+
+    def compute(self, chunk: _Chunk, tracking: Tracking, known: set[str]) -> Batch:
+        """Recompute the services a chunk touches, as of now, into a batch."""
+        from insightlog.application import entry_from_state
+
+        taxonomies = self.taxonomies(reload=bool(chunk.taxonomy_names))
+        services = set(chunk.states)
+        if chunk.taxonomy_names:
+            services.update(self.view.services_with_version(chunk.taxonomy_names))
+        now = self.ledger.now()
+        batch = Batch(
+            expected_position=tracking.position,
+            position=chunk.position,
+            entry_position=chunk.entry_position,
+            updated_at=self._now_text(),
+            events=chunk.events,
+        )
+        for service in sorted(services):
+            if service in known:
+                entries = self.stored_entries(service, chunk.entry_position)
+            else:
+                # Every earlier entry of a service is in a committed chunk, and every committed
+                # chunk wrote a status row for each service it touched: so a service without one
+                # has all its entries up to this chunk's end in this chunk.
+                entries = [entry_from_state(state) for state in chunk.states.get(service, [])]
+            batch.services.append(self.compute_service(service, entries, now, taxonomies))
+        return batch
+
+    def stored_entries(self, service: str, up_to: int) -> list[Entry]:
+        """A service's entries with positions up to ``up_to`` (the tracking's entry position)."""
+        return [e for e in self.ledger.service_entries(service) if e.position <= up_to]
+
+    def compute_service(
+        self, service: str, entries: Sequence[Entry], now: datetime, taxonomies: dict[str, TaxonomyVersion]
+    ) -> ServiceGovernance | ServiceFailure:
+        """One service's models as of ``now`` (or its latest recording, if a writer's clock ran ahead)."""
+        from insightlog.analysis.log import AnalysisInputError
+        from insightlog.governance import service_governance
+        from insightlog.taxonomy import version_of_service
+        from insightlog.timeutil import now_as_of
+
+        latest = max((e.recorded_at for e in entries), default=now)
+        as_of = now_as_of(max(now, latest))
+        try:
+            return service_governance(entries, service, as_of, taxonomies, policy=self.policy)
+        except AnalysisInputError as exc:
+            return ServiceFailure(
+                service=service,
+                as_of=as_of.text,
+                error=str(exc),
+                entry_count=len(entries),
+                last_position=max((e.position for e in entries), default=0),
+                taxonomy_version=version_of_service(entries),
+            )
+
+    def refresh_stale(self, services: Iterable[str] | None = None) -> list[str]:
+        """Recompute, as of now, the services whose stored as_of is on an earlier UTC date than today.
+
+        Figures that depend on "now" (open overdue reviews, the current month, the 90-day trigger
+        window, open lags) are then right for today. With ``services``, refresh those regardless.
+        """
+        now = self.ledger.now()
+        today = now.date().isoformat()
+        if services is None:
+            names = [s["service"] for s in self.view.service_status() if s["as_of"][:10] < today]
+        else:
+            names = sorted(services)
+        refreshed: list[str] = []
+        for start in range(0, len(names), REFRESH_BATCH):
+            part = names[start : start + REFRESH_BATCH]
+            for attempt in range(MAX_STALE_RETRIES):
+                tracking = self.tracking()
+                taxonomies = self.taxonomies()
+                batch = Batch(
+                    expected_position=tracking.position,
+                    position=tracking.position,
+                    entry_position=tracking.entry_position,
+                    updated_at=self._now_text(),
+                    services=[
+                        self.compute_service(name, self.stored_entries(name, tracking.entry_position), now, taxonomies)
+                        for name in part
+                    ],
+                )
+                try:
+                    self.view.write(self.name, batch)
+                    break
+                except StaleTrackingError:
+                    if attempt == MAX_STALE_RETRIES - 1:
+                        raise
+            refreshed += part
+        return refreshed
+
+    # -- status ------------------------------------------------------------------------------
+
+    def status(self) -> Status:
+        """The tracking record against the ledger's latest notification and entry count."""
+        latest = self.ledger.recorder.max_notification_id() or 0
+        entries = self.ledger.head_size()
+        tracking = self.view.tracking(self.name) if self.view.exists() else None
+        if tracking is None:
+            return Status(self.name, False, 0, 0, latest, entries, None, None, None, [])
+        return Status(
+            projection=self.name,
+            exists=True,
+            position=tracking.position,
+            entry_position=tracking.entry_position,
+            latest_notification=latest,
+            ledger_entries=entries,
+            schema_version=tracking.schema_version,
+            definitions_version=tracking.definitions_version,
+            updated_at=tracking.updated_at,
+            services=self.view.service_status(),
+        )
+

@@ -1,0 +1,152 @@
+"""The read models as the CLI uses them: catch up (or not, when read-only), query, report.
+
+``ReadModels`` wires the SQLAlchemy view on the store's own database to the governance
+projection. Writable stores catch up before every query (new events, then services computed on an
+earlier day); read-only stores are read as they stand and say how many entries they are behind.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from insightlog.projections.projection import (
+    CHUNK,
+    GovernanceProjection,
+    RunReport,
+    Status,
+)
+from insightlog.projections.view import SqlAlchemyGovernanceView
+
+if TYPE_CHECKING:
+    from insightlog.application import Ledger
+    from insightlog.settings import StoreSettings
+
+READ_MODELS = "read_models"
+EVENTS = "events"
+
+
+@dataclass
+class GovernanceResult:
+    """Governance view rows plus where they came from and how fresh they are."""
+
+    rows: list[dict[str, Any]]
+    source: str
+    entries_behind: int = 0
+    errors: dict[str, str] = field(default_factory=dict)
+    report: RunReport | None = None
+    note: str | None = None
+
+
+class ReadModels:
+    """The governance read models of one store."""
+
+    def __init__(self, ledger: Ledger, settings: StoreSettings, *, chunk_size: int = CHUNK) -> None:
+        from insightlog.projections.engine import engine_for
+
+        self.ledger = ledger
+        self.settings = settings
+        # A ledger may be read-only without the setting: a PostgreSQL role that may only read.
+        self.read_only = bool(settings.read_only or getattr(ledger, "read_only", False))
+        self.view = SqlAlchemyGovernanceView(engine_for(settings), read_only=self.read_only)
+        self.projection = GovernanceProjection(ledger, self.view, chunk_size=chunk_size)
+
+    def close(self) -> None:
+        self.view.dispose()
+
+    def __enter__(self) -> ReadModels:  # noqa: PYI034
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- commands ----------------------------------------------------------------------------
+
+    def _check_writable(self, what: str) -> None:
+        from insightlog.application import LedgerError
+
+        if self.read_only:
+            raise LedgerError(f"cannot {what}: the store is open read-only")
+
+    def ensure(self) -> bool:
+        """Create the read-model tables if missing (for ``insightlog init``, run as the schema
+        owner, so roles granted afterwards cover them); True if they were rebuilt."""
+        self._check_writable("create the read models")
+        return self.projection.ensure()
+
+    def catch_up(self) -> RunReport:
+        """Apply every new event, then refresh services computed on an earlier day."""
+        self._check_writable("update the read models")
+        return self.projection.run()
+
+    def rebuild(self) -> RunReport:
+        """Empty the read-model tables and rebuild them from the whole log."""
+        self._check_writable("rebuild the read models")
+        return self.projection.rebuild()
+
+    def status(self) -> Status:
+        return self.projection.status()
+
+    def usable(self) -> bool:
+        """Whether the stored tables exist in the current schema and definitions version."""
+        from insightlog.analysis.policy import DEFINITIONS_VERSION
+        from insightlog.projections.tables import SCHEMA_VERSION
+
+        if not self.view.exists():
+            return False
+        tracking = self.view.tracking(self.projection.name)
+        return (
+            tracking is not None
+            and tracking.schema_version == SCHEMA_VERSION
+            and tracking.definitions_version == DEFINITIONS_VERSION
+        )
+
+    def governance(self, service: str | None = None) -> GovernanceResult:
+        """The current governance view (one service or all) from the read models."""
+        from insightlog.application import ServiceNotFoundError
+
+        report = None
+        note = None
+        if not self.read_only:
+            try:
+                report = self.projection.run()
+            except Exception as exc:
+                if not _refused(exc):
+                    raise
+                # This role may read the ledger but not write the read models: read them as
+                # they stand (or compute from the events), as in read-only mode.
+                self.read_only = self.view.read_only = True
+                note = f"cannot update the read models here ({_first_line(exc)}); shown as they stand"
+        if self.read_only and not self.usable():
+            from insightlog.governance import view_from_events
+            from insightlog.timeutil import now_as_of
+
+            rows = view_from_events(self.ledger, now_as_of(self.ledger.now()), service)
+            return GovernanceResult(
+                rows=rows,
+                source=EVENTS,
+                note="this store has no current read models (run `insightlog projections rebuild` with write access); computed from the events",
+            )
+        tracking = self.projection.tracking()
+        rows = self.view.governance_rows(service)
+        statuses = self.view.service_status()
+        errors = {s["service"]: s["error"] for s in statuses if s["error"] and (service is None or s["service"] == service)}
+        known = {s["service"] for s in statuses}
+        if service is not None and not rows and service not in known and service not in self.ledger.services():
+            raise ServiceNotFoundError(f"no events of service {service!r} in this store")
+        behind = max(self.ledger.head_size() - tracking.entry_position, 0)
+        return GovernanceResult(rows=rows, source=READ_MODELS, entries_behind=behind, errors=errors, report=report, note=note)
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+
+
+def _refused(exc: BaseException) -> bool:
+    """Whether a database error means this connection may not write (privilege or read-only)."""
+    orig = getattr(exc, "orig", None)
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate in ("42501", "25006"):  # insufficient_privilege, read_only_sql_transaction
+        return True
+    text = str(orig or exc).lower()
+    return "readonly database" in text or "read-only" in text
