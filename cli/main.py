@@ -135,8 +135,12 @@ def init(obj: Context) -> None:
 
         insightlog --db provider.sqlite init
     """
+    from insightlog.projections.readmodels import ReadModels
+
     size = obj.ledger.head_size()
-    output.line(f"ledger ready at {obj.settings.describe()} ({size} events)")
+    with ReadModels(obj.ledger, obj.settings) as models:
+        run(models.ensure)
+    output.line(f"ledger and read models ready at {obj.settings.describe()} ({size} events)")
 
 
 @cli.command("import")
@@ -169,6 +173,8 @@ def import_(obj: Context, file: Path, backfill: bool, as_json: bool) -> None:
             result = run(ledger.import_lines, lines(), source_name=file.name, backfill=backfill)
     else:
         result = run(ledger.import_lines, read_file_lines(file), source_name=file.name, backfill=backfill)
+    for warning in result.warnings:
+        output.note(f"warning: {warning}")
     if result.receipts:
         auto_checkpoint(obj)
     if as_json:
@@ -177,6 +183,7 @@ def import_(obj: Context, file: Path, backfill: bool, as_json: bool) -> None:
                 "imported": len(result.receipts),
                 "skipped": len(result.skipped),
                 "services": result.services,
+                "warnings": result.warnings,
                 "receipts": [r.as_dict() for r in result.receipts],
             }
         )

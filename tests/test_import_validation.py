@@ -182,3 +182,13 @@ def test_reimporting_an_id_with_different_content_is_an_error(stores, tmp_path: 
     assert "line 1 (event HHC-016): field 'event_id'" in result.output
     assert "different content" in result.output
     assert _export(args) == before
+
+
+def test_a_theme_naming_a_statement_the_taxonomy_lacks_is_a_warning_not_an_error(stores, tmp_path: Path) -> None:
+    args = stores.cli_args(stores.new())
+    rows = harbour_lines()
+    rows[2]["payload"]["quality_statements"] = ["S8", "Z99"]
+    result = invoke([*args, "import", str(write_jsonl(tmp_path / "w.jsonl", rows))])
+    assert result.exit_code == 0, result.output
+    assert "imported 70 events" in result.stdout
+    assert "warning:" in result.stderr and "Z99" in result.stderr and "HHC-003" in result.stderr

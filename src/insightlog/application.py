@@ -78,6 +78,7 @@ class AppendResult:
     receipts: list[Receipt] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     services: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def content_digest(fields: dict[str, Any]) -> str:
@@ -221,7 +222,11 @@ class Ledger(Application):  # type: ignore[type-arg]
             if progress is not None:
                 progress(number)
         source = f"{'backfill' if backfill else 'import'}:{source_name}"
-        return self.append(drafts, source=source, backfill=backfill, appended_at=now)
+        result = self.append(drafts, source=source, backfill=backfill, appended_at=now)
+        from insightlog.taxonomy import import_warnings
+
+        result.warnings = import_warnings(self, [d for _, d in drafts])
+        return result
 
     def append(
         self, drafts: list[tuple[int | None, Draft]], *, source: str, backfill: bool, appended_at: datetime
