@@ -181,6 +181,82 @@ def verify(obj: Context, outside: tuple[Path, ...], trusted_key: tuple[Path, ...
         raise SystemExit(1)
 
 
+@click.command()
+@click.option("--service", required=True, metavar="NAME")
+@click.option("--theme", metavar="THEME", help="Only this theme, its sub-themes and their amendments.")
+@click.option("--as-of", metavar="TIME", help="The ledger as it stood then (RFC 3339 or a date); default now.")
+@click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--tsa-ca", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="The TSA's CA certificate, shipped in the pack.")
+@click.pass_obj
+def pack(obj: Context, service: str, theme: str | None, as_of: str | None, out: Path, tsa_ca: Path | None) -> None:
+    """Make an evidence pack an inspector can check offline with nothing but the pack.
+
+    It holds the selected events, their inclusion proofs, consistency proofs between the
+    checkpoints, the signed checkpoints and timestamp tokens, the public keys, the analysis as of
+    that moment and a plain-language README (with OpenSSL commands).
+
+    Example:
+
+        insightlog pack --service "Harbour Home Care" --theme safeguarding --as-of 2026-03-31 -o pack.zip
+    """
+    from insightlog.cli.main import parse_as_of
+    from insightlog.proving import key_path, make_pack
+
+    if out.exists():
+        raise click.ClickException(f"{out} exists; a pack is never overwritten")
+    when = parse_as_of(as_of)
+    summary = run(
+        make_pack,
+        obj.ledger,
+        out,
+        service=service,
+        as_of=when,
+        theme=theme,
+        signing_key=key_path(obj.key),
+        tsa_ca_pem=tsa_ca.read_bytes() if tsa_ca else None,
+        passphrase=_passphrase(),
+    )
+    flagged = f", {summary.backfilled} back-filled (flagged)" if summary.backfilled else ""
+    output.line(f"pack {out}: {summary.events} events{flagged}, proven against checkpoint {summary.checkpoint_size}; {summary.files} files")
+
+
+@click.command("verify-pack")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True)
+def verify_pack(path: Path, as_json: bool) -> None:
+    """Check an evidence pack using only the pack: no database, no network.
+
+    Example:
+
+        insightlog verify-pack pack.zip
+    """
+    from insightlog.proof.pack import verify_pack as check
+
+    report = check(path)
+    if as_json:
+        output.emit_json(
+            {
+                "ok": report.ok,
+                "origin": report.origin,
+                "latest_size": report.latest_size,
+                "latest_root_hash": report.latest_root_hash,
+                "key_ids": report.key_ids,
+                "checks": [{"subject": c.subject, "ok": c.ok, "detail": c.detail} for c in report.checks],
+                "notes": report.notes,
+            }
+        )
+    else:
+        for c in report.checks:
+            output.line(f"{'ok  ' if c.ok else 'FAIL'} {c.subject}{': ' + c.detail if c.detail else ''}")
+        for note in report.notes:
+            output.line(f"note: {note}")
+        output.line(f"{'OK' if report.ok else 'FAILED'}: {len(report.checks)} checks, {len(report.failures)} failed; log {report.origin}, size {report.latest_size}")
+        for kid, role in report.key_ids.items():
+            output.line(f"{role} key {kid}: compare with the key id the provider published")
+    if not report.ok:
+        raise SystemExit(1)
+
+
 def _render_verify(report: Any) -> None:
     if report.ok:
         output.line(f"OK: {report.events} events verified; the stored history matches everything committed.")
@@ -202,5 +278,5 @@ def _render_verify(report: Any) -> None:
 
 
 def register(group: click.Group) -> None:
-    for command in (keys, checkpoint, prove, verify):
+    for command in (keys, checkpoint, prove, verify, pack, verify_pack):
         group.add_command(command)

@@ -388,3 +388,90 @@ def load_outside(path: Path) -> list[SignedCheckpoint]:
         return load_jsonl(path.read_bytes())
     except OSError as exc:
         raise ProofError(f"cannot read checkpoint file {path}: {exc.strerror}") from None
+
+
+# --- evidence packs ---------------------------------------------------------------------------
+
+
+@dataclass
+class PackSummary:
+    """What went into an evidence pack."""
+
+    path: Path
+    events: int
+    backfilled: int
+    checkpoint_size: int
+    files: int
+
+
+def make_pack(
+    ledger: Ledger,
+    out: Path,
+    *,
+    service: str,
+    as_of: Any,
+    theme: str | None = None,
+    signing_key: Path | None = None,
+    tsa_ca_pem: bytes | None = None,
+    passphrase: bytes | None = None,
+) -> PackSummary:
+    """Write an evidence pack for a service (and theme) as of a moment; checkable offline."""
+    import orjson
+
+    from insightlog.analysis.engine import analyse
+    from insightlog.history import history_rows
+    from insightlog.proof.canonical import entry_leaf_bytes
+    from insightlog.proof.pack import PackKey, build_pack, pack_proofs
+
+    entries = list(ledger.service_entries(service))
+    rows = history_rows(entries, theme=theme, as_of=as_of.instant)
+    wanted = {r["position"] for r in rows}
+    selected = [e for e in entries if e.position in wanted]
+    stored = stored_checkpoints(ledger)
+    if not stored:
+        raise ProofError("no checkpoint yet; run 'insightlog checkpoint' before making a pack")
+    latest = max(c.signed.checkpoint.size for c in stored)
+    late = [e.event_id for e in selected if e.position > latest]
+    if late:
+        raise ProofError(f"{len(late)} selected event(s) (first {late[0]}) lie after the latest checkpoint; run 'insightlog checkpoint' first")
+    tree = MerkleTree()
+    for entry in ledger.all_entries():
+        if entry.position > latest:
+            break
+        tree.append(leaf_hash(entry))
+    signed = [c.signed for c in stored]
+    inclusion, consistency = pack_proofs(tree, [e.position for e in selected], signed)
+    roles: dict[str, str] = {}
+    pems: dict[str, str] = {}
+    for c in stored:
+        for sig in c.signed.signatures:
+            roles.setdefault(sig.key_id, sig.role)
+        pems.update(c.keys)
+    keys = [PackKey(roles[kid], pem.encode("ascii")) for kid, pem in sorted(pems.items()) if kid in roles]
+    analysis = orjson.dumps(analyse(entries, service, as_of)) + b"\n"
+    manifest_key = load_private_key(signing_key, passphrase) if signing_key and signing_key.exists() else None
+    backfilled = [e.event_id for e in selected if e.is_backfill]
+    preamble = (
+        f"Evidence pack for {service}" + (f", theme {theme} and its sub-themes" if theme else "")
+        + f", as the ledger stood at {as_of.text}.\n"
+        f"It holds {len(selected)} events, proven against the signed checkpoint of {latest} events.\n"
+    )
+    if backfilled:
+        preamble += (
+            f"{len(backfilled)} of them were back-filled (their recording time rests on the provider's word, "
+            f"not on the ledger): {', '.join(backfilled)}. Their 'ledger.source' says 'backfill:'.\n"
+        )
+    files = build_pack(
+        out,
+        events=[(e.position, entry_leaf_bytes(e)) for e in selected],
+        inclusion_proofs=inclusion,
+        checkpoints=signed,
+        consistency_proofs=consistency,
+        public_keys=keys,
+        analysis_json=analysis,
+        tsa_ca_pem=tsa_ca_pem,
+        readme_preamble=preamble,
+        manifest_key=manifest_key,
+        created_at=ledger.now(),
+    )
+    return PackSummary(out, len(selected), len(backfilled), latest, len(files))

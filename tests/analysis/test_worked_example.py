@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from typing import Any
 
@@ -88,3 +89,20 @@ def test_explain_lists_the_evidence_behind_each_drift_row(entries: list) -> None
     assert rows[("medicines.time_critical", None, "2026-05")]["evidence"] == []
     referrals = [r for r in explanation["recognition"] if r["theme"] == "safeguarding.referrals"]
     assert referrals[0]["signals"] == ["HHC-017", "HHC-024", "HHC-033", "HHC-053", "HHC-064"]
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_analysis_leaves_the_garbage_collector_as_it_found_it(entries: list, enabled: bool) -> None:
+    was = gc.isenabled()
+    try:
+        if enabled:
+            gc.enable()
+        else:
+            gc.disable()
+        analyse(entries, SERVICE, as_of("2026-06-30"))
+        assert gc.isenabled() is enabled
+    finally:
+        if was:
+            gc.enable()
+        else:
+            gc.disable()
