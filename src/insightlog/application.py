@@ -136,21 +136,7 @@ def _entry_of(draft: Draft, position: int, appended_at: datetime, source: str) -
 
 def interchange_fields(entry: Entry) -> dict[str, Any]:
     """The 13 interchange fields of an entry, in the canonical order."""
-    return {
-        "event_id": entry.event_id,
-        "service": entry.service,
-        "theme": entry.theme,
-        "location": entry.location,
-        "team": entry.team,
-        "shift": entry.shift,
-        "kind": entry.kind,
-        "actor_role": entry.actor_role,
-        "actor_id": entry.actor_id,
-        "record": entry.record,
-        "observed_at": format_utc(entry.observed_at),
-        "recorded_at": format_utc(entry.recorded_at),
-        "payload": entry.payload,
-    }
+    return entry.interchange()
 
 
 class Ledger(Application):  # type: ignore[type-arg]

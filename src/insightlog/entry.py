@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Mapping
 
 ENVELOPE_FIELDS = (
@@ -51,6 +51,24 @@ class Entry:
     source: str = "live"
     extra: Mapping[str, Any] = field(default_factory=dict)
 
+    def interchange(self) -> dict[str, Any]:
+        """The 13 interchange fields, in the canonical order (timestamps as ``…Z`` text)."""
+        return {
+            "event_id": self.event_id,
+            "service": self.service,
+            "theme": self.theme,
+            "location": self.location,
+            "team": self.team,
+            "shift": self.shift,
+            "kind": self.kind,
+            "actor_role": self.actor_role,
+            "actor_id": self.actor_id,
+            "record": self.record,
+            "observed_at": _utc_text(self.observed_at),
+            "recorded_at": _utc_text(self.recorded_at),
+            "payload": self.payload,
+        }
+
     @property
     def is_backfill(self) -> bool:
         return self.source.startswith("backfill:")
@@ -58,3 +76,7 @@ class Entry:
     @property
     def is_imported(self) -> bool:
         return self.source != "live"
+
+
+def _utc_text(value: datetime) -> str:
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

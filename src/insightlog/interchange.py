@@ -14,6 +14,7 @@ from typing import Any, Literal
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, field_validator
 
+from insightlog.entry import ENVELOPE_FIELDS
 from insightlog.timeutil import TimeFormatError, format_utc, parse_strict_utc
 
 LEADERSHIP_ROLES = ("registered_manager", "operations_manager", "senior_leader")
@@ -52,21 +53,7 @@ _EVENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 _THEME = re.compile(r"^[^\s.]+(\.[^\s.]+)*$")
 _SCOPE = re.compile(r"^(location|team|shift):.+$")
 
-ENVELOPE_KEYS = (
-    "event_id",
-    "service",
-    "theme",
-    "location",
-    "team",
-    "shift",
-    "kind",
-    "actor_role",
-    "actor_id",
-    "record",
-    "observed_at",
-    "recorded_at",
-    "payload",
-)
+ENVELOPE_KEYS = ENVELOPE_FIELDS
 OPTIONAL_ENVELOPE_KEYS = ("theme", "location", "team", "shift", "record")
 
 
