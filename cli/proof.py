@@ -19,11 +19,13 @@ def _passphrase() -> bytes | None:
 
 def auto_checkpoint(obj: Context) -> None:
     """After a command that wrote: checkpoint when a signing key is configured."""
-    from insightlog.proving import checkpoint_file, key_path, take_checkpoint
+    from insightlog.proof.paths import checkpoint_file, key_path
 
     path = key_path(obj.key)
     if not path.exists():
         return
+    from insightlog.proving import take_checkpoint
+
     signed, new = run(take_checkpoint, obj.ledger, path, outside_file=checkpoint_file(obj.checkpoint_file), passphrase=_passphrase())
     if new:
         cp = signed.checkpoint

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 from uuid import UUID
 
 import orjson
@@ -69,6 +69,14 @@ class Receipt:
             "source": self.source,
             "leaf_hash": self.leaf_hash,
         }
+
+
+class KeyInfo(NamedTuple):
+    """What the event-id index says of a stored event."""
+
+    service: str
+    kind: str
+    digest: str
 
 
 @dataclass
@@ -228,11 +236,13 @@ class Ledger(Application):  # type: ignore[type-arg]
                     ) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _find_key(self, event_id: str) -> EventKey | None:
-        try:
-            return self.repository.get(EventKey.create_id(event_id))
-        except AggregateNotFoundError:
+    def _find_key(self, event_id: str) -> KeyInfo | None:
+        """The stored key of an event id: one indexed read of its first (and only) event."""
+        stored = self.recorder.select_events(EventKey.create_id(event_id), limit=1)
+        if not stored:
             return None
+        state = self.mapper.decode_state(stored[0])  # type: ignore[attr-defined]
+        return KeyInfo(state["service"], state["kind"], state["digest"])
 
     def _append_once(
         self, drafts: list[tuple[int | None, Draft]], *, source: str, backfill: bool, appended_at: datetime
@@ -241,7 +251,8 @@ class Ledger(Application):  # type: ignore[type-arg]
         head = self._get_or_none(LedgerHead.create_id()) or LedgerHead(origin=new_origin())
         services: dict[str, ServiceLedger] = {}
         keys: list[EventKey] = []
-        batch: dict[str, tuple[str, str, str]] = {}  # event_id -> (service, kind, digest)
+        batch: dict[str, KeyInfo] = {}
+        empty_store = head.size == 0  # nothing stored yet: only the batch can hold an id
         appended_text = format_utc(appended_at)
         position = head.size
         leaves: list[bytes] = []
@@ -249,14 +260,14 @@ class Ledger(Application):  # type: ignore[type-arg]
             fields = draft.interchange()
             digest = content_digest(fields)
             known = batch.get(draft.event_id)
-            stored = None if known else self._find_key(draft.event_id)
-            if known or stored:
-                other_digest = known[2] if known else stored.digest  # type: ignore[union-attr]
-                if other_digest == digest:
+            if known is None and not empty_store:
+                known = self._find_key(draft.event_id)
+            if known is not None:
+                if known.digest == digest:
                     result.skipped.append(draft.event_id)
                     continue
                 raise LineError(line, draft.event_id, "event_id", "is already stored with different content (corrections are new events)")
-            self._check_references(line, draft, batch)
+            self._check_references(line, draft, batch, empty_store)
             ledger = services.get(draft.service)
             if ledger is None:
                 ledger = self._get_or_none(ServiceLedger.create_id(draft.service)) or ServiceLedger(draft.service)
@@ -271,7 +282,7 @@ class Ledger(Application):  # type: ignore[type-arg]
             leaf = leaf_hash(_entry_of(draft, position, appended_at, source))
             leaves.append(leaf)
             keys.append(EventKey(event_id=draft.event_id, service=draft.service, kind=draft.kind, digest=digest, position=position, leaf_hash=leaf.hex()))
-            batch[draft.event_id] = (draft.service, draft.kind, digest)
+            batch[draft.event_id] = KeyInfo(draft.service, draft.kind, digest)
             result.receipts.append(Receipt(draft.event_id, draft.service, position, appended_text, source, leaf.hex()))
         if result.receipts:
             head.extend(leaves)
@@ -309,6 +320,23 @@ class Ledger(Application):  # type: ignore[type-arg]
         head.extend(leaves)
         self._save_in_position_order(head, *services.values(), *keys)
 
+    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
+        """Snapshot from the aggregates in memory (the library re-reads them from the database).
+
+        An aggregate whose new events crossed its snapshotting interval is snapshotted once, at
+        its current version.
+        """
+        if not self.snapshots:
+            return
+        crossed: dict[UUID, Any] = {}
+        for event in processing_event.events:
+            aggregate = processing_event.aggregates.get(event.originator_id)
+            interval = self.snapshotting_intervals.get(type(aggregate)) if aggregate is not None else None
+            if interval and event.originator_version % interval == 0:
+                crossed[event.originator_id] = aggregate
+        if crossed:
+            self.snapshots.put([type(a).Snapshot.take(a) for a in crossed.values()])
+
     def _save_in_position_order(self, *aggregates: Any) -> None:
         """Like ``save``, but the log receives the entries in position order across services,
         each entry followed by its event key, so notification order and position order agree."""
@@ -333,7 +361,7 @@ class Ledger(Application):  # type: ignore[type-arg]
         except AggregateNotFoundError:
             return None
 
-    def _check_references(self, line: int | None, draft: Draft, batch: dict[str, tuple[str, str, str]]) -> None:
+    def _check_references(self, line: int | None, draft: Draft, batch: dict[str, KeyInfo], empty_store: bool = False) -> None:
         refs: list[tuple[str, str]] = []
         if draft.kind == "EvidenceAmended":
             refs.append(("payload.amends", draft.payload["amends"]))
@@ -341,13 +369,12 @@ class Ledger(Application):  # type: ignore[type-arg]
             refs.append(("payload.supersedes", draft.payload["supersedes"]))
         for field_name, ref in refs:
             found = batch.get(ref)
-            if found is None:
-                key = self._find_key(ref)
-                found = (key.service, key.kind, key.digest) if key else None
-            if found is None or found[0] != draft.service:
+            if found is None and not empty_store:
+                found = self._find_key(ref)
+            if found is None or found.service != draft.service:
                 raise LineError(line, draft.event_id, field_name, f"{ref!r} names no earlier event of service {draft.service!r}")
-            if field_name == "payload.amends" and found[1] not in AMENDABLE_KINDS:
-                raise LineError(line, draft.event_id, field_name, f"{ref!r} is a {found[1]}; only evidence and AuditCompleted events can be amended")
+            if field_name == "payload.amends" and found.kind not in AMENDABLE_KINDS:
+                raise LineError(line, draft.event_id, field_name, f"{ref!r} is a {found.kind}; only evidence and AuditCompleted events can be amended")
 
     # ------------------------------------------------------------------ reading
 

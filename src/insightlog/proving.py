@@ -23,6 +23,7 @@ from insightlog.proof.canonical import leaf_hash
 from insightlog.proof.checkpoint import PROVIDER, Checkpoint, Signature, SignedCheckpoint, load_jsonl, sign, verify_signature
 from insightlog.proof.keys import key_id, load_private_key, public_key_from_pem, public_key_pem
 from insightlog.proof.merkle import MerkleTree, verify_consistency, verify_inclusion
+from insightlog.proof.paths import checkpoint_file, key_path  # noqa: F401 - re-exported
 
 if TYPE_CHECKING:
     from insightlog.application import Ledger
@@ -30,22 +31,10 @@ if TYPE_CHECKING:
 UTC = timezone.utc
 KEY_TOPIC = get_topic(EventKey.Registered)
 CHECKPOINT_TOPICS = [get_topic(CheckpointRecord.Taken), get_topic(CheckpointRecord.Cosigned), get_topic(CheckpointRecord.Timestamped)]
-DEFAULT_KEY = "insightlog-keys/provider.key"
-DEFAULT_CHECKPOINT_FILE = "insightlog-checkpoints.jsonl"
 
 
 class ProofError(LedgerError):
     """Raised when a proof cannot be made (no checkpoint, unknown event, no key)."""
-
-
-def key_path(option: str | None = None) -> Path:
-    """The provider's private key: ``--key``, else INSIGHTLOG_KEY, else ./insightlog-keys/provider.key."""
-    return Path(option or os.environ.get("INSIGHTLOG_KEY") or DEFAULT_KEY)
-
-
-def checkpoint_file(option: str | None = None) -> Path:
-    """The checkpoint file kept outside the database."""
-    return Path(option or os.environ.get("INSIGHTLOG_CHECKPOINT_FILE") or DEFAULT_CHECKPOINT_FILE)
 
 
 def _notifications(ledger: Ledger, topics: Sequence[str]) -> Iterator[Any]:

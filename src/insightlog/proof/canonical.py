@@ -20,6 +20,7 @@ import math
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from decimal import Decimal
+from json.encoder import encode_basestring as _encode_basestring
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -31,15 +32,6 @@ LEAF_FORMAT_VERSION = 1
 MAX_SAFE_INTEGER = 2**53
 """Largest integer magnitude accepted: beyond it an integer may not be exactly one double."""
 
-_SHORT_ESCAPES = {
-    0x08: "\\b",
-    0x09: "\\t",
-    0x0A: "\\n",
-    0x0C: "\\f",
-    0x0D: "\\r",
-    0x22: '\\"',
-    0x5C: "\\\\",
-}
 
 
 class CanonicalizationError(ValueError):
@@ -104,18 +96,10 @@ def format_number(value: int | float) -> str:
 
 
 def _write_string(value: str, parts: list[str]) -> None:
-    out = ['"']
-    for ch in value:
-        code = ord(ch)
-        escape = _SHORT_ESCAPES.get(code)
-        if escape is not None:
-            out.append(escape)
-        elif code < 0x20:
-            out.append(f"\\u{code:04x}")
-        else:
-            out.append(ch)
-    out.append('"')
-    parts.append("".join(out))
+    # The standard library's C escaper gives exactly RFC 8785's string form: the two-character
+    # escapes for \b \t \n \f \r " and \\, \u00xx (lower-case hex) for other controls,
+    # everything else as is.
+    parts.append(_encode_basestring(value))
 
 
 def _utf16_key(name: str) -> bytes:
