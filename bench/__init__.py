@@ -1,0 +1,1 @@
+"""The insightlog benchmark suite: ``python bench/run.py --size full`` (see docs/performance.md)."""
