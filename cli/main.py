@@ -398,3 +398,11 @@ _register_readmodels(cli)
 from insightlog.cli.proof import register as _register_proof  # noqa: E402
 
 _register_proof(cli)
+
+from insightlog.cli.report import register as _register_report  # noqa: E402
+
+_register_report(cli)
+
+from insightlog.cli.admin import register as _register_admin  # noqa: E402
+
+_register_admin(cli)

@@ -96,6 +96,16 @@ class StoreFactory:
             drop_pg_database(name)
 
 
+@pytest.fixture(autouse=True)
+def hermetic(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Each test runs in an empty working directory with no insightlog settings from outside, so
+    nothing it does (a default key, checkpoint file or store) lands in the checkout."""
+    for name in list(os.environ):
+        if name.startswith("INSIGHTLOG_") and name != "INSIGHTLOG_TEST_PG_URL":
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
     """A factory of empty stores, once per backend."""

@@ -258,17 +258,18 @@ def test_round_trip_of_the_worked_example_through_the_cli(stores, tmp_path: Path
 def test_conflicting_writers_are_retried_then_reported(ledger_factory, monkeypatch) -> None:
     from eventsourcing.persistence import IntegrityError
 
-    from insightlog.application import ConflictError, Ledger
+    from insightlog.application import MAX_ATTEMPTS, ConflictError, Ledger
 
     ledger = ledger_factory()
     calls = {"n": 0}
 
-    def always_conflict(self, drafts, *, source, backfill, appended_at):  # type: ignore[no-untyped-def]
+    def always_conflict(self, drafts, *, source, backfill, appended_at, live=None):  # type: ignore[no-untyped-def]
         calls["n"] += 1
         raise IntegrityError("simulated conflict")
 
     monkeypatch.setattr(Ledger, "_append_once", always_conflict)
-    with pytest.raises(ConflictError, match="gave up after 5 attempts"):
+    monkeypatch.setattr("insightlog.application.time.sleep", lambda _seconds: None)
+    with pytest.raises(ConflictError, match=f"gave up after {MAX_ATTEMPTS} attempts"):
         ledger.record(dict(SPOT, event_id="C-1"))
-    assert calls["n"] == 5
+    assert calls["n"] == MAX_ATTEMPTS
     assert isinstance(ConflictError("x"), LedgerError)

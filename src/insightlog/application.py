@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import random
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -12,7 +14,7 @@ from uuid import UUID
 
 import orjson
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
-from eventsourcing.persistence import IntegrityError, Mapper, Transcoder
+from eventsourcing.persistence import IntegrityError, Mapper, OperationalError, ProgrammingError, Transcoder
 from eventsourcing.utils import get_topic
 
 from insightlog.aggregates.service import EventKey, LedgerHead, RecordedOrderError, ServiceLedger, ThemeCycleError
@@ -26,7 +28,9 @@ UTC = timezone.utc
 ENTRY_TOPIC = get_topic(ServiceLedger.EntryAppended)
 OPENED_TOPIC = get_topic(ServiceLedger.Opened)
 PAGE = 1000
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = 10
+BACKOFF_FIRST = 0.005  # seconds before the first retry; doubles each time, with full jitter
+BACKOFF_CAP = 0.25
 
 
 class LedgerError(Exception):
@@ -87,6 +91,15 @@ class AppendResult:
     skipped: list[str] = field(default_factory=list)
     services: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+
+
+def live_draft(obj: dict[str, Any], now: datetime) -> Draft:
+    """Validate a live event stamped with the ledger's time (``observed_at`` defaults to it)."""
+    stamped = dict(obj)
+    stamped["recorded_at"] = format_utc(now)
+    if stamped.get("observed_at") is None:
+        stamped["observed_at"] = stamped["recorded_at"]
+    return validate_object(stamped)
 
 
 def content_digest(fields: dict[str, Any]) -> str:
@@ -157,6 +170,7 @@ class Ledger(Application):  # type: ignore[type-arg]
         super().__init__(env)
         self.clock = clock
         self.read_only = False
+        self.read_only_reason: str | None = None  # why, when not the user's choice (an auditor role)
 
     def construct_mapper(self) -> Mapper:  # type: ignore[type-arg]
         return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=PydanticMapper)
@@ -173,20 +187,20 @@ class Ledger(Application):  # type: ignore[type-arg]
     def check_writable(self) -> None:
         """Refuse any write on a store opened read-only."""
         if self.read_only:
-            raise ReadOnlyError("this store is open read-only (--read-only / INSIGHTLOG_READ_ONLY); nothing was written")
+            raise ReadOnlyError(
+                self.read_only_reason or "this store is open read-only (--read-only / INSIGHTLOG_READ_ONLY); nothing was written"
+            )
 
     def record(self, obj: dict[str, Any]) -> AppendResult:
-        """Record one event live: ``recorded_at`` is the ledger's clock, never the caller's."""
+        """Record one event live: ``recorded_at`` is the ledger's clock, never the caller's.
+
+        The clock is read in each attempt after the head is loaded, so a live event is never
+        stamped earlier than one a concurrent writer committed before it.
+        """
         self.check_writable()
         if obj.get("recorded_at") is not None:
             raise LineError(None, obj.get("event_id"), "recorded_at", "is stamped by the ledger when recording live; do not supply it")
-        now = self.now()
-        obj = dict(obj)
-        obj["recorded_at"] = format_utc(now)
-        if obj.get("observed_at") is None:
-            obj["observed_at"] = obj["recorded_at"]
-        draft = validate_object(obj)
-        return self.append([(None, draft)], source="live", backfill=False, appended_at=now)
+        return self.append([], source="live", backfill=False, appended_at=None, live=obj)
 
     def import_lines(
         self,
@@ -223,17 +237,38 @@ class Ledger(Application):  # type: ignore[type-arg]
         return result
 
     def append(
-        self, drafts: list[tuple[int | None, Draft]], *, source: str, backfill: bool, appended_at: datetime
+        self,
+        drafts: list[tuple[int | None, Draft]],
+        *,
+        source: str,
+        backfill: bool,
+        appended_at: datetime | None,
+        live: dict[str, Any] | None = None,
     ) -> AppendResult:
-        """Append validated drafts in one transaction, retrying optimistic-concurrency conflicts."""
+        """Append validated drafts in one transaction, one writer at a time (``writer_lock``).
+
+        A conflict (a writer that did not take the lock) is retried with jittered exponential
+        backoff; a live event is restamped in each attempt.
+        """
+        from insightlog.writelock import writer_lock
+
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
-                return self._append_once(drafts, source=source, backfill=backfill, appended_at=appended_at)
+                with writer_lock(self):
+                    return self._append_once(drafts, source=source, backfill=backfill, appended_at=appended_at, live=live)
+            except (OperationalError, ProgrammingError) as exc:
+                from insightlog.guards import write_refusal
+
+                reason = write_refusal(exc)
+                if reason is None:
+                    raise
+                raise ReadOnlyError(f"the database refused the write ({reason}); nothing was written") from None
             except IntegrityError:
                 if attempt == MAX_ATTEMPTS:
                     raise ConflictError(
                         f"the ledger was being written by others; gave up after {MAX_ATTEMPTS} attempts (nothing was written)"
                     ) from None
+                time.sleep(random.uniform(0, min(BACKOFF_CAP, BACKOFF_FIRST * 2 ** (attempt - 1))))
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _find_key(self, event_id: str) -> KeyInfo | None:
@@ -245,10 +280,23 @@ class Ledger(Application):  # type: ignore[type-arg]
         return KeyInfo(state["service"], state["kind"], state["digest"])
 
     def _append_once(
-        self, drafts: list[tuple[int | None, Draft]], *, source: str, backfill: bool, appended_at: datetime
+        self,
+        drafts: list[tuple[int | None, Draft]],
+        *,
+        source: str,
+        backfill: bool,
+        appended_at: datetime | None,
+        live: dict[str, Any] | None = None,
     ) -> AppendResult:
         result = AppendResult()
         head = self._get_or_none(LedgerHead.create_id()) or LedgerHead(origin=new_origin())
+        if live is not None:
+            # Read the clock after the head: every write this one does not conflict with is
+            # already visible here, and was stamped no later than now.
+            appended_at = self.now()
+            drafts = [(None, live_draft(live, appended_at))]
+        if appended_at is None:
+            raise ValueError("appended_at is required unless recording live")
         services: dict[str, ServiceLedger] = {}
         keys: list[EventKey] = []
         batch: dict[str, KeyInfo] = {}

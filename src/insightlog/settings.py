@@ -13,6 +13,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 DEFAULT_DB = "insightlog.sqlite"
+POSTGRES_EVENTS_TABLE = "insightlog_events"
+POSTGRES_SNAPSHOTS_TABLE = "insightlog_snapshots"
 
 
 class SettingsError(ValueError):
@@ -43,7 +45,16 @@ class StoreSettings:
         env: dict[str, str] = {}
         if self.database_url:
             env.update(postgres_env(self.database_url))
-            if self.read_only:
+            # Large transactions go as several statements (psycopg pipeline limit; pgrecorder.py);
+            # a read-only store's sessions are read-only transactions.
+            env["APPLICATION_RECORDER_TOPIC"] = (
+                "insightlog.pgrecorder:ReadOnlyPostgresApplicationRecorder"
+                if self.read_only
+                else "insightlog.pgrecorder:ChunkedPostgresApplicationRecorder"
+            )
+            if self.read_only or postgres_schema_exists(env):
+                # An existing schema is never re-created: roles other than the owner may not run
+                # CREATE (even IF NOT EXISTS), and concurrent CREATE OR REPLACE collide.
                 env["CREATE_TABLE"] = "n"
         else:
             path = self.sqlite_path or DEFAULT_DB
@@ -57,9 +68,9 @@ class StoreSettings:
             else:
                 env["SQLITE_DBNAME"] = str(Path(path))
             env["SQLITE_LOCK_TIMEOUT"] = "30"
-        if self.cipher_key:
-            env["CIPHER_TOPIC"] = "eventsourcing.cipher:AESCipher"
-            env["CIPHER_KEY"] = self.cipher_key
+        # Always our cipher: AES-GCM with a key; without one it recognises an encrypted store.
+        env["CIPHER_TOPIC"] = "insightlog.encryption:StoreCipher"
+        env["CIPHER_KEY"] = self.cipher_key or ""  # these settings' key, never another one
         return env
 
 
@@ -82,6 +93,31 @@ def postgres_env(url: str) -> dict[str, str]:
         "POSTGRES_POOL_SIZE": "2",
     }
     return env
+
+
+def postgres_schema_exists(env: dict[str, str]) -> bool:
+    """Whether the ledger's tables already exist in the PostgreSQL database of ``env``.
+
+    False when the database cannot be asked; the event store then reports the problem itself.
+    """
+    try:
+        import psycopg
+
+        with psycopg.connect(
+            host=env["POSTGRES_HOST"],
+            port=env["POSTGRES_PORT"],
+            user=env["POSTGRES_USER"],
+            password=env["POSTGRES_PASSWORD"] or None,
+            dbname=env["POSTGRES_DBNAME"],
+            connect_timeout=10,
+        ) as conn:
+            row = conn.execute(
+                "SELECT to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NOT NULL",
+                (f"public.{POSTGRES_EVENTS_TABLE}", f"public.{POSTGRES_SNAPSHOTS_TABLE}"),
+            ).fetchone()
+    except Exception:  # noqa: BLE001 - any failure: let the event store open and report it
+        return False
+    return bool(row and row[0])
 
 
 def _truthy(value: str | None) -> bool:

@@ -1,0 +1,209 @@
+"""Administration commands: PostgreSQL roles, encryption keys, backup and migration.
+
+Registered on the root group by ``register(cli)``; heavy modules are imported inside commands.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from insightlog.cli import output
+from insightlog.cli.main import Context, run
+
+
+@click.group()
+def db() -> None:
+    """Database administration: PostgreSQL roles for writers and auditors, encryption keys.
+
+    Example:
+
+        insightlog --database-url postgresql://owner@db.example/care db roles
+
+        insightlog db new-key
+    """
+
+
+@db.command("roles")
+@click.option("--writer", default="insightlog_writer", show_default=True, metavar="NAME", help="The writer role (record, import).")
+@click.option("--auditor", default="insightlog_auditor", show_default=True, metavar="NAME", help="The auditor role (select only).")
+@click.option(
+    "--writer-password",
+    envvar="INSIGHTLOG_WRITER_PASSWORD",
+    metavar="PASSWORD",
+    help="Set the writer's password [env INSIGHTLOG_WRITER_PASSWORD; prefer the env var to the option].",
+)
+@click.option(
+    "--auditor-password",
+    envvar="INSIGHTLOG_AUDITOR_PASSWORD",
+    metavar="PASSWORD",
+    help="Set the auditor's password [env INSIGHTLOG_AUDITOR_PASSWORD; prefer the env var to the option].",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print what was done as JSON.")
+@click.pass_obj
+def roles(obj: Context, writer: str, auditor: str, writer_password: str | None, auditor_password: str | None, as_json: bool) -> None:
+    """Create a least-privilege writer role and a select-only auditor role (PostgreSQL; idempotent).
+
+    Run it as the schema owner after `insightlog init`, and again after an upgrade that adds
+    read-model tables. The writer may insert events and maintain the read models but not
+    create, alter or drop anything, and the guard triggers refuse its updates and deletes;
+    the auditor may only select. Roles are cluster-wide; the grants are on this database.
+
+    Example:
+
+        insightlog --database-url postgresql://owner@db.example/care init
+
+        INSIGHTLOG_WRITER_PASSWORD=... INSIGHTLOG_AUDITOR_PASSWORD=... insightlog --database-url postgresql://owner@db.example/care db roles
+    """
+    from insightlog.roles import ensure_roles
+
+    settings = obj.settings
+    if not settings.is_postgres:
+        raise click.ClickException("db roles sets up PostgreSQL roles; give --database-url postgresql://... (a SQLite file has no roles)")
+    if settings.read_only:
+        raise click.ClickException("db roles changes the database; not with --read-only")
+    report = run(
+        ensure_roles,
+        settings.database_url,
+        writer=writer,
+        auditor=auditor,
+        writer_password=writer_password,
+        auditor_password=auditor_password,
+    )
+    if as_json:
+        output.emit_json(
+            {
+                "writer": report.writer,
+                "auditor": report.auditor,
+                "created": report.created,
+                "ledger_tables": report.ledger_tables,
+                "read_model_tables": report.read_model_tables,
+                "writer_url": report.writer_url,
+                "auditor_url": report.auditor_url,
+                "warnings": report.warnings,
+            }
+        )
+        return
+    created = f" (created {', '.join(report.created)})" if report.created else " (already existed)"
+    output.line(f"roles ready{created}: {len(report.ledger_tables)} ledger and {len(report.read_model_tables)} read-model tables granted")
+    output.line(f"  writer:  {report.writer_url}")
+    output.line(f"  auditor: {report.auditor_url}   (use with --read-only)")
+    for warning in report.warnings:
+        output.note(f"warning: {warning}")
+
+
+@db.command("new-key")
+def new_key() -> None:
+    """Print a fresh AES-256 key for encrypting event payloads at rest (INSIGHTLOG_CIPHER_KEY).
+
+    A store is encrypted from its first event or not at all. Keep the key apart from the
+    database and its backups: without it the events cannot be read.
+
+    Example:
+
+        export INSIGHTLOG_CIPHER_KEY="$(insightlog db new-key)"
+
+        insightlog --db encrypted.sqlite init
+    """
+    from insightlog.encryption import new_key as make_key
+
+    output.line(make_key())
+
+
+@click.command()
+@click.argument("dest", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def backup(obj: Context, dest: Path) -> None:
+    """Copy a live SQLite ledger to DEST, consistently, while writers carry on.
+
+    Uses SQLite's online backup API (one read transaction), never overwrites a file, and checks
+    the copy before reporting. For PostgreSQL use pg_dump or pg_basebackup (docs/operations.md).
+
+    Example:
+
+        insightlog --db provider.sqlite backup backups/provider-2026-03-31.sqlite
+    """
+    from dataclasses import replace
+
+    from insightlog.application import open_ledger
+    from insightlog.maintenance import backup_sqlite, check_store
+
+    settings = obj.settings
+    started = time.monotonic()
+    pages = run(backup_sqlite, settings, dest)
+    copy = run(open_ledger, replace(settings, sqlite_path=str(dest), database_url=None, read_only=True))
+    try:
+        check = run(check_store, copy)
+    finally:
+        copy.close()
+    if not check.ok:
+        raise click.ClickException(
+            f"the copy at {dest} does not check out: {check.entries} entries, head {check.head_size}, positions dense: {check.dense}"
+        )
+    output.line(f"backed up {check.entries} events ({pages} pages) to {dest} in {time.monotonic() - started:.2f} s; the copy checks out")
+
+
+@click.command()
+@click.option("--to", "target", required=True, metavar="URL_OR_PATH", help="The target store: a postgresql:// URL or a SQLite file.")
+@click.pass_obj
+def migrate(obj: Context, target: str) -> None:
+    """Copy this ledger to another store (SQLite to PostgreSQL or back), keeping every event,
+    its position, append time, source and hashes.
+
+    The target must be empty or hold the start of this ledger (an interrupted migration is
+    resumed by running it again). Taxonomy versions and checkpoints are copied too; the
+    read models of the target are built on first use. Both stores use INSIGHTLOG_CIPHER_KEY.
+
+    Example:
+
+        insightlog --db provider.sqlite migrate --to postgresql://owner@db.example/care
+
+        insightlog --database-url postgresql://auditor@db.example/care --read-only migrate --to copy.sqlite
+    """
+    from insightlog.maintenance import migrate as copy_ledger
+    from insightlog.maintenance import open_target, target_settings
+
+    settings = obj.settings
+    to = run(target_settings, target, settings)
+    if not settings.is_postgres and not Path(str(settings.sqlite_path)).is_file():
+        raise click.ClickException(f"no ledger at {settings.sqlite_path}; nothing to migrate")
+    source = obj.ledger
+    if source.head() is None:
+        raise click.ClickException(f"{settings.describe()} holds no events; nothing to migrate")
+    try:
+        target_ledger = run(open_target, to)
+    except click.ClickException:
+        raise
+    except Exception as exc:  # infrastructure errors at the boundary
+        raise click.ClickException(f"cannot open the target ({to.describe()}): {_first_line(exc)}") from None
+    started = time.monotonic()
+    progress = _progress if sys.stderr.isatty() else None
+    try:
+        report = run(copy_ledger, source, target_ledger, progress)
+    finally:
+        target_ledger.close()
+    seconds = time.monotonic() - started
+    extra = f", {report.other_events} taxonomy/checkpoint events" if report.other_events else ""
+    output.line(
+        f"copied {report.copied} events{extra} to {to.describe()} in {seconds:.1f} s "
+        f"({report.already} were already there); {report.size} events, root {report.root[:16]}…"
+    )
+    if report.behind:
+        output.note(f"the source gained {report.behind} events during the copy; run the migration again to copy them")
+
+
+def _progress(copied: int) -> None:
+    output.note(f"  {copied} events copied…")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def register(group: click.Group) -> None:
+    for command in (db, backup, migrate):
+        group.add_command(command)
