@@ -18,6 +18,7 @@ from eventsourcing.persistence import Cipher
 from insightlog.application import LedgerError
 
 if TYPE_CHECKING:
+    from eventsourcing.cipher import AESCipher
     from eventsourcing.utils import Environment
 
 CIPHER_TOPIC = "insightlog.encryption:StoreCipher"
@@ -44,13 +45,13 @@ class StoreCipher(Cipher):
     """AES-GCM when a key is set, else a pass-through that recognises encrypted state."""
 
     def __init__(self, environment: Environment) -> None:
-        from eventsourcing.cipher import AESCipher
-
         self.aes: AESCipher | None = None
         # The key of the settings only: the library would prefer INSIGHTLOG_CIPHER_KEY from the
         # process environment, so a store opened with explicit settings could get another key.
         key = dict.get(environment, "CIPHER_KEY") or ""
         if key:
+            from eventsourcing.cipher import AESCipher  # pycryptodome: only when a key is set
+
             try:
                 self.aes = AESCipher({"CIPHER_KEY": key})  # type: ignore[arg-type]
             except (ValueError, binascii.Error):
