@@ -223,8 +223,10 @@ def status(obj: Context, as_json: bool) -> None:
         "schema_version": st.schema_version,
         "definitions_version": st.definitions_version,
         "updated_at": st.updated_at,
+        "dirty_services": st.dirty,
+        "pending_entries": st.pending_entries,
         "services": [
-            {k: s[k] for k in ("service", "as_of", "events", "last_entry_position", "taxonomy_version", "error")} for s in st.services
+            {k: s.get(k) for k in ("service", "as_of", "events", "last_entry_position", "taxonomy_version", "dirty", "error")} for s in st.services
         ],
     }
     if as_json:
@@ -241,9 +243,14 @@ def status(obj: Context, as_json: bool) -> None:
         f"ledger: notification {st.latest_notification}, {st.ledger_entries} events; {st.entries_behind} events behind"
     )
     output.line(f"schema {st.schema_version}, definitions {st.definitions_version}, updated {st.updated_at}")
+    if st.dirty:
+        output.line(
+            f"{len(st.dirty)} service(s) not yet recomputed ({st.pending_entries} events pending): "
+            f"{', '.join(st.dirty)}; the next catch-up completes them"
+        )
     output.table(
-        ["service", "as of", "events", "taxonomy", "error"],
-        [[s["service"], s["as_of"], s["events"], s["taxonomy_version"], s["error"]] for s in st.services],
+        ["service", "as of", "events", "taxonomy", "recompute pending", "error"],
+        [[s["service"], s["as_of"], s["events"], s["taxonomy_version"], "yes" if s.get("dirty") else "-", s["error"]] for s in st.services],
     )
 
 

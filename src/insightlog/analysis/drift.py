@@ -166,6 +166,9 @@ class MonthBook:
 
     An earlier cut differs from A only by the month's items recorded after it and by items
     amended after it, so only those are revisited.
+
+    It also remembers J (§11.2) by row and cut instant (``stated``): the drift table and T3 ask
+    for the same (row, month-end cut) pairs within one analysis.
     """
 
     def __init__(self, log: ServiceLog, a: int, collect: bool = False) -> None:
@@ -175,6 +178,16 @@ class MonthBook:
         self._base: dict[int, MonthEvidence] = {}
         self._recs: dict[int, list[int]] = {}
         self._amended: dict[int, list[Item]] = {}
+        self._stated: dict[tuple[RowKey, int], tuple[int | None, Judgement | None]] = {}
+
+    def stated(self, key: RowKey, t: int) -> tuple[int | None, Judgement | None]:
+        """``stated_score(log, key, t)``, remembered by (key, t)."""
+        memo = (key, t)
+        found = self._stated.get(memo)
+        if found is None:
+            found = stated_score(self._log, key, t)
+            self._stated[memo] = found
+        return found
 
     def at_a(self, month: int) -> MonthEvidence:
         found = self._base.get(month)
@@ -290,19 +303,20 @@ def drift_table(
     """§11: one row per (theme, scope, month), in output order."""
     collect = book.collect
     month_cut = {m: min(end_of_day_us(month_last_day(m)), a) for m in months}
+    texts = {m: month_text(m) for m in months}
     rows: list[dict[str, Any]] = []
     ids: list[dict[str, list[str]]] = []
     for key in row_keys(log):
         for m in months:
             evidence = book.at_a(m)
-            j, judgement = stated_score(log, key, month_cut[m])
+            j, judgement = book.stated(key, month_cut[m])
             e = evidence.ratio(key)
             d = (j * e[1] - e[0], e[1]) if j is not None and e is not None else None
             rows.append(
                 {
                     "theme": key[0],
                     "scope": key[1],
-                    "month": month_text(m),
+                    "month": texts[m],
                     "J": j,
                     "J_event": judgement.event_id if judgement is not None else None,
                     "E": format_ratio(e) if e is not None else None,

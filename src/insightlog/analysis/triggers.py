@@ -7,7 +7,7 @@ from fractions import Fraction
 from itertools import accumulate
 from typing import Any
 
-from insightlog.analysis.drift import MonthBook, knowledge_on, row_keys, sign_for
+from insightlog.analysis.drift import MonthBook, knowledge_on, row_keys
 from insightlog.analysis.episodes import (
     LeafPatterns,
     affected_scopes,
@@ -156,10 +156,16 @@ def t3_sustained_optimism(
     a_date: int,
     policy: Policy,
 ) -> list[Occurrence]:
-    """§14.4: signs +1 in a run of consecutive months, each judged at the run's last month end."""
+    """§14.4: signs +1 in a run of consecutive months, each judged at the run's last month end.
+
+    E is the month's evidence known at K = the run's last month end (``book.at``); J is cut at
+    the month's own end (and K), which for a month of the run is the drift table's cut, so J
+    comes from the book's memo of the table's values (``book.stated``, keyed by the cut itself).
+    """
     run = policy.t3_run_months
     keys = row_keys(log)
     previous = dict.fromkeys(keys, False)
+    stated = book.stated
     out: list[Occurrence] = []
     for i, month in enumerate(months):
         last_day = month_last_day(month)
@@ -168,11 +174,17 @@ def t3_sustained_optimism(
         if i + 1 < run:
             continue
         k = knowledge_on(last_day, a)
-        window = months[i - run + 1 : i + 1]
-        evidence = {m: book.at(m, k) for m in window}
-        cuts = {m: min(end_of_day_us(month_last_day(m)), k) for m in window}
+        window = [
+            (book.at(m, k), min(end_of_day_us(month_last_day(m)), k)) for m in months[i - run + 1 : i + 1]
+        ]
         for key in keys:
-            cond = all(sign_for(log, key, evidence[m], cuts[m], policy) == 1 for m in window)
+            # Sign +1 (sign_for == 1) in every month of the run; stops at the first that is not.
+            cond = True
+            for evidence, cut in window:
+                j = stated(key, cut)[0]
+                if j is None or evidence.sign(key, j, policy) != 1:
+                    cond = False
+                    break
             if cond and not previous[key]:
                 out.append(_occurrence(last_day, T3, key[0], key[1], []))
             previous[key] = cond

@@ -1,12 +1,25 @@
 """The governance projection: a pull loop over the notification log into the read models.
 
-A run reads the notifications after the tracking position (topics: ledger entries and added
-taxonomy versions) in chunks. For each chunk it builds the ``rm_events`` rows, collects the
-services the chunk touches, recomputes each of them as of the run's instant (the ledger clock,
-read after the chunk was read, so every event of the chunk is known at it) from the service's
-entries up to the chunk's last entry, and hands everything to the view, which writes rows and the
-new tracking position in one transaction. A crash rolls the chunk back; the next run resumes
-from the last committed position, so each event is applied exactly once.
+A run has two phases.
+
+1. **Index.** It reads the notifications after the tracking position (topics: ledger entries and
+   added taxonomy versions) in chunks. For each chunk, ONE transaction inserts the chunk's
+   ``rm_events`` rows, moves the tracking record past the chunk, and flags dirty in
+   ``rm_service_status`` every service the chunk touches (a placeholder status row for a service
+   not seen before; for an added taxonomy version, the services that name it). A crash rolls the
+   chunk back; the next run resumes from the last committed position, so each event is indexed
+   exactly once.
+2. **Recompute.** After the last chunk, every dirty service (those of this run and any left by a
+   run that crashed or lost a race) is computed ONCE, as of the run's instant (the ledger clock,
+   read after the tracking record, so every event it covers is known then), from its stored
+   entries up to the tracking's entry position. Its rows replace the old ones and its flag is
+   cleared in one transaction per small group of services, which also checks that the tracking
+   position has not moved meanwhile (another run's phase 1 may have flagged it again). A crash
+   leaves the remaining flags set for the next run.
+
+A service is therefore recomputed once per run however many chunks touch it, and its rows
+always come from a whole prefix of its entries; until it is recomputed its previous rows stand
+(``rm_service_status.dirty`` = 1; readers report it as behind).
 
 The eventsourcing library has no subscriptions on SQLite, hence a pull loop on both databases.
 """
@@ -59,7 +72,7 @@ def _cyclic_gc_paused() -> Iterator[None]:
 
 @dataclass
 class RunReport:
-    """What one projection run did."""
+    """What one projection run did (``services``: those recomputed in phase 2)."""
 
     notifications: int = 0
     entries: int = 0
@@ -73,7 +86,11 @@ class RunReport:
 
 @dataclass
 class Status:
-    """Where a projection stands against the ledger."""
+    """Where a projection stands against the ledger.
+
+    ``entries_behind`` counts the ledger's entries not yet indexed; ``dirty`` names the services
+    whose rows do not yet reflect every indexed entry (``pending_entries`` of them in all).
+    """
 
     projection: str
     exists: bool
@@ -85,6 +102,8 @@ class Status:
     definitions_version: str | None
     updated_at: str | None
     services: list[dict[str, Any]] = field(default_factory=list)
+    dirty: list[str] = field(default_factory=list)
+    pending_entries: int = 0
 
     @property
     def entries_behind(self) -> int:
@@ -121,7 +140,7 @@ class _Chunk:
     entry_position: int
     notifications: int = 0
     events: list[dict[str, Any]] = field(default_factory=list)
-    states: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    services: set[str] = field(default_factory=set)
     taxonomy_names: set[str] = field(default_factory=set)
 
 
@@ -206,15 +225,16 @@ class GovernanceProjection:
     def _run(self, refresh_stale: bool) -> RunReport:
         started = time.perf_counter()
         report = RunReport(rebuilt=self.ensure())
-        known = {s["service"] for s in self.view.service_status()}
-        touched: set[str] = set()
         tracking = self.tracking()
+        flagged: set[str] = set()
+        taxonomy_added = False
         stale_retries = 0
+        # Phase 1: index the new events chunk by chunk, flagging the services they touch.
         while True:
             chunk = self.read_chunk(tracking.position, tracking.entry_position)
             if chunk.notifications == 0:
                 break
-            batch = self.compute(chunk, tracking, known)
+            batch = self.compute(chunk, tracking)
             try:
                 self.view.write(self.name, batch)
             except StaleTrackingError:
@@ -222,14 +242,12 @@ class GovernanceProjection:
                 if stale_retries > MAX_STALE_RETRIES:
                     raise
                 tracking = self.tracking()
-                known = {s["service"] for s in self.view.service_status()}
                 continue
             report.notifications += chunk.notifications
             report.entries += len(chunk.events)
             report.chunks += 1
-            names = [s.service for s in batch.services]
-            known.update(names)
-            touched.update(names)
+            flagged.update(batch.dirty)
+            taxonomy_added = taxonomy_added or bool(chunk.taxonomy_names)
             tracking = Tracking(
                 projection=tracking.projection,
                 position=batch.position,
@@ -240,10 +258,11 @@ class GovernanceProjection:
             )
             if chunk.notifications < self.chunk_size:
                 break
-        report.services = sorted(touched)
+        # Phase 2: recompute each dirty service once (this run's, and any an earlier run left).
+        report.services = self.recompute_dirty(flagged=flagged, taxonomy_added=taxonomy_added)
         if refresh_stale:
             report.refreshed = self.refresh_stale()
-        report.position = tracking.position
+        report.position = self.tracking().position
         report.seconds = time.perf_counter() - started
         return report
 
@@ -275,7 +294,7 @@ class GovernanceProjection:
                 state = decode(n)
                 if n.topic == self.entry_topic:
                     chunk.events.append(event_row(n.id, state))
-                    chunk.states.setdefault(state["entry"]["service"], []).append(state)
+                    chunk.services.add(state["entry"]["service"])
                     chunk.entry_position = max(chunk.entry_position, state["position"])
                 elif n.topic == self.taxonomy_topic:
                     chunk.taxonomy_names.add(state["name"])
@@ -286,32 +305,66 @@ class GovernanceProjection:
             start = page[-1].id + 1
         return chunk
 
-    def compute(self, chunk: _Chunk, tracking: Tracking, known: set[str]) -> Batch:
-        """Recompute the services a chunk touches, as of now, into a batch."""
-        from insightlog.application import entry_from_state
-
-        taxonomies = self.taxonomies(reload=bool(chunk.taxonomy_names))
-        services = set(chunk.states)
+    def compute(self, chunk: _Chunk, tracking: Tracking) -> Batch:
+        """Phase 1 of a chunk: its ``rm_events`` rows, the new tracking position, and the services
+        to flag dirty (those it touches, and those naming a taxonomy version it adds)."""
+        dirty = set(chunk.services)
         if chunk.taxonomy_names:
-            services.update(self.view.services_with_version(chunk.taxonomy_names))
-        now = self.ledger.now()
-        batch = Batch(
+            dirty.update(self.view.services_with_version(chunk.taxonomy_names))
+        return Batch(
             expected_position=tracking.position,
             position=chunk.position,
             entry_position=chunk.entry_position,
             updated_at=self._now_text(),
             events=chunk.events,
+            dirty=sorted(dirty),
         )
-        for service in sorted(services):
-            if service in known:
-                entries = self.stored_entries(service, chunk.entry_position)
-            else:
-                # Every earlier entry of a service is in a committed chunk, and every committed
-                # chunk wrote a status row for each service it touched: so a service without one
-                # has all its entries up to this chunk's end in this chunk.
-                entries = [entry_from_state(state) for state in chunk.states.get(service, [])]
-            batch.services.append(self.compute_service(service, entries, now, taxonomies))
-        return batch
+
+    def recompute_dirty(self, *, flagged: Iterable[str] = (), taxonomy_added: bool = False) -> list[str]:
+        """Phase 2: compute every dirty service once, from its stored entries up to the tracking's
+        entry position, as of now; write its rows and clear its flag, a group of services per
+        transaction (at most ``REFRESH_BATCH`` services, and about ``chunk_size`` entries unless
+        one service has more). Returns the services written, sorted.
+
+        ``flagged``: the services this run flagged; when others are dirty too (left by another
+        run) or ``taxonomy_added``, the taxonomy versions are loaded again first.
+        """
+        names = self.view.dirty_services()
+        if not names:
+            return []
+        taxonomies = self.taxonomies(reload=taxonomy_added or not set(names) <= set(flagged))
+        done: list[str] = []
+        i = 0
+        while i < len(names):
+            for attempt in range(MAX_STALE_RETRIES):
+                tracking = self.tracking()
+                now = self.ledger.now()
+                group: list[ServiceGovernance | ServiceFailure] = []
+                size = 0
+                j = i
+                while j < len(names) and len(group) < REFRESH_BATCH and (not group or size < self.chunk_size):
+                    entries = self.stored_entries(names[j], tracking.entry_position)
+                    group.append(self.compute_service(names[j], entries, now, taxonomies))
+                    size += len(entries)
+                    j += 1
+                batch = Batch(
+                    expected_position=tracking.position,
+                    position=tracking.position,
+                    entry_position=tracking.entry_position,
+                    updated_at=self._now_text(),
+                    services=group,
+                )
+                try:
+                    self.view.write(self.name, batch)
+                    break
+                except StaleTrackingError:
+                    # Another run indexed more events (and flagged these services again if it
+                    # touched them): compute the group again from the new position.
+                    if attempt == MAX_STALE_RETRIES - 1:
+                        raise
+            done += names[i:j]
+            i = j
+        return done
 
     def stored_entries(self, service: str, up_to: int) -> list[Entry]:
         """A service's entries with positions up to ``up_to`` (the tracking's entry position)."""
@@ -349,7 +402,12 @@ class GovernanceProjection:
         now = self.ledger.now()
         today = now.date().isoformat()
         if services is None:
-            names = [s["service"] for s in self.view.service_status() if s["as_of"][:10] < today]
+            # Dirty services are phase 2's (a run recomputes them before refreshing).
+            names = [
+                s["service"]
+                for s in self.view.service_status()
+                if not s["dirty"] and s["as_of"] is not None and s["as_of"][:10] < today
+            ]
         else:
             names = sorted(services)
         refreshed: list[str] = []
@@ -386,6 +444,8 @@ class GovernanceProjection:
         tracking = self.view.tracking(self.name) if self.view.exists() else None
         if tracking is None:
             return Status(self.name, False, 0, 0, latest, entries, None, None, None, [])
+        services = self.view.service_status()
+        dirty = [s["service"] for s in services if s["dirty"]]
         return Status(
             projection=self.name,
             exists=True,
@@ -396,6 +456,8 @@ class GovernanceProjection:
             schema_version=tracking.schema_version,
             definitions_version=tracking.definitions_version,
             updated_at=tracking.updated_at,
-            services=self.view.service_status(),
+            services=services,
+            dirty=dirty,
+            pending_entries=sum(self.view.pending_entries(dirty).values()) if dirty else 0,
         )
 

@@ -2,7 +2,8 @@
 
 ``ReadModels`` wires the SQLAlchemy view on the store's own database to the governance
 projection. Writable stores catch up before every query (new events, then services computed on an
-earlier day); read-only stores are read as they stand and say how many entries they are behind.
+earlier day); read-only stores are read as they stand and say how many entries they are behind,
+counting the entries of services flagged dirty (indexed but not yet recomputed) and naming those.
 """
 
 from __future__ import annotations
@@ -28,7 +29,11 @@ EVENTS = "events"
 
 @dataclass
 class GovernanceResult:
-    """Governance view rows plus where they came from and how fresh they are."""
+    """Governance view rows plus where they came from and how fresh they are.
+
+    ``entries_behind``: the ledger's entries not reflected in the rows (not yet indexed, or
+    indexed for a service not yet recomputed, see ``dirty``).
+    """
 
     rows: list[dict[str, Any]]
     source: str
@@ -36,6 +41,7 @@ class GovernanceResult:
     errors: dict[str, str] = field(default_factory=dict)
     report: RunReport | None = None
     note: str | None = None
+    dirty: list[str] = field(default_factory=list)
 
 
 class ReadModels:
@@ -135,7 +141,17 @@ class ReadModels:
         if service is not None and not rows and service not in known and service not in self.ledger.services():
             raise ServiceNotFoundError(f"no events of service {service!r} in this store")
         behind = max(self.ledger.head_size() - tracking.entry_position, 0)
-        return GovernanceResult(rows=rows, source=READ_MODELS, entries_behind=behind, errors=errors, report=report, note=note)
+        # Services whose indexed events are not yet in their rows (a run that has not finished,
+        # or none allowed here): shown as last computed, and counted as behind.
+        dirty = [s["service"] for s in statuses if s["dirty"] and (service is None or s["service"] == service)]
+        if dirty:
+            behind += sum(self.view.pending_entries(dirty).values())
+            shown = ", ".join(dirty[:5]) + (f" and {len(dirty) - 5} more" if len(dirty) > 5 else "")
+            pending = f"{len(dirty)} service(s) not yet recomputed, shown as last computed: {shown}"
+            note = f"{note}; {pending}" if note else pending
+        return GovernanceResult(
+            rows=rows, source=READ_MODELS, entries_behind=behind, errors=errors, report=report, note=note, dirty=dirty
+        )
 
 
 def _first_line(exc: BaseException) -> str:

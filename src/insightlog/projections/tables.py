@@ -18,7 +18,9 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-SCHEMA_VERSION = 1
+# 2: rm_service_status.dirty (services recomputed once per run, after the run's chunks), and
+#    rm_service_status.as_of NULL for a service whose events are indexed but not yet computed.
+SCHEMA_VERSION = 2
 PROJECTION = "governance"
 
 metadata = MetaData()
@@ -38,7 +40,7 @@ service_status = Table(
     "rm_service_status",
     metadata,
     Column("service", Text, primary_key=True),
-    Column("as_of", Text, nullable=False),
+    Column("as_of", Text),
     Column("events", Integer, nullable=False),
     Column("last_entry_position", Integer, nullable=False),
     Column("updated_position", Integer, nullable=False),
@@ -47,6 +49,7 @@ service_status = Table(
     Column("isolated_themes", Text, nullable=False),
     Column("overdue_reviews", Text, nullable=False),
     Column("error", Text),
+    Column("dirty", Integer, nullable=False, server_default="0"),
 )
 
 governance = Table(

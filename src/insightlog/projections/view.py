@@ -1,10 +1,10 @@
 """The governance read models: the view interface and its SQLAlchemy implementation.
 
 A ``Batch`` is what one projection step writes: the rows of the ``rm_events`` index for the new
-notifications, the recomputed per-service models, and the new tracking position. The view writes
-all of it in ONE transaction, after checking that the tracking position is still the one the
-batch was computed from, so each event is applied exactly once and a crash leaves nothing half
-written.
+notifications with the services they touch marked dirty, or recomputed per-service models (which
+clear their service's dirty flag), and the tracking position. The view writes all of it in ONE
+transaction, after checking that the tracking position is still the one the batch was computed
+from, so each event is applied exactly once and a crash leaves nothing half written.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -52,7 +53,13 @@ class ServiceFailure:
 
 @dataclass
 class Batch:
-    """One projection step, written atomically."""
+    """One projection step, written atomically.
+
+    ``dirty`` names the services whose rows no longer reflect every indexed event (the services
+    of ``events``, or of an added taxonomy version): they are flagged, a placeholder status row
+    is made for a service not seen before. ``services`` replace their service's rows and status
+    (flag cleared).
+    """
 
     expected_position: int
     position: int
@@ -60,6 +67,7 @@ class Batch:
     updated_at: str
     events: list[dict[str, Any]] = field(default_factory=list)
     services: list[ServiceGovernance | ServiceFailure] = field(default_factory=list)
+    dirty: list[str] = field(default_factory=list)
 
 
 class GovernanceView(ABC):
@@ -101,6 +109,14 @@ class GovernanceView(ABC):
     @abstractmethod
     def services_with_version(self, names: Iterable[str]) -> list[str]:
         """Services whose taxonomy version is one of ``names``."""
+
+    @abstractmethod
+    def dirty_services(self) -> list[str]:
+        """Services flagged dirty (indexed events not yet reflected in their rows), sorted."""
+
+    @abstractmethod
+    def pending_entries(self, services: Iterable[str]) -> dict[str, int]:
+        """For each of ``services``: its indexed entries after the last one its rows reflect."""
 
     @abstractmethod
     def governance_rows(self, service: str | None = None) -> list[dict[str, Any]]:
@@ -412,9 +428,46 @@ class SqlAlchemyGovernanceView(GovernanceView):
                 raise StaleTrackingError(f"projection {projection}: tracking position is no longer {batch.expected_position}")
             if batch.events:
                 self._insert(conn, tables.events, batch.events)
+            if batch.dirty:
+                self.mark_dirty(conn, batch)
             self.write_services(conn, batch)
             if self.before_commit is not None:
                 self.before_commit(batch)
+
+    def mark_dirty(self, conn: Connection, batch: Batch) -> None:
+        """Flag the batch's ``dirty`` services, with a placeholder status row (as_of NULL, no
+        other rows) for a service that has none yet (inside the caller's transaction)."""
+        from sqlalchemy import select, update
+
+        from insightlog.projections import tables
+
+        t = tables.service_status
+        names = sorted(set(batch.dirty))
+        missing: list[str] = []
+        for part in _parts(names, 500):
+            conn.execute(update(t).where(t.c.service.in_(part), t.c.dirty == 0).values(dirty=1))
+            found = set(conn.execute(select(t.c.service).where(t.c.service.in_(part))).scalars())
+            missing += [name for name in part if name not in found]
+        self._insert(
+            conn,
+            t,
+            [
+                {
+                    "service": name,
+                    "as_of": None,
+                    "events": 0,
+                    "last_entry_position": 0,
+                    "updated_position": batch.position,
+                    "taxonomy_version": None,
+                    "definitions_version": "",
+                    "isolated_themes": "[]",
+                    "overdue_reviews": "[]",
+                    "error": None,
+                    "dirty": 1,
+                }
+                for name in missing
+            ],
+        )
 
     def write_services(self, conn: Connection, batch: Batch) -> None:
         """Replace the rows of each service of the batch (inside the caller's transaction)."""
@@ -447,6 +500,7 @@ class SqlAlchemyGovernanceView(GovernanceView):
                         "isolated_themes": _json(s.document["isolated_themes"]),
                         "overdue_reviews": _json(s.overdue_reviews),
                         "error": None,
+                        "dirty": 0,
                     }
                 )
             else:
@@ -462,6 +516,7 @@ class SqlAlchemyGovernanceView(GovernanceView):
                         "isolated_themes": "[]",
                         "overdue_reviews": "[]",
                         "error": s.error,
+                        "dirty": 0,
                     }
                 )
         for table in tables.PER_SERVICE:
@@ -475,6 +530,8 @@ class SqlAlchemyGovernanceView(GovernanceView):
         if not records:
             return
         columns = [c.name for c in table.columns]
+        # One C-level call per record (every table has several columns, so a tuple).
+        values = itemgetter(*columns)
         quote = conn.dialect.identifier_preparer.quote
         if conn.dialect.name == "postgresql":
             # COPY on the transaction's own connection: several times faster than executemany.
@@ -482,7 +539,7 @@ class SqlAlchemyGovernanceView(GovernanceView):
             try:
                 with cursor.copy(f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) FROM STDIN") as copy:
                     for r in records:
-                        copy.write_row(tuple(r[c] for c in columns))
+                        copy.write_row(values(r))
             finally:
                 cursor.close()
             return
@@ -500,7 +557,7 @@ class SqlAlchemyGovernanceView(GovernanceView):
             f"VALUES ({', '.join([mark] * len(columns))})"
         )
         for part in _parts(records, 5000):
-            conn.exec_driver_sql(sql, [tuple(r[c] for c in columns) for r in part])
+            conn.exec_driver_sql(sql, [values(r) for r in part])
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -523,14 +580,16 @@ class SqlAlchemyGovernanceView(GovernanceView):
         )
 
     def service_status(self) -> list[dict[str, Any]]:
-        from sqlalchemy import select
+        from sqlalchemy import select, text
 
         from insightlog.projections import tables
 
         t = tables.service_status
         with self.engine.connect() as conn:
-            rows = conn.execute(select(t)).mappings().all()
-        return sorted((dict(r) for r in rows), key=lambda r: r["service"])
+            # Every column there is, so the status of tables of an older layout can be shown.
+            rows = conn.execute(select(text("*")).select_from(t)).mappings().all()
+        found = [{"dirty": 0, **r} for r in rows]
+        return sorted(found, key=lambda r: r["service"])
 
     def services_with_version(self, names: Iterable[str]) -> list[str]:
         from sqlalchemy import select
@@ -540,6 +599,34 @@ class SqlAlchemyGovernanceView(GovernanceView):
         t = tables.service_status
         with self.engine.connect() as conn:
             return list(conn.execute(select(t.c.service).where(t.c.taxonomy_version.in_(list(names)))).scalars())
+
+    def dirty_services(self) -> list[str]:
+        from sqlalchemy import select
+
+        from insightlog.projections import tables
+
+        t = tables.service_status
+        with self.engine.connect() as conn:
+            return sorted(conn.execute(select(t.c.service).where(t.c.dirty != 0)).scalars())
+
+    def pending_entries(self, services: Iterable[str]) -> dict[str, int]:
+        from sqlalchemy import func, select
+
+        from insightlog.projections import tables
+
+        s, e = tables.service_status, tables.events
+        names = sorted(set(services))
+        found: dict[str, int] = dict.fromkeys(names, 0)
+        with self.engine.connect() as conn:
+            for part in _parts(names, 500):
+                q = (
+                    select(s.c.service, func.count(e.c.position))
+                    .select_from(s.join(e, e.c.service == s.c.service))
+                    .where(s.c.service.in_(part), e.c.position > s.c.last_entry_position)
+                    .group_by(s.c.service)
+                )
+                found.update({name: count for name, count in conn.execute(q)})
+        return found
 
     def governance_rows(self, service: str | None = None) -> list[dict[str, Any]]:
         from sqlalchemy import select
@@ -569,7 +656,7 @@ class SqlAlchemyGovernanceView(GovernanceView):
 
         with self.engine.connect() as conn:
             status = conn.execute(select(tables.service_status).where(tables.service_status.c.service == service)).mappings().first()
-            if status is None or status["error"] is not None:
+            if status is None or status["error"] is not None or status["as_of"] is None:
                 return None
             recognition = rows(conn, tables.recognition, tables.recognition.c.ordinal)
             drift = rows(conn, tables.drift, tables.drift.c.ordinal)
