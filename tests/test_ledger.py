@@ -71,10 +71,13 @@ def test_an_unknown_service_is_a_clear_error(ledger_factory) -> None:
 def test_provenance_marks_imported_history_with_file_and_import_time(ledger_factory) -> None:
     clock = lambda: datetime(2026, 7, 1, 8, 30, 15, 999, tzinfo=UTC)  # noqa: E731
     ledger = ledger_factory(clock=clock)
-    ledger.import_lines(read_file_lines(HARBOUR), source_name=HARBOUR.name)
+    receipts = ledger.import_lines(read_file_lines(HARBOUR), source_name=HARBOUR.name).receipts
     lines = export_bytes(ledger, with_provenance=True).splitlines()
     first = json.loads(lines[0])
+    leaf = first["ledger"].pop("leaf_hash")
     assert first["ledger"] == {"position": 1, "appended_at": "2026-07-01T08:30:15Z", "source": "import:harbour_home_care.jsonl"}
+    # Check the leaf hash is the one the import's receipt committed.
+    assert leaf == receipts[0].leaf_hash and len(leaf) == 64
     assert first["recorded_at"] == "2026-01-02T09:00:00Z"
 
 
@@ -146,6 +149,7 @@ def test_cli_record_prints_the_new_id_and_json_shows_the_stored_event(stores) ->
     assert as_json.exit_code == 0, as_json.output
     stored = json.loads(as_json.stdout)
     assert stored["event_id"] == "MINE-1" and stored["ledger"]["position"] == 2 and stored["ledger"]["source"] == "live"
+    assert len(stored["ledger"]["leaf_hash"]) == 64  # the receipt: its leaf in the verifiable log
 
 
 def test_cli_record_refuses_a_future_observed_time_with_a_one_line_error(stores) -> None:

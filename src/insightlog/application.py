@@ -507,13 +507,7 @@ def write_export(ledger: Ledger, out: BinaryIO, *, service: str | None = None, w
     entries = ledger.service_entries(service) if service else ledger.all_entries()
     count = 0
     for entry in entries:
-        fields = interchange_fields(entry)
-        if with_provenance:
-            fields["ledger"] = {
-                "position": entry.position,
-                "appended_at": format_utc(entry.appended_at) if entry.appended_at else None,
-                "source": entry.source,
-            }
+        fields = stored_event_dict(entry) if with_provenance else interchange_fields(entry)
         out.write(orjson.dumps(fields))
         out.write(b"\n")
         count += 1
@@ -535,11 +529,13 @@ def new_event_id(now: datetime) -> str:
 
 
 def stored_event_dict(entry: Entry) -> dict[str, Any]:
-    """An entry as stored: the interchange fields plus the ledger's provenance object."""
+    """An entry as stored: the interchange fields plus the ledger object of interchange.md
+    (position, appended_at, source and the entry's leaf hash in the verifiable log)."""
     fields = interchange_fields(entry)
     fields["ledger"] = {
         "position": entry.position,
         "appended_at": format_utc(entry.appended_at) if entry.appended_at else None,
         "source": entry.source,
+        "leaf_hash": leaf_hash(entry).hex(),
     }
     return fields
