@@ -53,21 +53,7 @@ class Entry:
 
     def interchange(self) -> dict[str, Any]:
         """The 13 interchange fields, in the canonical order (timestamps as ``…Z`` text)."""
-        return {
-            "event_id": self.event_id,
-            "service": self.service,
-            "theme": self.theme,
-            "location": self.location,
-            "team": self.team,
-            "shift": self.shift,
-            "kind": self.kind,
-            "actor_role": self.actor_role,
-            "actor_id": self.actor_id,
-            "record": self.record,
-            "observed_at": _utc_text(self.observed_at),
-            "recorded_at": _utc_text(self.recorded_at),
-            "payload": self.payload,
-        }
+        return interchange_dict(self)
 
     @property
     def is_backfill(self) -> bool:
@@ -76,6 +62,25 @@ class Entry:
     @property
     def is_imported(self) -> bool:
         return self.source != "live"
+
+
+def interchange_dict(event: Any) -> dict[str, Any]:
+    """The 13 interchange fields of any object that has them, in the canonical order."""
+    return {
+        "event_id": event.event_id,
+        "service": event.service,
+        "theme": event.theme,
+        "location": event.location,
+        "team": event.team,
+        "shift": event.shift,
+        "kind": event.kind,
+        "actor_role": event.actor_role,
+        "actor_id": event.actor_id,
+        "record": event.record,
+        "observed_at": _utc_text(event.observed_at),
+        "recorded_at": _utc_text(event.recorded_at),
+        "payload": event.payload,
+    }
 
 
 def _utc_text(value: datetime) -> str:

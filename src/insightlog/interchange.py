@@ -14,40 +14,20 @@ from typing import Any, Literal
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, field_validator
 
-from insightlog.entry import ENVELOPE_FIELDS
+from insightlog.entry import ENVELOPE_FIELDS, interchange_dict
 from insightlog.timeutil import TimeFormatError, format_utc, parse_strict_utc
 
-LEADERSHIP_ROLES = ("registered_manager", "operations_manager", "senior_leader")
-ACTOR_ROLES = (
-    "quality_lead",
-    "registered_manager",
-    "deputy_manager",
-    "team_leader",
-    "operations_manager",
-    "senior_leader",
+from insightlog.kinds import (  # noqa: E402 - re-exported for callers of this module
+    ACTOR_ROLES,
+    AMENDABLE_KINDS,
+    CONFIDENCE,
+    EVIDENCE_CATEGORIES,
+    EVIDENCE_KINDS,
+    JUDGEMENT_KINDS,
+    LEADERSHIP_ROLES,
+    REVIEW_LEVELS,
+    SCOPE_FIELDS,
 )
-EVIDENCE_KINDS = (
-    "AuditSectionScored",
-    "IncidentRecorded",
-    "ComplaintReceived",
-    "FeedbackReceived",
-    "SpotCheckRecorded",
-    "ValidationSampled",
-    "RotaMetricRecorded",
-)
-JUDGEMENT_KINDS = ("JudgementRecorded", "JudgementRevised")
-AMENDABLE_KINDS = (*EVIDENCE_KINDS, "AuditCompleted")
-EVIDENCE_CATEGORIES = (
-    "people_experience",
-    "staff_leader_feedback",
-    "partner_feedback",
-    "observation",
-    "processes",
-    "outcomes",
-)
-SCOPE_FIELDS = ("location", "team", "shift")
-REVIEW_LEVELS = ("rm_monthly", "senior_quarterly")
-CONFIDENCE = ("high", "qualified", "further_evidence_needed")
 
 _EVENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 _THEME = re.compile(r"^[^\s.]+(\.[^\s.]+)*$")
@@ -277,21 +257,7 @@ class Draft(BaseModel):
 
     def interchange(self) -> dict[str, Any]:
         """The 13 interchange fields in their canonical order (timestamps as text)."""
-        return {
-            "event_id": self.event_id,
-            "service": self.service,
-            "theme": self.theme,
-            "location": self.location,
-            "team": self.team,
-            "shift": self.shift,
-            "kind": self.kind,
-            "actor_role": self.actor_role,
-            "actor_id": self.actor_id,
-            "record": self.record,
-            "observed_at": format_utc(self.observed_at),
-            "recorded_at": format_utc(self.recorded_at),
-            "payload": self.payload,
-        }
+        return interchange_dict(self)
 
 
 def _first_error(exc: ValidationError) -> tuple[str, str]:

@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import quote, urlparse
 
 from insightlog.application import LedgerError
-from insightlog.settings import POSTGRES_EVENTS_TABLE, POSTGRES_SNAPSHOTS_TABLE, postgres_env
+from insightlog.settings import POSTGRES_EVENTS_TABLE, POSTGRES_SNAPSHOTS_TABLE, postgres_connect, postgres_env
 
 DEFAULT_WRITER = "insightlog_writer"
 DEFAULT_AUDITOR = "insightlog_auditor"
@@ -89,14 +89,7 @@ def ensure_roles(
     report.auditor_url = role_url(database_url, auditor)
     w, a = sql.Identifier(writer), sql.Identifier(auditor)
     try:
-        with psycopg.connect(
-            host=env["POSTGRES_HOST"],
-            port=env["POSTGRES_PORT"],
-            user=env["POSTGRES_USER"],
-            password=env["POSTGRES_PASSWORD"] or None,
-            dbname=env["POSTGRES_DBNAME"],
-            connect_timeout=10,
-        ) as conn, conn.transaction():
+        with postgres_connect(env) as conn, conn.transaction():
             cur = conn.cursor()
             tables = _tables(cur)
             for needed in (POSTGRES_EVENTS_TABLE, POSTGRES_SNAPSHOTS_TABLE):

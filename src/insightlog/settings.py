@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 DEFAULT_DB = "insightlog.sqlite"
@@ -95,22 +96,28 @@ def postgres_env(url: str) -> dict[str, str]:
     return env
 
 
+def postgres_connect(env: dict[str, str], **kwargs: Any) -> Any:
+    """A psycopg connection to the database of ``env`` (the POSTGRES_* settings)."""
+    import psycopg
+
+    return psycopg.connect(
+        host=env["POSTGRES_HOST"],
+        port=env["POSTGRES_PORT"],
+        user=env["POSTGRES_USER"],
+        password=env["POSTGRES_PASSWORD"] or None,
+        dbname=env["POSTGRES_DBNAME"],
+        connect_timeout=10,
+        **kwargs,
+    )
+
+
 def postgres_schema_exists(env: dict[str, str]) -> bool:
     """Whether the ledger's tables already exist in the PostgreSQL database of ``env``.
 
     False when the database cannot be asked; the event store then reports the problem itself.
     """
     try:
-        import psycopg
-
-        with psycopg.connect(
-            host=env["POSTGRES_HOST"],
-            port=env["POSTGRES_PORT"],
-            user=env["POSTGRES_USER"],
-            password=env["POSTGRES_PASSWORD"] or None,
-            dbname=env["POSTGRES_DBNAME"],
-            connect_timeout=10,
-        ) as conn:
+        with postgres_connect(env) as conn:
             row = conn.execute(
                 "SELECT to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NOT NULL",
                 (f"public.{POSTGRES_EVENTS_TABLE}", f"public.{POSTGRES_SNAPSHOTS_TABLE}"),

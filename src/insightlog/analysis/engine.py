@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +23,7 @@ from insightlog.analysis.triggers import (
     t6_metric_experience_mismatch,
     t7_unqualified_positive_report,
 )
+from insightlog.gcpause import cyclic_gc_paused
 
 if TYPE_CHECKING:
     from insightlog.entry import Entry
@@ -42,22 +41,6 @@ class _Run:
     patterns: dict[str, LeafPatterns]
     drift: DriftTable
     document: dict[str, Any]
-
-
-@contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector, restoring its previous state afterwards.
-
-    The analysis allocates many small acyclic objects (freed by reference counting); left on,
-    the collector would repeatedly walk the caller's whole heap, which grows with the log.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _run(
@@ -132,7 +115,7 @@ def analyse(
     ``AnalysisInputError`` (``TaxonomyError`` for a parent cycle) on entries that break the
     interchange rules. The cyclic garbage collector is paused during the call and restored.
     """
-    with _cyclic_gc_paused():
+    with cyclic_gc_paused():
         return _run(entries, service, as_of, policy, collect=False).document
 
 
@@ -146,7 +129,7 @@ def explain(
     the back-filled ones among them. ``recognition``: each repeated episode's signal ids.
     ``document``: the analysis document itself.
     """
-    with _cyclic_gc_paused():
+    with cyclic_gc_paused():
         run = _run(entries, service, as_of, policy, collect=True)
     backfilled = {e.event_id for e in run.log.entries if e.is_backfill}
     position = {entry.event_id: i for i, entry in enumerate(run.log.entries)}

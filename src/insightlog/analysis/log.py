@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from insightlog.analysis.policy import DEFAULT_POLICY, Policy
 
+from insightlog import kinds as _kinds
+
 if TYPE_CHECKING:
     from insightlog.entry import Entry
 
@@ -26,21 +28,11 @@ _ONE_US = timedelta(microseconds=1)
 _DAY_US = 86_400_000_000
 _END_OF_DAY_US = 86_399_000_000
 
-EVIDENCE_KINDS = frozenset(
-    {
-        "AuditSectionScored",
-        "IncidentRecorded",
-        "ComplaintReceived",
-        "FeedbackReceived",
-        "SpotCheckRecorded",
-        "ValidationSampled",
-        "RotaMetricRecorded",
-    }
-)
-HEADLINE_KIND = "AuditCompleted"
-AMENDMENT_KIND = "EvidenceAmended"
-JUDGEMENT_KINDS = frozenset({"JudgementRecorded", "JudgementRevised"})
-SCOPE_FIELDS = frozenset({"location", "team", "shift"})
+EVIDENCE_KINDS = frozenset(_kinds.EVIDENCE_KINDS)
+HEADLINE_KIND = _kinds.HEADLINE_KIND
+AMENDMENT_KIND = _kinds.AMENDMENT_KIND
+JUDGEMENT_KINDS = frozenset(_kinds.JUDGEMENT_KINDS)
+SCOPE_FIELDS = frozenset(_kinds.SCOPE_FIELDS)
 SERVICE_GROUP = "_service"
 ACKNOWLEDGING_SCORE = 2
 

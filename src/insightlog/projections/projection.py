@@ -26,16 +26,15 @@ The eventsourcing library has no subscriptions on SQLite, hence a pull loop on b
 
 from __future__ import annotations
 
-import gc
 import time
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from insightlog.gcpause import cyclic_gc_paused
 from insightlog.projections.view import (
     Batch,
     GovernanceView,
@@ -55,19 +54,6 @@ CHUNK = 20_000
 PAGE = 5_000
 REFRESH_BATCH = 50
 MAX_STALE_RETRIES = 5
-
-
-@contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector during a run: the tens of thousands of small, acyclic
-    objects of a chunk (freed by reference counting) would make it walk the heap again and again."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 @dataclass
@@ -219,7 +205,7 @@ class GovernanceProjection:
 
     def run(self, *, refresh_stale: bool = True) -> RunReport:
         """Catch up with the ledger, then (optionally) refresh services computed on an earlier day."""
-        with _cyclic_gc_paused():
+        with cyclic_gc_paused():
             return self._run(refresh_stale)
 
     def _run(self, refresh_stale: bool) -> RunReport:
