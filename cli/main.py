@@ -368,7 +368,7 @@ def history(obj: Context, service: str, theme: str | None, as_of: str | None, as
                 r["theme"],
                 r["scope"],
                 r["change"],
-                "; ".join([r["source"], *r["flags"]]),
+                "; ".join([*(f for f in r["flags"] if f != "imported history"), r["source"]]),
             ]
             for r in rows
         ],

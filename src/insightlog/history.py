@@ -50,7 +50,13 @@ def _describe(entry: Entry, by_id: dict[str, Entry], effective: dict[str, dict[s
     if entry.kind == "AuditCompleted":
         return f"headline {p.get('headline_pct')}% = {p.get('headline_score')} (audit {p.get('audit_id')}; not evidence)"
     if entry.kind == "ThemeDefined":
-        return f"theme {p.get('theme')} (parent {p.get('parent')}, scope by {p.get('scope_by')})"
+        parent = f"under {p['parent']}" if p.get("parent") else "top level"
+        return f"theme {p.get('theme')} ({parent}, scoped by {p.get('scope_by')}; {', '.join(p.get('quality_statements') or []) or 'no statements'})"
+    if entry.kind == "ReviewCadenceSet":
+        return f"{p.get('level')} reviews every {p.get('interval_days')} days from {p.get('anchor_date')} (owner {p.get('owner_role')})"
+    if entry.kind == "ServiceRegistered":
+        framework = p.get("framework") or {}
+        return f"{p.get('service_type', '')}; framework {framework.get('taxonomy_version', '?')}"
     if entry.kind == "ReviewHeld":
         return f"{p.get('level')} review: {p.get('summary', '')}"
     for key in ("finding", "description", "note", "outcome", "reason", "summary"):

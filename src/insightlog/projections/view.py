@@ -363,16 +363,7 @@ class SqlAlchemyGovernanceView(GovernanceView):
             tables.metadata.create_all(conn, checkfirst=True)
             found = conn.execute(select(tables.tracking.c.projection).where(tables.tracking.c.projection == projection)).first()
             if found is None:
-                conn.execute(
-                    tables.tracking.insert().values(
-                        projection=projection,
-                        position=0,
-                        entry_position=0,
-                        schema_version=schema_version,
-                        definitions_version=definitions_version,
-                        updated_at=now,
-                    )
-                )
+                _start_tracking(conn, projection, schema_version, definitions_version, now)
 
     def drop(self) -> None:
         from insightlog.projections import tables
@@ -394,16 +385,7 @@ class SqlAlchemyGovernanceView(GovernanceView):
             else:
                 for table in tables.ALL_TABLES:
                     conn.execute(delete(table))
-            conn.execute(
-                tables.tracking.insert().values(
-                    projection=projection,
-                    position=0,
-                    entry_position=0,
-                    schema_version=schema_version,
-                    definitions_version=definitions_version,
-                    updated_at=now,
-                )
-            )
+            _start_tracking(conn, projection, schema_version, definitions_version, now)
 
     def _check_writable(self) -> None:
         if self.read_only:
@@ -704,3 +686,19 @@ class SqlAlchemyGovernanceView(GovernanceView):
 def _parts(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
+
+
+def _start_tracking(conn: Any, projection: str, schema_version: int, definitions_version: str, now: str) -> None:
+    """The tracking record of a projection that has processed nothing yet."""
+    from insightlog.projections import tables
+
+    conn.execute(
+        tables.tracking.insert().values(
+            projection=projection,
+            position=0,
+            entry_position=0,
+            schema_version=schema_version,
+            definitions_version=definitions_version,
+            updated_at=now,
+        )
+    )
