@@ -181,3 +181,36 @@ def test_verify_cli_says_ok_plainly_and_fails_with_the_position(stores, tmp_path
     bad = invoke([*args, "verify", "--json"])
     assert bad.exit_code == 1
     assert json.loads(bad.stdout)["first_bad_position"] == 12
+
+
+# --- no false alarm -------------------------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from tests.test_ledger import histories  # noqa: E402
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=histories(), cuts=st.lists(st.integers(min_value=1, max_value=24), max_size=3))
+def test_verify_passes_on_random_valid_histories_across_checkpoints(tmp_path_factory, rows: list[dict], cuts: list[int]) -> None:
+    from insightlog.application import open_ledger
+    from insightlog.proof.keys import create_key_files
+    from insightlog.settings import StoreSettings
+
+    d = tmp_path_factory.mktemp("nofalse")
+    create_key_files(d / "k.key", d / "k.key.pub")
+    ledger = open_ledger(StoreSettings(sqlite_path=str(d / "s.sqlite")))
+    try:
+        # Check: import the history in parts, a checkpoint after each part, then verify it all.
+        bounds = sorted({c for c in cuts if c < len(rows)} | {0, len(rows)})
+        for start, end in zip(bounds, bounds[1:]):
+            part = write_jsonl(d / f"part{start}.jsonl", rows[start:end])
+            ledger.import_lines(read_file_lines(part), source_name=part.name)
+            take_checkpoint(ledger, d / "k.key", outside_file=d / "outside.jsonl")
+        report = verify(ledger, outside=load_outside(d / "outside.jsonl"))
+        assert report.ok, report.findings
+        assert report.events == len(rows) and report.after_latest_checkpoint == 0
+        assert report.checkpoints == len(bounds) - 1
+    finally:
+        ledger.close()
