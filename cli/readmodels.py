@@ -156,11 +156,8 @@ def view(obj: Context, service: str | None, as_of: str | None, as_json: bool) ->
         when = parse_as_of(as_of)
         rows = _call(view_from_events, obj.ledger, when, service)
     else:
-        models = _read_models(obj)
-        try:
+        with _read_models(obj) as models:
             result = _call(models.governance, service)
-        finally:
-            models.close()
         rows, errors = result.rows, result.errors
         if result.note:
             output.note(result.note)
@@ -207,11 +204,8 @@ def status(obj: Context, as_json: bool) -> None:
 
         insightlog projections status
     """
-    models = _read_models(obj)
-    try:
+    with _read_models(obj) as models:
         st = _call(models.status)
-    finally:
-        models.close()
     doc = {
         "projection": st.projection,
         "exists": st.exists,
@@ -266,11 +260,8 @@ def rebuild(obj: Context) -> None:
 
         insightlog projections rebuild
     """
-    models = _read_models(obj)
-    try:
+    with _read_models(obj) as models:
         report = _call(models.rebuild)
-    finally:
-        models.close()
     output.line(_report_line("rebuilt", report))
 
 
@@ -283,11 +274,8 @@ def update(obj: Context) -> None:
 
         insightlog projections update
     """
-    models = _read_models(obj)
-    try:
+    with _read_models(obj) as models:
         report = _call(models.catch_up)
-    finally:
-        models.close()
     output.line(_report_line("updated", report))
 
 

@@ -293,20 +293,6 @@ def service_records(sg: ServiceGovernance) -> dict[str, list[dict[str, Any]]]:
     }
 
 
-RECOGNITION_SCALARS = (
-    "theme",
-    "extent",
-    "first_signal",
-    "first_signal_observed",
-    "pattern_detectable",
-    "pattern_detectable_recorded",
-    "acknowledgement",
-    "ack_recorded",
-    "recognition_lag_days",
-    "detectable_lag_days",
-    "claimed_lag_days",
-    "open_lag_days",
-)
 RECOGNITION_KEYS = (
     "theme",
     "extent",
@@ -325,6 +311,7 @@ RECOGNITION_KEYS = (
     "after_acknowledgement",
 )
 JSON_RECOGNITION = frozenset({"affected_scopes", "sampled_scopes", "after_acknowledgement"})
+RECOGNITION_SCALARS = tuple(k for k in RECOGNITION_KEYS if k not in JSON_RECOGNITION)
 
 
 # ------------------------------------------------------------------ SQLAlchemy
