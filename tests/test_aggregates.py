@@ -100,3 +100,34 @@ def test_ledger_head_advances_and_never_moves_backwards() -> None:
     assert head.size == 3
     with pytest.raises(ValueError, match="backwards"):
         head.advance(size=2, frontier=[])
+
+
+def _all_kinds_of_event() -> list:
+    ledger = ServiceLedger("S")
+    ledger.append(entry("E-1", "2026-03-01T10:00:00Z", payload={"compliance_pct": 90.0, "items": [1, 2.5, None], "note": "Ärztin 😀"}), position=1, appended_at=NOW, source="live", backfill=False)
+    ledger.append(entry("E-2", "2026-03-01T11:00:00Z", kind="ThemeDefined", payload={"theme": "t", "parent": None}), position=2, appended_at=NOW, source="live", backfill=False)
+    head = LedgerHead(origin="insightlog/test")
+    head.extend([bytes(32)])
+    events = [*ledger.collect_events(), *head.collect_events()]
+    events.append(EventKey.registration(event_id="E-1", service="S", kind="IncidentRecorded", digest="00", position=1, leaf_hash="ab"))
+    events.extend(EventKey(event_id="E-2", service="S", kind="ThemeDefined", digest="01", position=2, leaf_hash="cd").collect_events())
+    events.append(ServiceLedger.Snapshot.take(ledger))
+    events.append(LedgerHead.Snapshot.take(head))
+    return events
+
+
+def test_events_are_stored_exactly_as_pydantic_json_mode_writes_them() -> None:
+    import orjson
+    from freezegun import freeze_time
+
+    from insightlog.persistence import OrjsonTranscoder, PydanticMapper, _dump_event
+
+    for event in _all_kinds_of_event():
+        assert _dump_event(event) == orjson.dumps(event.model_dump(mode="json")), type(event).__name__
+    with freeze_time("2026-03-01T12:00:00.250000Z"):  # timestamps are freezegun's FakeDatetime
+        for event in _all_kinds_of_event():
+            assert _dump_event(event) == orjson.dumps(event.model_dump(mode="json")), type(event).__name__
+    mapper = PydanticMapper(transcoder=OrjsonTranscoder())
+    for event in _all_kinds_of_event():
+        stored = mapper.to_stored_event(event)
+        assert mapper.to_stored_event(mapper.to_domain_event(stored)).state == stored.state

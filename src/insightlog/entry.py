@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
+from insightlog.timeutil import format_utc
+
 ENVELOPE_FIELDS = (
     "event_id",
     "service",
@@ -84,4 +86,4 @@ def interchange_dict(event: Any) -> dict[str, Any]:
 
 
 def _utc_text(value: datetime) -> str:
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return format_utc(value)

@@ -281,7 +281,10 @@ def _check_str(obj: dict[str, Any], key: str, *, optional: bool, line: int | Non
         raise LineError(line, eid, key, "must be a non-empty string")
 
 
-def validate_object(obj: Any, line: int | None = None) -> Draft:
+_ALLOWED_KEYS = frozenset(ENVELOPE_KEYS) | {"ledger"}
+
+
+def validate_object(obj: Any, line: int | None = None, *, numbers_checked: bool = False) -> Draft:
     """Validate one decoded interchange object; raise LineError naming line, event and field."""
     if not isinstance(obj, dict):
         raise LineError(line, None, "(line)", "must be a JSON object")
@@ -291,9 +294,8 @@ def validate_object(obj: Any, line: int | None = None) -> Draft:
         raise LineError(line, None, "event_id", "is required")
     if not isinstance(raw_id, str) or not _EVENT_ID.match(raw_id):
         raise LineError(line, None, "event_id", "must be 1-64 characters of [A-Za-z0-9._:-]")
-    allowed = set(ENVELOPE_KEYS) | {"ledger"}
     for key in obj:
-        if key not in allowed:
+        if key not in _ALLOWED_KEYS:
             raise LineError(line, eid, key, "is not an interchange field")
     _check_str(obj, "service", optional=False, line=line, eid=eid)
     kind = obj.get("kind")
@@ -330,14 +332,16 @@ def validate_object(obj: Any, line: int | None = None) -> Draft:
         raise LineError(line, eid, "payload", "is required")
     if not isinstance(payload, dict):
         raise LineError(line, eid, "payload", "must be a JSON object")
-    _check_json_numbers(payload, "payload", line, eid)
+    if not numbers_checked:
+        _check_json_numbers(payload, "payload", line, eid)
     try:
         model = PAYLOAD_MODELS[kind].model_validate(payload)
     except ValidationError as exc:
         loc, msg = _first_error(exc)
         raise LineError(line, eid, f"payload.{loc}", msg) from None
     _check_payload_rules(kind, model, payload, line, eid)
-    return Draft(
+    # Every field was checked above: build the model without validating it all again.
+    return Draft.model_construct(
         event_id=raw_id,
         service=obj["service"],
         theme=theme,
@@ -359,14 +363,33 @@ I_JSON_MAX = 2**53
 
 def _check_json_numbers(value: Any, path: str, line: int | None, eid: str | None) -> None:
     """Integers must fit I-JSON (RFC 7493), so every reader and the proof encoding agree on them."""
-    if isinstance(value, dict):
+    found = _big_integer(value)
+    if found is not None:
+        where, number = found
+        raise LineError(line, eid, path + where, f"integer {number} is outside ±2**53; write it as a string")
+
+
+def _big_integer(value: Any) -> tuple[str, int] | None:
+    """The first integer beyond ±2**53 in ``value``: its path below ``value``, and the integer."""
+    kind = type(value)
+    if kind is dict:
         for key, item in value.items():
-            _check_json_numbers(item, f"{path}.{key}", line, eid)
-    elif isinstance(value, list):
+            if type(item) in _CONTAINERS_AND_INTS:
+                found = _big_integer(item)
+                if found is not None:
+                    return f".{key}{found[0]}", found[1]
+    elif kind is list:
         for index, item in enumerate(value):
-            _check_json_numbers(item, f"{path}[{index}]", line, eid)
+            if type(item) in _CONTAINERS_AND_INTS:
+                found = _big_integer(item)
+                if found is not None:
+                    return f"[{index}]{found[0]}", found[1]
     elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > I_JSON_MAX:
-        raise LineError(line, eid, path, f"integer {value} is outside ±2**53; write it as a string")
+        return "", value
+    return None
+
+
+_CONTAINERS_AND_INTS = frozenset({dict, list, int})
 
 
 def _check_payload_rules(kind: str, model: _Payload, payload: dict[str, Any], line: int | None, eid: str | None) -> None:
@@ -406,7 +429,13 @@ def parse_line(text: str | bytes, line: int | None = None) -> Draft:
         obj = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
         raise LineError(line, None, "(line)", f"is not valid JSON: {exc}") from None
-    return validate_object(obj, line)
+    # An integer beyond ±2**53 has at least 16 digits: a line without a run of 16 digits has none.
+    digits = _SIXTEEN_DIGITS_BYTES if isinstance(text, bytes) else _SIXTEEN_DIGITS
+    return validate_object(obj, line, numbers_checked=digits.search(text) is None)
+
+
+_SIXTEEN_DIGITS = re.compile(r"\d{16}")
+_SIXTEEN_DIGITS_BYTES = re.compile(rb"\d{16}")
 
 
 def dumps_interchange(fields: dict[str, Any]) -> bytes:

@@ -6,6 +6,7 @@ datetime (including freezegun's) into text, so no transcoding registry is needed
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 import orjson
@@ -22,8 +23,7 @@ class PydanticMapper(Mapper):  # type: ignore[type-arg]
 
     def to_stored_event(self, domain_event: DomainEventProtocol[Any]) -> StoredEvent:
         topic = get_topic(domain_event.__class__)
-        event_state = cast(BaseModel, domain_event).model_dump(mode="json")
-        stored_state = self.transcoder.encode(event_state)
+        stored_state = _dump_event(cast(BaseModel, domain_event))
         if self.compressor:
             stored_state = self.compressor.compress(stored_state)
         if self.cipher:
@@ -46,6 +46,28 @@ class PydanticMapper(Mapper):  # type: ignore[type-arg]
         if self.compressor:
             stored_state = self.compressor.decompress(stored_state)
         return cast(dict[str, Any], self.transcoder.decode(stored_state))
+
+
+def _dump_event(event: BaseModel) -> bytes:
+    """``orjson.dumps(event.model_dump(mode="json"))``, byte for byte, without the dump.
+
+    orjson writes the event's own fields directly (UUIDs and aware datetimes exactly as pydantic's
+    JSON mode writes them, with ``OPT_UTC_Z``); a nested model (a snapshot's state) or a datetime
+    subclass (freezegun's) goes through ``_json_default``. A model with extra fields keeps them
+    outside ``__dict__``, so it is dumped by pydantic.
+    """
+    if event.__pydantic_extra__:
+        return orjson.dumps(event.model_dump(mode="json"))
+    return orjson.dumps(event.__dict__, default=_json_default, option=orjson.OPT_UTC_Z)
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, BaseModel):
+        return obj.model_dump(mode="json")
+    if isinstance(obj, datetime):  # a subclass orjson does not know, as freezegun's FakeDatetime
+        text = obj.isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+    raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
 
 
 class OrjsonTranscoder(Transcoder):

@@ -69,6 +69,8 @@ class StoreSettings:
             else:
                 env["SQLITE_DBNAME"] = str(Path(path))
             env["SQLITE_LOCK_TIMEOUT"] = "30"
+            # A save's rows go in with one executemany (sqliterecorder.py).
+            env["APPLICATION_RECORDER_TOPIC"] = "insightlog.sqliterecorder:BatchedSQLiteApplicationRecorder"
         # Always our cipher: AES-GCM with a key; without one it recognises an encrypted store.
         env["CIPHER_TOPIC"] = "insightlog.encryption:StoreCipher"
         env["CIPHER_KEY"] = self.cipher_key or ""  # these settings' key, never another one

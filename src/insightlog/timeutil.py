@@ -25,14 +25,20 @@ def parse_strict_utc(value: str) -> datetime:
             f"{value!r} is not an RFC 3339 UTC timestamp to the whole second (YYYY-MM-DDTHH:MM:SSZ)"
         )
     try:
-        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        return datetime.fromisoformat(value)  # the pattern above leaves only Python's own date checks
     except ValueError as exc:
         raise TimeFormatError(f"{value!r} is not a valid date and time: {exc}") from None
 
 
 def format_utc(value: datetime) -> str:
-    """Format an aware datetime as ``YYYY-MM-DDTHH:MM:SSZ`` (fractions dropped)."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """Format an aware datetime as ``YYYY-MM-DDTHH:MM:SSZ`` (fractions dropped).
+
+    ``isoformat`` always writes four year digits (``strftime("%Y")`` drops leading zeros on
+    glibc) and is several times faster; this runs for every timestamp of every entry.
+    """
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat()[:19] + "Z"
 
 
 class AsOf:

@@ -18,7 +18,10 @@ from insightlog.proof.canonical import (
     CanonicalizationError,
     canonical_text,
     canonicalize,
+    canonicalize_general,
     entry_leaf_bytes,
+    entry_leaf_object,
+    fields_leaf_object,
     format_number,
     leaf_hash,
     parse_json,
@@ -149,6 +152,87 @@ def test_canonical_json_parses_back_to_the_same_value(value: object) -> None:
     data = canonicalize(value)
     assert parse_json(data) == value
     assert canonicalize(parse_json(data)) == data  # idempotent
+
+
+awkward_names = st.text(alphabet=st.sampled_from(["a", "B", "\u00e9", "\u20ac", "\ud7ff", "\ue000", "\uff61", "\U0001f600", "\U00010000", "1"]), max_size=3)
+awkward_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**60), max_value=2**60)
+    | st.floats()
+    | st.sampled_from([1e-4, 9.999999999999999e-05, 1e-5, 4.823040373928001e-06, 1e15, 2.7890840981819507e+20, 999999999999999.9, 1e16, 5.0, -0.0, 0.1, 1e-7, 1e21, 2.0**53])
+    | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.tuples(children, children) | st.dictionaries(awkward_names, children, max_size=5)
+    ),
+    max_leaves=25,
+)
+
+
+@given(json_values | awkward_values)
+def test_the_orjson_fast_path_writes_exactly_what_the_rules_write(value: object) -> None:
+    try:
+        expected = canonicalize_general(value)
+    except CanonicalizationError:
+        with pytest.raises(CanonicalizationError):
+            canonicalize(value)
+        return
+    assert canonicalize(value) == expected
+
+
+@pytest.mark.parametrize(
+    "number",
+    [1e-4, 9.999999999999999e-05, 1e-5, 4.823040373928001e-06, 1e-7, 0.1, 87.5, 999999999999999.9, 1e15, 1e16,
+     2.7890840981819507e20, 1e21, 5.0, -0.0, 2.0**53, 2**53, -(2**53), 2**53 + 1],
+)
+def test_numbers_at_the_edges_of_the_fast_path_are_written_by_the_rules(number: float) -> None:
+    value = {"n": number, "list": [number]}
+    try:
+        expected = canonicalize_general(value)
+    except CanonicalizationError:
+        with pytest.raises(CanonicalizationError):
+            canonicalize(value)
+        return
+    assert canonicalize(value) == expected
+
+
+def test_names_beyond_the_basic_plane_sort_as_utf16_on_the_fast_path_too() -> None:
+    # U+1F600 is the surrogate pair D83D DE00 in UTF-16, so it sorts before U+E000..U+FFFF there
+    # although its code point is larger.
+    value = {"\uff61": 1, "\U0001f600": 2, "a": 3}
+    assert canonicalize(value) == canonicalize_general(value)
+    assert canonicalize(value).decode() == '{"a":3,"\U0001f600":2,"\uff61":1}'
+
+
+@given(
+    st.dictionaries(awkward_names | st.text(max_size=5), awkward_values, max_size=6),
+    st.integers(min_value=1, max_value=2**53 + 2),
+    st.sampled_from([None, "north", "\U0001f600 team", "tab\there"]),
+)
+def test_a_leaf_is_encoded_as_the_rules_say_whatever_its_payload(payload: dict[str, object], position: int, team: str | None) -> None:
+    entry = make_entry(3, payload=payload, position=position, team=team)
+    try:
+        expected = canonicalize_general(entry_leaf_object(entry))
+    except CanonicalizationError:
+        with pytest.raises(CanonicalizationError):
+            entry_leaf_bytes(entry)
+        return
+    assert entry_leaf_bytes(entry) == expected
+
+
+def test_the_leaf_object_built_from_interchange_fields_is_the_entrys() -> None:
+    # The ledger hashes from the validated fields when it appends; verify from the stored entry.
+    for number in (1, 7, 42):
+        entry = make_entry(number, payload={"compliance_pct": 90.0, "items": [1, 2.5, None], "n": "\u00e9"})
+        built = fields_leaf_object(entry.interchange(), entry.position, f"2026-02-01T09:00:{number:02d}Z", entry.source)
+        assert built == entry_leaf_object(entry)
+
+
+def test_a_lone_surrogate_is_refused_on_the_fast_path_too() -> None:
+    with pytest.raises(CanonicalizationError):
+        canonicalize({"a": "\ud800"})
+    with pytest.raises(CanonicalizationError):
+        entry_leaf_bytes(make_entry(2, actor_id="\udc00"))
 
 
 @given(st.floats(allow_nan=False, allow_infinity=False))

@@ -23,6 +23,10 @@ from decimal import Decimal
 from json.encoder import encode_basestring as _encode_basestring
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
+from insightlog.timeutil import format_utc
+
 if TYPE_CHECKING:
     from insightlog.entry import Entry
 
@@ -40,6 +44,12 @@ class CanonicalizationError(ValueError):
 
 def canonicalize(value: Any) -> bytes:
     """Return the RFC 8785 canonical UTF-8 encoding of ``value``."""
+    fast = _dumps_fast(value)
+    return fast if fast is not None else canonicalize_general(value)
+
+
+def canonicalize_general(value: Any) -> bytes:
+    """``canonicalize`` without the orjson fast path: RFC 8785 written out rule by rule."""
     parts: list[str] = []
     _write(value, parts)
     text = "".join(parts)
@@ -47,6 +57,73 @@ def canonicalize(value: Any) -> bytes:
         return text.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise CanonicalizationError(f"string holds a lone surrogate: {exc}") from None
+
+
+# orjson writes a float as the shortest round-tripping digits, as ECMAScript does, but lays them
+# out differently outside this range (``1e-5`` for ``0.00001``) and writes integral floats with a
+# fraction (``80.0`` for ``80``); those are handed to it as ints.
+_FAST_FLOAT_MIN = 1e-4
+_FAST_FLOAT_MAX = 1e15
+_SLOW = object()
+
+
+def _orjson_form(value: Any) -> Any:
+    """``value`` made ready for ``orjson.dumps(..., option=OPT_SORT_KEYS)`` to write its RFC 8785
+    form, or ``_SLOW`` when orjson would not.
+
+    orjson agrees with RFC 8785 when every object is a ``dict`` with ``str`` names below U+E000
+    (there code-point order, which orjson sorts by, is UTF-16 order), every number an integer
+    within ±2**53 or a non-integral float in [1e-4, 1e15), and every other value a ``str``,
+    ``bool``, ``None`` or a ``list``/``tuple`` of such values; orjson escapes strings exactly as
+    RFC 8785 does. Integral floats within ±2**53 become ints (a copy is made only of the
+    containers that hold one). Anything else, and a lone surrogate (which orjson refuses), takes
+    the general writer. ``tests/proof/test_proof_canonical.py`` checks the two writers agree.
+    """
+    kind = type(value)
+    if kind is str or value is None or kind is bool:
+        return value
+    if kind is dict:
+        copy = None
+        for name, item in value.items():
+            if type(name) is not str or (not name.isascii() and max(name) >= "\ue000"):
+                return _SLOW
+            ready = _orjson_form(item)
+            if ready is not item:
+                if ready is _SLOW:
+                    return _SLOW
+                if copy is None:
+                    copy = dict(value)
+                copy[name] = ready
+        return value if copy is None else copy
+    if kind is int:
+        return value if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER else _SLOW
+    if kind is float:
+        if value.is_integer():
+            return int(value) if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER else _SLOW
+        return value if _FAST_FLOAT_MIN <= abs(value) < _FAST_FLOAT_MAX else _SLOW
+    if kind is list or kind is tuple:
+        items = None
+        for index, item in enumerate(value):
+            ready = _orjson_form(item)
+            if ready is not item:
+                if ready is _SLOW:
+                    return _SLOW
+                if items is None:
+                    items = list(value)
+                items[index] = ready
+        return value if items is None else items
+    return _SLOW
+
+
+def _dumps_fast(value: Any) -> bytes | None:
+    """The RFC 8785 form of ``value`` by orjson, or None when the general writer must do it."""
+    ready = _orjson_form(value)
+    if ready is _SLOW:
+        return None
+    try:
+        return orjson.dumps(ready, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        return None  # a lone surrogate: the general writer names it
 
 
 def canonical_text(value: Any) -> str:
@@ -167,11 +244,13 @@ def parse_json(data: bytes | str) -> Any:
 
 def format_timestamp(value: datetime, what: str = "timestamp") -> str:
     """Format an aware datetime as ``YYYY-MM-DDTHH:MM:SSZ`` in UTC, dropping any fraction."""
+    if value.__class__ is datetime and value.tzinfo is timezone.utc:
+        return value.isoformat()[:19] + "Z"
     if not isinstance(value, datetime):
         raise CanonicalizationError(f"{what} is not a datetime: {value!r}")
     if value.tzinfo is None or value.utcoffset() is None:
         raise CanonicalizationError(f"{what} {value.isoformat()} has no time zone")
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return format_utc(value)
 
 
 def entry_leaf_object(entry: Entry) -> dict[str, Any]:
@@ -205,6 +284,49 @@ def entry_leaf_object(entry: Entry) -> dict[str, Any]:
     }
 
 
+def fields_leaf_object(fields: dict[str, Any], position: int, appended_at: str, source: str) -> dict[str, Any]:
+    """``entry_leaf_object`` built from an event's 13 interchange fields (timestamps already as
+    ``YYYY-MM-DDTHH:MM:SSZ`` text) and its ledger provenance: what the ledger hashes when it
+    appends, before any ``Entry`` exists."""
+    obj = {"v": LEAF_FORMAT_VERSION}
+    obj.update(fields)
+    obj["ledger"] = {"position": position, "appended_at": appended_at, "source": source}
+    return obj
+
+
+def leaf_object_bytes(obj: dict[str, Any]) -> bytes:
+    """``canonicalize`` for a leaf object. Its envelope members hold text or None and its ledger
+    member two texts and the position, so only the payload needs ``_orjson_form``'s scrutiny;
+    anything else takes the general writer."""
+    if obj.keys() == _LEAF_MEMBERS and type(obj["v"]) is int and obj["v"] == LEAF_FORMAT_VERSION:
+        payload = _orjson_form(obj["payload"])
+        ledger = obj["ledger"]
+        if (
+            payload is not _SLOW
+            and all(type(obj[name]) is str or obj[name] is None for name in _ENVELOPE_TEXT)
+            and type(ledger) is dict
+            and ledger.keys() == _LEDGER_MEMBERS
+            and type(ledger["position"]) is int
+            and 0 <= ledger["position"] <= MAX_SAFE_INTEGER
+            and type(ledger["appended_at"]) is str
+            and type(ledger["source"]) is str
+        ):
+            ready = dict(obj)
+            ready["payload"] = payload
+            try:
+                return orjson.dumps(ready, option=orjson.OPT_SORT_KEYS)
+            except orjson.JSONEncodeError:
+                pass  # a lone surrogate: the general writer names it
+    return canonicalize(obj)
+
+
+_ENVELOPE_TEXT = (
+    "event_id", "service", "theme", "location", "team", "shift", "kind", "actor_role", "actor_id", "record", "observed_at", "recorded_at",
+)
+_LEAF_MEMBERS = frozenset(("v", *_ENVELOPE_TEXT, "payload", "ledger"))
+_LEDGER_MEMBERS = frozenset(("position", "appended_at", "source"))
+
+
 def entry_leaf_bytes(entry: Entry) -> bytes:
     """The canonical encoding of a stored event: the input of its Merkle leaf hash.
 
@@ -213,7 +335,7 @@ def entry_leaf_bytes(entry: Entry) -> bytes:
     ``YYYY-MM-DDTHH:MM:SSZ``) and ``ledger`` {``position``, ``appended_at``, ``source``},
     serialised by RFC 8785. ``Entry.extra`` is not part of it.
     """
-    return canonicalize(entry_leaf_object(entry))
+    return leaf_object_bytes(entry_leaf_object(entry))
 
 
 def leaf_hash_of_bytes(leaf_bytes: bytes) -> bytes:
