@@ -117,6 +117,16 @@ def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFact
 
 
 @pytest.fixture
+def pg_stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
+    """A factory of empty PostgreSQL stores, for tests of PostgreSQL-only behaviour (mark them
+    ``postgres``): required in CI, skipped with a reason elsewhere when the server is absent."""
+    require_postgres(request.node.nodeid)
+    factory = StoreFactory("postgres", tmp_path)
+    yield factory
+    factory.cleanup()
+
+
+@pytest.fixture
 def store(stores: StoreFactory) -> StoreSettings:
     """One empty store, once per backend."""
     return stores.new()

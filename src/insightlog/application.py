@@ -191,6 +191,21 @@ class Ledger(Application):  # type: ignore[type-arg]
     ) -> AppendResult:
         """Validate a whole interchange file, then append it atomically (all or nothing)."""
         self.check_writable()
+        from insightlog.gcpause import cyclic_gc_paused
+
+        # A bulk import allocates millions of small acyclic objects (freed by reference counting);
+        # the cyclic collector would otherwise walk the growing heap again and again.
+        with cyclic_gc_paused():
+            return self._import_lines(lines, source_name=source_name, backfill=backfill, progress=progress)
+
+    def _import_lines(
+        self,
+        lines: Iterable[bytes | str],
+        *,
+        source_name: str,
+        backfill: bool,
+        progress: Callable[[int], None] | None,
+    ) -> AppendResult:
         drafts: list[tuple[int | None, Draft]] = []
         previous: datetime | None = None
         now = self.now()

@@ -284,7 +284,7 @@ def _check_str(obj: dict[str, Any], key: str, *, optional: bool, line: int | Non
 _ALLOWED_KEYS = frozenset(ENVELOPE_KEYS) | {"ledger"}
 
 
-def validate_object(obj: Any, line: int | None = None, *, numbers_checked: bool = False) -> Draft:
+def validate_object(obj: Any, line: int | None = None) -> Draft:
     """Validate one decoded interchange object; raise LineError naming line, event and field."""
     if not isinstance(obj, dict):
         raise LineError(line, None, "(line)", "must be a JSON object")
@@ -332,16 +332,14 @@ def validate_object(obj: Any, line: int | None = None, *, numbers_checked: bool 
         raise LineError(line, eid, "payload", "is required")
     if not isinstance(payload, dict):
         raise LineError(line, eid, "payload", "must be a JSON object")
-    if not numbers_checked:
-        _check_json_numbers(payload, "payload", line, eid)
+    _check_json_numbers(payload, "payload", line, eid)
     try:
         model = PAYLOAD_MODELS[kind].model_validate(payload)
     except ValidationError as exc:
         loc, msg = _first_error(exc)
         raise LineError(line, eid, f"payload.{loc}", msg) from None
     _check_payload_rules(kind, model, payload, line, eid)
-    # Every field was checked above: build the model without validating it all again.
-    return Draft.model_construct(
+    return Draft(
         event_id=raw_id,
         service=obj["service"],
         theme=theme,
@@ -429,13 +427,7 @@ def parse_line(text: str | bytes, line: int | None = None) -> Draft:
         obj = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
         raise LineError(line, None, "(line)", f"is not valid JSON: {exc}") from None
-    # An integer beyond ±2**53 has at least 16 digits: a line without a run of 16 digits has none.
-    digits = _SIXTEEN_DIGITS_BYTES if isinstance(text, bytes) else _SIXTEEN_DIGITS
-    return validate_object(obj, line, numbers_checked=digits.search(text) is None)
-
-
-_SIXTEEN_DIGITS = re.compile(r"\d{16}")
-_SIXTEEN_DIGITS_BYTES = re.compile(rb"\d{16}")
+    return validate_object(obj, line)
 
 
 def dumps_interchange(fields: dict[str, Any]) -> bytes:

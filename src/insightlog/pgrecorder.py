@@ -16,12 +16,14 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import ProgrammingError, StoredEvent
 from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder
+from psycopg.sql import SQL, Identifier
 
 TOPIC = "insightlog.pgrecorder:ChunkedPostgresApplicationRecorder"
 MAX_STATEMENT_BYTES = 1_000_000
 ROW_OVERHEAD = 64  # id, version, topic and framing, roughly
+COPY_MIN_EVENTS = 64  # saves of at least this many events are copied rather than inserted
 
 
 def chunked(stored_events: Sequence[StoredEvent], limit: int = MAX_STATEMENT_BYTES) -> list[Sequence[StoredEvent]]:
@@ -46,6 +48,30 @@ class ChunkedPostgresApplicationRecorder(PostgresApplicationRecorder):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._earlier = threading.local()
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        """Large saves go by ``COPY ... FROM STDIN (FORMAT BINARY)``, in the transaction, under
+        the table lock and with the NOTIFY the library uses; small ones by the library's INSERT."""
+        if len(stored_events) < COPY_MIN_EVENTS or self.datastore.enable_db_functions:
+            return super().insert_events(stored_events, **kwargs)
+        table = SQL("{0}.{1}").format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            self._lock_table(curs)
+            self._notify_channel(curs)
+            curs.execute(SQL("SELECT COALESCE(MAX(notification_id), 0) AS last FROM {0}").format(table))
+            last = curs.fetchone()["last"]
+            copy_statement = SQL("COPY {0} (originator_id, originator_version, topic, state) FROM STDIN (FORMAT BINARY)").format(table)
+            with curs.copy(copy_statement) as copy:
+                copy.set_types([self.datastore.originator_id_type, "int8", "text", "bytea"])
+                for s in stored_events:
+                    copy.write_row((s.originator_id, s.originator_version, s.topic, s.state))
+            # The table lock keeps other writers out, so the rows after ``last`` are these, and
+            # the sequence numbered them in the order they were copied.
+            curs.execute(SQL("SELECT notification_id FROM {0} WHERE notification_id > %s ORDER BY notification_id").format(table), (last,))
+            ids = [row["notification_id"] for row in curs.fetchall()]
+            if len(ids) != len(stored_events):
+                raise ProgrammingError(f"copied {len(stored_events)} events but found {len(ids)} new notification ids")
+        return ids
 
     def _insert_stored_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         self._earlier.ids = []
