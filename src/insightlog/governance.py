@@ -156,16 +156,15 @@ def service_governance(
     policy: Policy | None = None,
 ) -> ServiceGovernance:
     """The analysis document and the governance rows of one service as of ``as_of``."""
-    from insightlog.analysis.engine import analyse
-    from insightlog.analysis.log import ServiceLog, instant_us
+    from insightlog.analysis.engine import analyse_with_log
+    from insightlog.analysis.log import instant_us
     from insightlog.analysis.policy import DEFAULT_POLICY
 
     policy = policy or DEFAULT_POLICY
     own = [e for e in entries if e.service == service]
     ordered = log_order(own)
-    document = analyse(ordered, service, as_of, policy)
+    document, log = analyse_with_log(ordered, service, as_of, policy)
     a = instant_us(as_of.instant)
-    log = ServiceLog(ordered, service, a, policy)
     version_name = version_of_service(ordered)
     version = taxonomies.get(version_name) if version_name else None
     definitions = theme_statements(ordered)

@@ -119,6 +119,16 @@ def analyse(
         return _run(entries, service, as_of, policy, collect=False).document
 
 
+def analyse_with_log(
+    entries: Iterable[Entry], service: str, as_of: AsOf, policy: Policy = DEFAULT_POLICY
+) -> tuple[dict[str, Any], ServiceLog]:
+    """``analyse``, and the prepared ``ServiceLog`` it read (for callers that query the same log
+    further, as the governance view does, rather than preparing it twice)."""
+    with cyclic_gc_paused():
+        run = _run(entries, service, as_of, policy, collect=False)
+    return run.document, run.log
+
+
 def explain(
     entries: Iterable[Entry], service: str, as_of: AsOf, policy: Policy = DEFAULT_POLICY
 ) -> dict[str, Any]:

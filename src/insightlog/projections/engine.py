@@ -56,6 +56,14 @@ def engine_for(settings: StoreSettings) -> Engine:
         # Let SQLAlchemy, not the driver, decide where transactions begin (SQLAlchemy's
         # documented recipe for pysqlite), so a write transaction takes its lock up front.
         dbapi_connection.isolation_level = None
+        # Bulk writes of the read models update several indexes at once; SQLite's default
+        # page cache (2 MB) makes them re-read index pages (docs/performance.md).
+        dbapi_connection.execute("PRAGMA cache_size = -65536")
+        # These connections write only the read models, which are derived and rebuildable:
+        # their commits need not wait for fsync (WAL keeps them atomic, rows and tracking record
+        # together; a power cut can only undo the latest ones, which the next run redoes). The
+        # ledger's own connections keep synchronous=FULL. ADR 0010.
+        dbapi_connection.execute("PRAGMA synchronous = NORMAL")
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):  # type: ignore[no-untyped-def]

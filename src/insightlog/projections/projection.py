@@ -38,9 +38,11 @@ from insightlog.gcpause import cyclic_gc_paused
 from insightlog.projections.view import (
     Batch,
     GovernanceView,
+    PreparedService,
     ServiceFailure,
     StaleTrackingError,
     Tracking,
+    prepare_service,
 )
 
 if TYPE_CHECKING:
@@ -48,10 +50,14 @@ if TYPE_CHECKING:
     from insightlog.application import Ledger
     from insightlog.entry import Entry
     from insightlog.governance import ServiceGovernance
+    from insightlog.settings import StoreSettings
     from insightlog.taxonomy import TaxonomyVersion
 
 CHUNK = 20_000
 PAGE = 5_000
+CACHE_ENTRIES = 250_000  # entries a run keeps from phase 1 for phase 2 (about 1 KB each)
+PARALLEL_MIN_ENTRIES = 20_000  # phase 2 uses worker processes from this many cached entries
+MAX_WORKERS = 8
 REFRESH_BATCH = 50
 MAX_STALE_RETRIES = 5
 
@@ -130,6 +136,133 @@ class _Chunk:
     taxonomy_names: set[str] = field(default_factory=set)
 
 
+def default_workers() -> int:
+    """Worker processes for phase 2: the CPUs this process may use, at most ``MAX_WORKERS``
+    (``INSIGHTLOG_WORKERS`` overrides; 1 computes every service in this process)."""
+    import os
+
+    setting = os.environ.get("INSIGHTLOG_WORKERS")
+    if setting:
+        try:
+            return max(1, int(setting))
+        except ValueError:
+            raise ValueError(f"INSIGHTLOG_WORKERS={setting!r} is not a whole number") from None
+    try:
+        available = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        available = os.cpu_count() or 1
+    return min(available, MAX_WORKERS)
+
+
+def compute_service(
+    service: str, entries: Sequence[Entry], now: datetime, taxonomies: dict[str, TaxonomyVersion], policy: Policy | None
+) -> ServiceGovernance | ServiceFailure:
+    """One service's models as of ``now`` (or its latest recording, if a writer's clock ran ahead)."""
+    from insightlog.analysis.log import AnalysisInputError
+    from insightlog.governance import service_governance
+    from insightlog.taxonomy import version_of_service
+    from insightlog.timeutil import now_as_of
+
+    latest = max((e.recorded_at for e in entries), default=now)
+    as_of = now_as_of(max(now, latest))
+    try:
+        return service_governance(entries, service, as_of, taxonomies, policy=policy)
+    except AnalysisInputError as exc:
+        return ServiceFailure(
+            service=service,
+            as_of=as_of.text,
+            error=str(exc),
+            entry_count=len(entries),
+            last_position=max((e.position for e in entries), default=0),
+            taxonomy_version=version_of_service(entries),
+        )
+
+
+_WORKER_STORES: dict[Any, tuple[Ledger, dict[str, TaxonomyVersion]]] = {}
+
+
+def _compute_in_worker(
+    settings: StoreSettings, policy: Policy | None, service: str, up_to: int, now: datetime
+) -> PreparedService | ServiceFailure:
+    """In a worker process: read one service's entries up to ``up_to`` and compute its rows."""
+    from insightlog.application import open_ledger
+    from insightlog.governance import ServiceGovernance
+    from insightlog.taxonomy import load_taxonomies
+
+    if settings not in _WORKER_STORES:
+        ledger = open_ledger(settings)
+        _WORKER_STORES[settings] = (ledger, load_taxonomies(ledger))
+    ledger, taxonomies = _WORKER_STORES[settings]
+    with cyclic_gc_paused():
+        entries = [e for e in ledger.service_entries(service) if e.position <= up_to]
+        result = compute_service(service, entries, now, taxonomies, policy)
+        return prepare_service(result) if isinstance(result, ServiceGovernance) else result
+
+
+class _Ahead:
+    """Services being computed by worker processes (see ``GovernanceProjection._start_ahead``)."""
+
+    def __init__(self, pool: Any, futures: dict[str, Any], head: int) -> None:
+        self.pool = pool
+        self.futures = futures
+        self.head = head
+
+    def result(self, service: str, tracking: Tracking) -> PreparedService | ServiceFailure | None:
+        """The worker's result for ``service`` if it is still right at ``tracking``, else None."""
+        future = self.futures.pop(service, None)
+        if future is None or tracking.entry_position != self.head:
+            return None
+        try:
+            return future.result()  # type: ignore[no-any-return]
+        except Exception:  # noqa: BLE001 - the caller computes the service itself (and meets any real error)
+            return None
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _NotIn:
+    """The services not in ``known`` (a set by complement: phase 1 meets new names as it reads)."""
+
+    __slots__ = ("known",)
+
+    def __init__(self, known: set[str]) -> None:
+        self.known = known
+
+    def __contains__(self, name: object) -> bool:
+        return name not in self.known
+
+
+class _EntryCache:
+    """Entries read in phase 1, by service, for phase 2: valid up to ``complete``, the entry
+    position of the last chunk written; a service dropped once the limit is reached."""
+
+    def __init__(self) -> None:
+        self.by_service: dict[str, list[Entry]] = {}
+        self.dropped: set[str] = set()
+        self.size = 0
+        self.complete = 0
+
+    def add(self, service: str, entry: Entry, limit: int) -> None:
+        if service in self.dropped:
+            return
+        if self.size >= limit:
+            self.size -= len(self.by_service.pop(service, ()))
+            self.dropped.add(service)
+            return
+        self.by_service.setdefault(service, []).append(entry)
+        self.size += 1
+
+    def complete_to(self, entry_position: int) -> None:
+        self.complete = entry_position
+
+    def entries(self, service: str, up_to: int) -> list[Entry] | None:
+        found = self.by_service.get(service)
+        if found is None or up_to > self.complete:
+            return None
+        return [e for e in found if e.position <= up_to]
+
+
 class GovernanceProjection:
     """Keeps the governance read models of a ledger up to date (see the module docstring)."""
 
@@ -143,6 +276,7 @@ class GovernanceProjection:
         chunk_size: int = CHUNK,
         page_size: int = PAGE,
         policy: Policy | None = None,
+        settings: StoreSettings | None = None,
     ) -> None:
         from insightlog.application import ENTRY_TOPIC
         from insightlog.taxonomy import added_topic
@@ -156,6 +290,12 @@ class GovernanceProjection:
         self.taxonomy_topic = added_topic()
         self.topics = (ENTRY_TOPIC, self.taxonomy_topic)
         self._taxonomies: dict[str, TaxonomyVersion] | None = None
+        self.cache_limit = CACHE_ENTRIES
+        self.settings = settings  # where worker processes open the ledger (None: no workers)
+        self.workers = default_workers()
+        self.parallel_min_entries = PARALLEL_MIN_ENTRIES
+        self._new_services: set[str] = set()
+        self._cache = _EntryCache()
 
     # -- setup -------------------------------------------------------------------------------
 
@@ -212,6 +352,16 @@ class GovernanceProjection:
         started = time.perf_counter()
         report = RunReport(rebuilt=self.ensure())
         tracking = self.tracking()
+        ahead = self._start_ahead(tracking)
+        try:
+            return self._phases(report, tracking, ahead, refresh_stale, started)
+        finally:
+            if ahead is not None:
+                ahead.close()
+            self._cache = _EntryCache()
+
+    def _phases(self, report: RunReport, tracking: Tracking, ahead: _Ahead | None, refresh_stale: bool, started: float) -> RunReport:
+        self._start_cache(enabled=ahead is None)
         flagged: set[str] = set()
         taxonomy_added = False
         stale_retries = 0
@@ -228,7 +378,9 @@ class GovernanceProjection:
                 if stale_retries > MAX_STALE_RETRIES:
                     raise
                 tracking = self.tracking()
+                self._start_cache(enabled=ahead is None)  # another run indexed events this one has not read
                 continue
+            self._cache.complete_to(batch.entry_position)
             report.notifications += chunk.notifications
             report.entries += len(chunk.events)
             report.chunks += 1
@@ -245,7 +397,11 @@ class GovernanceProjection:
             if chunk.notifications < self.chunk_size:
                 break
         # Phase 2: recompute each dirty service once (this run's, and any an earlier run left).
-        report.services = self.recompute_dirty(flagged=flagged, taxonomy_added=taxonomy_added)
+        if ahead is not None and taxonomy_added:
+            ahead.close()  # computed with the taxonomy versions known before this run
+            ahead = None
+        report.services = self.recompute_dirty(flagged=flagged, taxonomy_added=taxonomy_added, ahead=ahead)
+        self._cache = _EntryCache()
         if refresh_stale:
             report.refreshed = self.refresh_stale()
         report.position = self.tracking().position
@@ -269,9 +425,12 @@ class GovernanceProjection:
 
     def read_chunk(self, position: int, entry_position: int) -> _Chunk:
         """Decode up to ``chunk_size`` notifications after ``position``."""
+        from insightlog.application import entry_from_state
+
         chunk = _Chunk(position=position, entry_position=entry_position)
         recorder = self.ledger.recorder
         decode = self.ledger.mapper.decode_state  # type: ignore[attr-defined]
+        cache = self._cache
         start = position + 1
         while chunk.notifications < self.chunk_size:
             limit = min(self.page_size, self.chunk_size - chunk.notifications)
@@ -280,8 +439,11 @@ class GovernanceProjection:
                 state = decode(n)
                 if n.topic == self.entry_topic:
                     chunk.events.append(event_row(n.id, state))
-                    chunk.services.add(state["entry"]["service"])
+                    service = state["entry"]["service"]
+                    chunk.services.add(service)
                     chunk.entry_position = max(chunk.entry_position, state["position"])
+                    if service in self._new_services:
+                        cache.add(service, entry_from_state(state), self.cache_limit)
                 elif n.topic == self.taxonomy_topic:
                     chunk.taxonomy_names.add(state["name"])
                 chunk.position = n.id
@@ -306,7 +468,7 @@ class GovernanceProjection:
             dirty=sorted(dirty),
         )
 
-    def recompute_dirty(self, *, flagged: Iterable[str] = (), taxonomy_added: bool = False) -> list[str]:
+    def recompute_dirty(self, *, flagged: Iterable[str] = (), taxonomy_added: bool = False, ahead: _Ahead | None = None) -> list[str]:
         """Phase 2: compute every dirty service once, from its stored entries up to the tracking's
         entry position, as of now; write its rows and clear its flag, a group of services per
         transaction (at most ``REFRESH_BATCH`` services, and about ``chunk_size`` entries unless
@@ -325,13 +487,18 @@ class GovernanceProjection:
             for attempt in range(MAX_STALE_RETRIES):
                 tracking = self.tracking()
                 now = self.ledger.now()
-                group: list[ServiceGovernance | ServiceFailure] = []
+                group: list[ServiceGovernance | PreparedService | ServiceFailure] = []
                 size = 0
                 j = i
                 while j < len(names) and len(group) < REFRESH_BATCH and (not group or size < self.chunk_size):
-                    entries = self.stored_entries(names[j], tracking.entry_position)
-                    group.append(self.compute_service(names[j], entries, now, taxonomies))
-                    size += len(entries)
+                    computed = ahead.result(names[j], tracking) if ahead is not None else None
+                    if computed is not None:
+                        group.append(computed)
+                        size += computed.entry_count
+                    else:
+                        entries = self.stored_entries(names[j], tracking.entry_position)
+                        group.append(self.compute_service(names[j], entries, now, taxonomies))
+                        size += len(entries)
                     j += 1
                 batch = Batch(
                     expected_position=tracking.position,
@@ -352,32 +519,73 @@ class GovernanceProjection:
             i = j
         return done
 
+    def _start_ahead(self, tracking: Tracking) -> _Ahead | None:
+        """Start computing, in worker processes, the services phase 2 will have to compute.
+
+        Only for a large run (at least ``parallel_min_entries`` entries behind) with more than
+        one worker allowed and the store's settings known, and only for services with no status
+        row yet (all their entries are after the tracking position, so all are dirty after
+        phase 1). Each worker opens the store read-only, reads a service's stream up to the
+        ledger head read here, computes it and sends back its table rows; meanwhile this process
+        runs phase 1. Phase 2 takes a result only if phase 1 ended exactly at that head (no
+        concurrent writer) and added no taxonomy version; otherwise it computes the service
+        itself, as it does every other dirty service.
+        """
+        if self.settings is None or self.workers < 2:
+            return None
+        head = self.ledger.head_size()
+        if head - tracking.entry_position < self.parallel_min_entries:
+            return None
+        known = {s["service"] for s in self.view.service_status()}
+        new = [name for name in self.ledger.services() if name not in known]
+        if len(new) < 2:
+            return None
+        import multiprocessing
+        import sys
+        from concurrent.futures import ProcessPoolExecutor
+        from dataclasses import replace
+
+        # Workers read, never write, and open their own connections: forked (cheap, no imports
+        # again) they leave this process's connections alone; where fork is not the platform's
+        # way, spawned (the calling script then needs the usual ``if __name__ == "__main__"``).
+        settings = replace(self.settings, read_only=True)
+        method = "fork" if sys.platform.startswith("linux") else "spawn"
+        pool = ProcessPoolExecutor(max_workers=min(self.workers, len(new)), mp_context=multiprocessing.get_context(method))
+        now = self.ledger.now()
+        futures = {name: pool.submit(_compute_in_worker, settings, self.policy, name, head, now) for name in new}
+        return _Ahead(pool, futures, head)
+
     def stored_entries(self, service: str, up_to: int) -> list[Entry]:
-        """A service's entries with positions up to ``up_to`` (the tracking's entry position)."""
+        """A service's entries with positions up to ``up_to`` (the tracking's entry position).
+
+        From this run's cache when phase 1 read the service's whole history (see ``_start_cache``),
+        else from the ledger."""
+        cached = self._cache.entries(service, up_to)
+        if cached is not None:
+            return cached
         return [e for e in self.ledger.service_entries(service) if e.position <= up_to]
+
+    def _start_cache(self, *, enabled: bool = True) -> None:
+        """Begin (again) to keep the entries phase 1 reads, for phase 2.
+
+        Only services with no status row yet are kept: their every entry lies after the tracking
+        position (a service's first events and its status row are written in one transaction),
+        so phase 1 reads all of them. The tracking record is read before the status rows, so a
+        run that indexed events in between makes this run's next write stale, and the cache is
+        started again. A catch-up from the start (a new store, a rebuild) thus reads each entry
+        once instead of twice.
+        """
+        self._cache = _EntryCache()
+        self._new_services = set()
+        if enabled and self.cache_limit > 0:
+            known = {s["service"] for s in self.view.service_status()}
+            self._new_services = _NotIn(known)
 
     def compute_service(
         self, service: str, entries: Sequence[Entry], now: datetime, taxonomies: dict[str, TaxonomyVersion]
     ) -> ServiceGovernance | ServiceFailure:
         """One service's models as of ``now`` (or its latest recording, if a writer's clock ran ahead)."""
-        from insightlog.analysis.log import AnalysisInputError
-        from insightlog.governance import service_governance
-        from insightlog.taxonomy import version_of_service
-        from insightlog.timeutil import now_as_of
-
-        latest = max((e.recorded_at for e in entries), default=now)
-        as_of = now_as_of(max(now, latest))
-        try:
-            return service_governance(entries, service, as_of, taxonomies, policy=self.policy)
-        except AnalysisInputError as exc:
-            return ServiceFailure(
-                service=service,
-                as_of=as_of.text,
-                error=str(exc),
-                entry_count=len(entries),
-                last_position=max((e.position for e in entries), default=0),
-                taxonomy_version=version_of_service(entries),
-            )
+        return compute_service(service, entries, now, taxonomies, self.policy)
 
     def refresh_stale(self, services: Iterable[str] | None = None) -> list[str]:
         """Recompute, as of now, the services whose stored as_of is on an earlier UTC date than today.

@@ -55,7 +55,7 @@ class ReadModels:
         # A ledger may be read-only without the setting: a PostgreSQL role that may only read.
         self.read_only = bool(settings.read_only or getattr(ledger, "read_only", False))
         self.view = SqlAlchemyGovernanceView(engine_for(settings), read_only=self.read_only)
-        self.projection = GovernanceProjection(ledger, self.view, chunk_size=chunk_size)
+        self.projection = GovernanceProjection(ledger, self.view, chunk_size=chunk_size, settings=settings)
 
     def close(self) -> None:
         self.view.dispose()

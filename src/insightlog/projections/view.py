@@ -52,6 +52,48 @@ class ServiceFailure:
 
 
 @dataclass
+class PreparedService:
+    """A service's computed models as the rows of its tables (values in column order): what a
+    phase-2 worker process sends back, smaller than the analysis document it came from."""
+
+    service: str
+    as_of: str
+    taxonomy_version: str | None
+    definitions_version: str
+    isolated_themes: str
+    overdue_reviews: str
+    entry_count: int
+    last_position: int
+    tables: dict[str, list[tuple[Any, ...]]]
+
+
+def prepare_service(s: ServiceGovernance) -> PreparedService:
+    """``s`` as table rows (see ``PreparedService``)."""
+    from insightlog.projections import tables
+
+    records = service_records(s)
+    return PreparedService(
+        service=s.service,
+        as_of=s.as_of,
+        taxonomy_version=s.taxonomy_version,
+        definitions_version=s.document["definitions_version"],
+        isolated_themes=_json(s.document["isolated_themes"]),
+        overdue_reviews=_json(s.overdue_reviews),
+        entry_count=s.entry_count,
+        last_position=s.last_position,
+        tables={t.name: _tuples(t, records[t.name]) for t in tables.PER_SERVICE},
+    )
+
+
+def _tuples(table: Any, records: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """Records as tuples in the table's column order (one C-level call per record)."""
+    if not records:
+        return []
+    values = itemgetter(*[c.name for c in table.columns])
+    return [values(r) for r in records]
+
+
+@dataclass
 class Batch:
     """One projection step, written atomically.
 
@@ -66,7 +108,7 @@ class Batch:
     entry_position: int
     updated_at: str
     events: list[dict[str, Any]] = field(default_factory=list)
-    services: list[ServiceGovernance | ServiceFailure] = field(default_factory=list)
+    services: list[ServiceGovernance | PreparedService | ServiceFailure] = field(default_factory=list)
     dirty: list[str] = field(default_factory=list)
 
 
@@ -451,12 +493,14 @@ class SqlAlchemyGovernanceView(GovernanceView):
         for table in (*tables.PER_SERVICE, tables.service_status):
             for part in _parts(names, 500):
                 conn.execute(delete(table).where(table.c.service.in_(part)))
-        per_table: dict[str, list[dict[str, Any]]] = {t.name: [] for t in tables.PER_SERVICE}
+        per_table: dict[str, list[tuple[Any, ...]]] = {t.name: [] for t in tables.PER_SERVICE}
         status = []
         for s in batch.services:
             if isinstance(s, ServiceGovernance):
-                for name, records in service_records(s).items():
-                    per_table[name] += records
+                s = prepare_service(s)
+            if isinstance(s, PreparedService):
+                for name, rows in s.tables.items():
+                    per_table[name] += rows
                 status.append(
                     {
                         "service": s.service,
@@ -465,9 +509,9 @@ class SqlAlchemyGovernanceView(GovernanceView):
                         "last_entry_position": s.last_position,
                         "updated_position": batch.position,
                         "taxonomy_version": s.taxonomy_version,
-                        "definitions_version": s.document["definitions_version"],
-                        "isolated_themes": _json(s.document["isolated_themes"]),
-                        "overdue_reviews": _json(s.overdue_reviews),
+                        "definitions_version": s.definitions_version,
+                        "isolated_themes": s.isolated_themes,
+                        "overdue_reviews": s.overdue_reviews,
                         "error": None,
                         "dirty": 0,
                     }
@@ -489,26 +533,30 @@ class SqlAlchemyGovernanceView(GovernanceView):
                     }
                 )
         for table in tables.PER_SERVICE:
-            self._insert(conn, table, per_table[table.name])
+            self._insert_rows(conn, table, per_table[table.name])
         self._insert(conn, tables.service_status, status)
 
+    @classmethod
+    def _insert(cls, conn: Connection, table: Any, records: Sequence[dict[str, Any]]) -> None:
+        """Insert many records (dicts keyed by column name); see ``_insert_rows``."""
+        cls._insert_rows(conn, table, _tuples(table, records))
+
     @staticmethod
-    def _insert(conn: Connection, table: Any, records: Sequence[dict[str, Any]]) -> None:
-        """Insert many records with the driver's executemany (SQLAlchemy's per-row parameter
-        processing costs more than the database here; every column is plain Text or Integer)."""
-        if not records:
+    def _insert_rows(conn: Connection, table: Any, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Insert many rows (tuples in column order) with the driver's executemany, or COPY on
+        PostgreSQL (SQLAlchemy's per-row parameter processing costs more than the database here;
+        every column is plain Text or Integer)."""
+        if not rows:
             return
         columns = [c.name for c in table.columns]
-        # One C-level call per record (every table has several columns, so a tuple).
-        values = itemgetter(*columns)
         quote = conn.dialect.identifier_preparer.quote
         if conn.dialect.name == "postgresql":
             # COPY on the transaction's own connection: several times faster than executemany.
             cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
             try:
                 with cursor.copy(f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) FROM STDIN") as copy:
-                    for r in records:
-                        copy.write_row(values(r))
+                    for row in rows:
+                        copy.write_row(row)
             finally:
                 cursor.close()
             return
@@ -518,15 +566,15 @@ class SqlAlchemyGovernanceView(GovernanceView):
         elif style in ("format", "pyformat"):
             mark = "%s"
         else:  # pragma: no cover - other drivers
-            for part in _parts(records, 5000):
-                conn.execute(table.insert(), part)
+            for part in _parts(rows, 5000):
+                conn.execute(table.insert(), [dict(zip(columns, row)) for row in part])
             return
         sql = (
             f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
             f"VALUES ({', '.join([mark] * len(columns))})"
         )
-        for part in _parts(records, 5000):
-            conn.exec_driver_sql(sql, [values(r) for r in part])
+        for part in _parts(rows, 5000):
+            conn.exec_driver_sql(sql, list(part))
 
     # -- reading -----------------------------------------------------------------------------
 
