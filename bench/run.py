@@ -546,7 +546,7 @@ class Suite:
 
         def once(service: str) -> Callable[[], Any]:
             def run() -> Any:
-                entries = list(ledger.service_entries(service))
+                entries = ledger.read_service(service)
                 return analyse(entries, service, as_of)
 
             return run

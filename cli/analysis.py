@@ -45,7 +45,7 @@ def analyse(obj: Context, service: str, as_of: str | None, policy_file: Path | N
 
     when = parse_as_of(as_of)
     policy = _load_policy(policy_file)
-    entries = run(lambda: list(obj.ledger.service_entries(service)))
+    entries = run(lambda: obj.ledger.read_service(service))
     if as_json:
         output.emit_json(compute(entries, service, when, policy))
         return

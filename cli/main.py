@@ -348,7 +348,7 @@ def history(obj: Context, service: str, theme: str | None, as_of: str | None, as
     from insightlog.history import history_rows
 
     when = parse_as_of(as_of) if as_of else None
-    entries = run(lambda: list(obj.ledger.service_entries(service)))
+    entries = run(lambda: obj.ledger.read_service(service))
     rows = history_rows(entries, theme=theme, as_of=when.instant if when else None)
     if as_json:
         output.emit_json(rows)

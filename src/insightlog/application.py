@@ -466,6 +466,16 @@ class Ledger(Application):  # type: ignore[type-arg]
         if not found:
             raise ServiceNotFoundError(f"no events of service {service!r} in this store")
 
+    def read_service(self, service: str) -> list[Entry]:
+        """All of a service's entries, in append order, as a list.
+
+        The cyclic garbage collector is paused while they are read: a large service is hundreds of
+        thousands of new objects, and each collection would walk them all again."""
+        from insightlog.gcpause import cyclic_gc_paused
+
+        with cyclic_gc_paused():
+            return list(self.service_entries(service))
+
     def all_entries(self) -> Iterator[Entry]:
         """Every entry of the store in position (log append) order, streamed page by page."""
         start = 1

@@ -412,7 +412,7 @@ def make_pack(
     from insightlog.proof.canonical import entry_leaf_bytes
     from insightlog.proof.pack import PackKey, build_pack, pack_proofs
 
-    entries = list(ledger.service_entries(service))
+    entries = ledger.read_service(service)
     rows = history_rows(entries, theme=theme, as_of=as_of.instant)
     wanted = {r["position"] for r in rows}
     selected = [e for e in entries if e.position in wanted]

@@ -247,7 +247,7 @@ def gather_service(
     from insightlog.timeutil import format_utc
 
     policy = policy or DEFAULT_POLICY
-    entries = list(ledger.service_entries(service))
+    entries = ledger.read_service(service)
     if not any(e.recorded_at <= as_of.instant for e in entries):
         raise ReportError(f"service {service!r} has no event recorded by {as_of.text}")
     taxonomies = load_taxonomies(ledger) if taxonomies is None else taxonomies
