@@ -32,8 +32,17 @@ def loaded(make_store: Any, workers: int) -> Any:
     return store
 
 
+def test_one_worker_computes_every_new_service(make_store) -> None:  # type: ignore[no-untyped-def]
+    store = loaded(make_store, 1)
+    calls = count_computations(store)
+    store.models.catch_up()
+    assert calls == {}
+    for name in NAMES:
+        assert_models_equal_analysis(store, name)
+
+
 def test_workers_write_exactly_the_rows_one_process_writes(make_store) -> None:  # type: ignore[no-untyped-def]
-    alone, shared = loaded(make_store, 1), loaded(make_store, 2)
+    alone, shared = loaded(make_store, 0), loaded(make_store, 2)
     calls = count_computations(shared)
 
     report = shared.models.catch_up()
@@ -98,15 +107,15 @@ def test_small_runs_and_single_cpu_settings_stay_in_one_process(make_store, monk
     store = make_store(END_OF_JUNE)
     store.ledger.import_lines(interleaved(), source_name="three.jsonl")
     calls = count_computations(store)
-    monkeypatch.setenv("INSIGHTLOG_WORKERS", "1")
-    assert projection_module.default_workers() == 1
+    monkeypatch.setenv("INSIGHTLOG_WORKERS", "0")
+    assert projection_module.default_workers() == 0
     assert store.models.projection.parallel_min_entries > len(interleaved())  # the default threshold
     store.models.catch_up()
     assert calls == dict.fromkeys(NAMES, 1)
 
 
 def test_a_run_keeps_entries_for_phase_2_only_up_to_its_limit(make_store) -> None:  # type: ignore[no-untyped-def]
-    store = with_workers(make_store(END_OF_JUNE, chunk_size=40), 1)
+    store = with_workers(make_store(END_OF_JUNE, chunk_size=40), 0)
     store.models.projection.cache_limit = 100  # fewer than the three services hold together
     store.ledger.import_lines(interleaved(), source_name="three.jsonl")
     read = []

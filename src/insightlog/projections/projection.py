@@ -137,14 +137,14 @@ class _Chunk:
 
 
 def default_workers() -> int:
-    """Worker processes for phase 2: the CPUs this process may use, at most ``MAX_WORKERS``
-    (``INSIGHTLOG_WORKERS`` overrides; 1 computes every service in this process)."""
+    """Worker processes a large run may start: one per CPU this process may use, at most
+    ``MAX_WORKERS``. ``INSIGHTLOG_WORKERS`` overrides; 0 computes every service in this process."""
     import os
 
     setting = os.environ.get("INSIGHTLOG_WORKERS")
     if setting:
         try:
-            return max(1, int(setting))
+            return max(0, int(setting))
         except ValueError:
             raise ValueError(f"INSIGHTLOG_WORKERS={setting!r} is not a whole number") from None
     try:
@@ -522,8 +522,8 @@ class GovernanceProjection:
     def _start_ahead(self, tracking: Tracking) -> _Ahead | None:
         """Start computing, in worker processes, the services phase 2 will have to compute.
 
-        Only for a large run (at least ``parallel_min_entries`` entries behind) with more than
-        one worker allowed and the store's settings known, and only for services with no status
+        Only for a large run (at least ``parallel_min_entries`` entries behind) with workers
+        allowed (``workers`` > 0) and the store's settings known, and only for services with no status
         row yet (all their entries are after the tracking position, so all are dirty after
         phase 1). Each worker opens the store read-only, reads a service's stream up to the
         ledger head read here, computes it and sends back its table rows; meanwhile this process
@@ -531,7 +531,7 @@ class GovernanceProjection:
         concurrent writer) and added no taxonomy version; otherwise it computes the service
         itself, as it does every other dirty service.
         """
-        if self.settings is None or self.workers < 2:
+        if self.settings is None or self.workers < 1:
             return None
         head = self.ledger.head_size()
         if head - tracking.entry_position < self.parallel_min_entries:
