@@ -69,3 +69,31 @@ def test_a_save_larger_than_one_statement_is_still_one_transaction_on_postgres(p
         assert [row[0] for row in _log(ledger)] == ids and len(ids) == 6
     finally:
         ledger.close()
+
+
+def test_a_batched_sqlite_save_waits_for_another_writer_instead_of_failing(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+    import threading
+    import time
+
+    from insightlog.application import open_ledger
+    from insightlog.settings import StoreSettings
+
+    settings = StoreSettings(sqlite_path=str(tmp_path / "busy.sqlite"))
+    ledger = open_ledger(settings)
+    try:
+        ledger.recorder.insert_events(_events(3))
+        other = sqlite3.connect(settings.sqlite_path, isolation_level=None, check_same_thread=False)
+        other.execute("BEGIN IMMEDIATE")  # as the read models and checkpoints write
+        release = threading.Timer(1.0, lambda: other.execute("COMMIT"))
+        release.start()
+        started = time.monotonic()
+        ids = ledger.recorder.insert_events(_events(5))
+        waited = time.monotonic() - started
+        release.join()
+        other.close()
+        assert ids is not None and len(ids) == 5
+        assert waited >= 0.5  # it waited for the lock rather than failing at once
+        assert [row[0] for row in _log(ledger)][-5:] == ids
+    finally:
+        ledger.close()

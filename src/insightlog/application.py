@@ -466,6 +466,13 @@ class Ledger(Application):  # type: ignore[type-arg]
         if not found:
             raise ServiceNotFoundError(f"no events of service {service!r} in this store")
 
+    def first_position(self, service: str) -> int | None:
+        """The position of a service's first entry (None if it has none): one indexed read."""
+        for stored in self.recorder.select_events(ServiceLedger.create_id(service), gt=ServiceLedger.INITIAL_VERSION, limit=1):
+            if stored.topic == ENTRY_TOPIC:
+                return int(self.mapper.decode_state(stored)["position"])  # type: ignore[attr-defined]
+        return None
+
     def read_service(self, service: str) -> list[Entry]:
         """All of a service's entries, in append order, as a list.
 

@@ -16,8 +16,9 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from eventsourcing.persistence import ProgrammingError, StoredEvent
+from eventsourcing.persistence import InterfaceError, OperationalError, ProgrammingError, StoredEvent
 from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder
+from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
 
 TOPIC = "insightlog.pgrecorder:ChunkedPostgresApplicationRecorder"
@@ -54,6 +55,11 @@ class ChunkedPostgresApplicationRecorder(PostgresApplicationRecorder):
         the table lock and with the NOTIFY the library uses; small ones by the library's INSERT."""
         if len(stored_events) < COPY_MIN_EVENTS or self.datastore.enable_db_functions:
             return super().insert_events(stored_events, **kwargs)
+        return self._copy_events(stored_events)
+
+    # The library retries its own inserts on a dropped connection or a lock timeout; so does this.
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def _copy_events(self, stored_events: Sequence[StoredEvent]) -> Sequence[int]:
         table = SQL("{0}.{1}").format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
         with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
             self._lock_table(curs)

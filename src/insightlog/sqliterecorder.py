@@ -6,8 +6,9 @@ trip cost more than the rest of the write (about 20 µs a row against 5 µs; see
 docs/performance.md). This recorder inserts the same rows, in the same order and the same
 transaction, with one ``executemany``, and derives their notification ids: the table has an
 implicit ``rowid`` and rows are never deleted (the guard triggers refuse it), so SQLite gives the
-rows of one transaction the consecutive ids after the largest one. The derived ids are checked
-against ``last_insert_rowid()``; a mismatch rolls the transaction back.
+rows of one transaction the consecutive ids after the largest one. The ids are derived from
+``last_insert_rowid()`` after the insert and checked (the rows of that range are the save's, and
+none lies beyond it); a mismatch rolls the transaction back.
 
 Selected with the event store's ``APPLICATION_RECORDER_TOPIC`` setting (see ``settings.py``).
 """
@@ -18,7 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import ProgrammingError, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 TOPIC = "insightlog.sqliterecorder:BatchedSQLiteApplicationRecorder"
@@ -30,8 +31,8 @@ class BatchedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
     def _insert_events(self, c: Any, stored_events: Sequence[StoredEvent], **_: Any) -> Sequence[int] | None:
         if len(stored_events) <= 1:
             return super()._insert_events(c, stored_events)
-        c.execute(self.select_max_notification_id_statement)
-        last = c.fetchone()[0] or 0
+        # The INSERT comes first: it takes the write lock, waiting for it as any write does (a
+        # read first would make it an upgrade, which SQLite refuses at once when busy).
         c.executemany(
             self.insert_events_statement,
             [
@@ -39,9 +40,14 @@ class BatchedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                 for s in stored_events
             ],
         )
-        c.execute("SELECT last_insert_rowid()")
-        final = c.fetchone()[0]
-        if final != last + len(stored_events):
-            # Not the consecutive ids this recorder relies on: refuse rather than misnumber.
-            raise IntegrityError(f"notification ids not consecutive: expected {last + len(stored_events)}, got {final}")
-        return list(range(last + 1, final + 1))
+        c.execute(f"SELECT last_insert_rowid(), COUNT(*) FROM {self.events_table_name} WHERE rowid > last_insert_rowid() - ?", (len(stored_events),))
+        final, count = c.fetchone()
+        first = final - len(stored_events) + 1
+        if count != len(stored_events) or self._max_rowid(c) != final:
+            # Not the consecutive ids this recorder relies on: refuse (rolled back) rather than misnumber.
+            raise ProgrammingError(f"notification ids of a save are not consecutive ({count} rows in {first}..{final})")
+        return list(range(first, final + 1))
+
+    def _max_rowid(self, c: Any) -> int:
+        c.execute(self.select_max_notification_id_statement)
+        return int(c.fetchone()[0])

@@ -132,3 +132,47 @@ def test_a_run_keeps_entries_for_phase_2_only_up_to_its_limit(make_store) -> Non
     assert 0 < len(read) < len(NAMES)
     for name in NAMES:
         assert_models_equal_analysis(store, name)
+
+
+def test_a_history_phase_1_only_partly_read_is_never_taken_for_a_whole_one(make_store, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # As if this run had read the status rows just after another process emptied them (a rebuild)
+    # and before it wrote them again: every service then looks new, though part of its history was
+    # indexed before this run's tracking position.
+    store = with_workers(make_store(END_OF_JUNE, chunk_size=40), 0)
+    lines = interleaved()
+    store.ledger.import_lines(lines[: len(lines) // 2], source_name="first-half.jsonl")
+    store.models.catch_up()
+    store.ledger.import_lines(lines[len(lines) // 2 :], source_name="second-half.jsonl")
+    status = store.models.view.service_status
+    monkeypatch.setattr(projection_module.GovernanceProjection, "_start_cache", lambda self, enabled=True: _start_blind(self, status, enabled))
+    store.models.catch_up()
+    for name in NAMES:
+        assert_models_equal_analysis(store, name)
+
+
+def _start_blind(projection: Any, status: Any, enabled: bool) -> None:
+    """``_start_cache`` reading no status rows."""
+    projection.view.service_status = lambda: []
+    try:
+        ORIGINAL_START_CACHE(projection, enabled=enabled)
+    finally:
+        projection.view.service_status = status
+
+
+ORIGINAL_START_CACHE = projection_module.GovernanceProjection._start_cache
+
+
+def _exit_when_orphaned() -> None:
+    import time
+
+    projection_module._watch_parent(-1)  # a parent that is already gone
+    time.sleep(30)
+
+
+def test_a_worker_exits_when_the_process_that_started_it_is_gone() -> None:
+    import multiprocessing
+
+    child = multiprocessing.get_context("fork").Process(target=_exit_when_orphaned)
+    child.start()
+    child.join(timeout=10)
+    assert child.exitcode == 1

@@ -181,6 +181,21 @@ def compute_service(
 _WORKER_STORES: dict[Any, tuple[Ledger, dict[str, TaxonomyVersion]]] = {}
 
 
+def _watch_parent(parent: int) -> None:
+    """In a worker process: exit when the process that started it is gone (killed, say), rather
+    than wait for work for ever holding a connection to the store."""
+    import os
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="insightlog-parent-watch", daemon=True).start()
+
+
 def _compute_in_worker(
     settings: StoreSettings, policy: Policy | None, service: str, up_to: int, now: datetime
 ) -> PreparedService | ServiceFailure:
@@ -541,6 +556,7 @@ class GovernanceProjection:
         if len(new) < 2:
             return None
         import multiprocessing
+        import os
         import sys
         from concurrent.futures import ProcessPoolExecutor
         from dataclasses import replace
@@ -550,7 +566,12 @@ class GovernanceProjection:
         # way, spawned (the calling script then needs the usual ``if __name__ == "__main__"``).
         settings = replace(self.settings, read_only=True)
         method = "fork" if sys.platform.startswith("linux") else "spawn"
-        pool = ProcessPoolExecutor(max_workers=min(self.workers, len(new)), mp_context=multiprocessing.get_context(method))
+        pool = ProcessPoolExecutor(
+            max_workers=min(self.workers, len(new)),
+            mp_context=multiprocessing.get_context(method),
+            initializer=_watch_parent,
+            initargs=(os.getpid(),),
+        )
         now = self.ledger.now()
         futures = {name: pool.submit(_compute_in_worker, settings, self.policy, name, head, now) for name in new}
         return _Ahead(pool, futures, head)
@@ -558,10 +579,12 @@ class GovernanceProjection:
     def stored_entries(self, service: str, up_to: int) -> list[Entry]:
         """A service's entries with positions up to ``up_to`` (the tracking's entry position).
 
-        From this run's cache when phase 1 read the service's whole history (see ``_start_cache``),
-        else from the ledger."""
+        From this run's cache when phase 1 read the service's whole history (see ``_start_cache``;
+        checked against the service's first stored entry, one indexed read, so a run that raced a
+        rebuild between reading the tracking record and the status rows cannot use a partial
+        history), else from the ledger."""
         cached = self._cache.entries(service, up_to)
-        if cached is not None:
+        if cached is not None and (not cached or cached[0].position == self.ledger.first_position(service)):
             return cached
         return [e for e in self.ledger.service_entries(service) if e.position <= up_to]
 
