@@ -19,6 +19,7 @@ from eventsourcing.utils import get_topic
 
 from insightlog.aggregates.service import EventKey, LedgerHead, RecordedOrderError, ServiceLedger, ThemeCycleError
 from insightlog.entry import Entry
+from insightlog.gcpause import cyclic_gc_paused
 from insightlog.interchange import AMENDABLE_KINDS, Draft, LineError, parse_line, validate_object
 from insightlog.persistence import OrjsonTranscoder, PydanticMapper
 from insightlog.proof.canonical import fields_leaf_object, leaf_hash, leaf_hash_of_bytes, leaf_object_bytes
@@ -181,6 +182,9 @@ class Ledger(Application):  # type: ignore[type-arg]
             raise LineError(None, obj.get("event_id"), "recorded_at", "is stamped by the ledger when recording live; do not supply it")
         return self.append([], source="live", backfill=False, appended_at=None, live=obj)
 
+    # A bulk import allocates millions of small acyclic objects (freed by reference counting);
+    # with the cyclic collector paused it does not walk the growing heap again and again.
+    @cyclic_gc_paused()
     def import_lines(
         self,
         lines: Iterable[bytes | str],
@@ -191,21 +195,6 @@ class Ledger(Application):  # type: ignore[type-arg]
     ) -> AppendResult:
         """Validate a whole interchange file, then append it atomically (all or nothing)."""
         self.check_writable()
-        from insightlog.gcpause import cyclic_gc_paused
-
-        # A bulk import allocates millions of small acyclic objects (freed by reference counting);
-        # the cyclic collector would otherwise walk the growing heap again and again.
-        with cyclic_gc_paused():
-            return self._import_lines(lines, source_name=source_name, backfill=backfill, progress=progress)
-
-    def _import_lines(
-        self,
-        lines: Iterable[bytes | str],
-        *,
-        source_name: str,
-        backfill: bool,
-        progress: Callable[[int], None] | None,
-    ) -> AppendResult:
         drafts: list[tuple[int | None, Draft]] = []
         previous: datetime | None = None
         now = self.now()
@@ -478,8 +467,6 @@ class Ledger(Application):  # type: ignore[type-arg]
 
         The cyclic garbage collector is paused while they are read: a large service is hundreds of
         thousands of new objects, and each collection would walk them all again."""
-        from insightlog.gcpause import cyclic_gc_paused
-
         with cyclic_gc_paused():
             return list(self.service_entries(service))
 

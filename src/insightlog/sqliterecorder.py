@@ -40,14 +40,15 @@ class BatchedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                 for s in stored_events
             ],
         )
-        c.execute(f"SELECT last_insert_rowid(), COUNT(*) FROM {self.events_table_name} WHERE rowid > last_insert_rowid() - ?", (len(stored_events),))
-        final, count = c.fetchone()
+        # The save's rows are the only ones above the id before it: as many of them as events,
+        # ending at the last inserted.
+        c.execute(
+            f"SELECT last_insert_rowid(), COUNT(*), MAX(rowid) FROM {self.events_table_name} WHERE rowid > last_insert_rowid() - ?",
+            (len(stored_events),),
+        )
+        final, count, highest = c.fetchone()
         first = final - len(stored_events) + 1
-        if count != len(stored_events) or self._max_rowid(c) != final:
+        if count != len(stored_events) or highest != final:
             # Not the consecutive ids this recorder relies on: refuse (rolled back) rather than misnumber.
             raise ProgrammingError(f"notification ids of a save are not consecutive ({count} rows in {first}..{final})")
         return list(range(first, final + 1))
-
-    def _max_rowid(self, c: Any) -> int:
-        c.execute(self.select_max_notification_id_statement)
-        return int(c.fetchone()[0])

@@ -27,7 +27,7 @@ The eventsourcing library has no subscriptions on SQLite, hence a pull loop on b
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -56,7 +56,7 @@ if TYPE_CHECKING:
 CHUNK = 20_000
 PAGE = 5_000
 CACHE_ENTRIES = 250_000  # entries a run keeps from phase 1 for phase 2 (about 1 KB each)
-PARALLEL_MIN_ENTRIES = 20_000  # phase 2 uses worker processes from this many cached entries
+PARALLEL_MIN_ENTRIES = 20_000  # a run this many entries behind (or more) starts worker processes
 MAX_WORKERS = 8
 REFRESH_BATCH = 50
 MAX_STALE_RETRIES = 5
@@ -236,40 +236,30 @@ class _Ahead:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
-class _NotIn:
-    """The services not in ``known`` (a set by complement: phase 1 meets new names as it reads)."""
-
-    __slots__ = ("known",)
-
-    def __init__(self, known: set[str]) -> None:
-        self.known = known
-
-    def __contains__(self, name: object) -> bool:
-        return name not in self.known
-
-
 class _EntryCache:
-    """Entries read in phase 1, by service, for phase 2: valid up to ``complete``, the entry
-    position of the last chunk written; a service dropped once the limit is reached."""
+    """Entries read in phase 1, by service, for phase 2: those of services not in ``known`` (the
+    services with status rows when the run began; None keeps nothing), valid up to ``complete``,
+    the entry position of the last chunk written. Past ``limit`` entries, the service being added
+    is dropped, and so is every service met after."""
 
-    def __init__(self) -> None:
+    def __init__(self, known: set[str] | None = None, limit: int = 0) -> None:
+        self.known = known
+        self.limit = limit
         self.by_service: dict[str, list[Entry]] = {}
         self.dropped: set[str] = set()
         self.size = 0
         self.complete = 0
 
-    def add(self, service: str, entry: Entry, limit: int) -> None:
-        if service in self.dropped:
-            return
-        if self.size >= limit:
+    def wants(self, service: str) -> bool:
+        return self.known is not None and service not in self.known and service not in self.dropped
+
+    def add(self, service: str, entry: Entry) -> None:
+        if self.size >= self.limit:
             self.size -= len(self.by_service.pop(service, ()))
             self.dropped.add(service)
             return
         self.by_service.setdefault(service, []).append(entry)
         self.size += 1
-
-    def complete_to(self, entry_position: int) -> None:
-        self.complete = entry_position
 
     def entries(self, service: str, up_to: int) -> list[Entry] | None:
         found = self.by_service.get(service)
@@ -309,7 +299,6 @@ class GovernanceProjection:
         self.settings = settings  # where worker processes open the ledger (None: no workers)
         self.workers = default_workers()
         self.parallel_min_entries = PARALLEL_MIN_ENTRIES
-        self._new_services: set[str] = set()
         self._cache = _EntryCache()
 
     # -- setup -------------------------------------------------------------------------------
@@ -358,12 +347,9 @@ class GovernanceProjection:
 
     # -- running -----------------------------------------------------------------------------
 
+    @cyclic_gc_paused()
     def run(self, *, refresh_stale: bool = True) -> RunReport:
         """Catch up with the ledger, then (optionally) refresh services computed on an earlier day."""
-        with cyclic_gc_paused():
-            return self._run(refresh_stale)
-
-    def _run(self, refresh_stale: bool) -> RunReport:
         started = time.perf_counter()
         report = RunReport(rebuilt=self.ensure())
         tracking = self.tracking()
@@ -395,7 +381,7 @@ class GovernanceProjection:
                 tracking = self.tracking()
                 self._start_cache(enabled=ahead is None)  # another run indexed events this one has not read
                 continue
-            self._cache.complete_to(batch.entry_position)
+            self._cache.complete = batch.entry_position
             report.notifications += chunk.notifications
             report.entries += len(chunk.events)
             report.chunks += 1
@@ -457,8 +443,8 @@ class GovernanceProjection:
                     service = state["entry"]["service"]
                     chunk.services.add(service)
                     chunk.entry_position = max(chunk.entry_position, state["position"])
-                    if service in self._new_services:
-                        cache.add(service, entry_from_state(state), self.cache_limit)
+                    if cache.wants(service):
+                        cache.add(service, entry_from_state(state))
                 elif n.topic == self.taxonomy_topic:
                     chunk.taxonomy_names.add(state["name"])
                 chunk.position = n.id
@@ -499,40 +485,50 @@ class GovernanceProjection:
         done: list[str] = []
         i = 0
         while i < len(names):
-            for attempt in range(MAX_STALE_RETRIES):
-                tracking = self.tracking()
+            end = i
+
+            def group_from(tracking: Tracking) -> list[ServiceGovernance | PreparedService | ServiceFailure]:
+                nonlocal end
                 now = self.ledger.now()
                 group: list[ServiceGovernance | PreparedService | ServiceFailure] = []
                 size = 0
-                j = i
-                while j < len(names) and len(group) < REFRESH_BATCH and (not group or size < self.chunk_size):
-                    computed = ahead.result(names[j], tracking) if ahead is not None else None
+                end = i
+                while end < len(names) and len(group) < REFRESH_BATCH and (not group or size < self.chunk_size):
+                    computed = ahead.result(names[end], tracking) if ahead is not None else None
                     if computed is not None:
                         group.append(computed)
                         size += computed.entry_count
                     else:
-                        entries = self.stored_entries(names[j], tracking.entry_position)
-                        group.append(self.compute_service(names[j], entries, now, taxonomies))
+                        entries = self.stored_entries(names[end], tracking.entry_position)
+                        group.append(self.compute_service(names[end], entries, now, taxonomies))
                         size += len(entries)
-                    j += 1
-                batch = Batch(
-                    expected_position=tracking.position,
-                    position=tracking.position,
-                    entry_position=tracking.entry_position,
-                    updated_at=self._now_text(),
-                    services=group,
-                )
-                try:
-                    self.view.write(self.name, batch)
-                    break
-                except StaleTrackingError:
-                    # Another run indexed more events (and flagged these services again if it
-                    # touched them): compute the group again from the new position.
-                    if attempt == MAX_STALE_RETRIES - 1:
-                        raise
-            done += names[i:j]
-            i = j
+                    end += 1
+                return group
+
+            self._write_services(group_from)
+            done += names[i:end]
+            i = end
         return done
+
+    def _write_services(self, compute: Callable[[Tracking], list[ServiceGovernance | PreparedService | ServiceFailure]]) -> None:
+        """Write the services ``compute(tracking)`` gives at the current tracking position. When
+        another run indexed more events meanwhile (and flagged these services again if it touched
+        them), compute them again from the new position, up to ``MAX_STALE_RETRIES`` times."""
+        for attempt in range(MAX_STALE_RETRIES):
+            tracking = self.tracking()
+            batch = Batch(
+                expected_position=tracking.position,
+                position=tracking.position,
+                entry_position=tracking.entry_position,
+                updated_at=self._now_text(),
+                services=compute(tracking),
+            )
+            try:
+                self.view.write(self.name, batch)
+                return
+            except StaleTrackingError:
+                if attempt == MAX_STALE_RETRIES - 1:
+                    raise
 
     def _start_ahead(self, tracking: Tracking) -> _Ahead | None:
         """Start computing, in worker processes, the services phase 2 will have to compute.
@@ -598,11 +594,8 @@ class GovernanceProjection:
         started again. A catch-up from the start (a new store, a rebuild) thus reads each entry
         once instead of twice.
         """
-        self._cache = _EntryCache()
-        self._new_services = set()
-        if enabled and self.cache_limit > 0:
-            known = {s["service"] for s in self.view.service_status()}
-            self._new_services = _NotIn(known)
+        known = {s["service"] for s in self.view.service_status()} if enabled and self.cache_limit > 0 else None
+        self._cache = _EntryCache(known, self.cache_limit)
 
     def compute_service(
         self, service: str, entries: Sequence[Entry], now: datetime, taxonomies: dict[str, TaxonomyVersion]
@@ -630,25 +623,12 @@ class GovernanceProjection:
         refreshed: list[str] = []
         for start in range(0, len(names), REFRESH_BATCH):
             part = names[start : start + REFRESH_BATCH]
-            for attempt in range(MAX_STALE_RETRIES):
-                tracking = self.tracking()
-                taxonomies = self.taxonomies()
-                batch = Batch(
-                    expected_position=tracking.position,
-                    position=tracking.position,
-                    entry_position=tracking.entry_position,
-                    updated_at=self._now_text(),
-                    services=[
-                        self.compute_service(name, self.stored_entries(name, tracking.entry_position), now, taxonomies)
-                        for name in part
-                    ],
-                )
-                try:
-                    self.view.write(self.name, batch)
-                    break
-                except StaleTrackingError:
-                    if attempt == MAX_STALE_RETRIES - 1:
-                        raise
+            self._write_services(
+                lambda tracking, part=part: [
+                    self.compute_service(name, self.stored_entries(name, tracking.entry_position), now, self.taxonomies())
+                    for name in part
+                ]
+            )
             refreshed += part
         return refreshed
 

@@ -498,40 +498,25 @@ class SqlAlchemyGovernanceView(GovernanceView):
         for s in batch.services:
             if isinstance(s, ServiceGovernance):
                 s = prepare_service(s)
-            if isinstance(s, PreparedService):
+            computed = isinstance(s, PreparedService)  # else a ServiceFailure: no rows, its error
+            if computed:
                 for name, rows in s.tables.items():
                     per_table[name] += rows
-                status.append(
-                    {
-                        "service": s.service,
-                        "as_of": s.as_of,
-                        "events": s.entry_count,
-                        "last_entry_position": s.last_position,
-                        "updated_position": batch.position,
-                        "taxonomy_version": s.taxonomy_version,
-                        "definitions_version": s.definitions_version,
-                        "isolated_themes": s.isolated_themes,
-                        "overdue_reviews": s.overdue_reviews,
-                        "error": None,
-                        "dirty": 0,
-                    }
-                )
-            else:
-                status.append(
-                    {
-                        "service": s.service,
-                        "as_of": s.as_of,
-                        "events": s.entry_count,
-                        "last_entry_position": s.last_position,
-                        "updated_position": batch.position,
-                        "taxonomy_version": s.taxonomy_version,
-                        "definitions_version": "",
-                        "isolated_themes": "[]",
-                        "overdue_reviews": "[]",
-                        "error": s.error,
-                        "dirty": 0,
-                    }
-                )
+            status.append(
+                {
+                    "service": s.service,
+                    "as_of": s.as_of,
+                    "events": s.entry_count,
+                    "last_entry_position": s.last_position,
+                    "updated_position": batch.position,
+                    "taxonomy_version": s.taxonomy_version,
+                    "definitions_version": s.definitions_version if computed else "",
+                    "isolated_themes": s.isolated_themes if computed else "[]",
+                    "overdue_reviews": s.overdue_reviews if computed else "[]",
+                    "error": None if computed else s.error,
+                    "dirty": 0,
+                }
+            )
         for table in tables.PER_SERVICE:
             self._insert_rows(conn, table, per_table[table.name])
         self._insert(conn, tables.service_status, status)

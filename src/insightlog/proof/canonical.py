@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from insightlog.entry import ENVELOPE_FIELDS
 from insightlog.timeutil import format_utc
 
 if TYPE_CHECKING:
@@ -320,9 +321,7 @@ def leaf_object_bytes(obj: dict[str, Any]) -> bytes:
     return canonicalize(obj)
 
 
-_ENVELOPE_TEXT = (
-    "event_id", "service", "theme", "location", "team", "shift", "kind", "actor_role", "actor_id", "record", "observed_at", "recorded_at",
-)
+_ENVELOPE_TEXT = tuple(name for name in ENVELOPE_FIELDS if name != "payload")  # text or None each
 _LEAF_MEMBERS = frozenset(("v", *_ENVELOPE_TEXT, "payload", "ledger"))
 _LEDGER_MEMBERS = frozenset(("position", "appended_at", "source"))
 
