@@ -36,8 +36,8 @@ from typing import Any
 
 import orjson
 
-from insightlog.entry import ENVELOPE_FIELDS
-from insightlog.interchange import compliance_band
+from insightlog.interchange.entry import ENVELOPE_FIELDS
+from insightlog.interchange.validation import compliance_band
 
 UTC = timezone.utc
 START = datetime(2016, 7, 1, 8, 0, tzinfo=UTC)

@@ -46,7 +46,7 @@ RECORD_PAYLOAD = '{"evidence_score": 2, "evidence_category": "observation", "sou
 IMPORT_CHUNK = 50_000  # lines per import when building the larger stores (not timed)
 # The event store writes a save as one INSERT sent in psycopg's pipeline mode, which hangs for
 # ever once the statement passes several MB (about 10,000 events). When the product does not
-# select its chunking recorder (insightlog.pgrecorder), imports on PostgreSQL are split into
+# select its chunking recorder (insightlog.storage.postgres), imports on PostgreSQL are split into
 # imports of this many events (see docs/performance.md).
 PG_IMPORT_CHUNK = 5_000
 
@@ -54,10 +54,10 @@ PG_IMPORT_CHUNK = 5_000
 @functools.lru_cache(maxsize=1)
 def pg_large_transactions_ok() -> bool:
     """Whether the product's PostgreSQL settings select a recorder that splits large saves."""
-    from insightlog.settings import postgres_env
+    from insightlog.storage.settings import postgres_env
 
     try:
-        from insightlog.settings import StoreSettings
+        from insightlog.storage.settings import StoreSettings
 
         env = StoreSettings(database_url=f"{PG_SERVER}/insightlog_bench_probe_absent").library_env()
     except Exception:  # noqa: BLE001
@@ -149,7 +149,7 @@ class Stores:
         self.databases: list[str] = []
 
     def new(self) -> Any:
-        from insightlog.settings import StoreSettings
+        from insightlog.storage.settings import StoreSettings
 
         if self._external is not None:
             return self._external()
@@ -197,7 +197,7 @@ def subprocess_env() -> dict[str, str]:
 
 
 def open_store(settings: Any) -> Any:
-    from insightlog.application import open_ledger
+    from insightlog.application.ledger import open_ledger
 
     return open_ledger(settings)
 
@@ -298,7 +298,7 @@ def read_notifications_raw(ledger: Any, topics: list[str], page: int) -> int:
 
 def hash_stored_entries(ledger: Any) -> int:
     """The verify baseline: read the stored entries and sha256 each one's canonical encoding."""
-    from insightlog.application import ENTRY_TOPIC, PAGE, entry_from_state
+    from insightlog.application.ledger import ENTRY_TOPIC, PAGE, entry_from_state
     from insightlog.proof.canonical import entry_leaf_bytes
 
     decode = ledger.mapper.decode_state
@@ -491,7 +491,7 @@ class Suite:
         self.add("view_cli", label + ", `insightlog view --json` whole process", f"{cli_seconds:.3f} s", "-", cli_seconds, f"{cli_seconds:.3f} s", seconds=cli_seconds)
 
     def bench_verify(self, settings: Any, n: int) -> None:
-        from insightlog.proving import verify
+        from insightlog.application.proofs import verify
 
         ledger = open_store(settings)
         try:
@@ -538,7 +538,7 @@ class Suite:
 
     def bench_analyse(self, settings: Any) -> None:
         from insightlog.analysis.engine import analyse
-        from insightlog.timeutil import parse_as_of
+        from insightlog.interchange.timeutil import parse_as_of
 
         s = self.size
         as_of = parse_as_of(AS_OF)

@@ -58,7 +58,7 @@ def roles(obj: Context, writer: str, auditor: str, writer_password: str | None, 
 
         INSIGHTLOG_WRITER_PASSWORD=... INSIGHTLOG_AUDITOR_PASSWORD=... insightlog --database-url postgresql://owner@db.example/care db roles
     """
-    from insightlog.roles import ensure_roles
+    from insightlog.storage.roles import ensure_roles
 
     settings = obj.settings
     if not settings.is_postgres:
@@ -108,7 +108,7 @@ def new_key() -> None:
 
         insightlog --db encrypted.sqlite init
     """
-    from insightlog.encryption import new_key as make_key
+    from insightlog.storage.cipher import new_key as make_key
 
     output.line(make_key())
 
@@ -128,8 +128,8 @@ def backup(obj: Context, dest: Path) -> None:
     """
     from dataclasses import replace
 
-    from insightlog.application import open_ledger
-    from insightlog.maintenance import backup_sqlite, check_store
+    from insightlog.application.ledger import open_ledger
+    from insightlog.application.maintenance import backup_sqlite, check_store
 
     settings = obj.settings
     started = time.monotonic()
@@ -163,8 +163,8 @@ def migrate(obj: Context, target: str) -> None:
 
         insightlog --database-url postgresql://auditor@db.example/care --read-only migrate --to copy.sqlite
     """
-    from insightlog.maintenance import migrate as copy_ledger
-    from insightlog.maintenance import open_target, target_settings
+    from insightlog.application.maintenance import migrate as copy_ledger
+    from insightlog.application.maintenance import open_target, target_settings
 
     settings = obj.settings
     to = run(target_settings, target, settings)

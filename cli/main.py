@@ -11,8 +11,8 @@ import click
 from insightlog.cli import output
 
 if TYPE_CHECKING:
-    from insightlog.application import Ledger
-    from insightlog.timeutil import AsOf
+    from insightlog.application.ledger import Ledger
+    from insightlog.interchange.timeutil import AsOf
 
 
 class Context:
@@ -35,14 +35,14 @@ class Context:
 
     @property
     def settings(self) -> Any:
-        from insightlog.settings import resolve
+        from insightlog.storage.settings import resolve
 
         return run(resolve, self.db, self.database_url, self.read_only)
 
     @property
     def ledger(self) -> Ledger:
         if self._ledger is None:
-            from insightlog.application import open_ledger
+            from insightlog.application.ledger import open_ledger
 
             try:
                 self._ledger = open_ledger(self.settings)
@@ -56,10 +56,10 @@ class Context:
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
-    from insightlog.application import LedgerError
-    from insightlog.interchange import LineError
-    from insightlog.settings import SettingsError
-    from insightlog.timeutil import TimeFormatError
+    from insightlog.errors import LedgerError
+    from insightlog.interchange.validation import LineError
+    from insightlog.storage.settings import SettingsError
+    from insightlog.interchange.timeutil import TimeFormatError
 
     return (LedgerError, LineError, SettingsError, TimeFormatError)
 
@@ -73,8 +73,8 @@ def run(fn: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 def parse_as_of(value: str | None) -> AsOf:
-    from insightlog.timeutil import now_as_of
-    from insightlog.timeutil import parse_as_of as _parse
+    from insightlog.interchange.timeutil import now_as_of
+    from insightlog.interchange.timeutil import parse_as_of as _parse
 
     if value is None:
         from datetime import datetime, timezone
@@ -158,7 +158,7 @@ def import_(obj: Context, file: Path, backfill: bool, as_json: bool) -> None:
 
         insightlog import examples/harbour_home_care.jsonl
     """
-    from insightlog.application import read_file_lines
+    from insightlog.application.ledger import read_file_lines
 
     ledger = obj.ledger
     size = file.stat().st_size
@@ -207,7 +207,7 @@ def export(obj: Context, service: str | None, out: Path | None, with_provenance:
 
         insightlog export --service "Harbour Home Care" -o harbour.jsonl
     """
-    from insightlog.application import write_export
+    from insightlog.application.ledger import write_export
 
     ledger = obj.ledger
     if out is None:
@@ -239,7 +239,7 @@ def _payload(value: str) -> Any:
 def _observed(value: str | None) -> str | None:
     if value is None:
         return None
-    from insightlog.timeutil import parse_observed
+    from insightlog.interchange.timeutil import parse_observed
 
     return run(parse_observed, value)
 
@@ -283,7 +283,7 @@ def record(
         --team north --actor-role deputy_manager --actor-id DM-1
         --payload '{"evidence_score": 2, "evidence_category": "observation", "source_type": "spot_check", "summary": "2 of 5 charts unsigned"}'
     """
-    from insightlog.application import new_event_id
+    from insightlog.application.ledger import new_event_id
 
     ledger = obj.ledger
     event = {
@@ -305,7 +305,7 @@ def record(
         auto_checkpoint(obj)
     if as_json:
         entry = ledger.find_entry(event["event_id"])
-        from insightlog.application import stored_event_dict
+        from insightlog.application.ledger import stored_event_dict
 
         output.emit_json(stored_event_dict(entry) if entry else result.receipts[0].as_dict())
         return
@@ -345,7 +345,7 @@ def history(obj: Context, service: str, theme: str | None, as_of: str | None, as
 
         insightlog history --service "Harbour Home Care" --theme medicines --as-of 2026-03-01
     """
-    from insightlog.history import history_rows
+    from insightlog.analysis.history import history_rows
 
     when = parse_as_of(as_of) if as_of else None
     entries = run(lambda: obj.ledger.read_service(service))

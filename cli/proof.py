@@ -24,7 +24,7 @@ def auto_checkpoint(obj: Context) -> None:
     path = key_path(obj.key)
     if not path.exists():
         return
-    from insightlog.proving import take_checkpoint
+    from insightlog.application.proofs import take_checkpoint
 
     signed, new = run(take_checkpoint, obj.ledger, path, outside_file=checkpoint_file(obj.checkpoint_file), passphrase=_passphrase())
     if new:
@@ -57,7 +57,7 @@ def keys_init(obj: Context, out: Path | None, role: str) -> None:
         insightlog keys init --role witness --out chair.key
     """
     from insightlog.proof.keys import create_key_files
-    from insightlog.proving import key_path
+    from insightlog.application.proofs import key_path
 
     path = out or key_path(obj.key)
     public = path.with_name(path.name + ".pub")
@@ -85,7 +85,7 @@ def checkpoint(ctx: click.Context, tsa_url: str | None, as_json: bool) -> None:
     """
     if ctx.invoked_subcommand is not None:
         return
-    from insightlog.proving import checkpoint_file, key_path, take_checkpoint
+    from insightlog.application.proofs import checkpoint_file, key_path, take_checkpoint
 
     obj: Context = ctx.obj
     path = key_path(obj.key)
@@ -113,11 +113,11 @@ def checkpoint_cosign(obj: Context, size: int | None, role: str) -> None:
 
         insightlog --key chair.key checkpoint cosign
     """
-    from insightlog.proving import checkpoint_file, cosign_checkpoint, key_path
+    from insightlog.application.proofs import checkpoint_file, cosign_checkpoint, key_path
 
     path = key_path(obj.key)
     signed = run(cosign_checkpoint, obj.ledger, path, size=size, role=role, passphrase=_passphrase())
-    from insightlog.proving import append_outside
+    from insightlog.application.proofs import append_outside
 
     append_outside(checkpoint_file(obj.checkpoint_file), signed)
     output.line(f"checkpoint {signed.checkpoint.size} co-signed by {role} key {signed.signatures[-1].key_id[:16]}…")
@@ -134,7 +134,7 @@ def prove(obj: Context, event_id: str, as_json: bool) -> None:
 
         insightlog prove HHC-046 --json
     """
-    from insightlog.proving import prove as make_proof
+    from insightlog.application.proofs import prove as make_proof
 
     proof = run(make_proof, obj.ledger, event_id)
     if as_json:
@@ -167,7 +167,7 @@ def verify(obj: Context, outside: tuple[Path, ...], trusted_key: tuple[Path, ...
         insightlog verify --checkpoint insightlog-checkpoints.jsonl
     """
     from insightlog.proof.keys import key_id, load_public_key
-    from insightlog.proving import load_outside, verify as run_verify
+    from insightlog.application.proofs import load_outside, verify as run_verify
 
     outside_checkpoints = [cp for path in outside for cp in run(load_outside, path)]
     trusted: dict[str, Any] = {}
@@ -202,7 +202,7 @@ def pack(obj: Context, service: str, theme: str | None, as_of: str | None, out: 
         insightlog pack --service "Harbour Home Care" --theme safeguarding --as-of 2026-03-31 -o pack.zip
     """
     from insightlog.cli.main import parse_as_of
-    from insightlog.proving import key_path, make_pack
+    from insightlog.application.proofs import key_path, make_pack
 
     if out.exists():
         raise click.ClickException(f"{out} exists; a pack is never overwritten")

@@ -22,7 +22,7 @@ def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     from insightlog.cli.main import run
 
     from insightlog.analysis.log import AnalysisInputError
-    from insightlog.taxonomy import TaxonomyError
+    from insightlog.taxonomies import TaxonomyError
 
     try:
         return run(fn, *args, **kwargs)
@@ -151,7 +151,7 @@ def view(obj: Context, service: str | None, as_of: str | None, as_json: bool) ->
 
     errors: dict[str, str] = {}
     if as_of is not None:
-        from insightlog.governance import view_from_events
+        from insightlog.analysis.governance import view_from_events
 
         when = parse_as_of(as_of)
         rows = _call(view_from_events, obj.ledger, when, service)
@@ -296,7 +296,7 @@ def taxonomy(ctx: click.Context, as_json: bool) -> None:
     """
     if ctx.invoked_subcommand is not None:
         return
-    from insightlog.taxonomy import load_taxonomies
+    from insightlog.application.taxonomy import load_taxonomies
 
     versions = _call(load_taxonomies, ctx.obj.ledger)
     rows = [
@@ -324,7 +324,7 @@ def taxonomy_add(obj: Context, name: str, file: Path) -> None:
 
         insightlog taxonomy add SAF-2026 saf-2026.csv
     """
-    from insightlog.taxonomy import add_taxonomy
+    from insightlog.application.taxonomy import add_taxonomy
 
     try:
         text = file.read_text(encoding="utf-8")
@@ -348,7 +348,7 @@ def taxonomy_show(obj: Context, name: str, as_json: bool) -> None:
 
         insightlog taxonomy show SAF-2024
     """
-    from insightlog.taxonomy import load_taxonomies
+    from insightlog.application.taxonomy import load_taxonomies
 
     versions = _call(load_taxonomies, obj.ledger)
     version = versions.get(name)

@@ -68,7 +68,7 @@ def report(
         insightlog report --all --as-of 2026-06-30 -o provider.html
     """
     from insightlog.cli.analysis import _load_policy
-    from insightlog.proving import load_outside
+    from insightlog.application.proofs import load_outside
     from insightlog.report import print_pdf, provider_report_html, service_file_names, service_report_html
 
     if all_services == (service is not None):

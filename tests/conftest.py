@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from insightlog.settings import StoreSettings
+from insightlog.storage.settings import StoreSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -134,7 +134,7 @@ def store(stores: StoreFactory) -> StoreSettings:
 
 @pytest.fixture
 def ledger_factory(stores: StoreFactory):  # type: ignore[no-untyped-def]
-    from insightlog.application import open_ledger
+    from insightlog.application.ledger import open_ledger
 
     opened = []
 

@@ -120,7 +120,7 @@ def test_events_are_stored_exactly_as_pydantic_json_mode_writes_them() -> None:
     import orjson
     from freezegun import freeze_time
 
-    from insightlog.persistence import OrjsonTranscoder, PydanticMapper, _dump_event
+    from insightlog.storage.mapper import OrjsonTranscoder, PydanticMapper, _dump_event
 
     for event in _all_kinds_of_event():
         assert _dump_event(event) == orjson.dumps(event.model_dump(mode="json")), type(event).__name__

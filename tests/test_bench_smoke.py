@@ -19,8 +19,8 @@ from bench.run import FIGURE_KEYS, format_table, run_suite  # noqa: E402
 
 
 def test_generator_is_deterministic_and_valid(tmp_path: Path) -> None:
-    from insightlog.application import open_ledger
-    from insightlog.settings import StoreSettings
+    from insightlog.application.ledger import open_ledger
+    from insightlog.storage.settings import StoreSettings
 
     first = list(generate(3, 60, 7))
     assert first == list(generate(3, 60, 7))

@@ -12,8 +12,9 @@ from freezegun import freeze_time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from insightlog.application import LedgerError, ServiceNotFoundError, read_file_lines, write_export
-from insightlog.interchange import LineError
+from insightlog.application.ledger import read_file_lines, write_export
+from insightlog.errors import LedgerError, ServiceNotFoundError
+from insightlog.interchange.validation import LineError
 from tests.helpers import HARBOUR, harbour_lines, invoke, write_jsonl
 
 UTC = timezone.utc
@@ -230,8 +231,8 @@ def histories(draw: st.DrawFn) -> list[dict]:
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=histories())
 def test_random_valid_histories_round_trip_byte_for_byte(tmp_path_factory, rows: list[dict]) -> None:
-    from insightlog.application import open_ledger
-    from insightlog.settings import StoreSettings
+    from insightlog.application.ledger import open_ledger
+    from insightlog.storage.settings import StoreSettings
 
     d = tmp_path_factory.mktemp("rt")
     src = write_jsonl(d / "in.jsonl", rows)
@@ -262,7 +263,8 @@ def test_round_trip_of_the_worked_example_through_the_cli(stores, tmp_path: Path
 def test_conflicting_writers_are_retried_then_reported(ledger_factory, monkeypatch) -> None:
     from eventsourcing.persistence import IntegrityError
 
-    from insightlog.application import MAX_ATTEMPTS, ConflictError, Ledger
+    from insightlog.application.ledger import MAX_ATTEMPTS, Ledger
+    from insightlog.errors import ConflictError
 
     ledger = ledger_factory()
     calls = {"n": 0}
@@ -272,7 +274,7 @@ def test_conflicting_writers_are_retried_then_reported(ledger_factory, monkeypat
         raise IntegrityError("simulated conflict")
 
     monkeypatch.setattr(Ledger, "_append_once", always_conflict)
-    monkeypatch.setattr("insightlog.application.time.sleep", lambda _seconds: None)
+    monkeypatch.setattr("insightlog.application.ledger.time.sleep", lambda _seconds: None)
     with pytest.raises(ConflictError, match=f"gave up after {MAX_ATTEMPTS} attempts"):
         ledger.record(dict(SPOT, event_id="C-1"))
     assert calls["n"] == MAX_ATTEMPTS

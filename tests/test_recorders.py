@@ -8,7 +8,7 @@ import uuid
 import pytest
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
-from insightlog.pgrecorder import COPY_MIN_EVENTS, MAX_STATEMENT_BYTES
+from insightlog.storage.postgres import COPY_MIN_EVENTS, MAX_STATEMENT_BYTES
 
 
 def _events(count: int, *, size: int = 40, stream: uuid.UUID | None = None, first_version: int = 1) -> list[StoredEvent]:
@@ -59,7 +59,7 @@ def test_a_save_that_conflicts_anywhere_writes_none_of_its_rows(ledger_factory, 
 
 @pytest.mark.postgres
 def test_a_save_larger_than_one_statement_is_still_one_transaction_on_postgres(pg_stores) -> None:  # type: ignore[no-untyped-def]
-    from insightlog.application import open_ledger
+    from insightlog.application.ledger import open_ledger
 
     ledger = open_ledger(pg_stores.new())
     try:
@@ -76,8 +76,8 @@ def test_a_batched_sqlite_save_waits_for_another_writer_instead_of_failing(tmp_p
     import threading
     import time
 
-    from insightlog.application import open_ledger
-    from insightlog.settings import StoreSettings
+    from insightlog.application.ledger import open_ledger
+    from insightlog.storage.settings import StoreSettings
 
     settings = StoreSettings(sqlite_path=str(tmp_path / "busy.sqlite"))
     ledger = open_ledger(settings)

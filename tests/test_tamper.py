@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from insightlog.application import ENTRY_TOPIC, read_file_lines
-from insightlog.proving import KEY_TOPIC, load_outside, take_checkpoint, verify
+from insightlog.application.ledger import ENTRY_TOPIC, read_file_lines
+from insightlog.application.proofs import KEY_TOPIC, load_outside, take_checkpoint, verify
 from tests.helpers import HARBOUR, harbour_lines, invoke, write_jsonl
 
 
@@ -194,9 +194,9 @@ from tests.test_ledger import histories  # noqa: E402
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=histories(), cuts=st.lists(st.integers(min_value=1, max_value=24), max_size=3))
 def test_verify_passes_on_random_valid_histories_across_checkpoints(tmp_path_factory, rows: list[dict], cuts: list[int]) -> None:
-    from insightlog.application import open_ledger
+    from insightlog.application.ledger import open_ledger
     from insightlog.proof.keys import create_key_files
-    from insightlog.settings import StoreSettings
+    from insightlog.storage.settings import StoreSettings
 
     d = tmp_path_factory.mktemp("nofalse")
     create_key_files(d / "k.key", d / "k.key.pub")

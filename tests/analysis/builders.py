@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from insightlog.analysis import DEFAULT_POLICY, Policy, analyse
-from insightlog.entry import Entry
-from insightlog.timeutil import AsOf, parse_as_of, parse_strict_utc
+from insightlog.interchange.entry import Entry
+from insightlog.interchange.timeutil import AsOf, parse_as_of, parse_strict_utc
 
 SERVICE = "Test Service"
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from insightlog.analysis import analyse
-from insightlog.entry import Entry
-from insightlog.timeutil import AsOf, format_utc
+from insightlog.interchange.entry import Entry
+from insightlog.interchange.timeutil import AsOf, format_utc
 
 BASE = datetime(2026, 1, 1, 8, 0, tzinfo=timezone.utc)
 SERVICE = "Prop"

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from insightlog.entry import Entry
+from insightlog.interchange.entry import Entry
 
 UTC = timezone.utc
 OPENSSL = shutil.which("openssl")

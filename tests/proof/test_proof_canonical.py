@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from insightlog.entry import Entry
+from insightlog.interchange.entry import Entry
 from insightlog.proof.canonical import (
     CanonicalizationError,
     canonical_text,

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from insightlog.settings import StoreSettings
+from insightlog.storage.settings import StoreSettings
 from tests.helpers import HARBOUR
 
 SERVICE = "Harbour Home Care"
@@ -48,7 +48,7 @@ class Store:
     def read_only_models(self) -> Any:
         from dataclasses import replace
 
-        from insightlog.application import open_ledger
+        from insightlog.application.ledger import open_ledger
         from insightlog.projections.readmodels import ReadModels
 
         settings = replace(self.settings, read_only=True)

@@ -10,15 +10,11 @@ import pytest
 
 from insightlog.analysis import latest_judgement
 from insightlog.analysis.engine import analyse
-from insightlog.entry import Entry
-from insightlog.governance import governance_rows, open_actions, view_from_events
-from insightlog.taxonomy import (
-    TaxonomyVersion,
-    load_taxonomies,
-    parse_csv,
-    statements_digest,
-)
-from insightlog.timeutil import parse_as_of
+from insightlog.interchange.entry import Entry
+from insightlog.analysis.governance import governance_rows, open_actions, view_from_events
+from insightlog.application.taxonomy import load_taxonomies
+from insightlog.taxonomies import TaxonomyVersion, parse_csv, statements_digest
+from insightlog.interchange.timeutil import parse_as_of
 from tests.helpers import invoke
 from tests.readmodels.conftest import END_OF_JUNE, SERVICE, UTC
 
@@ -266,6 +262,6 @@ def test_open_actions_are_assigned_and_not_closed_as_of_the_instant() -> None:
 
 @pytest.mark.parametrize("as_of, expected", [("2026-03-31", "2026-01-01"), ("2026-06-30", "2026-04-02")])
 def test_the_trigger_window_is_the_90_days_up_to_the_as_of_date(as_of: str, expected: str) -> None:
-    from insightlog.governance import window_start
+    from insightlog.analysis.governance import window_start
 
     assert window_start(parse_as_of(as_of)) == expected

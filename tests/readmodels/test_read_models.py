@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from insightlog.analysis.engine import analyse
-from insightlog.timeutil import parse_as_of
+from insightlog.interchange.timeutil import parse_as_of
 from tests.helpers import ROOT
 from tests.readmodels.conftest import (
     END_OF_JUNE,
@@ -246,7 +246,7 @@ def test_tables_of_an_older_schema_are_rebuilt_automatically(harbour) -> None:  
 
 
 def test_a_service_the_analysis_rejects_is_reported_and_does_not_stop_the_others(harbour, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from insightlog import governance
+    from insightlog.analysis import governance
     from insightlog.analysis.log import AnalysisInputError
 
     def reject(*args: Any, **kwargs: Any) -> Any:

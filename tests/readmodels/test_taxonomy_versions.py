@@ -7,18 +7,9 @@ from typing import Any
 
 import pytest
 
-from insightlog.interchange import parse_line
-from insightlog.taxonomy import (
-    TaxonomyConflictError,
-    TaxonomyError,
-    add_taxonomy,
-    import_warnings,
-    load_taxonomies,
-    parse_csv,
-    unknown_statements,
-    version_name,
-    version_of_service,
-)
+from insightlog.interchange.validation import parse_line
+from insightlog.application.taxonomy import add_taxonomy, import_warnings, load_taxonomies
+from insightlog.taxonomies import TaxonomyConflictError, TaxonomyError, parse_csv, unknown_statements, version_name, version_of_service
 from tests.helpers import invoke, write_jsonl
 from tests.readmodels.conftest import SERVICE, harbour_objects, harbour_text
 
@@ -97,7 +88,7 @@ def test_a_bad_csv_line_is_a_one_line_cli_error_and_nothing_is_added(tmp_path) -
 
 def test_a_version_name_must_be_one_word() -> None:
     with pytest.raises(TaxonomyError, match="one word"):
-        from insightlog.taxonomy import check_name
+        from insightlog.taxonomies import check_name
 
         check_name("SAF 2026")
 
@@ -160,7 +151,7 @@ def test_adding_a_version_updates_the_key_questions_of_services_that_use_it(make
 
 
 def test_copying_taxonomies_carries_provider_versions_to_another_store(ledger_factory) -> None:  # type: ignore[no-untyped-def]
-    from insightlog.taxonomy import copy_taxonomies
+    from insightlog.application.taxonomy import copy_taxonomies
 
     source, target = ledger_factory(), ledger_factory()
     add_taxonomy(source, "SAF-2026", NEW_CSV)

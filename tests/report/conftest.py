@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from insightlog.application import open_ledger, read_file_lines
-from insightlog.settings import StoreSettings
+from insightlog.application.ledger import open_ledger, read_file_lines
+from insightlog.storage.settings import StoreSettings
 from tests.helpers import HARBOUR
 from tests.report.htmlparse import Node, parse
 
@@ -45,7 +45,7 @@ def harbour_ledger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 def rendered(harbour_ledger: Any) -> dict[str, str]:
     """The service report of the worked example as of each expected document's instant."""
     from insightlog.report import service_report_html
-    from insightlog.timeutil import parse_as_of
+    from insightlog.interchange.timeutil import parse_as_of
 
     return {day: service_report_html(harbour_ledger, SERVICE, parse_as_of(day), now=MADE_AT) for day in EXPECTED}
 

@@ -238,9 +238,9 @@ def test_the_improvement_status_table_equals_the_analysis(pages: dict[str, Node]
 
 @pytest.mark.parametrize("day", DAYS)
 def test_the_governance_view_shows_judgement_and_confidence_beside_evidence_sign_status_and_actions(harbour_ledger: Any, pages: dict[str, Node], day: str) -> None:
-    from insightlog.governance import service_governance
-    from insightlog.taxonomy import load_taxonomies
-    from insightlog.timeutil import parse_as_of
+    from insightlog.analysis.governance import service_governance
+    from insightlog.application.taxonomy import load_taxonomies
+    from insightlog.interchange.timeutil import parse_as_of
 
     gov = service_governance(list(harbour_ledger.service_entries(SERVICE)), SERVICE, parse_as_of(day), load_taxonomies(harbour_ledger))
     want = [
@@ -329,12 +329,12 @@ def test_the_integrity_section_says_the_store_verified_and_that_nothing_is_signe
 
 
 def test_the_integrity_section_shows_the_latest_checkpoint_its_signatures_and_timestamp(tmp_path: Path) -> None:
-    from insightlog.application import open_ledger, read_file_lines
+    from insightlog.application.ledger import open_ledger, read_file_lines
     from insightlog.proof.keys import create_key_files
-    from insightlog.proving import cosign_checkpoint, latest_checkpoint, take_checkpoint
+    from insightlog.application.proofs import cosign_checkpoint, latest_checkpoint, take_checkpoint
     from insightlog.report import service_report_html
-    from insightlog.settings import StoreSettings
-    from insightlog.timeutil import parse_as_of
+    from insightlog.storage.settings import StoreSettings
+    from insightlog.interchange.timeutil import parse_as_of
     from tests.helpers import HARBOUR
 
     settings = StoreSettings(sqlite_path=str(tmp_path / "signed.sqlite"))
@@ -386,7 +386,7 @@ def test_the_integrity_section_shows_the_latest_checkpoint_its_signatures_and_ti
 
 def test_the_report_is_the_same_for_the_same_store_instant_and_clock(harbour_ledger: Any, rendered: dict[str, str]) -> None:
     from insightlog.report import service_report_html
-    from insightlog.timeutil import parse_as_of
+    from insightlog.interchange.timeutil import parse_as_of
 
     assert service_report_html(harbour_ledger, SERVICE, parse_as_of("2026-06-30"), now=MADE_AT) == rendered["2026-06-30"]
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from insightlog.settings import StoreSettings
+from insightlog.storage.settings import StoreSettings
 
 PG_SERVER = os.environ.get("INSIGHTLOG_TEST_PG_URL", "postgresql://postgres@localhost:5432")  # as tests/conftest.py
 
@@ -51,7 +51,7 @@ def run_cli(args: list[str], *, env: dict[str, str] | None = None, timeout: floa
 
 
 def export_bytes(ledger: Any, **kwargs: Any) -> bytes:
-    from insightlog.application import write_export
+    from insightlog.application.ledger import write_export
 
     buf = io.BytesIO()
     write_export(ledger, buf, **kwargs)
@@ -73,7 +73,7 @@ class Roles:
     owner_url: str
 
     def url(self, role: str) -> str:
-        from insightlog.roles import role_url
+        from insightlog.storage.roles import role_url
 
         return role_url(self.owner_url, role)
 

@@ -16,8 +16,9 @@ from pathlib import Path
 
 from eventsourcing.persistence import IntegrityError
 
-from insightlog.application import ConflictError, Ledger, open_ledger
-from insightlog.settings import StoreSettings
+from insightlog.application.ledger import Ledger, open_ledger
+from insightlog.errors import ConflictError
+from insightlog.storage.settings import StoreSettings
 
 RESUBMISSIONS = 10
 

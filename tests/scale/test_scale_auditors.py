@@ -9,9 +9,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from insightlog.application import open_ledger, read_file_lines
-from insightlog.guards import GUARD_MESSAGE
-from insightlog.settings import SettingsError, StoreSettings
+from insightlog.application.ledger import open_ledger, read_file_lines
+from insightlog.storage.guards import GUARD_MESSAGE
+from insightlog.storage.settings import SettingsError, StoreSettings
 from tests.helpers import HARBOUR, invoke
 from tests.scale.conftest import pg_connect, store_args
 

@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 from eventsourcing.persistence import IntegrityError
 
-import insightlog.application as application
-from insightlog.application import ConflictError, open_ledger
+import insightlog.application.ledger as application
+from insightlog.application.ledger import open_ledger
+from insightlog.errors import ConflictError
 from tests.scale.conftest import WORKER
 
 WRITERS = 4
@@ -137,7 +138,7 @@ def test_a_writer_that_keeps_conflicting_gives_up_after_bounded_attempts_with_a_
 
 
 def test_the_writer_lock_lets_one_writer_in_at_a_time_and_says_when_it_waited_too_long(stores, ledger_factory) -> None:
-    from insightlog.writelock import WriterBusyError, writer_lock
+    from insightlog.storage.writelock import WriterBusyError, writer_lock
 
     settings = stores.new()
     first, second = ledger_factory(settings), ledger_factory(settings)

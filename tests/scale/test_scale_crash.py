@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from insightlog.application import open_ledger, read_file_lines
-from insightlog.maintenance import check_store
+from insightlog.application.ledger import open_ledger, read_file_lines
+from insightlog.application.maintenance import check_store
 from insightlog.projections.readmodels import ReadModels
 from tests.helpers import HARBOUR
 from tests.scale.bigfile import write_big_file

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from insightlog.application import open_ledger, read_file_lines
-from insightlog.encryption import CipherKeyError, new_key
-from insightlog.maintenance import migrate
-from insightlog.settings import StoreSettings
+from insightlog.application.ledger import open_ledger, read_file_lines
+from insightlog.storage.cipher import CipherKeyError, new_key
+from insightlog.application.maintenance import migrate
+from insightlog.storage.settings import StoreSettings
 from tests.helpers import HARBOUR, invoke
 from tests.scale.conftest import export_bytes, pg_connect, store_args
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from insightlog.application import open_ledger, read_file_lines
-from insightlog.maintenance import MigrationError, check_store, migrate
-from insightlog.settings import StoreSettings
+from insightlog.application.ledger import open_ledger, read_file_lines
+from insightlog.application.maintenance import MigrationError, check_store, migrate
+from insightlog.storage.settings import StoreSettings
 from tests.helpers import HARBOUR, invoke
 from tests.scale.conftest import WORKER, export_bytes, store_args
 

@@ -11,7 +11,7 @@ from eventsourcing.utils import get_topic
 
 from insightlog.aggregates.base import Aggregate, AggregateSnapshot, SnapshotState
 from insightlog.proof.frontier import frontier_extend, frontier_root
-from insightlog.timeutil import format_utc
+from insightlog.interchange.timeutil import format_utc
 
 NAMESPACE = uuid5(NAMESPACE_URL, "https://insightlog.invalid/ledger")
 

@@ -26,8 +26,8 @@ from insightlog.analysis.triggers import (
 from insightlog.gcpause import cyclic_gc_paused
 
 if TYPE_CHECKING:
-    from insightlog.entry import Entry
-    from insightlog.timeutil import AsOf
+    from insightlog.interchange.entry import Entry
+    from insightlog.interchange.timeutil import AsOf
 
 
 @dataclass(slots=True)

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 from insightlog.analysis.policy import DEFAULT_POLICY, Policy
 
-from insightlog import kinds as _kinds
+from insightlog.interchange import kinds as _kinds
 
 if TYPE_CHECKING:
-    from insightlog.entry import Entry
+    from insightlog.interchange.entry import Entry
 
 UTC = timezone.utc
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -21,10 +21,10 @@ from insightlog.analysis.log import (
     parse_month,
 )
 from insightlog.analysis.policy import DEFAULT_POLICY, Policy
-from insightlog.timeutil import AsOf
+from insightlog.interchange.timeutil import AsOf
 
 if TYPE_CHECKING:
-    from insightlog.entry import Entry
+    from insightlog.interchange.entry import Entry
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,12 +6,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from insightlog.settings import DEFAULT_DB, SettingsError
+from insightlog.storage.settings import DEFAULT_DB, SettingsError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
-    from insightlog.settings import StoreSettings
+    from insightlog.storage.settings import StoreSettings
 
 LOCK_TIMEOUT_SECONDS = 30
 WRITE_OPTION = "insightlog_write"

@@ -47,11 +47,11 @@ from insightlog.projections.view import (
 
 if TYPE_CHECKING:
     from insightlog.analysis.policy import Policy
-    from insightlog.application import Ledger
-    from insightlog.entry import Entry
-    from insightlog.governance import ServiceGovernance
-    from insightlog.settings import StoreSettings
-    from insightlog.taxonomy import TaxonomyVersion
+    from insightlog.application.ledger import Ledger
+    from insightlog.interchange.entry import Entry
+    from insightlog.analysis.governance import ServiceGovernance
+    from insightlog.storage.settings import StoreSettings
+    from insightlog.taxonomies import TaxonomyVersion
 
 CHUNK = 20_000
 PAGE = 5_000
@@ -159,9 +159,9 @@ def compute_service(
 ) -> ServiceGovernance | ServiceFailure:
     """One service's models as of ``now`` (or its latest recording, if a writer's clock ran ahead)."""
     from insightlog.analysis.log import AnalysisInputError
-    from insightlog.governance import service_governance
-    from insightlog.taxonomy import version_of_service
-    from insightlog.timeutil import now_as_of
+    from insightlog.analysis.governance import service_governance
+    from insightlog.taxonomies import version_of_service
+    from insightlog.interchange.timeutil import now_as_of
 
     latest = max((e.recorded_at for e in entries), default=now)
     as_of = now_as_of(max(now, latest))
@@ -200,9 +200,9 @@ def _compute_in_worker(
     settings: StoreSettings, policy: Policy | None, service: str, up_to: int, now: datetime
 ) -> PreparedService | ServiceFailure:
     """In a worker process: read one service's entries up to ``up_to`` and compute its rows."""
-    from insightlog.application import open_ledger
-    from insightlog.governance import ServiceGovernance
-    from insightlog.taxonomy import load_taxonomies
+    from insightlog.application.ledger import open_ledger
+    from insightlog.analysis.governance import ServiceGovernance
+    from insightlog.application.taxonomy import load_taxonomies
 
     if settings not in _WORKER_STORES:
         ledger = open_ledger(settings)
@@ -283,8 +283,8 @@ class GovernanceProjection:
         policy: Policy | None = None,
         settings: StoreSettings | None = None,
     ) -> None:
-        from insightlog.application import ENTRY_TOPIC
-        from insightlog.taxonomy import added_topic
+        from insightlog.application.ledger import ENTRY_TOPIC
+        from insightlog.aggregates.taxonomy import added_topic
 
         self.ledger = ledger
         self.view = view
@@ -304,7 +304,7 @@ class GovernanceProjection:
     # -- setup -------------------------------------------------------------------------------
 
     def _now_text(self) -> str:
-        from insightlog.timeutil import format_utc
+        from insightlog.interchange.timeutil import format_utc
 
         return format_utc(self.ledger.now())
 
@@ -339,7 +339,7 @@ class GovernanceProjection:
         return found
 
     def taxonomies(self, reload: bool = False) -> dict[str, TaxonomyVersion]:
-        from insightlog.taxonomy import load_taxonomies
+        from insightlog.application.taxonomy import load_taxonomies
 
         if self._taxonomies is None or reload:
             self._taxonomies = load_taxonomies(self.ledger)
@@ -426,7 +426,7 @@ class GovernanceProjection:
 
     def read_chunk(self, position: int, entry_position: int) -> _Chunk:
         """Decode up to ``chunk_size`` notifications after ``position``."""
-        from insightlog.application import entry_from_state
+        from insightlog.application.ledger import entry_from_state
 
         chunk = _Chunk(position=position, entry_position=entry_position)
         recorder = self.ledger.recorder

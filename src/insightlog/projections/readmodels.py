@@ -20,8 +20,8 @@ from insightlog.projections.projection import (
 from insightlog.projections.view import SqlAlchemyGovernanceView
 
 if TYPE_CHECKING:
-    from insightlog.application import Ledger
-    from insightlog.settings import StoreSettings
+    from insightlog.application.ledger import Ledger
+    from insightlog.storage.settings import StoreSettings
 
 READ_MODELS = "read_models"
 EVENTS = "events"
@@ -69,7 +69,7 @@ class ReadModels:
     # -- commands ----------------------------------------------------------------------------
 
     def _check_writable(self, what: str) -> None:
-        from insightlog.application import LedgerError
+        from insightlog.errors import LedgerError
 
         if self.read_only:
             raise LedgerError(f"cannot {what}: the store is open read-only")
@@ -109,7 +109,7 @@ class ReadModels:
 
     def governance(self, service: str | None = None) -> GovernanceResult:
         """The current governance view (one service or all) from the read models."""
-        from insightlog.application import ServiceNotFoundError
+        from insightlog.errors import ServiceNotFoundError
 
         report = None
         note = None
@@ -124,8 +124,8 @@ class ReadModels:
                 self.read_only = self.view.read_only = True
                 note = f"cannot update the read models here ({_first_line(exc)}); shown as they stand"
         if self.read_only and not self.usable():
-            from insightlog.governance import view_from_events
-            from insightlog.timeutil import now_as_of
+            from insightlog.analysis.governance import view_from_events
+            from insightlog.interchange.timeutil import now_as_of
 
             rows = view_from_events(self.ledger, now_as_of(self.ledger.now()), service)
             return GovernanceResult(

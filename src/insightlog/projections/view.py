@@ -20,7 +20,7 @@ import orjson
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
-    from insightlog.governance import ServiceGovernance
+    from insightlog.analysis.governance import ServiceGovernance
 
 
 class StaleTrackingError(Exception):
@@ -162,7 +162,7 @@ class GovernanceView(ABC):
 
     @abstractmethod
     def governance_rows(self, service: str | None = None) -> list[dict[str, Any]]:
-        """The stored governance view rows (same shape as ``insightlog.governance``)."""
+        """The stored governance view rows (same shape as ``insightlog.analysis.governance``)."""
 
     @abstractmethod
     def analysis_document(self, service: str) -> dict[str, Any] | None:
@@ -484,7 +484,7 @@ class SqlAlchemyGovernanceView(GovernanceView):
         """Replace the rows of each service of the batch (inside the caller's transaction)."""
         from sqlalchemy import delete
 
-        from insightlog.governance import ServiceGovernance
+        from insightlog.analysis.governance import ServiceGovernance
         from insightlog.projections import tables
 
         if not batch.services:

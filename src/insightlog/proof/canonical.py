@@ -25,11 +25,11 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from insightlog.entry import ENVELOPE_FIELDS
-from insightlog.timeutil import format_utc
+from insightlog.interchange.entry import ENVELOPE_FIELDS
+from insightlog.interchange.timeutil import format_utc
 
 if TYPE_CHECKING:
-    from insightlog.entry import Entry
+    from insightlog.interchange.entry import Entry
 
 LEAF_FORMAT_VERSION = 1
 """The value of the ``"v"`` member of every leaf encoding defined here."""

@@ -28,9 +28,9 @@ from insightlog.report.service_page import SECTIONS, render_service
 
 if TYPE_CHECKING:
     from insightlog.analysis.policy import Policy
-    from insightlog.application import Ledger
+    from insightlog.application.ledger import Ledger
     from insightlog.proof.checkpoint import SignedCheckpoint
-    from insightlog.timeutil import AsOf
+    from insightlog.interchange.timeutil import AsOf
 
 __all__ = [
     "SECTIONS",
@@ -91,8 +91,8 @@ def provider_report_html(
 ) -> ProviderPages:
     """The provider page across every service with an event recorded by ``as_of``, plus each
     service's own report, linked by file name (``service_file_names``)."""
-    from insightlog.taxonomy import load_taxonomies
-    from insightlog.timeutil import format_utc
+    from insightlog.application.taxonomy import load_taxonomies
+    from insightlog.interchange.timeutil import format_utc
 
     now = now or _now()
     names = ledger.services()

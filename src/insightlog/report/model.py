@@ -1,7 +1,7 @@
 """What a report shows, gathered from the ledger: analysis, governance view, history, reviews, integrity.
 
 Nothing here recomputes the analysis: figures come from ``analyse``/``explain`` (the analysis
-document) and ``insightlog.governance``; the review schedule lists every held review with the
+document) and ``insightlog.analysis.governance``; the review schedule lists every held review with the
 due date it met or missed, walking the cadence exactly as §13 does, and its overdue and
 late-recorded marks are taken from the document.
 """
@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from insightlog.analysis.policy import Policy
-    from insightlog.application import Ledger
-    from insightlog.entry import Entry
-    from insightlog.governance import ServiceGovernance
+    from insightlog.application.ledger import Ledger
+    from insightlog.interchange.entry import Entry
+    from insightlog.analysis.governance import ServiceGovernance
     from insightlog.proof.checkpoint import SignedCheckpoint
-    from insightlog.timeutil import AsOf
+    from insightlog.interchange.timeutil import AsOf
 
 UTC = timezone.utc
 
@@ -80,7 +80,7 @@ class Integrity:
 
 
 def checkpoint_summary(signed: SignedCheckpoint, tsa_url: str | None = None) -> dict[str, Any]:
-    from insightlog.timeutil import format_utc
+    from insightlog.interchange.timeutil import format_utc
 
     cp = signed.checkpoint
     tsa_time = None
@@ -104,8 +104,8 @@ def checkpoint_summary(signed: SignedCheckpoint, tsa_url: str | None = None) -> 
 
 def ledger_integrity(ledger: Ledger, *, outside: Sequence[SignedCheckpoint] = (), now: datetime | None = None) -> Integrity:
     """Verify the store now and describe its latest checkpoint."""
-    from insightlog.proving import latest_checkpoint, verify
-    from insightlog.timeutil import format_utc
+    from insightlog.application.proofs import latest_checkpoint, verify
+    from insightlog.interchange.timeutil import format_utc
 
     checked_at = format_utc(now or datetime.now(tz=UTC))
     try:
@@ -241,10 +241,10 @@ def gather_service(
     """Everything the service report shows, as of ``as_of``."""
     from insightlog.analysis.engine import explain
     from insightlog.analysis.policy import DEFAULT_POLICY
-    from insightlog.governance import service_governance
-    from insightlog.history import history_rows
-    from insightlog.taxonomy import load_taxonomies
-    from insightlog.timeutil import format_utc
+    from insightlog.analysis.governance import service_governance
+    from insightlog.analysis.history import history_rows
+    from insightlog.application.taxonomy import load_taxonomies
+    from insightlog.interchange.timeutil import format_utc
 
     policy = policy or DEFAULT_POLICY
     entries = ledger.read_service(service)

@@ -17,7 +17,7 @@ from insightlog.report.model import Integrity, theme_anchor
 from insightlog.report.service_page import TRIGGER_NAMES, verified_phrase, section
 
 if TYPE_CHECKING:
-    from insightlog.timeutil import AsOf
+    from insightlog.interchange.timeutil import AsOf
 
 PROVIDER_SECTIONS = [
     ("lags", "Recognition lags"),
@@ -67,8 +67,8 @@ class LagRow:
 
 
 def summary_from_governance(service: str, href: str, governance: Any, as_of: AsOf) -> ServiceSummary:
-    """Build the summary from ``insightlog.governance.service_governance``'s result."""
-    from insightlog.governance import window_start
+    """Build the summary from ``insightlog.analysis.governance.service_governance``'s result."""
+    from insightlog.analysis.governance import window_start
 
     since = window_start(as_of)
     doc = governance.document

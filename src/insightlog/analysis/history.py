@@ -6,9 +6,9 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from insightlog.entry import Entry
-from insightlog.interchange import EVIDENCE_KINDS, JUDGEMENT_KINDS
-from insightlog.timeutil import format_utc
+from insightlog.interchange.entry import Entry
+from insightlog.interchange.validation import EVIDENCE_KINDS, JUDGEMENT_KINDS
+from insightlog.interchange.timeutil import format_utc
 
 
 def descendants_or_self(entries: list[Entry], theme: str) -> set[str]:

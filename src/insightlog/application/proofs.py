@@ -18,7 +18,8 @@ from eventsourcing.utils import get_topic
 
 from insightlog.aggregates.checkpoints import CheckpointRecord
 from insightlog.aggregates.service import EventKey
-from insightlog.application import ENTRY_TOPIC, PAGE, LedgerError, entry_from_state
+from insightlog.application.ledger import ENTRY_TOPIC, PAGE, entry_from_state
+from insightlog.errors import LedgerError
 from insightlog.proof.canonical import leaf_hash
 from insightlog.proof.checkpoint import PROVIDER, Checkpoint, Signature, SignedCheckpoint, load_jsonl, sign, verify_signature
 from insightlog.proof.keys import key_id, load_private_key, public_key_from_pem, public_key_pem
@@ -26,7 +27,7 @@ from insightlog.proof.merkle import MerkleTree, verify_consistency, verify_inclu
 from insightlog.proof.paths import checkpoint_file, key_path  # noqa: F401 - re-exported
 
 if TYPE_CHECKING:
-    from insightlog.application import Ledger
+    from insightlog.application.ledger import Ledger
 
 UTC = timezone.utc
 KEY_TOPIC = get_topic(EventKey.Registered)
@@ -408,7 +409,7 @@ def make_pack(
     import orjson
 
     from insightlog.analysis.engine import analyse
-    from insightlog.history import history_rows
+    from insightlog.analysis.history import history_rows
     from insightlog.proof.canonical import entry_leaf_bytes
     from insightlog.proof.pack import PackKey, build_pack, pack_proofs
 

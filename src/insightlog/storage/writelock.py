@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from insightlog.application import LedgerError
+from insightlog.errors import LedgerError
 
 LOCK_WAIT = 60.0  # seconds a writer waits for another writer before giving up
 ADVISORY_KEY = 0x1A51_6472

@@ -14,10 +14,10 @@ from typing import Any, Literal
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, field_validator
 
-from insightlog.entry import ENVELOPE_FIELDS, interchange_dict
-from insightlog.timeutil import TimeFormatError, format_utc, parse_strict_utc
+from insightlog.interchange.entry import ENVELOPE_FIELDS, interchange_dict
+from insightlog.interchange.timeutil import TimeFormatError, format_utc, parse_strict_utc
 
-from insightlog.kinds import (  # noqa: E402 - re-exported for callers of this module
+from insightlog.interchange.kinds import (  # noqa: E402 - re-exported for callers of this module
     ACTOR_ROLES,
     AMENDABLE_KINDS,
     CONFIDENCE,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from insightlog.application import LedgerError
+from insightlog.errors import LedgerError
 
 GUARD_MESSAGE = "insightlog: the ledger is append-only; corrections are new events"
 

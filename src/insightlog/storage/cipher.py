@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING
 
 from eventsourcing.persistence import Cipher
 
-from insightlog.application import LedgerError
+from insightlog.errors import LedgerError
 
 if TYPE_CHECKING:
     from eventsourcing.cipher import AESCipher
     from eventsourcing.utils import Environment
 
-CIPHER_TOPIC = "insightlog.encryption:StoreCipher"
+CIPHER_TOPIC = "insightlog.storage.cipher:StoreCipher"
 KEY_BYTES = 32
 
 

@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from insightlog.application import LedgerError
+from insightlog.errors import LedgerError
 
 if TYPE_CHECKING:
-    from insightlog.application import Ledger
-    from insightlog.settings import StoreSettings
+    from insightlog.application.ledger import Ledger
+    from insightlog.storage.settings import StoreSettings
 
 CHUNK = 2000
 OPERATIONS_DOC = "docs/operations.md"
@@ -106,7 +106,7 @@ def check_store(ledger: Ledger) -> StoreCheck:
 
 def target_settings(target: str, source: StoreSettings) -> StoreSettings:
     """Settings for a migration target: a ``postgresql://`` URL or a SQLite path, same cipher key."""
-    from insightlog.settings import SettingsError, StoreSettings, postgres_env
+    from insightlog.storage.settings import SettingsError, StoreSettings, postgres_env
 
     if not target.strip():
         raise SettingsError("--to names no store")
@@ -175,7 +175,7 @@ def migrate(source: Ledger, target: Ledger, progress: Callable[[int], None] | No
     Service streams, event keys and the head are rebuilt by the target from the entries, so the
     target's tree is the source's: the migration ends by comparing the two heads.
     """
-    from insightlog.application import ENTRY_TOPIC, PAGE, entry_from_state
+    from insightlog.application.ledger import ENTRY_TOPIC, PAGE, entry_from_state
 
     _refuse_read_only(target)
     report = MigrationReport()
@@ -249,7 +249,7 @@ def _copy_event(source: Ledger, target: Ledger, notification: Any) -> int:
 
 def open_target(settings: StoreSettings) -> Ledger:
     """Open (creating if needed) a migration target for writing."""
-    from insightlog.application import open_ledger
+    from insightlog.application.ledger import open_ledger
 
     if settings.database_url:
         _check_reachable(settings)
@@ -260,7 +260,7 @@ def _check_reachable(settings: StoreSettings) -> None:
     """Fail in seconds, in one line, when the target database cannot be reached."""
     import psycopg
 
-    from insightlog.settings import postgres_env
+    from insightlog.storage.settings import postgres_env
 
     env = postgres_env(str(settings.database_url))
     try:

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlparse
 
-from insightlog.application import LedgerError
-from insightlog.settings import POSTGRES_EVENTS_TABLE, POSTGRES_SNAPSHOTS_TABLE, postgres_connect, postgres_env
+from insightlog.errors import LedgerError
+from insightlog.storage.settings import POSTGRES_EVENTS_TABLE, POSTGRES_SNAPSHOTS_TABLE, postgres_connect, postgres_env
 
 DEFAULT_WRITER = "insightlog_writer"
 DEFAULT_AUDITOR = "insightlog_auditor"

@@ -14,6 +14,8 @@ from eventsourcing.persistence import Mapper, ProgrammingError, StoredEvent, Tra
 from eventsourcing.utils import get_topic, resolve_topic
 from pydantic import BaseModel
 
+from insightlog.aggregates.base import STORED_TOPICS
+
 if TYPE_CHECKING:
     from eventsourcing.domain import DomainEventProtocol
 
@@ -22,7 +24,8 @@ class PydanticMapper(Mapper):  # type: ignore[type-arg]
     """Converts pydantic domain events to stored events and back."""
 
     def to_stored_event(self, domain_event: DomainEventProtocol[Any]) -> StoredEvent:
-        topic = get_topic(domain_event.__class__)
+        cls = domain_event.__class__
+        topic = STORED_TOPICS.get(cls) or get_topic(cls)
         stored_state = _dump_event(cast(BaseModel, domain_event))
         if self.compressor:
             stored_state = self.compressor.compress(stored_state)

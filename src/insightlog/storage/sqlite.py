@@ -22,7 +22,7 @@ from uuid import UUID
 from eventsourcing.persistence import ProgrammingError, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
-TOPIC = "insightlog.sqliterecorder:BatchedSQLiteApplicationRecorder"
+TOPIC = "insightlog.storage.sqlite:BatchedSQLiteApplicationRecorder"
 
 
 class BatchedSQLiteApplicationRecorder(SQLiteApplicationRecorder):

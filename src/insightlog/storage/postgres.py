@@ -21,7 +21,7 @@ from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicatio
 from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
 
-TOPIC = "insightlog.pgrecorder:ChunkedPostgresApplicationRecorder"
+TOPIC = "insightlog.storage.postgres:ChunkedPostgresApplicationRecorder"
 MAX_STATEMENT_BYTES = 1_000_000
 ROW_OVERHEAD = 64  # id, version, topic and framing, roughly
 COPY_MIN_EVENTS = 64  # saves of at least this many events are copied rather than inserted
@@ -102,7 +102,7 @@ class ChunkedPostgresApplicationRecorder(PostgresApplicationRecorder):
         return [*earlier, *last]
 
 
-READ_ONLY_TOPIC = "insightlog.pgrecorder:ReadOnlyPostgresApplicationRecorder"
+READ_ONLY_TOPIC = "insightlog.storage.postgres:ReadOnlyPostgresApplicationRecorder"
 
 
 class ReadOnlyPostgresApplicationRecorder(ChunkedPostgresApplicationRecorder):

@@ -20,7 +20,7 @@ the analysis package's own judgement rules (§6.3 latest applicable judgement, �
   to ``date(A)`` (``[date(A) − 89, date(A)]``, §2.5).
 
 Rows are grouped by the key question of the theme's first-listed quality statement in the
-service's taxonomy version (see ``insightlog.taxonomy``); key question null when the version is
+service's taxonomy version (see ``insightlog.application.taxonomy``); key question null when the version is
 not loaded or lacks the statement.
 """
 
@@ -31,15 +31,15 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from insightlog.taxonomy import first_statement, theme_statements, version_of_service
+from insightlog.taxonomies import first_statement, theme_statements, version_of_service
 
 if TYPE_CHECKING:
     from insightlog.analysis.log import ServiceLog
     from insightlog.analysis.policy import Policy
-    from insightlog.application import Ledger
-    from insightlog.entry import Entry
-    from insightlog.taxonomy import TaxonomyVersion
-    from insightlog.timeutil import AsOf
+    from insightlog.application.ledger import Ledger
+    from insightlog.interchange.entry import Entry
+    from insightlog.taxonomies import TaxonomyVersion
+    from insightlog.interchange.timeutil import AsOf
 
 WINDOW_DAYS = 90
 NO_MONTH = {"J": None, "J_event": None, "E": None, "D": None, "sign": None}
@@ -91,7 +91,7 @@ def relevant_exceptions(raw: Any, theme: str, log: ServiceLog) -> list[dict[str,
 
 def current_judgement(log: ServiceLog, theme: str, t: int) -> dict[str, Any] | None:
     """§6.3 latest applicable judgement known at ``t`` with its §6.4 theme score, as a dict."""
-    from insightlog.timeutil import format_utc
+    from insightlog.interchange.timeutil import format_utc
 
     judgement = log.latest_judgement(theme, t)
     if judgement is None:
@@ -249,7 +249,7 @@ def view_from_events(
     ledger: Ledger, as_of: AsOf, service: str | None = None, taxonomies: Mapping[str, TaxonomyVersion] | None = None
 ) -> list[dict[str, Any]]:
     """The governance view computed from the events (no read models, no writes): one service or all."""
-    from insightlog.taxonomy import load_taxonomies
+    from insightlog.application.taxonomy import load_taxonomies
 
     taxonomies = load_taxonomies(ledger) if taxonomies is None else taxonomies
     names = [service] if service is not None else ledger.services()

@@ -1,15 +1,15 @@
 """Versioned quality-statement taxonomies (CQC's single assessment framework and successors).
 
-A taxonomy version is data, never code: the versions shipped in ``insightlog/taxonomies/*.csv``
+A taxonomy version is data, never code: the versions shipped in this package's ``*.csv`` files
 (name = file stem, e.g. ``SAF-2024``) plus those a provider added to the ledger from a CSV with
-the same columns (``id,key_question,quality_statement``). A version added to the ledger is an
-immutable ``Taxonomy`` aggregate: adding the same name with the same content again is a no-op,
-with different content an error.
+the same columns (``id,key_question,quality_statement``; see ``insightlog.application.taxonomy``).
 
 A service uses the version named by the first word of ``framework.taxonomy_version`` in its
 ``ServiceRegistered`` payload ("SAF-2024 (34 quality statements)" -> ``SAF-2024``). A theme's
 key question is the key question of its first-listed quality statement (``ThemeDefined``
 ``quality_statements``); a theme that lists none takes its nearest ancestor's.
+
+Pure: no store, no clock.
 """
 
 from __future__ import annotations
@@ -21,24 +21,17 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import TYPE_CHECKING, Any, Protocol
-from uuid import NAMESPACE_URL, UUID, uuid5
+from typing import Any, Protocol
 
-from eventsourcing.domain import event
-
-from insightlog.aggregates.base import Aggregate, AggregateSnapshot, SnapshotState
-
-if TYPE_CHECKING:
-    from insightlog.application import Ledger
+from insightlog.errors import InsightlogError
 
 COLUMNS = ("id", "key_question", "quality_statement")
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-NAMESPACE = uuid5(NAMESPACE_URL, "https://insightlog.invalid/taxonomy")
 SHIPPED = "shipped"
 LEDGER = "ledger"
 
 
-class TaxonomyError(ValueError):
+class TaxonomyError(InsightlogError):
     """Raised when a taxonomy version cannot be read, added or found; the message is one line."""
 
 
@@ -92,35 +85,6 @@ class TaxonomyVersion:
 
 
 # ------------------------------------------------------------------ the aggregate
-
-
-class Taxonomy(Aggregate):
-    """A provider-added taxonomy version, stored in the ledger. It never changes once added."""
-
-    class Snapshot(AggregateSnapshot):
-        state: SnapshotState
-
-    class Added(Aggregate.Created):
-        name: str
-        statements: list[dict[str, str]]
-        digest: str
-
-    @staticmethod
-    def create_id(name: str, **_: Any) -> UUID:
-        return uuid5(NAMESPACE, f"taxonomy:{name}")
-
-    @event(Added)
-    def __init__(self, name: str, statements: list[dict[str, str]], digest: str) -> None:
-        self.name = name
-        self.statements = statements
-        self.digest = digest
-
-
-def added_topic() -> str:
-    """The notification topic of a provider-added version (for readers of the log)."""
-    from eventsourcing.utils import get_topic
-
-    return get_topic(Taxonomy.Added)
 
 
 # ------------------------------------------------------------------ parsing
@@ -187,9 +151,6 @@ def _version(name: str, source: str, statements: tuple[Statement, ...]) -> Taxon
     return TaxonomyVersion(name=name, source=source, statements=statements, digest=statements_digest(statements))
 
 
-# ------------------------------------------------------------------ loading and adding
-
-
 def shipped_taxonomies() -> dict[str, TaxonomyVersion]:
     """The versions shipped with insightlog (``insightlog/taxonomies/*.csv``)."""
     found: dict[str, TaxonomyVersion] = {}
@@ -201,74 +162,10 @@ def shipped_taxonomies() -> dict[str, TaxonomyVersion]:
     return found
 
 
-def ledger_taxonomies(ledger: Ledger) -> dict[str, TaxonomyVersion]:
-    """The versions a provider added to this ledger, in the order they were added."""
-    topic = added_topic()
-    found: dict[str, TaxonomyVersion] = {}
-    start = 1
-    page = 1000
-    while True:
-        notifications = ledger.recorder.select_notifications(start, page, topics=[topic])
-        for n in notifications:
-            state = ledger.mapper.decode_state(n)  # type: ignore[attr-defined]
-            found[state["name"]] = version_from_state(state)
-        if len(notifications) < page:
-            break
-        start = notifications[-1].id + 1
-    return found
-
-
 def version_from_state(state: Mapping[str, Any]) -> TaxonomyVersion:
     """A ``TaxonomyVersion`` from the stored state of a ``Taxonomy.Added`` event."""
     statements = tuple(Statement(r["id"], r["key_question"], r["quality_statement"]) for r in state["statements"])
     return TaxonomyVersion(name=state["name"], source=LEDGER, statements=statements, digest=state["digest"])
-
-
-def load_taxonomies(ledger: Ledger | None = None) -> dict[str, TaxonomyVersion]:
-    """Every loaded version by name: shipped ones, then those added to the ledger (if given)."""
-    found = shipped_taxonomies()
-    if ledger is not None:
-        for name, version in ledger_taxonomies(ledger).items():
-            found.setdefault(name, version)
-    return found
-
-
-def add_taxonomy(ledger: Ledger, name: str, csv_text: str, *, origin: str | None = None) -> tuple[TaxonomyVersion, bool]:
-    """Add a version to the ledger from CSV text; returns (version, added).
-
-    ``added`` is False when the same name with the same content was already there (shipped or
-    added). The same name with different content raises ``TaxonomyConflictError``.
-    """
-    from eventsourcing.application import AggregateNotFoundError
-    from eventsourcing.persistence import IntegrityError
-
-    check_name(name)
-    statements = parse_csv(csv_text, origin=origin or f"taxonomy {name}")
-    check_writable = getattr(ledger, "check_writable", None)
-    if check_writable is not None:
-        check_writable()
-    version = _version(name, LEDGER, statements)
-    shipped = shipped_taxonomies().get(name)
-    if shipped is not None:
-        if shipped.digest == version.digest:
-            return shipped, False
-        raise TaxonomyConflictError(f"taxonomy {name} is shipped with insightlog and differs from this CSV; choose another name")
-    for _ in range(2):
-        try:
-            stored: Taxonomy = ledger.repository.get(Taxonomy.create_id(name))
-        except AggregateNotFoundError:
-            aggregate = Taxonomy(name=name, statements=version.as_rows(), digest=version.digest)
-            try:
-                ledger.save(aggregate)
-            except IntegrityError:
-                continue  # added concurrently: compare with what was stored
-            return version, True
-        if stored.digest == version.digest:
-            return version_from_state({"name": stored.name, "statements": stored.statements, "digest": stored.digest}), False
-        raise TaxonomyConflictError(
-            f"taxonomy {name} was already added with different content; a version never changes (add it under a new name)"
-        )
-    raise TaxonomyError(f"taxonomy {name}: could not be added (concurrent writers)")  # pragma: no cover
 
 
 # ------------------------------------------------------------------ services and themes
@@ -378,41 +275,6 @@ def unknown_statements(
                 if sid not in version:
                     warnings.append(f"event {e.event_id}: theme {theme!r} names quality statement {sid!r}, which taxonomy {name} lacks")
     return warnings
-
-
-def stored_versions(ledger: Ledger, services: Iterable[str]) -> dict[str, str | None]:
-    """The declared taxonomy version of each named service already in the ledger (None if none)."""
-    from insightlog.application import ServiceNotFoundError
-
-    found: dict[str, str | None] = {}
-    for service in services:
-        try:
-            found[service] = version_of_service(ledger.service_entries(service))
-        except ServiceNotFoundError:
-            found[service] = None
-    return found
-
-
-def import_warnings(ledger: Ledger, drafts: Iterable[_Event]) -> list[str]:
-    """``unknown_statements`` for a batch about to be imported, with the ledger's loaded versions
-    and the stored registrations of services the batch does not register."""
-    drafts = list(drafts)
-    registered = {d.service for d in drafts if d.kind == "ServiceRegistered"}
-    themed = {d.service for d in drafts if d.kind == "ThemeDefined"} - registered
-    return unknown_statements(drafts, load_taxonomies(ledger), known_versions=stored_versions(ledger, themed))
-
-
-def copy_taxonomies(source: Ledger, target: Ledger) -> list[str]:
-    """Add every provider-added version of ``source`` to ``target`` (for migrations); returns
-    the names newly added. A name the target holds with different content raises."""
-    added = []
-    for name, version in ledger_taxonomies(source).items():
-        csv_text = "id,key_question,quality_statement\n" + "".join(
-            _csv_line(s.id, s.key_question, s.quality_statement) for s in version.statements
-        )
-        if add_taxonomy(target, name, csv_text)[1]:
-            added.append(name)
-    return added
 
 
 def _csv_line(*values: str) -> str:

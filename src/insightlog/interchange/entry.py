@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
-from insightlog.timeutil import format_utc
+from insightlog.interchange.timeutil import format_utc
 
 ENVELOPE_FIELDS = (
     "event_id",

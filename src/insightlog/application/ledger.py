@@ -17,13 +17,14 @@ from eventsourcing.application import AggregateNotFoundError, Application, Proce
 from eventsourcing.persistence import IntegrityError, Mapper, OperationalError, ProgrammingError, Transcoder
 from eventsourcing.utils import get_topic
 
+from insightlog.errors import ConflictError, LedgerError, ReadOnlyError, ServiceNotFoundError
 from insightlog.aggregates.service import EventKey, LedgerHead, RecordedOrderError, ServiceLedger, ThemeCycleError
-from insightlog.entry import Entry
+from insightlog.interchange.entry import Entry
 from insightlog.gcpause import cyclic_gc_paused
-from insightlog.interchange import AMENDABLE_KINDS, Draft, LineError, parse_line, validate_object
-from insightlog.persistence import OrjsonTranscoder, PydanticMapper
+from insightlog.interchange.validation import AMENDABLE_KINDS, Draft, LineError, parse_line, validate_object
+from insightlog.storage.mapper import OrjsonTranscoder, PydanticMapper
 from insightlog.proof.canonical import fields_leaf_object, leaf_hash, leaf_hash_of_bytes, leaf_object_bytes
-from insightlog.timeutil import format_utc
+from insightlog.interchange.timeutil import format_utc
 
 UTC = timezone.utc
 ENTRY_TOPIC = get_topic(ServiceLedger.EntryAppended)
@@ -32,22 +33,6 @@ PAGE = 1000
 MAX_ATTEMPTS = 10
 BACKOFF_FIRST = 0.005  # seconds before the first retry; doubles each time, with full jitter
 BACKOFF_CAP = 0.25
-
-
-class LedgerError(Exception):
-    """Raised for a user error the ledger refuses; the message is one line for the user."""
-
-
-class ServiceNotFoundError(LedgerError):
-    """Raised when a service has no events in the store."""
-
-
-class ReadOnlyError(LedgerError):
-    """Raised when a write is attempted on a store opened read-only."""
-
-
-class ConflictError(LedgerError):
-    """Raised when concurrent writers kept conflicting after the bounded retries."""
 
 
 def system_clock() -> datetime:
@@ -214,7 +199,7 @@ class Ledger(Application):  # type: ignore[type-arg]
                 progress(number)
         source = f"{'backfill' if backfill else 'import'}:{source_name}"
         result = self.append(drafts, source=source, backfill=backfill, appended_at=now)
-        from insightlog.taxonomy import import_warnings
+        from insightlog.application.taxonomy import import_warnings
 
         result.warnings = import_warnings(self, [d for _, d in drafts])
         return result
@@ -233,14 +218,14 @@ class Ledger(Application):  # type: ignore[type-arg]
         A conflict (a writer that did not take the lock) is retried with jittered exponential
         backoff; a live event is restamped in each attempt.
         """
-        from insightlog.writelock import writer_lock
+        from insightlog.storage.writelock import writer_lock
 
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 with writer_lock(self):
                     return self._append_once(drafts, source=source, backfill=backfill, appended_at=appended_at, live=live)
             except (OperationalError, ProgrammingError) as exc:
-                from insightlog.guards import write_refusal
+                from insightlog.storage.guards import write_refusal
 
                 reason = write_refusal(exc)
                 if reason is None:
@@ -494,7 +479,7 @@ class Ledger(Application):  # type: ignore[type-arg]
 
 def open_ledger(settings: Any, clock: Callable[[], datetime] = system_clock) -> Ledger:
     """Wire the application from resolved settings (guards installed unless read-only)."""
-    from insightlog.guards import install_guards
+    from insightlog.storage.guards import install_guards
 
     ledger = Ledger(env=settings.library_env(), clock=clock)
     ledger.read_only = settings.read_only

@@ -49,9 +49,9 @@ class StoreSettings:
             # Large transactions go as several statements (psycopg pipeline limit; pgrecorder.py);
             # a read-only store's sessions are read-only transactions.
             env["APPLICATION_RECORDER_TOPIC"] = (
-                "insightlog.pgrecorder:ReadOnlyPostgresApplicationRecorder"
+                "insightlog.storage.postgres:ReadOnlyPostgresApplicationRecorder"
                 if self.read_only
-                else "insightlog.pgrecorder:ChunkedPostgresApplicationRecorder"
+                else "insightlog.storage.postgres:ChunkedPostgresApplicationRecorder"
             )
             if self.read_only or postgres_schema_exists(env):
                 # An existing schema is never re-created: roles other than the owner may not run
@@ -70,9 +70,9 @@ class StoreSettings:
                 env["SQLITE_DBNAME"] = str(Path(path))
             env["SQLITE_LOCK_TIMEOUT"] = "30"
             # A save's rows go in with one executemany (sqliterecorder.py).
-            env["APPLICATION_RECORDER_TOPIC"] = "insightlog.sqliterecorder:BatchedSQLiteApplicationRecorder"
+            env["APPLICATION_RECORDER_TOPIC"] = "insightlog.storage.sqlite:BatchedSQLiteApplicationRecorder"
         # Always our cipher: AES-GCM with a key; without one it recognises an encrypted store.
-        env["CIPHER_TOPIC"] = "insightlog.encryption:StoreCipher"
+        env["CIPHER_TOPIC"] = "insightlog.storage.cipher:StoreCipher"
         env["CIPHER_KEY"] = self.cipher_key or ""  # these settings' key, never another one
         return env
 
