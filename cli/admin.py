@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from insightlog.cli import output
-from insightlog.cli.main import Context, run
+from insightlog.cli.context import Context
 
 
 @click.group()
@@ -65,8 +65,7 @@ def roles(obj: Context, writer: str, auditor: str, writer_password: str | None, 
         raise click.ClickException("db roles sets up PostgreSQL roles; give --database-url postgresql://... (a SQLite file has no roles)")
     if settings.read_only:
         raise click.ClickException("db roles changes the database; not with --read-only")
-    report = run(
-        ensure_roles,
+    report = ensure_roles(
         settings.database_url,
         writer=writer,
         auditor=auditor,
@@ -126,24 +125,9 @@ def backup(obj: Context, dest: Path) -> None:
 
         insightlog --db provider.sqlite backup backups/provider-2026-03-31.sqlite
     """
-    from dataclasses import replace
-
-    from insightlog.application.ledger import open_ledger
-    from insightlog.application.maintenance import backup_sqlite, check_store
-
-    settings = obj.settings
     started = time.monotonic()
-    pages = run(backup_sqlite, settings, dest)
-    copy = run(open_ledger, replace(settings, sqlite_path=str(dest), database_url=None, read_only=True))
-    try:
-        check = run(check_store, copy)
-    finally:
-        copy.close()
-    if not check.ok:
-        raise click.ClickException(
-            f"the copy at {dest} does not check out: {check.entries} entries, head {check.head_size}, positions dense: {check.dense}"
-        )
-    output.line(f"backed up {check.entries} events ({pages} pages) to {dest} in {time.monotonic() - started:.2f} s; the copy checks out")
+    events, pages = obj.app.backup(dest)
+    output.line(f"backed up {events} events ({pages} pages) to {dest} in {time.monotonic() - started:.2f} s; the copy checks out")
 
 
 @click.command()
@@ -163,32 +147,13 @@ def migrate(obj: Context, target: str) -> None:
 
         insightlog --database-url postgresql://auditor@db.example/care --read-only migrate --to copy.sqlite
     """
-    from insightlog.application.maintenance import migrate as copy_ledger
-    from insightlog.application.maintenance import open_target, target_settings
-
-    settings = obj.settings
-    to = run(target_settings, target, settings)
-    if not settings.is_postgres and not Path(str(settings.sqlite_path)).is_file():
-        raise click.ClickException(f"no ledger at {settings.sqlite_path}; nothing to migrate")
-    source = obj.ledger
-    if source.head() is None:
-        raise click.ClickException(f"{settings.describe()} holds no events; nothing to migrate")
-    try:
-        target_ledger = run(open_target, to)
-    except click.ClickException:
-        raise
-    except Exception as exc:  # infrastructure errors at the boundary
-        raise click.ClickException(f"cannot open the target ({to.describe()}): {_first_line(exc)}") from None
     started = time.monotonic()
     progress = _progress if sys.stderr.isatty() else None
-    try:
-        report = run(copy_ledger, source, target_ledger, progress)
-    finally:
-        target_ledger.close()
+    report, target_name = obj.app.migrate(target, progress)
     seconds = time.monotonic() - started
     extra = f", {report.other_events} taxonomy/checkpoint events" if report.other_events else ""
     output.line(
-        f"copied {report.copied} events{extra} to {to.describe()} in {seconds:.1f} s "
+        f"copied {report.copied} events{extra} to {target_name} in {seconds:.1f} s "
         f"({report.already} were already there); {report.size} events, root {report.root[:16]}…"
     )
     if report.behind:
@@ -197,11 +162,6 @@ def migrate(obj: Context, target: str) -> None:
 
 def _progress(copied: int) -> None:
     output.note(f"  {copied} events copied…")
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def register(group: click.Group) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from insightlog.cli import output
-from insightlog.cli.main import Context, parse_as_of, run
+from insightlog.cli.context import Context, parse_as_of
 
 BACKFILL_MARK = "†"
 
@@ -21,7 +21,7 @@ def _load_policy(path: Path | None) -> Any:
     try:
         return load_policy(path)
     except PolicyError as exc:
-        raise click.ClickException(f"policy {path}: {exc}") from None
+        raise PolicyError(f"policy {path}: {exc}") from None
 
 
 @click.command()
@@ -40,17 +40,12 @@ def analyse(obj: Context, service: str, as_of: str | None, policy_file: Path | N
 
         insightlog analyse --service "Harbour Home Care" --as-of 2026-03-31 --json
     """
-    from insightlog.analysis.engine import analyse as compute
-    from insightlog.analysis.engine import explain
-
     when = parse_as_of(as_of)
     policy = _load_policy(policy_file)
-    entries = run(lambda: obj.ledger.read_service(service))
     if as_json:
-        output.emit_json(compute(entries, service, when, policy))
+        output.emit_json(obj.app.analyse(service, when, policy))
         return
-    detail = explain(entries, service, when, policy)
-    backfilled = {e.event_id for e in entries if e.is_backfill}
+    detail, backfilled = obj.app.explain(service, when, policy)
     render_report(detail, backfilled)
 
 

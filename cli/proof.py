@@ -2,34 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import click
 
 from insightlog.cli import output
-from insightlog.cli.main import Context, run
-
-
-def _passphrase() -> bytes | None:
-    value = os.environ.get("INSIGHTLOG_KEY_PASSPHRASE")
-    return value.encode() if value else None
-
-
-def auto_checkpoint(obj: Context) -> None:
-    """After a command that wrote: checkpoint when a signing key is configured."""
-    from insightlog.proof.paths import checkpoint_file, key_path
-
-    path = key_path(obj.key)
-    if not path.exists():
-        return
-    from insightlog.application.proofs import take_checkpoint
-
-    signed, new = run(take_checkpoint, obj.ledger, path, outside_file=checkpoint_file(obj.checkpoint_file), passphrase=_passphrase())
-    if new:
-        cp = signed.checkpoint
-        output.note(f"checkpoint: {cp.size} events, root {cp.root_hash.hex()[:16]}…, signed and appended to {checkpoint_file(obj.checkpoint_file)}")
+from insightlog.cli.context import Context, parse_as_of
 
 
 @click.group()
@@ -57,14 +36,13 @@ def keys_init(obj: Context, out: Path | None, role: str) -> None:
         insightlog keys init --role witness --out chair.key
     """
     from insightlog.proof.keys import create_key_files
-    from insightlog.application.proofs import key_path
 
-    path = out or key_path(obj.key)
+    path = out or obj.config.key_path
     public = path.with_name(path.name + ".pub")
     if path.exists() or public.exists():
         raise click.ClickException(f"{path} or {public} exists; keys are never overwritten")
     path.parent.mkdir(parents=True, exist_ok=True)
-    info = create_key_files(path, public, _passphrase())
+    info = create_key_files(path, public, obj.config.key_passphrase)
     output.line(f"{role} key {info.key_id[:16]}… written: private {path} (keep it off the database server), public {public}")
 
 
@@ -85,13 +63,8 @@ def checkpoint(ctx: click.Context, tsa_url: str | None, as_json: bool) -> None:
     """
     if ctx.invoked_subcommand is not None:
         return
-    from insightlog.application.proofs import checkpoint_file, key_path, take_checkpoint
-
     obj: Context = ctx.obj
-    path = key_path(obj.key)
-    if not path.exists():
-        raise click.ClickException(f"no signing key at {path}; create one with 'insightlog keys init'")
-    signed, new = run(take_checkpoint, obj.ledger, path, outside_file=checkpoint_file(obj.checkpoint_file), tsa_url=tsa_url, passphrase=_passphrase())
+    signed, new = obj.app.checkpoint(tsa_url=tsa_url)
     if as_json:
         output.emit_json({**signed.to_dict(), "new": new})
         return
@@ -113,13 +86,7 @@ def checkpoint_cosign(obj: Context, size: int | None, role: str) -> None:
 
         insightlog --key chair.key checkpoint cosign
     """
-    from insightlog.application.proofs import checkpoint_file, cosign_checkpoint, key_path
-
-    path = key_path(obj.key)
-    signed = run(cosign_checkpoint, obj.ledger, path, size=size, role=role, passphrase=_passphrase())
-    from insightlog.application.proofs import append_outside
-
-    append_outside(checkpoint_file(obj.checkpoint_file), signed)
+    signed = obj.app.cosign(size=size, role=role)
     output.line(f"checkpoint {signed.checkpoint.size} co-signed by {role} key {signed.signatures[-1].key_id[:16]}…")
 
 
@@ -134,9 +101,7 @@ def prove(obj: Context, event_id: str, as_json: bool) -> None:
 
         insightlog prove HHC-046 --json
     """
-    from insightlog.application.proofs import prove as make_proof
-
-    proof = run(make_proof, obj.ledger, event_id)
+    proof = obj.app.prove(event_id)
     if as_json:
         output.emit_json(proof)
         return
@@ -166,15 +131,7 @@ def verify(obj: Context, outside: tuple[Path, ...], trusted_key: tuple[Path, ...
 
         insightlog verify --checkpoint insightlog-checkpoints.jsonl
     """
-    from insightlog.proof.keys import key_id, load_public_key
-    from insightlog.application.proofs import load_outside, verify as run_verify
-
-    outside_checkpoints = [cp for path in outside for cp in run(load_outside, path)]
-    trusted: dict[str, Any] = {}
-    for path in trusted_key:
-        public = run(load_public_key, path)
-        trusted[key_id(public)] = public
-    report = run(run_verify, obj.ledger, outside=outside_checkpoints, trusted_keys=trusted, tsa_ca_pem=tsa_ca.read_bytes() if tsa_ca else None)
+    report = obj.app.verify(outside_files=outside, trusted_key_files=trusted_key, tsa_ca=tsa_ca)
     if as_json:
         output.emit_json(report.as_dict())
     else:
@@ -201,23 +158,7 @@ def pack(obj: Context, service: str, theme: str | None, as_of: str | None, out: 
 
         insightlog pack --service "Harbour Home Care" --theme safeguarding --as-of 2026-03-31 -o pack.zip
     """
-    from insightlog.cli.main import parse_as_of
-    from insightlog.application.proofs import key_path, make_pack
-
-    if out.exists():
-        raise click.ClickException(f"{out} exists; a pack is never overwritten")
-    when = parse_as_of(as_of)
-    summary = run(
-        make_pack,
-        obj.ledger,
-        out,
-        service=service,
-        as_of=when,
-        theme=theme,
-        signing_key=key_path(obj.key),
-        tsa_ca_pem=tsa_ca.read_bytes() if tsa_ca else None,
-        passphrase=_passphrase(),
-    )
+    summary = obj.app.pack(out, service=service, as_of=parse_as_of(as_of), theme=theme, tsa_ca=tsa_ca)
     flagged = f", {summary.backfilled} back-filled (flagged)" if summary.backfilled else ""
     output.line(f"pack {out}: {summary.events} events{flagged}, proven against checkpoint {summary.checkpoint_size}; {summary.files} files")
 

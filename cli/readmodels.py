@@ -5,36 +5,44 @@ Registered on the root group by ``register(cli)``; heavy modules are imported in
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+
 from insightlog.cli import output
+from insightlog.errors import InsightlogError
 
 if TYPE_CHECKING:
-    from insightlog.cli.main import Context
+    from insightlog.cli.context import Context
 
 SIGN = {1: "+1", 0: "0", -1: "-1", None: "-"}
 
 
-def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    """Call into the application; domain, taxonomy and database errors become one-line messages."""
-    from insightlog.cli.main import run
+class ReadModelError(InsightlogError):
+    """Raised when the read models' database refused or failed a query."""
 
-    from insightlog.analysis.log import AnalysisInputError
-    from insightlog.taxonomies import TaxonomyError
 
+@contextmanager
+def _read_model_errors() -> Iterator[None]:
+    """A database error of the read models, as one line (the one translation left here: the
+    SQL read models are SQLAlchemy's, and their errors are not the ledger's)."""
     try:
-        return run(fn, *args, **kwargs)
-    except (TaxonomyError, AnalysisInputError, PermissionError) as exc:
-        raise click.ClickException(str(exc)) from None
+        yield
     except Exception as exc:
         from sqlalchemy.exc import SQLAlchemyError
 
         if isinstance(exc, SQLAlchemyError):
             detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-            raise click.ClickException(f"read models: {detail}") from None
+            raise ReadModelError(f"read models: {detail}") from None
         raise
+
+
+def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    with _read_model_errors():
+        return fn(*args, **kwargs)
 
 
 def _read_models(obj: Context) -> Any:
@@ -147,7 +155,7 @@ def view(obj: Context, service: str | None, as_of: str | None, as_json: bool) ->
 
         insightlog view --as-of 2026-03-31 --json
     """
-    from insightlog.cli.main import parse_as_of
+    from insightlog.cli.context import parse_as_of
 
     errors: dict[str, str] = {}
     if as_of is not None:

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from insightlog.cli import output
-from insightlog.cli.main import Context, parse_as_of, run
+from insightlog.cli.context import Context, parse_as_of
 
 
 def _write(path: Path, text: str) -> None:
@@ -17,15 +17,6 @@ def _write(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".partial")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
-
-
-def _report_call(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    from insightlog.report import ReportError
-
-    try:
-        return run(fn, *args, **kwargs)
-    except ReportError as exc:
-        raise click.ClickException(str(exc)) from None
 
 
 @click.command()
@@ -68,20 +59,18 @@ def report(
         insightlog report --all --as-of 2026-06-30 -o provider.html
     """
     from insightlog.cli.analysis import _load_policy
-    from insightlog.application.proofs import load_outside
-    from insightlog.report import print_pdf, provider_report_html, service_file_names, service_report_html
+    from insightlog.report import print_pdf, service_file_names
 
     if all_services == (service is not None):
         raise click.UsageError("give either --service NAME or --all")
     when = parse_as_of(as_of)
     policy = _load_policy(policy_file)
-    checkpoints = [cp for path in outside for cp in run(load_outside, path)]
     written: list[Path] = []
     if service is not None:
         target = Path(out) if out else Path(service_file_names([service])[service])
         if out and (out.endswith(("/", os.sep)) or target.is_dir()):
             raise click.UsageError(f"-o {out} is a directory; give the HTML file to write")
-        html = _report_call(service_report_html, obj.ledger, service, when, policy=policy, outside=checkpoints)
+        html = obj.app.service_report(service, when, policy=policy, outside_files=outside)
         _write(target, html)
         written.append(target)
         output.note(f"wrote {target}: {service} as of {when.text}")
@@ -89,7 +78,7 @@ def report(
         target = Path(out or "provider.html")
         if out and (out.endswith(("/", os.sep)) or target.is_dir()):
             target = target / "provider.html"
-        pages = _report_call(provider_report_html, obj.ledger, when, policy=policy, outside=checkpoints)
+        pages = obj.app.provider_report(when, policy=policy, outside_files=outside)
         _write(target, pages.provider)
         written.append(target)
         for name, text in pages.services.items():
@@ -102,7 +91,7 @@ def report(
     if pdf:
         for path in written:
             pdf_path = path.with_suffix(".pdf")
-            _report_call(print_pdf, path, pdf_path)
+            print_pdf(path, pdf_path, chromium=obj.config.chromium)
             output.note(f"wrote {pdf_path}")
 
 

@@ -108,7 +108,9 @@ def test_small_runs_and_single_cpu_settings_stay_in_one_process(make_store, monk
     store.ledger.import_lines(interleaved(), source_name="three.jsonl")
     calls = count_computations(store)
     monkeypatch.setenv("INSIGHTLOG_WORKERS", "0")
-    assert projection_module.default_workers() == 0
+    from insightlog.bootstrap import config_from_env
+
+    assert projection_module.default_workers(config_from_env().store.workers) == 0
     assert store.models.projection.parallel_min_entries > len(interleaved())  # the default threshold
     store.models.catch_up()
     assert calls == dict.fromkeys(NAMES, 1)

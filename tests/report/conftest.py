@@ -44,7 +44,7 @@ def harbour_ledger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def rendered(harbour_ledger: Any) -> dict[str, str]:
     """The service report of the worked example as of each expected document's instant."""
-    from insightlog.report import service_report_html
+    from insightlog.application.reports import service_report_html
     from insightlog.interchange.timeutil import parse_as_of
 
     return {day: service_report_html(harbour_ledger, SERVICE, parse_as_of(day), now=MADE_AT) for day in EXPECTED}

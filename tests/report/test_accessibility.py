@@ -14,7 +14,7 @@ from tests.report.htmlparse import Node, parse
 
 @pytest.fixture(scope="module")
 def provider_page(harbour_ledger: Any) -> str:
-    from insightlog.report import provider_report_html
+    from insightlog.application.reports import provider_report_html
     from insightlog.interchange.timeutil import parse_as_of
 
     return provider_report_html(harbour_ledger, parse_as_of("2026-06-30"), now=MADE_AT).provider

@@ -332,7 +332,7 @@ def test_the_integrity_section_shows_the_latest_checkpoint_its_signatures_and_ti
     from insightlog.application.ledger import open_ledger, read_file_lines
     from insightlog.proof.keys import create_key_files
     from insightlog.application.proofs import cosign_checkpoint, latest_checkpoint, take_checkpoint
-    from insightlog.report import service_report_html
+    from insightlog.application.reports import service_report_html
     from insightlog.storage.settings import StoreSettings
     from insightlog.interchange.timeutil import parse_as_of
     from tests.helpers import HARBOUR
@@ -385,7 +385,7 @@ def test_the_integrity_section_shows_the_latest_checkpoint_its_signatures_and_ti
 
 
 def test_the_report_is_the_same_for_the_same_store_instant_and_clock(harbour_ledger: Any, rendered: dict[str, str]) -> None:
-    from insightlog.report import service_report_html
+    from insightlog.application.reports import service_report_html
     from insightlog.interchange.timeutil import parse_as_of
 
     assert service_report_html(harbour_ledger, SERVICE, parse_as_of("2026-06-30"), now=MADE_AT) == rendered["2026-06-30"]

@@ -10,11 +10,13 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from insightlog.errors import InsightlogError
+
 DEFINITIONS_VERSION = "insightlog-defs-0.1"
 DEFAULT_POLICY_NAME = "insightlog-defs-0.1-default"
 
 
-class PolicyError(ValueError):
+class PolicyError(InsightlogError, ValueError):
     """Raised when a policy file or a policy override is invalid."""
 
 

@@ -5,16 +5,24 @@ from __future__ import annotations
 import hashlib
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, BinaryIO, NamedTuple
+from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple, cast
 from uuid import UUID
 
 import orjson
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
-from eventsourcing.persistence import IntegrityError, Mapper, OperationalError, ProgrammingError, Transcoder
+from eventsourcing.persistence import (
+    IntegrityError,
+    Mapper,
+    Notification,
+    OperationalError,
+    ProgrammingError,
+    StoredEvent,
+    Transcoder,
+)
 from eventsourcing.utils import get_topic
 
 from insightlog.errors import ConflictError, LedgerError, ReadOnlyError, ServiceNotFoundError
@@ -25,6 +33,9 @@ from insightlog.interchange.validation import AMENDABLE_KINDS, Draft, LineError,
 from insightlog.storage.mapper import OrjsonTranscoder, PydanticMapper
 from insightlog.proof.canonical import fields_leaf_object, leaf_hash, leaf_hash_of_bytes, leaf_object_bytes
 from insightlog.interchange.timeutil import format_utc
+
+if TYPE_CHECKING:
+    from insightlog.storage.backend import Backend
 
 UTC = timezone.utc
 ENTRY_TOPIC = get_topic(ServiceLedger.EntryAppended)
@@ -131,9 +142,15 @@ class Ledger(Application):  # type: ignore[type-arg]
     name = "insightlog"
     snapshotting_intervals = {ServiceLedger: 100, LedgerHead: 50}  # noqa: RUF012
 
-    def __init__(self, env: dict[str, str] | None = None, clock: Callable[[], datetime] = system_clock) -> None:
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        clock: Callable[[], datetime] = system_clock,
+        backend: Backend | None = None,
+    ) -> None:
         super().__init__(env)
         self.clock = clock
+        self.backend = backend or _backend_of(self.env.get("PERSISTENCE_MODULE") or "eventsourcing.popo")
         self.read_only = False
         self.read_only_reason: str | None = None  # why, when not the user's choice (an auditor role)
 
@@ -244,7 +261,7 @@ class Ledger(Application):  # type: ignore[type-arg]
         stored = self.recorder.select_events(EventKey.create_id(event_id), limit=1)
         if not stored:
             return None
-        state = self.mapper.decode_state(stored[0])  # type: ignore[attr-defined]
+        state = self.decode(stored[0])
         return KeyInfo(state["service"], state["kind"], state["digest"])
 
     def _append_once(
@@ -410,18 +427,32 @@ class Ledger(Application):  # type: ignore[type-arg]
         head = self.head()
         return head.size if head else 0
 
+    def notifications(
+        self, topics: Sequence[str] = (), after: int = 0, *, limit: int | None = None, page_size: int = PAGE
+    ) -> Iterator[Notification]:
+        """The notification log after position ``after``, in order, only ``topics`` (all if empty),
+        at most ``limit`` notifications.
+
+        The one reader of the log: every use case that walks it pages through here."""
+        start = after + 1
+        remaining = limit
+        while remaining is None or remaining > 0:
+            size = page_size if remaining is None else min(page_size, remaining)
+            page = self.recorder.select_notifications(start, size, topics=topics)
+            yield from page
+            if len(page) < size:
+                return
+            if remaining is not None:
+                remaining -= len(page)
+            start = page[-1].id + 1
+
+    def decode(self, stored: StoredEvent) -> dict[str, Any]:
+        """The JSON state of a stored event or notification: the one decode path."""
+        return cast(PydanticMapper, self.mapper).decode_state(stored)
+
     def services(self) -> list[str]:
         """Names of the services with at least one event, sorted."""
-        names = []
-        start = 1
-        while True:
-            page = self.recorder.select_notifications(start, PAGE, topics=[OPENED_TOPIC])
-            for n in page:
-                names.append(self.mapper.decode_state(n)["name"])  # type: ignore[attr-defined]
-            if len(page) < PAGE:
-                break
-            start = page[-1].id + 1
-        return sorted(names)
+        return sorted(self.decode(n)["name"] for n in self.notifications([OPENED_TOPIC]))
 
     def service_entries(self, service: str) -> Iterator[Entry]:
         """A service's entries in append order (= position order)."""
@@ -433,7 +464,7 @@ class Ledger(Application):  # type: ignore[type-arg]
             for stored in page:
                 found = True
                 if stored.topic == ENTRY_TOPIC:
-                    yield entry_from_state(self.mapper.decode_state(stored))  # type: ignore[attr-defined]
+                    yield entry_from_state(self.decode(stored))
             if len(page) < PAGE:
                 break
             version = page[-1].originator_version
@@ -444,7 +475,7 @@ class Ledger(Application):  # type: ignore[type-arg]
         """The position of a service's first entry (None if it has none): one indexed read."""
         for stored in self.recorder.select_events(ServiceLedger.create_id(service), gt=ServiceLedger.INITIAL_VERSION, limit=1):
             if stored.topic == ENTRY_TOPIC:
-                return int(self.mapper.decode_state(stored)["position"])  # type: ignore[attr-defined]
+                return int(self.decode(stored)["position"])
         return None
 
     def read_service(self, service: str) -> list[Entry]:
@@ -457,14 +488,8 @@ class Ledger(Application):  # type: ignore[type-arg]
 
     def all_entries(self) -> Iterator[Entry]:
         """Every entry of the store in position (log append) order, streamed page by page."""
-        start = 1
-        while True:
-            page = self.recorder.select_notifications(start, PAGE, topics=[ENTRY_TOPIC])
-            for n in page:
-                yield entry_from_state(self.mapper.decode_state(n))  # type: ignore[attr-defined]
-            if len(page) < PAGE:
-                break
-            start = page[-1].id + 1
+        for n in self.notifications([ENTRY_TOPIC]):
+            yield entry_from_state(self.decode(n))
 
     def find_entry(self, event_id: str) -> Entry | None:
         """Look an event up by its id."""
@@ -477,11 +502,19 @@ class Ledger(Application):  # type: ignore[type-arg]
         return None
 
 
+def _backend_of(persistence_module: str) -> Backend:
+    """The backend of a ledger built from library settings alone (tests, workers)."""
+    from insightlog.storage.backend import BY_PERSISTENCE_MODULE
+    from insightlog.storage.settings import StoreSettings
+
+    return BY_PERSISTENCE_MODULE[persistence_module](StoreSettings(memory=persistence_module == "eventsourcing.popo"))
+
+
 def open_ledger(settings: Any, clock: Callable[[], datetime] = system_clock) -> Ledger:
     """Wire the application from resolved settings (guards installed unless read-only)."""
     from insightlog.storage.guards import install_guards
 
-    ledger = Ledger(env=settings.library_env(), clock=clock)
+    ledger = Ledger(env=settings.library_env(), clock=clock, backend=settings.backend)
     ledger.read_only = settings.read_only
     if not settings.read_only:
         install_guards(ledger)

@@ -202,26 +202,20 @@ def migrate(source: Ledger, target: Ledger, progress: Callable[[int], None] | No
             if progress:
                 progress(report.copied)
 
-    start = 1
-    while True:
-        page = source.recorder.select_notifications(start, PAGE)
-        for n in page:
-            if n.topic == ENTRY_TOPIC:
-                entry = entry_from_state(source.mapper.decode_state(n))  # type: ignore[attr-defined]
-                if entry.position > already:
-                    batch.append(entry)
-                    if len(batch) >= CHUNK:
-                        flush()
-            elif n.topic in derived:
-                continue
-            elif n.topic.startswith(derived_prefixes):
-                raise MigrationError(f"this version cannot migrate events of type {n.topic}; nothing after position {report.copied + already} was copied")
-            else:
-                flush()
-                report.other_events += _copy_event(source, target, n)
-        if len(page) < PAGE:
-            break
-        start = page[-1].id + 1
+    for n in source.notifications():
+        if n.topic == ENTRY_TOPIC:
+            entry = entry_from_state(source.decode(n))
+            if entry.position > already:
+                batch.append(entry)
+                if len(batch) >= CHUNK:
+                    flush()
+        elif n.topic in derived:
+            continue
+        elif n.topic.startswith(derived_prefixes):
+            raise MigrationError(f"this version cannot migrate events of type {n.topic}; nothing after position {report.copied + already} was copied")
+        else:
+            flush()
+            report.other_events += _copy_event(source, target, n)
     flush()
     target_head = target.head()
     final = source.head()

@@ -24,7 +24,7 @@ from insightlog.proof.canonical import leaf_hash
 from insightlog.proof.checkpoint import PROVIDER, Checkpoint, Signature, SignedCheckpoint, load_jsonl, sign, verify_signature
 from insightlog.proof.keys import key_id, load_private_key, public_key_from_pem, public_key_pem
 from insightlog.proof.merkle import MerkleTree, verify_consistency, verify_inclusion
-from insightlog.proof.paths import checkpoint_file, key_path  # noqa: F401 - re-exported
+
 
 if TYPE_CHECKING:
     from insightlog.application.ledger import Ledger
@@ -36,16 +36,6 @@ CHECKPOINT_TOPICS = [get_topic(CheckpointRecord.Taken), get_topic(CheckpointReco
 
 class ProofError(LedgerError):
     """Raised when a proof cannot be made (no checkpoint, unknown event, no key)."""
-
-
-def _notifications(ledger: Ledger, topics: Sequence[str]) -> Iterator[Any]:
-    start = 1
-    while True:
-        page = ledger.recorder.select_notifications(start, PAGE, topics=topics)
-        yield from page
-        if len(page) < PAGE:
-            return
-        start = page[-1].id + 1
 
 
 # --- checkpoints ------------------------------------------------------------------------------
@@ -63,8 +53,8 @@ class StoredCheckpoint:
 def stored_checkpoints(ledger: Ledger) -> list[StoredCheckpoint]:
     """Every checkpoint in the ledger, in the order they were taken."""
     by_id: dict[Any, StoredCheckpoint] = {}
-    for n in _notifications(ledger, CHECKPOINT_TOPICS):
-        state = ledger.mapper.decode_state(n)  # type: ignore[attr-defined]
+    for n in ledger.notifications(CHECKPOINT_TOPICS):
+        state = ledger.decode(n)
         if n.topic == CHECKPOINT_TOPICS[0]:
             cp = Checkpoint(state["origin"], state["size"], bytes.fromhex(state["root_hash"]), datetime.fromisoformat(state["timestamp"]))
             sig = Signature(state["key_id"], state["role"], base64.b64decode(state["signature"]))
@@ -267,9 +257,9 @@ class VerifyReport:
 def _committed_leaves(ledger: Ledger) -> dict[int, tuple[str, str]]:
     """position -> (event id, leaf hash) as committed by each event's key when it was appended."""
     out: dict[int, tuple[str, str]] = {}
-    for n in _notifications(ledger, [KEY_TOPIC]):
+    for n in ledger.notifications([KEY_TOPIC]):
         try:
-            state = ledger.mapper.decode_state(n)  # type: ignore[attr-defined]
+            state = ledger.decode(n)
             out.setdefault(int(state["position"]), (state["event_id"], state["leaf_hash"]))
         except Exception:  # noqa: BLE001 - a damaged key is reported through its entry
             continue
@@ -288,9 +278,9 @@ def verify(
     committed = _committed_leaves(ledger)
     tree = MerkleTree()
     expected = 1
-    for n in _notifications(ledger, [ENTRY_TOPIC]):
+    for n in ledger.notifications([ENTRY_TOPIC]):
         try:
-            entry = entry_from_state(ledger.mapper.decode_state(n))  # type: ignore[attr-defined]
+            entry = entry_from_state(ledger.decode(n))
         except Exception as exc:  # noqa: BLE001 - any damage to the stored bytes
             report.findings.append(Finding(expected, f"the stored event at position {expected} cannot be read ({type(exc).__name__})"))
             tree.append(b"\x00" * 32)

@@ -28,18 +28,10 @@ if TYPE_CHECKING:
 
 def ledger_taxonomies(ledger: Ledger) -> dict[str, TaxonomyVersion]:
     """The versions a provider added to this ledger, in the order they were added."""
-    topic = added_topic()
     found: dict[str, TaxonomyVersion] = {}
-    start = 1
-    page = 1000
-    while True:
-        notifications = ledger.recorder.select_notifications(start, page, topics=[topic])
-        for n in notifications:
-            state = ledger.mapper.decode_state(n)  # type: ignore[attr-defined]
-            found[state["name"]] = version_from_state(state)
-        if len(notifications) < page:
-            break
-        start = notifications[-1].id + 1
+    for n in ledger.notifications([added_topic()]):
+        state = ledger.decode(n)
+        found[state["name"]] = version_from_state(state)
     return found
 
 

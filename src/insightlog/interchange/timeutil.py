@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timedelta, timezone
 
+from insightlog.errors import InsightlogError
+
 UTC = timezone.utc
 
 _STRICT = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$")  # ASCII digits only
@@ -14,7 +16,7 @@ _RFC3339 = re.compile(
 )
 
 
-class TimeFormatError(ValueError):
+class TimeFormatError(InsightlogError, ValueError):
     """Raised when a timestamp is not in the accepted format."""
 
 

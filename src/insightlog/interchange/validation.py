@@ -14,6 +14,7 @@ from typing import Any, Literal
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, field_validator
 
+from insightlog.errors import InsightlogError
 from insightlog.interchange.entry import ENVELOPE_FIELDS, interchange_dict
 from insightlog.interchange.timeutil import TimeFormatError, format_utc, parse_strict_utc
 
@@ -37,7 +38,7 @@ ENVELOPE_KEYS = ENVELOPE_FIELDS
 OPTIONAL_ENVELOPE_KEYS = ("theme", "location", "team", "shift", "record")
 
 
-class LineError(ValueError):
+class LineError(InsightlogError, ValueError):
     """Raised when an interchange line is invalid; names the line, the event id and the field."""
 
     def __init__(self, line: int | None, event_id: str | None, field: str, message: str) -> None:

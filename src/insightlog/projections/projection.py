@@ -136,17 +136,14 @@ class _Chunk:
     taxonomy_names: set[str] = field(default_factory=set)
 
 
-def default_workers() -> int:
+def default_workers(configured: int | None = None) -> int:
     """Worker processes a large run may start: one per CPU this process may use, at most
-    ``MAX_WORKERS``. ``INSIGHTLOG_WORKERS`` overrides; 0 computes every service in this process."""
+    ``MAX_WORKERS``. A configured number (``INSIGHTLOG_WORKERS``) overrides; 0 computes every
+    service in this process."""
     import os
 
-    setting = os.environ.get("INSIGHTLOG_WORKERS")
-    if setting:
-        try:
-            return max(0, int(setting))
-        except ValueError:
-            raise ValueError(f"INSIGHTLOG_WORKERS={setting!r} is not a whole number") from None
+    if configured is not None:
+        return max(0, configured)
     try:
         available = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
@@ -297,7 +294,7 @@ class GovernanceProjection:
         self._taxonomies: dict[str, TaxonomyVersion] | None = None
         self.cache_limit = CACHE_ENTRIES
         self.settings = settings  # where worker processes open the ledger (None: no workers)
-        self.workers = default_workers()
+        self.workers = default_workers(settings.workers if settings is not None else None)
         self.parallel_min_entries = PARALLEL_MIN_ENTRIES
         self._cache = _EntryCache()
 
@@ -429,29 +426,21 @@ class GovernanceProjection:
         from insightlog.application.ledger import entry_from_state
 
         chunk = _Chunk(position=position, entry_position=entry_position)
-        recorder = self.ledger.recorder
-        decode = self.ledger.mapper.decode_state  # type: ignore[attr-defined]
+        ledger = self.ledger
         cache = self._cache
-        start = position + 1
-        while chunk.notifications < self.chunk_size:
-            limit = min(self.page_size, self.chunk_size - chunk.notifications)
-            page = recorder.select_notifications(start, limit, topics=self.topics)
-            for n in page:
-                state = decode(n)
-                if n.topic == self.entry_topic:
-                    chunk.events.append(event_row(n.id, state))
-                    service = state["entry"]["service"]
-                    chunk.services.add(service)
-                    chunk.entry_position = max(chunk.entry_position, state["position"])
-                    if cache.wants(service):
-                        cache.add(service, entry_from_state(state))
-                elif n.topic == self.taxonomy_topic:
-                    chunk.taxonomy_names.add(state["name"])
-                chunk.position = n.id
-            chunk.notifications += len(page)
-            if len(page) < limit:
-                break
-            start = page[-1].id + 1
+        for n in ledger.notifications(self.topics, position, limit=self.chunk_size, page_size=self.page_size):
+            state = ledger.decode(n)
+            if n.topic == self.entry_topic:
+                chunk.events.append(event_row(n.id, state))
+                service = state["entry"]["service"]
+                chunk.services.add(service)
+                chunk.entry_position = max(chunk.entry_position, state["position"])
+                if cache.wants(service):
+                    cache.add(service, entry_from_state(state))
+            elif n.topic == self.taxonomy_topic:
+                chunk.taxonomy_names.add(state["name"])
+            chunk.position = n.id
+            chunk.notifications += 1
         return chunk
 
     def compute(self, chunk: _Chunk, tracking: Tracking) -> Batch:

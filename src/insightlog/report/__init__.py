@@ -1,8 +1,9 @@
 """The governance report: one self-contained HTML page per service, and a provider-level page.
 
-``service_report_html`` and ``provider_report_html`` return the page text (inline CSS and SVG,
-no scripts, no external resources); ``print_pdf`` prints a page through headless Chromium.
-Nothing here prints: the CLI (``insightlog report``) writes the files.
+``render_service`` and ``render_provider`` turn the data the application gathers
+(``insightlog.application.reports``) into page text (inline CSS and SVG, no scripts, no external
+resources); ``print_pdf`` prints a page through headless Chromium. No store, no clock, nothing
+printed: the CLI (``insightlog report``) writes the files.
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ from insightlog.report.model import (
     Integrity,
     ReportError,
     ServiceReport,
-    gather_service,
-    ledger_integrity,
     service_file_names,
     slug,
     theme_anchor,
@@ -35,83 +34,15 @@ if TYPE_CHECKING:
 __all__ = [
     "SECTIONS",
     "Integrity",
-    "ProviderPages",
     "ReportError",
     "ServiceReport",
     "ServiceSummary",
     "chromium_path",
-    "gather_service",
-    "ledger_integrity",
     "nearest_rank",
     "print_pdf",
-    "provider_report_html",
     "render_provider",
     "render_service",
     "service_file_names",
-    "service_report_html",
     "slug",
     "theme_anchor",
 ]
-
-
-def _now() -> datetime:
-    return datetime.now(tz=timezone.utc).replace(microsecond=0)
-
-
-def service_report_html(
-    ledger: Ledger,
-    service: str,
-    as_of: AsOf,
-    *,
-    policy: Policy | None = None,
-    outside: Sequence[SignedCheckpoint] = (),
-    now: datetime | None = None,
-) -> str:
-    """The governance report of one service as of ``as_of``, as one HTML document."""
-    return render_service(gather_service(ledger, service, as_of, policy=policy, outside=outside, now=now or _now()))
-
-
-@dataclass
-class ProviderPages:
-    """The provider page and one page per service, by file name (``report-<slug>.html``)."""
-
-    provider: str
-    services: dict[str, str]
-    skipped: list[str]
-
-
-def provider_report_html(
-    ledger: Ledger,
-    as_of: AsOf,
-    *,
-    policy: Policy | None = None,
-    outside: Sequence[SignedCheckpoint] = (),
-    now: datetime | None = None,
-    file_names: Mapping[str, str] | None = None,
-) -> ProviderPages:
-    """The provider page across every service with an event recorded by ``as_of``, plus each
-    service's own report, linked by file name (``service_file_names``)."""
-    from insightlog.application.taxonomy import load_taxonomies
-    from insightlog.interchange.timeutil import format_utc
-
-    now = now or _now()
-    names = ledger.services()
-    files = dict(file_names or service_file_names(names))
-    integrity = ledger_integrity(ledger, outside=outside, now=now)
-    taxonomies = load_taxonomies(ledger)
-    summaries: list[ServiceSummary] = []
-    pages: dict[str, str] = {}
-    skipped: list[str] = []
-    for name in names:
-        try:
-            report = gather_service(ledger, name, as_of, policy=policy, integrity=integrity, taxonomies=taxonomies, now=now)
-        except ReportError:
-            skipped.append(name)
-            continue
-        pages[files[name]] = render_service(report)
-        summaries.append(summary_from_governance(name, files[name], report.governance, as_of))
-    if not summaries:
-        raise ReportError(f"no service has an event recorded by {as_of.text}")
-    provider = render_provider(summaries, as_of_text=as_of.text, generated_at=format_utc(now), integrity=integrity, skipped=skipped)
-    return ProviderPages(provider, pages, skipped)
-

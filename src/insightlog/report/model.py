@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
+from insightlog.errors import InsightlogError
+
 if TYPE_CHECKING:
     from insightlog.analysis.policy import Policy
     from insightlog.application.ledger import Ledger
@@ -26,7 +28,7 @@ if TYPE_CHECKING:
 UTC = timezone.utc
 
 
-class ReportError(Exception):
+class ReportError(InsightlogError):
     """A report cannot be made (no Chromium for a PDF, no events by the as-of instant...)."""
 
 
@@ -100,35 +102,6 @@ def checkpoint_summary(signed: SignedCheckpoint, tsa_url: str | None = None) -> 
         "tsa_time": tsa_time,
         "tsa_url": tsa_url,
     }
-
-
-def ledger_integrity(ledger: Ledger, *, outside: Sequence[SignedCheckpoint] = (), now: datetime | None = None) -> Integrity:
-    """Verify the store now and describe its latest checkpoint."""
-    from insightlog.application.proofs import latest_checkpoint, verify
-    from insightlog.interchange.timeutil import format_utc
-
-    checked_at = format_utc(now or datetime.now(tz=UTC))
-    try:
-        report = verify(ledger, outside=outside)
-        stored = latest_checkpoint(ledger)
-    except Exception as exc:  # noqa: BLE001 - the report states that verification could not run
-        return Integrity(checked_at=checked_at, ok=None, error=f"{type(exc).__name__}: {exc}")
-    latest = checkpoint_summary(stored.signed, stored.tsa_url) if stored else None
-    return Integrity(
-        checked_at=checked_at,
-        ok=report.ok,
-        events=report.events,
-        head_size=report.head_size,
-        checkpoints=report.checkpoints,
-        outside_checkpoints=report.outside_checkpoints,
-        signatures_checked=report.signatures_checked,
-        tokens_checked=report.tokens_checked,
-        first_bad_position=report.first_bad_position,
-        after_latest_checkpoint=report.after_latest_checkpoint,
-        findings=[(f.position, f.message) for f in report.findings],
-        notes=list(report.notes),
-        latest=latest,
-    )
 
 
 # --- review schedule --------------------------------------------------------------------------
@@ -225,47 +198,3 @@ class ServiceReport:
     schedules: list[ReviewSchedule]
     integrity: Integrity
     store_events: int
-
-
-def gather_service(
-    ledger: Ledger,
-    service: str,
-    as_of: AsOf,
-    *,
-    policy: Policy | None = None,
-    integrity: Integrity | None = None,
-    outside: Sequence[SignedCheckpoint] = (),
-    taxonomies: Mapping[str, Any] | None = None,
-    now: datetime | None = None,
-) -> ServiceReport:
-    """Everything the service report shows, as of ``as_of``."""
-    from insightlog.analysis.engine import explain
-    from insightlog.analysis.policy import DEFAULT_POLICY
-    from insightlog.analysis.governance import service_governance
-    from insightlog.analysis.history import history_rows
-    from insightlog.application.taxonomy import load_taxonomies
-    from insightlog.interchange.timeutil import format_utc
-
-    policy = policy or DEFAULT_POLICY
-    entries = ledger.read_service(service)
-    if not any(e.recorded_at <= as_of.instant for e in entries):
-        raise ReportError(f"service {service!r} has no event recorded by {as_of.text}")
-    taxonomies = load_taxonomies(ledger) if taxonomies is None else taxonomies
-    governance = service_governance(entries, service, as_of, taxonomies, policy=policy)
-    detail = explain(entries, service, as_of, policy)
-    document = governance.document
-    if integrity is None:
-        integrity = ledger_integrity(ledger, outside=outside, now=now)
-    return ServiceReport(
-        service=service,
-        as_of=as_of,
-        generated_at=format_utc(now or datetime.now(tz=UTC)),
-        document=document,
-        detail=detail,
-        governance=governance,
-        entries=entries,
-        history=history_rows(entries, as_of=as_of.instant),
-        schedules=review_schedules(entries, service, as_of, policy, document),
-        integrity=integrity,
-        store_events=ledger.head_size(),
-    )

@@ -28,18 +28,17 @@ CHROMIUM_FLAGS = [
 ]
 
 
-def chromium_path() -> str | None:
-    """The Chromium executable to use, or None when there is none."""
-    path = os.environ.get("INSIGHTLOG_CHROMIUM") or DEFAULT_CHROMIUM
+def chromium_path(path: str = DEFAULT_CHROMIUM) -> str | None:
+    """The Chromium executable at ``path`` (``INSIGHTLOG_CHROMIUM``, via bootstrap), or None."""
     return path if os.path.isfile(path) and os.access(path, os.X_OK) else None
 
 
-def print_pdf(html_path: Path, pdf_path: Path, *, chromium: str | None = None, timeout: float = 120.0) -> Path:
+def print_pdf(html_path: Path, pdf_path: Path, *, chromium: str = DEFAULT_CHROMIUM, timeout: float = 120.0) -> Path:
     """Print ``html_path`` to ``pdf_path`` (A4, no browser header or footer); returns ``pdf_path``."""
-    exe = chromium or chromium_path()
+    exe = chromium_path(chromium)
     if exe is None:
         raise ReportError(
-            f"cannot print to PDF: no Chromium at {os.environ.get('INSIGHTLOG_CHROMIUM') or DEFAULT_CHROMIUM} "
+            f"cannot print to PDF: no Chromium at {chromium} "
             "(install Debian's package: apt-get install chromium; or set INSIGHTLOG_CHROMIUM)"
         )
     html_path = Path(html_path).resolve()

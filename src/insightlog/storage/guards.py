@@ -28,19 +28,18 @@ class GuardError(LedgerError):
     """Raised when the guards are missing and this connection may not create them."""
 
 
-def is_sqlite(ledger: Any) -> bool:
-    return bool(ledger.factory.__class__.__module__.startswith("eventsourcing.sqlite"))
-
-
 def install_guards(ledger: Any) -> None:
-    """Create the refusing triggers if they are missing (idempotent, safe between processes).
+    """Create the refusing triggers if they are missing (idempotent, safe between processes)."""
+    ledger.backend.install_guards(ledger)
 
-    On PostgreSQL, a role that may not insert into the event table (an auditor) gets a ledger
-    that refuses writes up front, as if opened with ``--read-only``.
-    """
-    if is_sqlite(ledger):
-        _install_sqlite(ledger)
-        return
+
+def install_sqlite_guards(ledger: Any) -> None:
+    _install_sqlite(ledger)
+
+
+def install_postgres_guards(ledger: Any) -> None:
+    """The PostgreSQL guards; a role that may not insert into the event table (an auditor) gets
+    a ledger that refuses writes up front, as if opened with ``--read-only``."""
     _install_postgres(ledger)
     role, can_insert = _postgres_role(ledger)
     if not can_insert:

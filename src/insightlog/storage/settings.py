@@ -1,24 +1,24 @@
-"""User settings -> the event store's own settings, in one place.
-
-``INSIGHTLOG_DB`` (or ``--db``) names the SQLite file (default ``insightlog.sqlite`` in the
-working directory); ``INSIGHTLOG_DATABASE_URL`` (or ``--database-url``) a ``postgresql://`` URL,
-which wins over the SQLite path. ``INSIGHTLOG_READ_ONLY=1`` opens the store read-only.
-"""
+"""A store's settings -> the event store's own settings (the environment is read in bootstrap.py)."""
 
 from __future__ import annotations
 
-import os
+import os  # USER, psycopg's default role name
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
+
+from insightlog.errors import InsightlogError
+
+if TYPE_CHECKING:
+    from insightlog.storage.backend import Backend
 
 DEFAULT_DB = "insightlog.sqlite"
 POSTGRES_EVENTS_TABLE = "insightlog_events"
 POSTGRES_SNAPSHOTS_TABLE = "insightlog_snapshots"
 
 
-class SettingsError(ValueError):
+class SettingsError(InsightlogError):
     """Raised when the storage settings cannot be used."""
 
 
@@ -30,47 +30,26 @@ class StoreSettings:
     database_url: str | None = None
     read_only: bool = False
     cipher_key: str | None = None
+    workers: int | None = None  # worker processes of a large read-model catch-up (None: per CPU)
+    memory: bool = False  # the library's in-memory store (tests); nothing persists
 
     @property
     def is_postgres(self) -> bool:
         return self.database_url is not None
 
     def describe(self) -> str:
-        if self.database_url:
-            p = urlparse(self.database_url)
-            return f"postgresql://{p.hostname or 'localhost'}:{p.port or 5432}{p.path}"
-        return f"sqlite:{self.sqlite_path}"
+        return self.backend.describe()
+
+    @property
+    def backend(self) -> Backend:
+        """The storage backend these settings select (SQLite, PostgreSQL or memory)."""
+        from insightlog.storage.backend import backend_for
+
+        return backend_for(self)
 
     def library_env(self) -> dict[str, str]:
         """The eventsourcing library's settings for these user settings."""
-        env: dict[str, str] = {}
-        if self.database_url:
-            env.update(postgres_env(self.database_url))
-            # Large transactions go as several statements (psycopg pipeline limit; pgrecorder.py);
-            # a read-only store's sessions are read-only transactions.
-            env["APPLICATION_RECORDER_TOPIC"] = (
-                "insightlog.storage.postgres:ReadOnlyPostgresApplicationRecorder"
-                if self.read_only
-                else "insightlog.storage.postgres:ChunkedPostgresApplicationRecorder"
-            )
-            if self.read_only or postgres_schema_exists(env):
-                # An existing schema is never re-created: roles other than the owner may not run
-                # CREATE (even IF NOT EXISTS), and concurrent CREATE OR REPLACE collide.
-                env["CREATE_TABLE"] = "n"
-        else:
-            path = self.sqlite_path or DEFAULT_DB
-            env["PERSISTENCE_MODULE"] = "eventsourcing.sqlite"
-            if self.read_only:
-                resolved = Path(path).resolve()
-                if not resolved.exists():
-                    raise SettingsError(f"no ledger at {path} (a read-only store is never created)")
-                env["SQLITE_DBNAME"] = f"file:{resolved}?mode=ro"
-                env["CREATE_TABLE"] = "n"
-            else:
-                env["SQLITE_DBNAME"] = str(Path(path))
-            env["SQLITE_LOCK_TIMEOUT"] = "30"
-            # A save's rows go in with one executemany (sqliterecorder.py).
-            env["APPLICATION_RECORDER_TOPIC"] = "insightlog.storage.sqlite:BatchedSQLiteApplicationRecorder"
+        env = self.backend.library_env()
         # Always our cipher: AES-GCM with a key; without one it recognises an encrypted store.
         env["CIPHER_TOPIC"] = "insightlog.storage.cipher:StoreCipher"
         env["CIPHER_KEY"] = self.cipher_key or ""  # these settings' key, never another one
@@ -127,22 +106,3 @@ def postgres_schema_exists(env: dict[str, str]) -> bool:
     except Exception:  # noqa: BLE001 - any failure: let the event store open and report it
         return False
     return bool(row and row[0])
-
-
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in ("1", "true", "yes", "on")
-
-
-def resolve(db: str | None = None, database_url: str | None = None, read_only: bool | None = None) -> StoreSettings:
-    """Settings from explicit options, else the environment (read at call time), else defaults."""
-    url = database_url or os.environ.get("INSIGHTLOG_DATABASE_URL") or None
-    if url and not url.startswith(("postgresql://", "postgres://")):
-        raise SettingsError(f"INSIGHTLOG_DATABASE_URL / --database-url {url!r} is not a postgresql:// URL")
-    path = db or os.environ.get("INSIGHTLOG_DB") or DEFAULT_DB
-    ro = _truthy(os.environ.get("INSIGHTLOG_READ_ONLY")) if read_only is None else read_only
-    return StoreSettings(
-        sqlite_path=None if url else path,
-        database_url=url,
-        read_only=ro,
-        cipher_key=os.environ.get("INSIGHTLOG_CIPHER_KEY") or None,
-    )

@@ -36,16 +36,12 @@ def _busy(wait: float) -> WriterBusyError:
 @contextmanager
 def writer_lock(ledger: Any, wait: float = LOCK_WAIT) -> Iterator[None]:
     """Hold the store's writer lock for the duration of the block."""
-    if ledger.factory.__class__.__module__.startswith("eventsourcing.sqlite"):
-        with _sqlite_lock(str(ledger.recorder.datastore.pool.db_name), wait):
-            yield
-        return
-    with _postgres_lock(ledger.recorder.datastore, wait):
+    with ledger.backend.writer_lock(ledger, wait):
         yield
 
 
 @contextmanager
-def _sqlite_lock(db_name: str, wait: float) -> Iterator[None]:
+def sqlite_lock(db_name: str, wait: float) -> Iterator[None]:
     try:
         import fcntl
     except ImportError:  # pragma: no cover - not POSIX: rely on the retries alone
@@ -80,7 +76,7 @@ def _sqlite_lock(db_name: str, wait: float) -> Iterator[None]:
 
 
 @contextmanager
-def _postgres_lock(datastore: Any, wait: float) -> Iterator[None]:
+def postgres_lock(datastore: Any, wait: float) -> Iterator[None]:
     import psycopg
 
     with datastore.get_connection() as conn:
