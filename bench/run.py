@@ -54,7 +54,7 @@ PG_IMPORT_CHUNK = 5_000
 @functools.lru_cache(maxsize=1)
 def pg_large_transactions_ok() -> bool:
     """Whether the product's PostgreSQL settings select a recorder that splits large saves."""
-    from insightlog.storage.settings import postgres_env
+    from insightlog.storage.pgconnect import postgres_env
 
     try:
         from insightlog.storage.settings import StoreSettings

@@ -32,13 +32,11 @@ def db() -> None:
 @click.option("--auditor", default="insightlog_auditor", show_default=True, metavar="NAME", help="The auditor role (select only).")
 @click.option(
     "--writer-password",
-    envvar="INSIGHTLOG_WRITER_PASSWORD",
     metavar="PASSWORD",
     help="Set the writer's password [env INSIGHTLOG_WRITER_PASSWORD; prefer the env var to the option].",
 )
 @click.option(
     "--auditor-password",
-    envvar="INSIGHTLOG_AUDITOR_PASSWORD",
     metavar="PASSWORD",
     help="Set the auditor's password [env INSIGHTLOG_AUDITOR_PASSWORD; prefer the env var to the option].",
 )
@@ -58,19 +56,11 @@ def roles(obj: Context, writer: str, auditor: str, writer_password: str | None, 
 
         INSIGHTLOG_WRITER_PASSWORD=... INSIGHTLOG_AUDITOR_PASSWORD=... insightlog --database-url postgresql://owner@db.example/care db roles
     """
-    from insightlog.storage.roles import ensure_roles
-
-    settings = obj.settings
-    if not settings.is_postgres:
-        raise click.ClickException("db roles sets up PostgreSQL roles; give --database-url postgresql://... (a SQLite file has no roles)")
-    if settings.read_only:
-        raise click.ClickException("db roles changes the database; not with --read-only")
-    report = ensure_roles(
-        settings.database_url,
+    report = obj.app.ensure_roles(
         writer=writer,
         auditor=auditor,
-        writer_password=writer_password,
-        auditor_password=auditor_password,
+        writer_password=writer_password or obj.config.writer_password,
+        auditor_password=auditor_password or obj.config.auditor_password,
     )
     if as_json:
         output.emit_json(
@@ -107,9 +97,9 @@ def new_key() -> None:
 
         insightlog --db encrypted.sqlite init
     """
-    from insightlog.storage.cipher import new_key as make_key
+    from insightlog.application.usecases import UseCases
 
-    output.line(make_key())
+    output.line(UseCases.new_cipher_key())
 
 
 @click.command()

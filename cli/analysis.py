@@ -14,14 +14,9 @@ BACKFILL_MARK = "†"
 
 
 def _load_policy(path: Path | None) -> Any:
-    from insightlog.analysis.policy import DEFAULT_POLICY, PolicyError, load_policy
+    from insightlog.application.usecases import load_policy
 
-    if path is None:
-        return DEFAULT_POLICY
-    try:
-        return load_policy(path)
-    except PolicyError as exc:
-        raise PolicyError(f"policy {path}: {exc}") from None
+    return load_policy(path)
 
 
 @click.command()

@@ -5,15 +5,12 @@ Registered on the root group by ``register(cli)``; heavy modules are imported in
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from insightlog.cli import output
-from insightlog.errors import InsightlogError
 
 if TYPE_CHECKING:
     from insightlog.cli.context import Context
@@ -21,37 +18,7 @@ if TYPE_CHECKING:
 SIGN = {1: "+1", 0: "0", -1: "-1", None: "-"}
 
 
-class ReadModelError(InsightlogError):
-    """Raised when the read models' database refused or failed a query."""
 
-
-@contextmanager
-def _read_model_errors() -> Iterator[None]:
-    """A database error of the read models, as one line (the one translation left here: the
-    SQL read models are SQLAlchemy's, and their errors are not the ledger's)."""
-    try:
-        yield
-    except Exception as exc:
-        from sqlalchemy.exc import SQLAlchemyError
-
-        if isinstance(exc, SQLAlchemyError):
-            detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-            raise ReadModelError(f"read models: {detail}") from None
-        raise
-
-
-def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    with _read_model_errors():
-        return fn(*args, **kwargs)
-
-
-def _read_models(obj: Context) -> Any:
-    from insightlog.projections.readmodels import ReadModels
-
-    return _call(ReadModels, obj.ledger, obj.settings)
-
-
-# ------------------------------------------------------------------ view
 
 
 def _judgement_cell(j: dict[str, Any] | None) -> str:
@@ -157,22 +124,14 @@ def view(obj: Context, service: str | None, as_of: str | None, as_json: bool) ->
     """
     from insightlog.cli.context import parse_as_of
 
-    errors: dict[str, str] = {}
-    if as_of is not None:
-        from insightlog.analysis.governance import view_from_events
-
-        when = parse_as_of(as_of)
-        rows = _call(view_from_events, obj.ledger, when, service)
-    else:
-        with _read_models(obj) as models:
-            result = _call(models.governance, service)
-        rows, errors = result.rows, result.errors
-        if result.note:
-            output.note(result.note)
-        if result.entries_behind:
-            output.note(f"read models are {result.entries_behind} events behind (read-only store: shown as they stand)")
-        for name, error in sorted(errors.items()):
-            output.note(f"{name}: read model not computed: {error}")
+    result = obj.app.view(service, parse_as_of(as_of) if as_of is not None else None)
+    rows, errors = result.rows, result.errors
+    if result.note:
+        output.note(result.note)
+    if result.entries_behind:
+        output.note(f"read models are {result.entries_behind} events behind (read-only store: shown as they stand)")
+    for name, error in sorted(errors.items()):
+        output.note(f"{name}: read model not computed: {error}")
     if as_json:
         output.emit_json(rows)
         return
@@ -212,8 +171,7 @@ def status(obj: Context, as_json: bool) -> None:
 
         insightlog projections status
     """
-    with _read_models(obj) as models:
-        st = _call(models.status)
+    st = obj.app.projections_status()
     doc = {
         "projection": st.projection,
         "exists": st.exists,
@@ -268,8 +226,7 @@ def rebuild(obj: Context) -> None:
 
         insightlog projections rebuild
     """
-    with _read_models(obj) as models:
-        report = _call(models.rebuild)
+    report = obj.app.projections_rebuild()
     output.line(_report_line("rebuilt", report))
 
 
@@ -282,8 +239,7 @@ def update(obj: Context) -> None:
 
         insightlog projections update
     """
-    with _read_models(obj) as models:
-        report = _call(models.catch_up)
+    report = obj.app.projections_update()
     output.line(_report_line("updated", report))
 
 
@@ -304,9 +260,7 @@ def taxonomy(ctx: click.Context, as_json: bool) -> None:
     """
     if ctx.invoked_subcommand is not None:
         return
-    from insightlog.application.taxonomy import load_taxonomies
-
-    versions = _call(load_taxonomies, ctx.obj.ledger)
+    versions = ctx.obj.app.taxonomies()
     rows = [
         {"name": v.name, "statements": len(v.statements), "key_questions": v.key_questions, "source": v.source}
         for v in versions.values()
@@ -332,13 +286,7 @@ def taxonomy_add(obj: Context, name: str, file: Path) -> None:
 
         insightlog taxonomy add SAF-2026 saf-2026.csv
     """
-    from insightlog.application.taxonomy import add_taxonomy
-
-    try:
-        text = file.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise click.ClickException(f"{file.name}: not UTF-8 text ({exc.reason})") from None
-    version, added = _call(add_taxonomy, obj.ledger, name, text, origin=file.name)
+    version, added = obj.app.add_taxonomy(name, file)
     if added:
         output.line(f"added taxonomy {version.name}: {len(version.statements)} quality statements, key questions {', '.join(version.key_questions)}")
     else:
@@ -356,9 +304,7 @@ def taxonomy_show(obj: Context, name: str, as_json: bool) -> None:
 
         insightlog taxonomy show SAF-2024
     """
-    from insightlog.application.taxonomy import load_taxonomies
-
-    versions = _call(load_taxonomies, obj.ledger)
+    versions = obj.app.taxonomies()
     version = versions.get(name)
     if version is None:
         raise click.ClickException(f"no taxonomy {name!r} is loaded (loaded: {', '.join(versions) or 'none'})")

@@ -159,3 +159,19 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):  # type: igno
             yellow=True,
             bold=True,
         )
+
+
+TIERS = ("unit", "integration", "e2e")
+
+
+def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
+    """Each test's tier is its folder: tests/unit (in memory, no database, no SQLite file),
+    tests/integration (SQLite and PostgreSQL), tests/e2e (CLI processes, browser, scale, bench)."""
+    tests = Path(__file__).resolve().parent
+    for item in items:
+        try:
+            tier = Path(str(item.fspath)).resolve().relative_to(tests).parts[0]
+        except ValueError:
+            continue
+        if tier in TIERS:
+            item.add_marker(getattr(pytest.mark, tier))

@@ -16,6 +16,7 @@ defaults are local to the working directory.
 | ``INSIGHTLOG_CHECKPOINT_FILE`` | checkpoint file kept outside the database | ``insightlog-checkpoints.jsonl`` |
 | ``INSIGHTLOG_WORKERS`` | worker processes of a large read-model catch-up (0: none) | one per CPU, at most 4 |
 | ``INSIGHTLOG_CHROMIUM`` | Chromium executable printing PDFs | ``/usr/bin/chromium`` |
+| ``INSIGHTLOG_WRITER_PASSWORD``, ``INSIGHTLOG_AUDITOR_PASSWORD`` | passwords ``db roles`` sets | none |
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from insightlog.errors import InsightlogError
-from insightlog.storage.settings import DEFAULT_DB, SettingsError, StoreSettings
+from insightlog.errors import InsightlogError, SettingsError
+from insightlog.storage.backend import DEFAULT_DB
+from insightlog.storage.settings import StoreSettings
 
 if TYPE_CHECKING:
     from insightlog.application.ledger import Ledger
@@ -49,6 +51,8 @@ class Config:
     checkpoint_file: Path = Path(DEFAULT_CHECKPOINT_FILE)
     workers: int | None = None  # None: one per CPU (projections decide)
     chromium: str = DEFAULT_CHROMIUM
+    writer_password: str | None = field(default=None, repr=False)
+    auditor_password: str | None = field(default=None, repr=False)
     clock: Callable[[], datetime] | None = field(default=None, compare=False)
 
     def with_store(self, store: StoreSettings) -> Config:
@@ -96,6 +100,8 @@ def config_from_env(
         key_passphrase=passphrase.encode() if passphrase else None,
         checkpoint_file=Path(checkpoint_file or env.get("INSIGHTLOG_CHECKPOINT_FILE") or DEFAULT_CHECKPOINT_FILE),
         chromium=env.get("INSIGHTLOG_CHROMIUM") or DEFAULT_CHROMIUM,
+        writer_password=env.get("INSIGHTLOG_WRITER_PASSWORD") or None,
+        auditor_password=env.get("INSIGHTLOG_AUDITOR_PASSWORD") or None,
     )
 
 

@@ -27,3 +27,7 @@ class ReadOnlyError(LedgerError):
 
 class ConflictError(LedgerError):
     """Raised when concurrent writers kept conflicting after the bounded retries."""
+
+
+class SettingsError(InsightlogError):
+    """Raised when the storage settings cannot be used."""

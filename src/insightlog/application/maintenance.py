@@ -106,7 +106,9 @@ def check_store(ledger: Ledger) -> StoreCheck:
 
 def target_settings(target: str, source: StoreSettings) -> StoreSettings:
     """Settings for a migration target: a ``postgresql://`` URL or a SQLite path, same cipher key."""
-    from insightlog.storage.settings import SettingsError, StoreSettings, postgres_env
+    from insightlog.errors import SettingsError
+    from insightlog.storage.pgconnect import postgres_env
+    from insightlog.storage.settings import StoreSettings
 
     if not target.strip():
         raise SettingsError("--to names no store")
@@ -254,7 +256,7 @@ def _check_reachable(settings: StoreSettings) -> None:
     """Fail in seconds, in one line, when the target database cannot be reached."""
     import psycopg
 
-    from insightlog.storage.settings import postgres_env
+    from insightlog.storage.pgconnect import postgres_env
 
     env = postgres_env(str(settings.database_url))
     try:

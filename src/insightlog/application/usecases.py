@@ -8,7 +8,8 @@ the result; it never touches the store itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -23,7 +24,11 @@ if TYPE_CHECKING:
     from insightlog.bootstrap import Config, House
     from insightlog.interchange.entry import Entry
     from insightlog.interchange.timeutil import AsOf
+    from insightlog.projections.projection import RunReport, Status
+    from insightlog.projections.readmodels import GovernanceResult, ReadModels
     from insightlog.proof.checkpoint import SignedCheckpoint
+    from insightlog.storage.roles import RolesReport
+    from insightlog.taxonomies import TaxonomyVersion
 
 
 @dataclass
@@ -242,7 +247,7 @@ class UseCases:
 
     def view_from_events(self, as_of: AsOf, service: str | None = None) -> list[dict[str, Any]]:
         """The governance view computed from the events (any moment, any store)."""
-        from insightlog.analysis.governance import view_from_events
+        from insightlog.application.governance import view_from_events
 
         return view_from_events(self.ledger, as_of, service)
 
@@ -305,6 +310,103 @@ class UseCases:
 
         outside = [cp for path in outside_files for cp in load_outside(path)]
         return provider_report_html(self.ledger, as_of, policy=policy, outside=outside)
+
+
+    # ------------------------------------------------------------------ the read side
+
+    @contextmanager
+    def read_models(self) -> Iterator[ReadModels]:
+        """The store's SQL read models; their database errors become one-line ``ReadModelError``s."""
+        from insightlog.projections.readmodels import ReadModelError, ReadModels
+
+        try:
+            with ReadModels(self.ledger, self.config.store) as models:
+                yield models
+        except InsightlogError:
+            raise
+        except Exception as exc:
+            from sqlalchemy.exc import SQLAlchemyError
+
+            if isinstance(exc, SQLAlchemyError):
+                detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+                raise ReadModelError(f"read models: {detail}") from None
+            raise
+
+    def view(self, service: str | None = None, as_of: AsOf | None = None) -> GovernanceResult:
+        """The governance view: from the read models (caught up first) now, from the events as of
+        a moment."""
+        from insightlog.projections.readmodels import EVENTS, GovernanceResult
+
+        if as_of is not None:
+            return GovernanceResult(rows=self.view_from_events(as_of, service), source=EVENTS)
+        with self.read_models() as models:
+            return models.governance(service)
+
+    def projections_status(self) -> Status:
+        with self.read_models() as models:
+            return models.status()
+
+    def projections_rebuild(self) -> RunReport:
+        with self.read_models() as models:
+            return models.rebuild()
+
+    def projections_update(self) -> RunReport:
+        with self.read_models() as models:
+            return models.catch_up()
+
+    def taxonomies(self) -> dict[str, TaxonomyVersion]:
+        """Every loaded quality-statement taxonomy version: shipped, then added to this ledger."""
+        from insightlog.application.taxonomy import load_taxonomies
+
+        return load_taxonomies(self.ledger)
+
+    def add_taxonomy(self, name: str, path: Path) -> tuple[TaxonomyVersion, bool]:
+        """Add a taxonomy version from a CSV file; returns (version, whether it was added)."""
+        from insightlog.application.taxonomy import add_taxonomy
+        from insightlog.taxonomies import TaxonomyError
+
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise TaxonomyError(f"{path.name}: not UTF-8 text ({exc.reason})") from None
+        return add_taxonomy(self.ledger, name, text, origin=path.name)
+
+    # ------------------------------------------------------------------ administration
+
+    def ensure_roles(
+        self, *, writer: str, auditor: str, writer_password: str | None, auditor_password: str | None
+    ) -> RolesReport:
+        """Create or check the least-privilege PostgreSQL roles of a provider group."""
+        from insightlog.storage.roles import RolesError, ensure_roles
+
+        store = self.config.store
+        if not store.is_postgres or store.database_url is None:
+            raise RolesError("db roles sets up PostgreSQL roles; give --database-url postgresql://... (a SQLite file has no roles)")
+        if store.read_only:
+            raise RolesError("db roles changes the database; not with --read-only")
+        return ensure_roles(
+            store.database_url, writer=writer, auditor=auditor, writer_password=writer_password, auditor_password=auditor_password
+        )
+
+    @staticmethod
+    def new_cipher_key() -> str:
+        """A fresh AES-256 key, base64, for ``INSIGHTLOG_CIPHER_KEY``."""
+        from insightlog.storage.cipher import new_key
+
+        return new_key()
+
+
+def load_policy(path: Path | None) -> Policy:
+    """The analysis policy of a JSON or TOML file, or the default policy."""
+    from insightlog.analysis.policy import DEFAULT_POLICY, PolicyError
+    from insightlog.analysis.policy import load_policy as load
+
+    if path is None:
+        return DEFAULT_POLICY
+    try:
+        return load(path)
+    except PolicyError as exc:
+        raise PolicyError(f"policy {path}: {exc}") from None
 
 
 class UseCaseError(InsightlogError):

@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from insightlog.storage.settings import DEFAULT_DB, SettingsError
+from insightlog.errors import SettingsError
+from insightlog.storage.backend import DEFAULT_DB
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine

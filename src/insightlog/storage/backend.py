@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 if TYPE_CHECKING:
     from insightlog.storage.settings import StoreSettings
 
+DEFAULT_DB = "insightlog.sqlite"  # in the working directory
+
 
 class Backend:
     """What a store's database is, and how the ledger uses it."""
@@ -46,7 +48,7 @@ class SQLiteBackend(Backend):
     def library_env(self) -> dict[str, str]:
         from pathlib import Path
 
-        from insightlog.storage.settings import DEFAULT_DB, SettingsError
+        from insightlog.errors import SettingsError
 
         path = self.settings.sqlite_path or DEFAULT_DB
         env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite"}
@@ -81,7 +83,7 @@ class PostgresBackend(Backend):
     name = "postgres"
 
     def library_env(self) -> dict[str, str]:
-        from insightlog.storage.settings import postgres_env, postgres_schema_exists
+        from insightlog.storage.pgconnect import postgres_env, postgres_schema_exists
 
         assert self.settings.database_url is not None
         env = postgres_env(self.settings.database_url)

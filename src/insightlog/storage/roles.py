@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import quote, urlparse
 
 from insightlog.errors import LedgerError
-from insightlog.storage.settings import POSTGRES_EVENTS_TABLE, POSTGRES_SNAPSHOTS_TABLE, postgres_connect, postgres_env
+from insightlog.storage.pgconnect import POSTGRES_EVENTS_TABLE, POSTGRES_SNAPSHOTS_TABLE, postgres_connect, postgres_env
 
 DEFAULT_WRITER = "insightlog_writer"
 DEFAULT_AUDITOR = "insightlog_auditor"
