@@ -25,11 +25,18 @@ class UserError(click.ClickException):
 
 
 class Root(click.Group):
-    """The root group: every ``InsightlogError`` a command raises ends here, as one line."""
+    """The root group: every ``InsightlogError`` a command raises ends here, as one line.
+
+    Exit codes: 0 done; 1 a user error, or a verification that failed; 2 a usage error (an
+    option or argument click refused), also as one line naming the command's --help.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx is not None else ctx.command_path
+            raise UserError(f"{exc.format_message()} (see '{where} --help')", exc.exit_code) from None
         except InsightlogError as exc:
             raise UserError(one_line(exc), exc.exit_code) from None
         except OSError as exc:  # a file the user named: missing, unwritable, a directory
