@@ -1,13 +1,14 @@
 # Two entry points for a fresh machine (see README):
 #   make demo   imports the worked example into a fresh SQLite file and shows it
-#   make test   runs the whole test suite (SQLite and PostgreSQL)
+#   make test   runs the checks (ruff, mypy --strict) and the whole test suite (SQLite and PostgreSQL)
+# For developers: make test-quick runs the unit tier (no database) in well under a minute.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 DEMO_DB ?= demo.sqlite
 
-.PHONY: demo test install clean bench
+.PHONY: demo test test-quick lint install clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +26,16 @@ demo: $(STAMP)
 	$(BIN)/insightlog --db $(DEMO_DB) analyse --service "Harbour Home Care" --as-of 2026-06-30
 	$(BIN)/insightlog --db $(DEMO_DB) analyse --service "Harbour Home Care" --as-of 2026-03-31
 
-test: $(STAMP)
+test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-quick: $(STAMP)
+	$(BIN)/python -m pytest -q tests/unit $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src cli tests bench tools
+	$(BIN)/ruff format --check src cli tests bench tools
+	$(BIN)/python tools/typecheck.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py --size full
