@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from eventsourcing.utils import get_topic
 
+from eventsourcing.persistence import IntegrityError
+
 from insightlog.aggregates.checkpoints import CheckpointRecord
 from insightlog.aggregates.service import EventKey
 from insightlog.application.ledger import ENTRY_TOPIC, PAGE, entry_from_state
@@ -116,7 +118,15 @@ def take_checkpoint(
         stamp = request_timestamp(tsa_url, checkpoint.signed_body())
         record.timestamp_with(base64.b64encode(stamp.token).decode("ascii"), tsa_url)
         signed = signed.with_tsa_token(stamp.token)
-    ledger.save(record)
+    try:
+        ledger.save(record)
+    except IntegrityError:
+        # Another writer checkpointed the same tree head first (same size, same root): that one
+        # is the checkpoint, and it appended it outside itself.
+        for c in stored_checkpoints(ledger):
+            if c.signed.checkpoint.size == head.size:
+                return c.signed, False
+        raise
     if outside_file is not None:
         append_outside(outside_file, signed)
     return signed, True
