@@ -25,6 +25,7 @@ demo: $(STAMP)
 	$(BIN)/insightlog --db $(DEMO_DB) history --service "Harbour Home Care"
 	$(BIN)/insightlog --db $(DEMO_DB) analyse --service "Harbour Home Care" --as-of 2026-06-30
 	$(BIN)/insightlog --db $(DEMO_DB) analyse --service "Harbour Home Care" --as-of 2026-03-31
+	@echo "The demo ledger is $(DEMO_DB): export INSIGHTLOG_DB=$(DEMO_DB) and try the README's commands (.venv/bin/insightlog)."
 
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

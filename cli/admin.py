@@ -21,8 +21,10 @@ def db() -> None:
 
     Example:
 
+        \b
         insightlog --database-url postgresql://owner@db.example/care db roles
 
+        \b
         insightlog db new-key
     """
 
@@ -52,8 +54,10 @@ def roles(obj: Context, writer: str, auditor: str, writer_password: str | None, 
 
     Example:
 
+        \b
         insightlog --database-url postgresql://owner@db.example/care init
 
+        \b
         INSIGHTLOG_WRITER_PASSWORD=... INSIGHTLOG_AUDITOR_PASSWORD=... insightlog --database-url postgresql://owner@db.example/care db roles
     """
     report = obj.app.ensure_roles(
@@ -93,8 +97,10 @@ def new_key() -> None:
 
     Example:
 
+        \b
         export INSIGHTLOG_CIPHER_KEY="$(insightlog db new-key)"
 
+        \b
         insightlog --db encrypted.sqlite init
     """
     from insightlog.application.usecases import UseCases
@@ -113,6 +119,7 @@ def backup(obj: Context, dest: Path) -> None:
 
     Example:
 
+        \b
         insightlog --db provider.sqlite backup backups/provider-2026-03-31.sqlite
     """
     started = time.monotonic()
@@ -133,8 +140,10 @@ def migrate(obj: Context, target: str) -> None:
 
     Example:
 
+        \b
         insightlog --db provider.sqlite migrate --to postgresql://owner@db.example/care
 
+        \b
         insightlog --database-url postgresql://auditor@db.example/care --read-only migrate --to copy.sqlite
     """
     started = time.monotonic()

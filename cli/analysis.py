@@ -33,6 +33,7 @@ def analyse(obj: Context, service: str, as_of: str | None, policy_file: Path | N
 
     Example:
 
+        \b
         insightlog analyse --service "Harbour Home Care" --as-of 2026-03-31 --json
     """
     when = parse_as_of(as_of)

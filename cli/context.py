@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 if TYPE_CHECKING:
     from insightlog.application.ledger import Ledger
@@ -31,6 +33,7 @@ class Context:
         self.checkpoint_file = checkpoint_file
         self._config: Config | None = None
         self._house: House | None = None
+        self.may_create = False  # set by the commands that write (see ``creates_store``)
 
     @property
     def config(self) -> Config:
@@ -55,7 +58,7 @@ class Context:
         if self._house is None:
             from insightlog.bootstrap import build
 
-            self._house = build(self.config)
+            self._house = build(self.config, may_create=self.may_create)
         return self._house
 
     @property
@@ -70,6 +73,20 @@ class Context:
     def close(self) -> None:
         if self._house is not None:
             self._house.close()
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def creates_store(command: F) -> F:
+    """Mark a command that may create the store (only writing commands do)."""
+
+    @functools.wraps(command)
+    def wrapper(obj: Context, *args: Any, **kwargs: Any) -> Any:
+        obj.may_create = True
+        return command(obj, *args, **kwargs)
+
+    return cast(F, wrapper)
 
 
 def parse_as_of(value: str | None) -> AsOf:

@@ -9,15 +9,17 @@ from typing import Any
 import click
 
 from insightlog.cli import output
-from insightlog.cli.context import Context, parse_as_of
+from insightlog.cli.context import Context, creates_store, parse_as_of
 
 @click.command()
 @click.pass_obj
+@creates_store
 def init(obj: Context) -> None:
     """Create the ledger's schema (it is also created on first use).
 
     Example:
 
+        \b
         insightlog --db provider.sqlite init
     """
     size = obj.app.init_store()
@@ -29,6 +31,7 @@ def init(obj: Context) -> None:
 @click.option("--backfill", is_flag=True, help="Declare earlier history for services already in the store; flagged wherever shown.")
 @click.option("--json", "as_json", is_flag=True, help="Print receipts (position per event) as JSON.")
 @click.pass_obj
+@creates_store
 def import_(obj: Context, file: Path, backfill: bool, as_json: bool) -> None:
     """Import a JSON Lines history file, all or nothing.
 
@@ -37,6 +40,7 @@ def import_(obj: Context, file: Path, backfill: bool, as_json: bool) -> None:
 
     Example:
 
+        \b
         insightlog import examples/harbour_home_care.jsonl
     """
     from insightlog.application.ledger import read_file_lines
@@ -83,6 +87,7 @@ def export(obj: Context, service: str | None, out: Path | None, with_provenance:
 
     Example:
 
+        \b
         insightlog export --service "Harbour Home Care" -o harbour.jsonl
     """
     if out is None:
@@ -134,6 +139,7 @@ def _observed(value: str | None) -> str | None:
 @click.option("--payload", required=True, metavar="JSON", help="The payload: JSON text, @file.json, or - for stdin.")
 @click.option("--json", "as_json", is_flag=True, help="Print the stored event as JSON.")
 @click.pass_obj
+@creates_store
 def record(
     obj: Context,
     kind: str,
@@ -154,9 +160,10 @@ def record(
 
     Example:
 
-        insightlog record SpotCheckRecorded --service "Harbour Home Care" --theme medicines.mar_charts
-        --team north --actor-role deputy_manager --actor-id DM-1
-        --payload '{"evidence_score": 2, "evidence_category": "observation", "source_type": "spot_check", "summary": "2 of 5 charts unsigned"}'
+        \b
+        insightlog record SpotCheckRecorded --service "Harbour Home Care" --theme medicines.mar_charts \\
+            --team north --actor-role deputy_manager --actor-id DM-1 \\
+            --payload '{"evidence_score": 2, "evidence_category": "observation", "source_type": "spot_check", "summary": "2 of 5 charts unsigned"}'
     """
     event = {
         "event_id": event_id,
@@ -193,6 +200,7 @@ def services(obj: Context, as_json: bool) -> None:
 
     Example:
 
+        \b
         insightlog services
     """
     names = obj.app.services()
@@ -214,6 +222,7 @@ def history(obj: Context, service: str, theme: str | None, as_of: str | None, as
 
     Example:
 
+        \b
         insightlog history --service "Harbour Home Care" --theme medicines --as-of 2026-03-01
     """
     when = parse_as_of(as_of) if as_of else None

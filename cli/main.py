@@ -82,8 +82,10 @@ def cli(
 
     Example:
 
+        \b
         insightlog import examples/harbour_home_care.jsonl
 
+        \b
         insightlog history --service "Harbour Home Care"
     """
     ctx.obj = Context(db, database_url, read_only, key, checkpoint_file)

@@ -17,6 +17,7 @@ def keys() -> None:
 
     Example:
 
+        \b
         insightlog keys init
     """
 
@@ -33,6 +34,7 @@ def keys_init(obj: Context, out: Path | None, role: str) -> None:
 
     Example:
 
+        \b
         insightlog keys init --role witness --out chair.key
     """
     from insightlog.proof.keys import create_key_files
@@ -59,6 +61,7 @@ def checkpoint(ctx: click.Context, tsa_url: str | None, as_json: bool) -> None:
 
     Example:
 
+        \b
         insightlog checkpoint --tsa http://timestamp.example/tsr
     """
     if ctx.invoked_subcommand is not None:
@@ -84,6 +87,7 @@ def checkpoint_cosign(obj: Context, size: int | None, role: str) -> None:
 
     Example:
 
+        \b
         insightlog --key chair.key checkpoint cosign
     """
     signed = obj.app.cosign(size=size, role=role)
@@ -99,6 +103,7 @@ def prove(obj: Context, event_id: str, as_json: bool) -> None:
 
     Example:
 
+        \b
         insightlog prove HHC-046 --json
     """
     proof = obj.app.prove(event_id)
@@ -129,6 +134,7 @@ def verify(obj: Context, outside: tuple[Path, ...], trusted_key: tuple[Path, ...
 
     Example:
 
+        \b
         insightlog verify --checkpoint insightlog-checkpoints.jsonl
     """
     report = obj.app.verify(outside_files=outside, trusted_key_files=trusted_key, tsa_ca=tsa_ca)
@@ -156,6 +162,7 @@ def pack(obj: Context, service: str, theme: str | None, as_of: str | None, out: 
 
     Example:
 
+        \b
         insightlog pack --service "Harbour Home Care" --theme safeguarding --as-of 2026-03-31 -o pack.zip
     """
     summary = obj.app.pack(out, service=service, as_of=parse_as_of(as_of), theme=theme, tsa_ca=tsa_ca)
@@ -171,6 +178,7 @@ def verify_pack(path: Path, as_json: bool) -> None:
 
     Example:
 
+        \b
         insightlog verify-pack pack.zip
     """
     from insightlog.proof.pack import verify_pack as check

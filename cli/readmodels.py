@@ -12,6 +12,8 @@ import click
 
 from insightlog.cli import output
 
+from insightlog.cli.context import creates_store
+
 if TYPE_CHECKING:
     from insightlog.cli.context import Context
 
@@ -118,8 +120,10 @@ def view(obj: Context, service: str | None, as_of: str | None, as_json: bool) ->
 
     Example:
 
+        \b
         insightlog view --service "Harbour Home Care"
 
+        \b
         insightlog view --as-of 2026-03-31 --json
     """
     from insightlog.cli.context import parse_as_of
@@ -147,8 +151,10 @@ def projections() -> None:
 
     Example:
 
+        \b
         insightlog projections status
 
+        \b
         insightlog projections rebuild
     """
 
@@ -169,6 +175,7 @@ def status(obj: Context, as_json: bool) -> None:
 
     Example:
 
+        \b
         insightlog projections status
     """
     st = obj.app.projections_status()
@@ -224,6 +231,7 @@ def rebuild(obj: Context) -> None:
 
     Example:
 
+        \b
         insightlog projections rebuild
     """
     report = obj.app.projections_rebuild()
@@ -237,6 +245,7 @@ def update(obj: Context) -> None:
 
     Example:
 
+        \b
         insightlog projections update
     """
     report = obj.app.projections_update()
@@ -254,8 +263,10 @@ def taxonomy(ctx: click.Context, as_json: bool) -> None:
 
     Example:
 
+        \b
         insightlog taxonomy
 
+        \b
         insightlog taxonomy add SAF-2026 saf-2026.csv
     """
     if ctx.invoked_subcommand is not None:
@@ -275,6 +286,7 @@ def taxonomy(ctx: click.Context, as_json: bool) -> None:
 @click.argument("name")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.pass_obj
+@creates_store
 def taxonomy_add(obj: Context, name: str, file: Path) -> None:
     """Add a taxonomy version from a CSV with the columns id,key_question,quality_statement.
 
@@ -284,6 +296,7 @@ def taxonomy_add(obj: Context, name: str, file: Path) -> None:
 
     Example:
 
+        \b
         insightlog taxonomy add SAF-2026 saf-2026.csv
     """
     version, added = obj.app.add_taxonomy(name, file)
@@ -302,6 +315,7 @@ def taxonomy_show(obj: Context, name: str, as_json: bool) -> None:
 
     Example:
 
+        \b
         insightlog taxonomy show SAF-2024
     """
     versions = obj.app.taxonomies()

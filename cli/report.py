@@ -54,8 +54,10 @@ def report(
 
     Example:
 
+        \b
         insightlog report --service "Harbour Home Care" --as-of 2026-06-30 -o report.html --pdf
 
+        \b
         insightlog report --all --as-of 2026-06-30 -o provider.html
     """
     from insightlog.cli.analysis import _load_policy

@@ -78,13 +78,21 @@ class StoreFactory:
         self.databases: list[str] = []
         self.count = 0
 
-    def new(self) -> StoreSettings:
+    def new(self, *, created: bool = True) -> StoreSettings:
+        """A fresh store: an empty ledger (schema created, no events), or with ``created=False``
+        only a place where none is yet (a path with no file, a database with no tables)."""
         self.count += 1
         if self.backend == "sqlite":
-            return StoreSettings(sqlite_path=str(self.tmp_path / f"store{self.count}.sqlite"))
-        name = create_pg_database()
-        self.databases.append(name)
-        return StoreSettings(database_url=f"{PG_SERVER}/{name}")
+            settings = StoreSettings(sqlite_path=str(self.tmp_path / f"store{self.count}.sqlite"))
+        else:
+            name = create_pg_database()
+            self.databases.append(name)
+            settings = StoreSettings(database_url=f"{PG_SERVER}/{name}")
+        if created:
+            from insightlog.application.ledger import open_ledger
+
+            open_ledger(settings).close()
+        return settings
 
     def cli_args(self, settings: StoreSettings) -> list[str]:
         if settings.database_url:

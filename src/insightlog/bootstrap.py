@@ -109,11 +109,21 @@ class StoreOpenError(InsightlogError):
     """Raised when the store cannot be opened (the database refused, or is not there)."""
 
 
-class House:
-    """The wired application of one store: the ledger (opened on first use) and the use cases."""
+class NoStoreError(InsightlogError):
+    """Raised when a command that only reads finds no ledger where it was pointed."""
 
-    def __init__(self, config: Config) -> None:
+
+class House:
+    """The wired application of one store: the ledger (opened on first use) and the use cases.
+
+    ``may_create``: whether opening may create the store. Only writing commands (import, record,
+    init, taxonomy add) create one; anything else pointed at a path with no ledger says so and
+    leaves no file behind.
+    """
+
+    def __init__(self, config: Config, *, may_create: bool = True) -> None:
         self.config = config
+        self.may_create = may_create
         self._ledger: Ledger | None = None
         self._usecases: UseCases | None = None
 
@@ -122,6 +132,13 @@ class House:
         if self._ledger is None:
             from insightlog.application.ledger import open_ledger, system_clock
 
+            store = self.config.store
+            if not self.may_create and not store.backend.exists():
+                where = f"--db {store.sqlite_path}" if store.sqlite_path else store.describe()
+                raise NoStoreError(
+                    f"no ledger at {store.describe()} ({where}; INSIGHTLOG_DB / INSIGHTLOG_DATABASE_URL); nothing was "
+                    "created. Point at an existing store, or create one with 'insightlog import FILE' or 'insightlog init'"
+                )
             try:
                 self._ledger = open_ledger(self.config.store, clock=self.config.clock or system_clock)
             except InsightlogError:
@@ -145,9 +162,9 @@ class House:
             self._ledger = None
 
 
-def build(config: Config) -> House:
+def build(config: Config, *, may_create: bool = True) -> House:
     """The house for a configuration (the store opens on first use)."""
-    return House(config)
+    return House(config, may_create=may_create)
 
 
 def memory_config(**overrides: object) -> Config:

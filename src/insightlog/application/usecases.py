@@ -355,9 +355,12 @@ class UseCases:
             return models.catch_up()
 
     def taxonomies(self) -> dict[str, TaxonomyVersion]:
-        """Every loaded quality-statement taxonomy version: shipped, then added to this ledger."""
+        """Every loaded quality-statement taxonomy version: shipped, then added to this ledger
+        (the shipped ones alone where there is no store yet: listing creates none)."""
         from insightlog.application.taxonomy import load_taxonomies
 
+        if not self.house.may_create and not self.config.store.backend.exists():
+            return load_taxonomies(None)
         return load_taxonomies(self.ledger)
 
     def add_taxonomy(self, name: str, path: Path) -> tuple[TaxonomyVersion, bool]:

@@ -41,6 +41,10 @@ class Backend:
     def describe(self) -> str:
         raise NotImplementedError
 
+    def exists(self) -> bool:
+        """Whether a ledger is already there (opening it would not create one)."""
+        raise NotImplementedError
+
 
 class SQLiteBackend(Backend):
     name = "sqlite"
@@ -77,6 +81,11 @@ class SQLiteBackend(Backend):
 
     def describe(self) -> str:
         return f"sqlite:{self.settings.sqlite_path}"
+
+    def exists(self) -> bool:
+        from pathlib import Path
+
+        return Path(self.settings.sqlite_path or DEFAULT_DB).is_file()
 
 
 class PostgresBackend(Backend):
@@ -116,6 +125,12 @@ class PostgresBackend(Backend):
         p = urlparse(self.settings.database_url or "")
         return f"postgresql://{p.hostname or 'localhost'}:{p.port or 5432}{p.path}"
 
+    def exists(self) -> bool:
+        from insightlog.storage.pgconnect import postgres_env, postgres_schema_exists
+
+        assert self.settings.database_url is not None
+        return postgres_schema_exists(postgres_env(self.settings.database_url))
+
 
 class MemoryBackend(Backend):
     """The library's in-memory store (``eventsourcing.popo``): nothing persists, nothing to guard."""
@@ -134,6 +149,9 @@ class MemoryBackend(Backend):
 
     def describe(self) -> str:
         return "memory"
+
+    def exists(self) -> bool:
+        return True
 
 
 @contextmanager
