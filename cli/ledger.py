@@ -193,9 +193,10 @@ def record(
 
 
 @click.command()
+@click.option("--as-of", metavar="TIME", help="Only services with an event recorded by then (RFC 3339 or a date).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def services(obj: Context, as_json: bool) -> None:
+def services(obj: Context, as_of: str | None, as_json: bool) -> None:
     """List the services in the store.
 
     Example:
@@ -203,7 +204,7 @@ def services(obj: Context, as_json: bool) -> None:
         \b
         insightlog services
     """
-    names = obj.app.services()
+    names = obj.app.services(parse_as_of(as_of) if as_of else None)
     if as_json:
         output.emit_json(names)
         return

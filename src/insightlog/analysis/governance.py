@@ -164,9 +164,12 @@ def service_governance(
     ordered = log_order(own)
     document, log = analyse_with_log(ordered, service, as_of, policy)
     a = instant_us(as_of.instant)
-    version_name = version_of_service(ordered)
+    # The view shows only what was recorded by the as-of moment: the taxonomy version declared
+    # then, and the themes defined then (the analysis document keeps §4.1's whole-log tree).
+    known = [e for e in ordered if e.recorded_at <= as_of.instant]
+    version_name = version_of_service(known)
     version = taxonomies.get(version_name) if version_name else None
-    definitions = theme_statements(ordered)
+    definitions = theme_statements(known)
     actions = open_actions(ordered, as_of)
 
     a_date = as_of.instant.date()
@@ -183,6 +186,8 @@ def service_governance(
 
     rows = []
     for name, info in log.taxonomy.themes.items():
+        if name not in definitions:
+            continue  # not defined yet at the as-of moment
         statement, key_question = key_question_of(name, definitions, version)
         statuses = document["improvement_status"].get(name)
         if statuses:

@@ -204,8 +204,12 @@ class UseCases:
 
     # ------------------------------------------------------------------ queries
 
-    def services(self) -> list[str]:
-        return self.ledger.services()
+    def services(self, as_of: AsOf | None = None) -> list[str]:
+        """The services of the store, sorted; as of a moment, those with an event recorded by then."""
+        names = self.ledger.services()
+        if as_of is None:
+            return names
+        return [n for n in names if any(e.recorded_at <= as_of.instant for e in self.entries(n))]
 
     def entries(self, service: str) -> list[Entry]:
         """A service's entries in log order (raises ``ServiceNotFoundError``)."""
