@@ -160,13 +160,13 @@ def build_pack(
     for position, leaf_bytes in sorted(events):
         if b"\n" in leaf_bytes:
             raise PackError(f"event at position {position} is not canonical (holds a newline)")
-        proof = inclusion_proofs.get(position)
-        if proof is None:
+        inclusion = inclusion_proofs.get(position)
+        if inclusion is None:
             raise PackError(f"no inclusion proof for the event at position {position}")
-        if proof.leaf_index != position - 1 or proof.tree_size != latest.size:
+        if inclusion.leaf_index != position - 1 or inclusion.tree_size != latest.size:
             raise PackError(
-                f"inclusion proof for position {position} is for leaf {proof.leaf_index} of "
-                f"{proof.tree_size}, not leaf {position - 1} of the latest checkpoint ({latest.size})"
+                f"inclusion proof for position {position} is for leaf {inclusion.leaf_index} of "
+                f"{inclusion.tree_size}, not leaf {position - 1} of the latest checkpoint ({latest.size})"
             )
         leaf = leaf_hash_of_bytes(leaf_bytes)
         files[layout.event_name(position)] = leaf_bytes
@@ -174,11 +174,11 @@ def build_pack(
             {
                 "v": PACK_FORMAT_VERSION,
                 "position": position,
-                "leaf_index": proof.leaf_index,
+                "leaf_index": inclusion.leaf_index,
                 "leaf_hash": leaf.hex(),
-                "tree_size": proof.tree_size,
+                "tree_size": inclusion.tree_size,
                 "root_hash": latest.root_hash.hex(),
-                "path": layout.hexes(proof.path),
+                "path": layout.hexes(inclusion.path),
             }
         )
         lines.append(leaf_bytes + b"\n")
