@@ -56,12 +56,12 @@ class Context:
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
-    from insightlog.errors import LedgerError
+    from insightlog.errors import InsightlogError
     from insightlog.interchange.validation import LineError
     from insightlog.storage.settings import SettingsError
     from insightlog.interchange.timeutil import TimeFormatError
 
-    return (LedgerError, LineError, SettingsError, TimeFormatError)
+    return (InsightlogError, LineError, SettingsError, TimeFormatError)
 
 
 def run(fn: Any, *args: Any, **kwargs: Any) -> Any:

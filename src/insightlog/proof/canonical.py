@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from insightlog.errors import InsightlogError
 from insightlog.interchange.entry import ENVELOPE_FIELDS
 from insightlog.interchange.timeutil import format_utc
 
@@ -39,7 +40,7 @@ MAX_SAFE_INTEGER = 2**53
 
 
 
-class CanonicalizationError(ValueError):
+class CanonicalizationError(InsightlogError, ValueError):
     """Raised when a value has no RFC 8785 canonical form (NaN, a huge integer, a lone surrogate)."""
 
 

@@ -17,12 +17,15 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from insightlog.errors import InsightlogError
+
 PROVIDER = "provider"
 WITNESS = "witness"
 ROLES = (PROVIDER, WITNESS)
+MAX_KEY_FILE_BYTES = 64 * 1024
 
 
-class KeyFileError(ValueError):
+class KeyFileError(InsightlogError, ValueError):
     """Raised when a key file is missing, unreadable, of the wrong type or wrongly protected."""
 
 
@@ -134,10 +137,7 @@ def load_private_key(
     path: str | os.PathLike[str], passphrase: bytes | None = None
 ) -> Ed25519PrivateKey:
     """Load an Ed25519 private key from a PEM PKCS#8 file."""
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise KeyFileError(f"cannot read private key {os.fspath(path)}: {exc.strerror}") from None
+    data = _read_key_file(path, "private key")
     try:
         key = serialization.load_pem_private_key(data, password=passphrase or None)
     except TypeError as exc:  # passphrase missing or given for an unencrypted key
@@ -153,11 +153,24 @@ def load_private_key(
 
 def load_public_key(path: str | os.PathLike[str]) -> Ed25519PublicKey:
     """Load an Ed25519 public key from a PEM SubjectPublicKeyInfo file."""
+    data = _read_key_file(path, "public key")
     try:
-        data = Path(path).read_bytes()
+        return public_key_from_pem(data)
+    except KeyFileError as exc:
+        raise KeyFileError(f"{os.fspath(path)}: {exc}") from None
+
+
+def _read_key_file(path: str | os.PathLike[str], what: str) -> bytes:
+    # A key file is a few hundred bytes; a bounded read keeps a wrong path (a device, a log file)
+    # from filling memory.
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_KEY_FILE_BYTES + 1)
     except OSError as exc:
-        raise KeyFileError(f"cannot read public key {os.fspath(path)}: {exc.strerror}") from None
-    return public_key_from_pem(data)
+        raise KeyFileError(f"cannot read {what} {os.fspath(path)}: {exc.strerror}") from None
+    if len(data) > MAX_KEY_FILE_BYTES:
+        raise KeyFileError(f"{os.fspath(path)} is larger than {MAX_KEY_FILE_BYTES} bytes: not a key file")
+    return data
 
 
 def private_key_file_is_private(path: str | os.PathLike[str]) -> bool:

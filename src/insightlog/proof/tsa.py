@@ -38,6 +38,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
+from insightlog.errors import InsightlogError
+
 CONTENT_TYPE_QUERY = "application/timestamp-query"
 CONTENT_TYPE_REPLY = "application/timestamp-reply"
 MAX_RESPONSE_BYTES = 1 << 20
@@ -64,7 +66,7 @@ class _TimeStampResp(core.Sequence):
     ]
 
 
-class TimestampError(Exception):
+class TimestampError(InsightlogError):
     """Raised when a timestamp cannot be obtained from the authority."""
 
 

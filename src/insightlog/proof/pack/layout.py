@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from insightlog.errors import InsightlogError
 from insightlog.proof.canonical import canonicalize
 from insightlog.proof.checkpoint import SignedCheckpoint
 from insightlog.proof.keys import short_key_id
@@ -37,7 +38,7 @@ README = "README.txt"
 MAX_MEMBER_BYTES = 256 * 1024 * 1024
 
 
-class PackError(ValueError):
+class PackError(InsightlogError, ValueError):
     """Raised when a pack cannot be built from the data given."""
 
 
