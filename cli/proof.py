@@ -63,8 +63,7 @@ def keys_init(obj: Context, out: Path | None, role: str) -> None:
     public = path.with_name(path.name + ".pub")
     if path.exists() or public.exists():
         raise click.ClickException(f"{path} or {public} exists; keys are never overwritten")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    info = create_key_files(path, public, _passphrase())
+    info = run(create_key_files, path, public, _passphrase())  # makes missing directories 0700
     output.line(f"{role} key {info.key_id[:16]}… written: private {path} (keep it off the database server), public {public}")
 
 
@@ -119,7 +118,7 @@ def checkpoint_cosign(obj: Context, size: int | None, role: str) -> None:
     signed = run(cosign_checkpoint, obj.ledger, path, size=size, role=role, passphrase=_passphrase())
     from insightlog.application.proofs import append_outside
 
-    append_outside(checkpoint_file(obj.checkpoint_file), signed)
+    run(append_outside, checkpoint_file(obj.checkpoint_file), signed)
     output.line(f"checkpoint {signed.checkpoint.size} co-signed by {role} key {signed.signatures[-1].key_id[:16]}…")
 
 

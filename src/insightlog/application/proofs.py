@@ -7,7 +7,6 @@ See docs/proof-format.md for the encodings and ADR 0005 for the choices.
 from __future__ import annotations
 
 import base64
-import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from eventsourcing.utils import get_topic
 
+from insightlog import safefile
 from insightlog.aggregates.checkpoints import CheckpointRecord
 from insightlog.aggregates.service import EventKey
 from insightlog.application.ledger import ENTRY_TOPIC, PAGE, entry_from_state
@@ -126,6 +126,9 @@ def take_checkpoint(
         stamp = request_timestamp(tsa_url, checkpoint.signed_body())
         record.timestamp_with(base64.b64encode(stamp.token).decode("ascii"), tsa_url)
         signed = signed.with_tsa_token(stamp.token)
+    if outside_file is not None:
+        outside_file.parent.mkdir(parents=True, exist_ok=True)
+        safefile.check_appendable(outside_file)  # refuse a symlink before the checkpoint is stored
     ledger.save(record)
     if outside_file is not None:
         append_outside(outside_file, signed)
@@ -135,10 +138,7 @@ def take_checkpoint(
 def append_outside(path: Path, signed: SignedCheckpoint) -> None:
     """Append a checkpoint to the file kept outside the database (created if missing)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("ab") as fh:
-        fh.write(signed.to_json() + b"\n")
-        fh.flush()
-        os.fsync(fh.fileno())
+    safefile.append_bytes(path, signed.to_json() + b"\n")  # O_APPEND | O_NOFOLLOW, fsynced
 
 
 def cosign_checkpoint(ledger: Ledger, private_key_path: Path, *, size: int | None = None, role: str = "witness", passphrase: bytes | None = None) -> SignedCheckpoint:

@@ -1,8 +1,9 @@
 """Ed25519 signing keys: create, write, load, and identify them.
 
-The private key lives only in a PEM (PKCS#8) file with mode 0600, optionally encrypted with a
-passphrase; nothing here returns private key material in a structure meant for storage. The
-public key is a PEM SubjectPublicKeyInfo file. A key's id is the lowercase hex SHA-256 of its raw
+The private key lives only in a PEM (PKCS#8) file, optionally encrypted with a passphrase;
+nothing here returns private key material in a structure meant for storage. The public key is a
+PEM SubjectPublicKeyInfo file. Both are written with mode 0600 (missing directories 0700) whatever
+the umask, through ``insightlog.safefile``: never over an existing file and never through a symlink. A key's id is the lowercase hex SHA-256 of its raw
 32-byte public key (64 characters); ``short_key_id`` gives the first 16 for display.
 """
 
@@ -17,6 +18,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from insightlog import safefile
 from insightlog.errors import InsightlogError
 
 PROVIDER = "provider"
@@ -99,25 +101,27 @@ def private_key_to_pem(private_key: Ed25519PrivateKey, passphrase: bytes | None 
     )
 
 
+KEY_FILE_MODE = 0o600
+KEY_DIRECTORY_MODE = 0o700
+
+
 def write_private_key(
     path: str | os.PathLike[str], private_key: Ed25519PrivateKey, passphrase: bytes | None = None
 ) -> None:
-    """Write a private key file (PEM PKCS#8) created with mode 0600; refuse to overwrite one."""
-    data = private_key_to_pem(private_key, passphrase)
-    try:
-        fd = os.open(os.fspath(path), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        raise KeyFileError(f"{os.fspath(path)} already exists; not overwriting a key") from None
-    try:
-        os.fchmod(fd, 0o600)  # in case the umask or platform widened it
-        os.write(fd, data)
-    finally:
-        os.close(fd)
+    """Write a private key file (PEM PKCS#8), mode exactly 0600; never over an existing file or link."""
+    _write_key_file(path, private_key_to_pem(private_key, passphrase))
 
 
 def write_public_key(path: str | os.PathLike[str], public_key: Ed25519PublicKey) -> None:
-    """Write a public key file (PEM SubjectPublicKeyInfo)."""
-    Path(path).write_bytes(public_key_pem(public_key))
+    """Write a public key file (PEM SubjectPublicKeyInfo), mode 0600; never over an existing one."""
+    _write_key_file(path, public_key_pem(public_key))
+
+
+def _write_key_file(path: str | os.PathLike[str], data: bytes) -> None:
+    try:
+        safefile.write_bytes(path, data, mode=KEY_FILE_MODE)
+    except safefile.OutputFileError as exc:
+        raise KeyFileError(f"{exc}; keys are never overwritten" if os.path.lexists(path) else str(exc)) from None
 
 
 def create_key_files(
@@ -125,11 +129,29 @@ def create_key_files(
     public_path: str | os.PathLike[str],
     passphrase: bytes | None = None,
 ) -> PublicKeyInfo:
-    """Generate a key pair, write both files, and return the public key's id and PEM."""
+    """Generate a key pair, write both files, and return the public key's id and PEM.
+
+    Missing directories are made with mode 0700 and both files get mode 0600, whatever the
+    umask. If either path already holds anything (a symlink included) nothing is written; if the
+    public key cannot be written the private key just written is removed again.
+    """
+    for path in (private_path, public_path):
+        if os.path.lexists(path):
+            kind = " (a symbolic link)" if os.path.islink(path) else ""
+            raise KeyFileError(f"{os.fspath(path)} already exists{kind}; keys are never overwritten")
+    try:
+        for path in (private_path, public_path):
+            safefile.private_directory(Path(path).parent)
+    except safefile.OutputFileError as exc:
+        raise KeyFileError(str(exc)) from None
     private_key = generate_private_key()
     write_private_key(private_path, private_key, passphrase)
     public_key = private_key.public_key()
-    write_public_key(public_path, public_key)
+    try:
+        write_public_key(public_path, public_key)
+    except KeyFileError:
+        os.unlink(private_path)
+        raise
     return public_key_info(public_key)
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from insightlog import safefile
 from insightlog.proof.canonical import leaf_hash_of_bytes
 from insightlog.proof.checkpoint import SignedCheckpoint, dump_jsonl, signed_body
 from insightlog.proof.keys import PROVIDER, ROLES, key_id, public_key_from_pem, short_key_id
@@ -80,6 +81,7 @@ def build_pack(
     readme_preamble: str | None = None,
     manifest_key: Ed25519PrivateKey | None = None,
     created_at: datetime | None = None,
+    overwrite: bool = False,
 ) -> dict[str, str]:
     """Write an evidence pack to ``out_path``; return its manifest's file table (name -> sha256).
 
@@ -88,7 +90,8 @@ def build_pack(
     link every checkpoint to the next and to the latest (``pack_proofs`` makes both kinds of proof
     from a ``MerkleTree``). ``readme`` replaces the generated README; ``readme_preamble`` is put
     before it. ``manifest_key``, a provider private key, signs ``manifest.json`` (and so the
-    analysis output). The zip is deterministic for the same inputs.
+    analysis output). The zip is deterministic for the same inputs. ``out_path`` is written without
+    following symlinks and an existing file is refused unless ``overwrite``.
     """
     if not checkpoints:
         raise PackError("a pack needs at least one checkpoint")
@@ -227,11 +230,11 @@ def build_pack(
             raise PackError("the manifest signing key is not a provider key in the pack")
         files[MANIFEST_SIGNATURE] = manifest_key.sign(manifest)
 
-    _write_zip(Path(out_path), files, when)
+    _write_zip(Path(out_path), files, when, overwrite)
     return table
 
 
-def _write_zip(path: Path, files: Mapping[str, bytes], when: datetime) -> None:
+def _write_zip(path: Path, files: Mapping[str, bytes], when: datetime, overwrite: bool) -> None:
     utc = when.astimezone(timezone.utc)
     stamp = (
         max(utc.year, 1980),
@@ -242,8 +245,10 @@ def _write_zip(path: Path, files: Mapping[str, bytes], when: datetime) -> None:
         utc.second - utc.second % 2,
     )
     order = [README, MANIFEST] + sorted(n for n in files if n not in (README, MANIFEST))
-    tmp = path.with_name(path.name + ".partial")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    # A new file beside the target, moved into place: never through a symlink, never over a file.
+    with safefile.creating(path, overwrite=overwrite) as fh, zipfile.ZipFile(
+        fh, "w", compression=zipfile.ZIP_DEFLATED
+    ) as archive:
         for name in order:
             if name not in files:
                 continue
@@ -251,5 +256,4 @@ def _write_zip(path: Path, files: Mapping[str, bytes], when: datetime) -> None:
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             archive.writestr(info, files[name])
-    os.replace(tmp, path)
 
