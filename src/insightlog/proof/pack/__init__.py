@@ -20,25 +20,39 @@ from insightlog.proof.pack.build import PackKey, build_pack, pack_proofs
 from insightlog.proof.pack.layout import (
     MANIFEST,
     MANIFEST_SIGNATURE,
+    MAX_COMPRESSION_RATIO,
+    MAX_MEMBER_BYTES,
+    MAX_MEMBERS,
+    MAX_PARSED_MEMBER_BYTES,
+    MAX_TOTAL_BYTES,
     PACK_FORMAT,
     PACK_FORMAT_VERSION,
     README,
     PackError,
+    member_name_problem,
 )
 from insightlog.proof.pack.readme import render_readme
-from insightlog.proof.pack.verify import Check, PackReport, verify_pack
+from insightlog.proof.pack.verify import Check, PackMembers, PackReport, TrustedKeys, verify_pack
 
 __all__ = [
     "MANIFEST",
     "MANIFEST_SIGNATURE",
+    "MAX_COMPRESSION_RATIO",
+    "MAX_MEMBERS",
+    "MAX_MEMBER_BYTES",
+    "MAX_PARSED_MEMBER_BYTES",
+    "MAX_TOTAL_BYTES",
     "PACK_FORMAT",
     "PACK_FORMAT_VERSION",
     "README",
     "Check",
     "PackError",
     "PackKey",
+    "PackMembers",
     "PackReport",
+    "TrustedKeys",
     "build_pack",
+    "member_name_problem",
     "pack_proofs",
     "render_readme",
     "verify_pack",

@@ -22,9 +22,14 @@ from insightlog.proof.pack import layout
 from insightlog.proof.pack.layout import (
     MANIFEST,
     MANIFEST_SIGNATURE,
+    MAX_MEMBER_BYTES,
+    MAX_MEMBERS,
+    MAX_PARSED_MEMBER_BYTES,
+    MAX_TOTAL_BYTES,
     PACK_FORMAT,
     PACK_FORMAT_VERSION,
     README,
+    STREAMED_MEMBERS,
     CheckpointFiles,
     PackError,
 )
@@ -79,7 +84,7 @@ def build_pack(
     tsa_ca_pem: bytes | None = None,
     readme: str | None = None,
     readme_preamble: str | None = None,
-    manifest_key: Ed25519PrivateKey | None = None,
+    manifest_key: Ed25519PrivateKey,
     created_at: datetime | None = None,
     overwrite: bool = False,
 ) -> dict[str, str]:
@@ -89,9 +94,11 @@ def build_pack(
     position to its proof against the latest (largest) checkpoint. ``consistency_proofs`` should
     link every checkpoint to the next and to the latest (``pack_proofs`` makes both kinds of proof
     from a ``MerkleTree``). ``readme`` replaces the generated README; ``readme_preamble`` is put
-    before it. ``manifest_key``, a provider private key, signs ``manifest.json`` (and so the
-    analysis output). The zip is deterministic for the same inputs. ``out_path`` is written without
-    following symlinks and an existing file is refused unless ``overwrite``.
+    before it. ``manifest_key``, the private key of a provider key in ``public_keys``, signs
+    ``manifest.json`` (and so the analysis output and README); a pack without that signature does
+    not verify. Raises ``PackError`` when the pack would exceed the verifier's limits (``layout``).
+    The zip is deterministic for the same inputs. ``out_path`` is written without following
+    symlinks and an existing file is refused unless ``overwrite``.
     """
     if not checkpoints:
         raise PackError("a pack needs at least one checkpoint")
@@ -119,6 +126,9 @@ def build_pack(
         files[name] = key.public_key_pem
         key_table.append({"key_id": kid, "role": key.role, "file": name})
     files["keys.json"] = layout.json_bytes(key_table)
+    signer = key_id(manifest_key.public_key()) if isinstance(manifest_key, Ed25519PrivateKey) else None
+    if signer is None or key_roles.get(signer) != PROVIDER:
+        raise PackError("the manifest must be signed by a provider key in the pack (verify-pack refuses it unsigned)")
 
     # Checkpoints, their bodies, signatures and tokens.
     files["checkpoints.jsonl"] = dump_jsonl(ordered)
@@ -206,7 +216,7 @@ def build_pack(
             example_event=example,
             has_analysis=analysis_json is not None,
             has_tsa_ca=tsa_ca_pem is not None,
-            signed_manifest=manifest_key is not None,
+            manifest_key_file=key_files[signer],
         )
     if readme_preamble:
         readme = readme_preamble.rstrip("\n") + "\n\n" + readme
@@ -224,14 +234,24 @@ def build_pack(
         }
     )
     files[MANIFEST] = manifest
-    if manifest_key is not None:
-        signer = key_id(manifest_key.public_key())
-        if key_roles.get(signer) != PROVIDER:
-            raise PackError("the manifest signing key is not a provider key in the pack")
-        files[MANIFEST_SIGNATURE] = manifest_key.sign(manifest)
+    files[MANIFEST_SIGNATURE] = manifest_key.sign(manifest)
+    _check_limits(files)
 
     _write_zip(Path(out_path), files, when, overwrite)
     return table
+
+
+def _check_limits(files: Mapping[str, bytes]) -> None:
+    # Every pack made here must pass verify_pack's limits; the ratio limit is left to the data.
+    if len(files) > MAX_MEMBERS:
+        raise PackError(f"the pack would hold {len(files)} files; at most {MAX_MEMBERS} (select fewer events)")
+    for name, data in files.items():
+        limit = MAX_MEMBER_BYTES if name in STREAMED_MEMBERS else MAX_PARSED_MEMBER_BYTES
+        if len(data) > limit:
+            raise PackError(f"{name} would be {len(data)} bytes; at most {limit} (select fewer events)")
+    total = sum(len(data) for data in files.values())
+    if total > MAX_TOTAL_BYTES:
+        raise PackError(f"the pack would hold {total} bytes; at most {MAX_TOTAL_BYTES} (select fewer events)")
 
 
 def _write_zip(path: Path, files: Mapping[str, bytes], when: datetime, overwrite: bool) -> None:

@@ -21,6 +21,7 @@ Layout (positions are zero-padded to 10 digits, checkpoints numbered 0001... in 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,7 +36,29 @@ PACK_FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 MANIFEST_SIGNATURE = "manifest.sig"
 README = "README.txt"
+
+# Limits a verifier keeps, so that a hostile zip cannot exhaust memory or disk (the builder keeps
+# them too, so every pack it makes can be verified). Sizes are uncompressed, as the zip declares
+# them; the reader never produces more than a member declares.
+MAX_MEMBERS = 50_000
+"""Members in one pack: about 25,000 events (two files each) and their checkpoints."""
+MAX_CENTRAL_DIRECTORY_BYTES = 8 * 1024 * 1024
+"""The zip's table of contents, read before any member (about 80 bytes a member here)."""
 MAX_MEMBER_BYTES = 256 * 1024 * 1024
+"""Any one member (events.jsonl is the largest); streamed, never held whole unless parsed."""
+MAX_PARSED_MEMBER_BYTES = 16 * 1024 * 1024
+"""Members the verifier parses in memory: the manifest, keys, checkpoints, proofs, events, analysis."""
+STREAMED_MEMBERS = frozenset({"events.jsonl", "README.txt"})
+"""Members only hashed or compared as streams; every other member is parsed whole."""
+MAX_TOTAL_BYTES = 1024 * 1024 * 1024
+"""All members together."""
+MAX_COMPRESSION_RATIO = 100
+"""Uncompressed : compressed, for members over RATIO_FLOOR_BYTES (deflate can reach 1032:1)."""
+RATIO_FLOOR_BYTES = 1024 * 1024
+
+_MEMBER_NAME = re.compile(r"[A-Za-z0-9._-]+(?:/[A-Za-z0-9._-]+)*")
+_DRIVE = re.compile(r"[A-Za-z]:")
+MAX_NAME_LENGTH = 255
 
 
 class PackError(InsightlogError, ValueError):
@@ -101,3 +124,30 @@ def file_position(name: str, prefix: str) -> int | None:
         return int(stem)
     return None
 
+
+
+def member_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a pack member's name, or None when it can.
+
+    A pack member name is relative, '/'-separated, ASCII letters, digits, '.', '_' and '-' only,
+    with no empty, '.' or '..' component: nothing an unzip tool could place outside the folder
+    it unpacks into (zip slip), on any operating system.
+    """
+    if not name:
+        return "is empty"
+    if "\\" in name:
+        return "holds a backslash (a Windows path separator)"
+    if name.startswith("/"):
+        return "is an absolute path"
+    if _DRIVE.match(name):
+        return "starts with a drive letter"
+    parts = name.split("/")
+    if ".." in parts:
+        return "holds a '..' component (it would unpack outside the pack's folder)"
+    if "." in parts or "" in parts:
+        return "holds an empty or '.' component"
+    if len(name) > MAX_NAME_LENGTH:
+        return f"is longer than {MAX_NAME_LENGTH} characters"
+    if not _MEMBER_NAME.fullmatch(name):
+        return "holds a character other than ASCII letters, digits, '.', '_', '-' and '/'"
+    return None

@@ -7,7 +7,6 @@ from datetime import datetime, timezone
 
 from insightlog.proof.canonical import LEAF_FORMAT_VERSION
 from insightlog.proof.checkpoint import SignedCheckpoint
-from insightlog.proof.keys import PROVIDER
 from insightlog.proof.pack.layout import CheckpointFiles
 
 
@@ -22,9 +21,12 @@ def render_readme(
     example_event: tuple[int, str, str] | None,
     has_analysis: bool,
     has_tsa_ca: bool,
-    signed_manifest: bool,
+    manifest_key_file: str,
 ) -> str:
-    """The plain-language README for the inspector, with the OpenSSL commands for this pack."""
+    """The plain-language README for the inspector, with the OpenSSL commands for this pack.
+
+    ``manifest_key_file`` is the pack's file of the provider key that signed ``manifest.json``.
+    """
     cp = latest.checkpoint
     when = created_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
     out: list[str] = []
@@ -56,13 +58,7 @@ def render_readme(
     w("  3. that each checkpoint is an earlier state of the next one: nothing was removed or")
     w("     changed between them, only added (consistency proofs in consistency/);")
     w("  4. that no file in the pack was altered (manifest.json lists the SHA-256 of every file)")
-    w(
-        "     and that the manifest, and so the analysis output, was signed by the provider."
-        if signed_manifest
-        else "     (the manifest itself is not signed: the analysis output is only as trustworthy"
-    )
-    if not signed_manifest:
-        w("     as the hands it came through; the events and checkpoints are signed).")
+    w("     and that the manifest, and so the analysis output, was signed by the provider.")
     w("")
     w("What it does not prove: that the provider wrote true things. It shows the record was")
     w("not rewritten after the fact. Events marked 'backfill:' in their ledger.source were")
@@ -78,8 +74,7 @@ def render_readme(
     w("")
     w("  README.txt              this text")
     w("  manifest.json           SHA-256 of every other file")
-    if signed_manifest:
-        w("  manifest.sig            provider's Ed25519 signature over manifest.json")
+    w("  manifest.sig            provider's Ed25519 signature over manifest.json")
     if has_analysis:
         w("  analysis.json           the analysis output this pack supports")
     w("  events.jsonl            the events, one per line (the exact bytes that were hashed)")
@@ -107,18 +102,10 @@ def render_readme(
     w("")
     w("    openssl dgst -sha256 events.jsonl")
     w("")
-    if signed_manifest:
-        provider = next((k for k in keys if k["role"] == PROVIDER), None)
-        if provider is not None:
-            w(
-                "   and the manifest's signature must verify (prints 'Signature Verified Successfully'):"
-            )
-            w("")
-            w(
-                f"    openssl pkeyutl -verify -pubin -inkey {provider['file']} -rawin "
-                f"-in manifest.json -sigfile manifest.sig"
-            )
-            w("")
+    w("   and the manifest's signature must verify (prints 'Signature Verified Successfully'):")
+    w("")
+    w(f"    openssl pkeyutl -verify -pubin -inkey {manifest_key_file} -rawin -in manifest.json -sigfile manifest.sig")
+    w("")
     w("b) Checkpoint signatures. Each must print 'Signature Verified Successfully':")
     w("")
     for files in checkpoints:
