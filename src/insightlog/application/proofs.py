@@ -21,8 +21,8 @@ from insightlog.aggregates.service import EventKey
 from insightlog.application.ledger import ENTRY_TOPIC, PAGE, entry_from_state
 from insightlog.errors import LedgerError
 from insightlog.proof.canonical import leaf_hash
-from insightlog.proof.checkpoint import PROVIDER, Checkpoint, Signature, SignedCheckpoint, load_jsonl, sign, verify_signature
-from insightlog.proof.keys import WITNESS, KeyFileError, key_id, load_private_key, public_key_from_pem, public_key_pem
+from insightlog.proof.checkpoint import Checkpoint, Signature, SignedCheckpoint, load_jsonl, sign, verify_signature
+from insightlog.proof.keys import PROVIDER, WITNESS, KeyFileError, key_id, load_private_key, public_key_from_pem, public_key_pem
 from insightlog.proof.merkle import MerkleTree, verify_consistency, verify_inclusion
 from insightlog.proof.paths import checkpoint_file, key_path  # noqa: F401 - re-exported
 
@@ -159,7 +159,7 @@ def cosign_checkpoint(ledger: Ledger, private_key_path: Path, *, size: int | Non
         raise ProofError(f"checkpoint {cp.size} does not match the stored log; run 'insightlog verify'")
     private = load_private_key(private_key_path, passphrase)
     signature = sign(cp, private, role)
-    record = ledger.repository.get(CheckpointRecord.create_id(cp.origin, cp.size))
+    record: CheckpointRecord = ledger.repository.get(CheckpointRecord.create_id(cp.origin, cp.size))
     try:
         record.cosign(signature.key_id, role, base64.b64encode(signature.signature).decode("ascii"), public_key_pem(private.public_key()).decode("ascii"))
     except ValueError as exc:
@@ -373,6 +373,8 @@ def verify(
                     report.findings.append(Finding(None, f"{label}: signature by unknown key {sig.key_id[:16]}"))
                     continue
                 try:
+                    if not isinstance(pem, str):
+                        raise KeyFileError("not text")
                     public = public_key_from_pem(pem.encode("ascii"))
                 except (KeyFileError, UnicodeEncodeError):
                     report.findings.append(Finding(None, f"{label}: the stored public key {sig.key_id[:16]} is damaged"))

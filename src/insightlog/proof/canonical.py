@@ -290,7 +290,7 @@ def fields_leaf_object(fields: dict[str, Any], position: int, appended_at: str, 
     """``entry_leaf_object`` built from an event's 13 interchange fields (timestamps already as
     ``YYYY-MM-DDTHH:MM:SSZ`` text) and its ledger provenance: what the ledger hashes when it
     appends, before any ``Entry`` exists."""
-    obj = {"v": LEAF_FORMAT_VERSION}
+    obj: dict[str, Any] = {"v": LEAF_FORMAT_VERSION}
     obj.update(fields)
     obj["ledger"] = {"position": position, "appended_at": appended_at, "source": source}
     return obj
