@@ -81,8 +81,9 @@ def import_(obj: Context, file: Path, backfill: bool, as_json: bool) -> None:
 @click.option("--service", metavar="NAME", help="Only this service.")
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE (default: stdout).")
 @click.option("--with-provenance", is_flag=True, help="Add the ledger object (position, appended_at, source).")
+@click.option("--force", is_flag=True, help="Replace FILE if it exists (never through a symbolic link).")
 @click.pass_obj
-def export(obj: Context, service: str | None, out: Path | None, with_provenance: bool) -> None:
+def export(obj: Context, service: str | None, out: Path | None, with_provenance: bool, force: bool) -> None:
     """Export the history in the interchange format (JSON Lines), in log order.
 
     Example:
@@ -94,10 +95,7 @@ def export(obj: Context, service: str | None, out: Path | None, with_provenance:
         obj.app.export(sys.stdout.buffer, service=service, with_provenance=with_provenance)
         sys.stdout.flush()
         return
-    tmp = out.with_name(out.name + ".partial")
-    with tmp.open("wb") as fh:
-        count = obj.app.export(fh, service=service, with_provenance=with_provenance)
-    tmp.replace(out)
+    count = obj.app.export_file(out, service=service, with_provenance=with_provenance, overwrite=force)
     output.note(f"exported {count} events to {out}")
 
 

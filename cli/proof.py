@@ -43,8 +43,7 @@ def keys_init(obj: Context, out: Path | None, role: str) -> None:
     public = path.with_name(path.name + ".pub")
     if path.exists() or public.exists():
         raise click.ClickException(f"{path} or {public} exists; keys are never overwritten")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    info = create_key_files(path, public, obj.config.key_passphrase)
+    info = create_key_files(path, public, obj.config.key_passphrase)  # makes missing directories 0700
     output.line(f"{role} key {info.key_id[:16]}… written: private {path} (keep it off the database server), public {public}")
 
 
@@ -121,11 +120,12 @@ def prove(obj: Context, event_id: str, as_json: bool) -> None:
 
 @click.command()
 @click.option("--checkpoint", "outside", type=click.Path(exists=True, dir_okay=False, path_type=Path), multiple=True, help="A checkpoint file held outside the store (JSON Lines); repeatable.")
-@click.option("--trusted-key", type=click.Path(exists=True, dir_okay=False, path_type=Path), multiple=True, help="A public key (PEM) you trust, from outside the store; repeatable.")
+@click.option("--trusted-key", type=click.Path(exists=True, dir_okay=False, path_type=Path), multiple=True, help="The provider's public key (PEM), from outside the store: every provider signature must be by one; repeatable.")
+@click.option("--trusted-witness", type=click.Path(exists=True, dir_okay=False, path_type=Path), multiple=True, help="A witness's public key (PEM): every witness signature must be by one; repeatable.")
 @click.option("--tsa-ca", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="The TSA's CA certificate, to check timestamp tokens chain to it.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def verify(obj: Context, outside: tuple[Path, ...], trusted_key: tuple[Path, ...], tsa_ca: Path | None, as_json: bool) -> None:
+def verify(obj: Context, outside: tuple[Path, ...], trusted_key: tuple[Path, ...], trusted_witness: tuple[Path, ...], tsa_ca: Path | None, as_json: bool) -> None:
     """Recompute the Merkle tree from the stored events and check every commitment against it.
 
     Checks each event against the leaf committed when it was appended, the ledger head, every
@@ -137,7 +137,9 @@ def verify(obj: Context, outside: tuple[Path, ...], trusted_key: tuple[Path, ...
         \b
         insightlog verify --checkpoint insightlog-checkpoints.jsonl
     """
-    report = obj.app.verify(outside_files=outside, trusted_key_files=trusted_key, tsa_ca=tsa_ca)
+    report = obj.app.verify(
+        outside_files=outside, trusted_key_files=trusted_key, trusted_witness_files=trusted_witness, tsa_ca=tsa_ca
+    )
     if as_json:
         output.emit_json(report.as_dict())
     else:
@@ -172,18 +174,26 @@ def pack(obj: Context, service: str, theme: str | None, as_of: str | None, out: 
 
 @click.command("verify-pack")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--trusted-key", type=click.Path(exists=True, dir_okay=False, path_type=Path), multiple=True, help="The provider's public key (PEM), as published: every provider signature in the pack must be by one; repeatable.")
+@click.option("--trusted-witness", type=click.Path(exists=True, dir_okay=False, path_type=Path), multiple=True, help="A witness's public key (PEM): every witness signature in the pack must be by one; repeatable.")
 @click.option("--json", "as_json", is_flag=True)
-def verify_pack(path: Path, as_json: bool) -> None:
+def verify_pack(path: Path, trusted_key: tuple[Path, ...], trusted_witness: tuple[Path, ...], as_json: bool) -> None:
     """Check an evidence pack using only the pack: no database, no network.
+
+    With --trusted-key (the provider's published public key) the pack must also be signed by
+    that key, not only by the keys inside it.
 
     Example:
 
         \b
-        insightlog verify-pack pack.zip
+        insightlog verify-pack pack.zip --trusted-key provider.key.pub
     """
+    from insightlog.proof.keys import load_public_key
+    from insightlog.proof.pack import TrustedKeys
     from insightlog.proof.pack import verify_pack as check
 
-    report = check(path)
+    trusted = TrustedKeys.of([load_public_key(p) for p in trusted_key], [load_public_key(p) for p in trusted_witness])
+    report = check(path, trusted)
     if as_json:
         output.emit_json(
             {

@@ -12,11 +12,11 @@ from insightlog.cli import output
 from insightlog.cli.context import Context, parse_as_of
 
 
-def _write(path: Path, text: str) -> None:
+def _write(path: Path, text: str, overwrite: bool) -> None:
+    from insightlog.safefile import write_bytes
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".partial")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    write_bytes(path, text.encode("utf-8"), overwrite=overwrite)
 
 
 @click.command()
@@ -33,6 +33,7 @@ def _write(path: Path, text: str) -> None:
 @click.option("--pdf", is_flag=True, help="Also print each page written to PDF (same name, .pdf) through headless Chromium (/usr/bin/chromium).")
 @click.option("--policy", "policy_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Thresholds overriding insightlog-defs-0.1 (JSON or TOML).")
 @click.option("--checkpoint", "outside", type=click.Path(exists=True, dir_okay=False, path_type=Path), multiple=True, help="A checkpoint file held outside the store, checked when verifying; repeatable.")
+@click.option("--force", is_flag=True, help="Replace files that exist (never through a symbolic link).")
 @click.pass_obj
 def report(
     obj: Context,
@@ -43,6 +44,7 @@ def report(
     pdf: bool,
     policy_file: Path | None,
     outside: tuple[Path, ...],
+    force: bool,
 ) -> None:
     """Write the governance report: one self-contained HTML file (no scripts, no network).
 
@@ -73,7 +75,7 @@ def report(
         if out and (out.endswith(("/", os.sep)) or target.is_dir()):
             raise click.UsageError(f"-o {out} is a directory; give the HTML file to write")
         html = obj.app.service_report(service, when, policy=policy, outside_files=outside)
-        _write(target, html)
+        _write(target, html, force)
         written.append(target)
         output.note(f"wrote {target}: {service} as of {when.text}")
     else:
@@ -81,11 +83,11 @@ def report(
         if out and (out.endswith(("/", os.sep)) or target.is_dir()):
             target = target / "provider.html"
         pages = obj.app.provider_report(when, policy=policy, outside_files=outside)
-        _write(target, pages.provider)
+        _write(target, pages.provider, force)
         written.append(target)
         for name, text in pages.services.items():
             path = target.parent / name
-            _write(path, text)
+            _write(path, text, force)
             written.append(path)
         output.note(f"wrote {target} and {len(pages.services)} service report(s) beside it, as of {when.text}")
         for name in pages.skipped:
@@ -93,7 +95,7 @@ def report(
     if pdf:
         for path in written:
             pdf_path = path.with_suffix(".pdf")
-            print_pdf(path, pdf_path, chromium=obj.config.chromium)
+            print_pdf(path, pdf_path, chromium=obj.config.chromium, overwrite=force)
             output.note(f"wrote {pdf_path}")
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from insightlog.errors import LedgerError
+from insightlog.safefile import OutputFileError, private_workdir, publish
 
 if TYPE_CHECKING:
     from insightlog.application.ledger import Ledger
@@ -43,37 +44,35 @@ def backup_sqlite(settings: StoreSettings, dest: Path) -> int:
     source_path = Path(settings.sqlite_path or "")
     if not source_path.is_file():
         raise BackupError(f"no ledger at {source_path}")
-    if dest.exists():
+    if os.path.lexists(dest):
         raise BackupError(f"{dest} exists; a backup never overwrites a file")
     if not dest.parent.is_dir():
         raise BackupError(f"no directory {dest.parent} for the backup")
     if dest.resolve() == source_path.resolve():
         raise BackupError("the backup must be another file than the ledger")
-    partial = dest.with_name(dest.name + ".partial")
-    partial.unlink(missing_ok=True)
-    src = sqlite3.connect(f"file:{source_path.resolve()}?mode=ro", uri=True, timeout=30)
-    try:
-        dst = sqlite3.connect(partial)
+    # SQLite opens the copy itself: it writes inside a private directory beside ``dest``, and the
+    # checked copy is published from there (never through a symbolic link, never over a file).
+    with private_workdir(dest) as work:
+        partial = work / dest.name
+        src = sqlite3.connect(f"file:{source_path.resolve()}?mode=ro", uri=True, timeout=30)
         try:
-            src.backup(dst)  # all pages in one step: one consistent snapshot of the source
-            check = dst.execute("PRAGMA integrity_check").fetchone()[0]
-            pages = int(dst.execute("PRAGMA page_count").fetchone()[0])
+            dst = sqlite3.connect(partial)
+            try:
+                src.backup(dst)  # all pages in one step: one consistent snapshot of the source
+                check = dst.execute("PRAGMA integrity_check").fetchone()[0]
+                pages = int(dst.execute("PRAGMA page_count").fetchone()[0])
+            finally:
+                dst.close()
+        except sqlite3.Error as exc:
+            raise BackupError(f"backup failed: {exc}") from None
         finally:
-            dst.close()
-    except sqlite3.Error as exc:
-        partial.unlink(missing_ok=True)
-        raise BackupError(f"backup failed: {exc}") from None
-    finally:
-        src.close()
-    if check != "ok":
-        partial.unlink(missing_ok=True)
-        raise BackupError(f"the copy failed SQLite's integrity check: {check}")
-    try:
-        os.link(partial, dest)  # fails rather than overwrite a file created meanwhile
-    except FileExistsError:
-        raise BackupError(f"{dest} exists; a backup never overwrites a file") from None
-    finally:
-        partial.unlink(missing_ok=True)
+            src.close()
+        if check != "ok":
+            raise BackupError(f"the copy failed SQLite's integrity check: {check}")
+        try:
+            publish(partial, dest)
+        except OutputFileError as exc:
+            raise BackupError(str(exc)) from None
     return pages
 
 

@@ -7,8 +7,7 @@ See docs/proof-format.md for the encodings and ADR 0005 for the choices.
 from __future__ import annotations
 
 import base64
-import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,17 +17,20 @@ from eventsourcing.utils import get_topic
 
 from eventsourcing.persistence import IntegrityError
 
+from insightlog import safefile
 from insightlog.aggregates.checkpoints import CheckpointRecord
 from insightlog.aggregates.service import EventKey
 from insightlog.application.ledger import ENTRY_TOPIC, PAGE, entry_from_state
 from insightlog.errors import LedgerError
 from insightlog.proof.canonical import leaf_hash
-from insightlog.proof.checkpoint import PROVIDER, Checkpoint, Signature, SignedCheckpoint, load_jsonl, sign, verify_signature
-from insightlog.proof.keys import key_id, load_private_key, public_key_from_pem, public_key_pem
+from insightlog.proof.checkpoint import Checkpoint, Signature, SignedCheckpoint, load_jsonl, sign, verify_signature
+from insightlog.proof.keys import PROVIDER, WITNESS, KeyFileError, key_id, load_private_key, public_key_from_pem, public_key_pem
 from insightlog.proof.merkle import MerkleTree, verify_consistency, verify_inclusion
 
 
 if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     from insightlog.application.ledger import Ledger
 
 UTC = timezone.utc
@@ -118,6 +120,9 @@ def take_checkpoint(
         stamp = request_timestamp(tsa_url, checkpoint.signed_body())
         record.timestamp_with(base64.b64encode(stamp.token).decode("ascii"), tsa_url)
         signed = signed.with_tsa_token(stamp.token)
+    if outside_file is not None:
+        outside_file.parent.mkdir(parents=True, exist_ok=True)
+        safefile.check_appendable(outside_file)  # refuse a symlink before the checkpoint is stored
     try:
         ledger.save(record)
     except IntegrityError:
@@ -135,10 +140,7 @@ def take_checkpoint(
 def append_outside(path: Path, signed: SignedCheckpoint) -> None:
     """Append a checkpoint to the file kept outside the database (created if missing)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("ab") as fh:
-        fh.write(signed.to_json() + b"\n")
-        fh.flush()
-        os.fsync(fh.fileno())
+    safefile.append_bytes(path, signed.to_json() + b"\n")  # O_APPEND | O_NOFOLLOW, fsynced
 
 
 def cosign_checkpoint(ledger: Ledger, private_key_path: Path, *, size: int | None = None, role: str = "witness", passphrase: bytes | None = None) -> SignedCheckpoint:
@@ -157,7 +159,7 @@ def cosign_checkpoint(ledger: Ledger, private_key_path: Path, *, size: int | Non
         raise ProofError(f"checkpoint {cp.size} does not match the stored log; run 'insightlog verify'")
     private = load_private_key(private_key_path, passphrase)
     signature = sign(cp, private, role)
-    record = ledger.repository.get(CheckpointRecord.create_id(cp.origin, cp.size))
+    record: CheckpointRecord = ledger.repository.get(CheckpointRecord.create_id(cp.origin, cp.size))
     try:
         record.cosign(signature.key_id, role, base64.b64encode(signature.signature).decode("ascii"), public_key_pem(private.public_key()).decode("ascii"))
     except ValueError as exc:
@@ -280,10 +282,19 @@ def verify(
     ledger: Ledger,
     *,
     outside: Sequence[SignedCheckpoint] = (),
-    trusted_keys: dict[str, Any] | None = None,
+    trusted_keys: Mapping[str, Ed25519PublicKey] | None = None,
+    trusted_witnesses: Mapping[str, Ed25519PublicKey] | None = None,
     tsa_ca_pem: bytes | None = None,
 ) -> VerifyReport:
-    """Recompute the tree from the stored events and check everything committed against it."""
+    """Recompute the tree from the stored events and check everything committed against it.
+
+    ``trusted_keys`` (key id -> public key, from outside the store) binds the provider: when
+    given, every provider signature on every checkpoint (stored or outside) must be by one of
+    them, and each checkpoint needs one; a signature by any other key, even a valid one whose key
+    the store registered, is a finding naming that key. ``trusted_witnesses`` does the same for
+    witness signatures. Without them, signatures are checked against the keys the store
+    registered, which shows they are intact but not who made them.
+    """
     report = VerifyReport()
     committed = _committed_leaves(ledger)
     tree = MerkleTree()
@@ -317,7 +328,10 @@ def verify(
             report.findings.append(Finding(min(head.size, report.events) + 1, f"the ledger head commits to {head.size} events; the store holds {report.events}"))
         elif head.root() != tree.root():
             report.findings.append(Finding(None, "the ledger head's root does not match the stored events"))
-    known_keys = dict(trusted_keys or {})
+    trusted_by_role: dict[str, Mapping[str, Ed25519PublicKey]] = {
+        PROVIDER: dict(trusted_keys or {}),
+        WITNESS: dict(trusted_witnesses or {}),
+    }
     stored = stored_checkpoints(ledger)
     report.checkpoints = len(stored)
     report.outside_checkpoints = len(outside)
@@ -343,15 +357,35 @@ def verify(
             good_sizes.append((cp.size, cp.root_hash))
         if not signed.signatures:
             report.findings.append(Finding(None, f"{label} carries no signature"))
+        trusted_providers = 0
         for sig in signed.signatures:
-            pem = known_keys.get(sig.key_id) or keys.get(sig.key_id) or registered.get(sig.key_id)
-            if pem is None:
-                report.findings.append(Finding(None, f"{label}: signature by unknown key {sig.key_id[:16]}"))
+            trusted = trusted_by_role.get(sig.role, {})
+            public: Ed25519PublicKey | None = trusted.get(sig.key_id)
+            if trusted and public is None:
+                report.findings.append(Finding(None, (
+                    f"{label}: the {sig.role} signature is by key {sig.key_id}, "
+                    f"which is not a trusted {sig.role} key (--trusted-{'key' if sig.role == PROVIDER else 'witness'})"
+                )))
                 continue
-            public = pem if not isinstance(pem, (str, bytes)) else public_key_from_pem(pem.encode() if isinstance(pem, str) else pem)
+            if public is None:
+                pem = keys.get(sig.key_id) or registered.get(sig.key_id)
+                if pem is None:
+                    report.findings.append(Finding(None, f"{label}: signature by unknown key {sig.key_id[:16]}"))
+                    continue
+                try:
+                    if not isinstance(pem, str):
+                        raise KeyFileError("not text")
+                    public = public_key_from_pem(pem.encode("ascii"))
+                except (KeyFileError, UnicodeEncodeError):
+                    report.findings.append(Finding(None, f"{label}: the stored public key {sig.key_id[:16]} is damaged"))
+                    continue
             report.signatures_checked += 1
             if key_id(public) != sig.key_id or not verify_signature(cp, sig, public):
                 report.findings.append(Finding(None, f"{label}: the {sig.role} signature by key {sig.key_id[:16]} does not verify"))
+            elif sig.role == PROVIDER and trusted:
+                trusted_providers += 1
+        if trusted_by_role[PROVIDER] and not trusted_providers:
+            report.findings.append(Finding(None, f"{label}: no valid provider signature by a trusted key"))
         if signed.tsa_token is not None:
             from insightlog.proof.tsa import verify_token
 
@@ -369,6 +403,11 @@ def verify(
             report.findings.append(Finding(s1 + 1, f"checkpoints {s1} and {s2} are not consistent"))
     sizes = [s.signed.checkpoint.size for s in stored] + [s.checkpoint.size for s in outside]
     report.latest_checkpoint_size = max(sizes) if sizes else None
+    if checked and not trusted_by_role[PROVIDER]:
+        report.notes.append(
+            "provider signatures were checked against the public keys stored with them: that shows they are "
+            "intact, not whose they are; pass the provider's public key with --trusted-key to bind them"
+        )
     return report
 
 
@@ -439,7 +478,9 @@ def make_pack(
         pems.update(c.keys)
     keys = [PackKey(roles[kid], pem.encode("ascii")) for kid, pem in sorted(pems.items()) if kid in roles]
     analysis = orjson.dumps(analyse(entries, service, as_of)) + b"\n"
-    manifest_key = load_private_key(signing_key, passphrase) if signing_key and signing_key.exists() else None
+    if signing_key is None or not signing_key.exists():
+        raise ProofError(f"no signing key at {signing_key}: a pack's manifest must be signed by the provider's key")
+    manifest_key = load_private_key(signing_key, passphrase)
     backfilled = [e.event_id for e in selected if e.is_backfill]
     preamble = (
         f"Evidence pack for {service}" + (f", theme {theme} and its sub-themes" if theme else "")

@@ -227,6 +227,13 @@ class UseCases:
 
         return write_export(self.ledger, out, service=service, with_provenance=with_provenance)
 
+    def export_file(self, path: Path, *, service: str | None = None, with_provenance: bool = False, overwrite: bool = False) -> int:
+        """Export to a file, written without following symbolic links; an existing file is
+        replaced only when ``overwrite``, and only once the whole export is written."""
+        from insightlog.safefile import write_with
+
+        return write_with(path, lambda fh: self.export(fh, service=service, with_provenance=with_provenance), overwrite=overwrite)
+
     def stored_event(self, event_id: str) -> dict[str, Any] | None:
         """One stored event as the ledger object of interchange.md (None if unknown)."""
         from insightlog.application.ledger import stored_event_dict
@@ -265,25 +272,29 @@ class UseCases:
         *,
         outside_files: Sequence[Path] = (),
         trusted_key_files: Sequence[Path] = (),
+        trusted_witness_files: Sequence[Path] = (),
         tsa_ca: Path | None = None,
     ) -> VerifyReport:
-        """Verify the store against what was committed, the outside files and the trusted keys."""
+        """Verify the store against what was committed and the outside files; with trusted keys,
+        every provider (and witness) signature must be by one of them."""
         from insightlog.application.proofs import load_outside, verify
         from insightlog.proof.keys import key_id, load_public_key
 
         outside = [cp for path in outside_files for cp in load_outside(path)]
-        trusted: dict[str, Any] = {}
-        for path in trusted_key_files:
-            public = load_public_key(path)
-            trusted[key_id(public)] = public
-        return verify(self.ledger, outside=outside, trusted_keys=trusted, tsa_ca_pem=tsa_ca.read_bytes() if tsa_ca else None)
+        trusted = {key_id(public): public for public in (load_public_key(p) for p in trusted_key_files)}
+        witnesses = {key_id(public): public for public in (load_public_key(p) for p in trusted_witness_files)}
+        return verify(
+            self.ledger,
+            outside=outside,
+            trusted_keys=trusted,
+            trusted_witnesses=witnesses,
+            tsa_ca_pem=tsa_ca.read_bytes() if tsa_ca else None,
+        )
 
     def pack(self, out: Path, *, service: str, as_of: AsOf, theme: str | None = None, tsa_ca: Path | None = None) -> PackSummary:
         """Write an evidence pack an inspector checks with nothing but the pack."""
-        from insightlog.application.proofs import ProofError, make_pack
+        from insightlog.application.proofs import make_pack
 
-        if out.exists() or out.is_symlink():
-            raise ProofError(f"{out} exists; a pack is never overwritten")
         return make_pack(
             self.ledger,
             out,

@@ -5,7 +5,8 @@
 - ``keys``: Ed25519 key files and key ids;
 - ``checkpoint``: signed tree heads, their signed body and JSON form;
 - ``tsa``: RFC 3161 timestamp requests and token verification;
-- ``pack``: evidence packs, built and verified from plain data.
+- ``pack``: evidence packs, built and verified from plain data (``layout``, ``build``,
+  ``readme``, ``verify``; the verifier distrusts the zip and loads no store library).
 
 The formats are specified in ``docs/proof-format.md``.
 """

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from insightlog.errors import InsightlogError
 from insightlog.interchange.entry import ENVELOPE_FIELDS
 from insightlog.interchange.timeutil import format_utc
 
@@ -39,7 +40,7 @@ MAX_SAFE_INTEGER = 2**53
 
 
 
-class CanonicalizationError(ValueError):
+class CanonicalizationError(InsightlogError, ValueError):
     """Raised when a value has no RFC 8785 canonical form (NaN, a huge integer, a lone surrogate)."""
 
 
@@ -289,7 +290,7 @@ def fields_leaf_object(fields: dict[str, Any], position: int, appended_at: str, 
     """``entry_leaf_object`` built from an event's 13 interchange fields (timestamps already as
     ``YYYY-MM-DDTHH:MM:SSZ`` text) and its ledger provenance: what the ledger hashes when it
     appends, before any ``Entry`` exists."""
-    obj = {"v": LEAF_FORMAT_VERSION}
+    obj: dict[str, Any] = {"v": LEAF_FORMAT_VERSION}
     obj.update(fields)
     obj["ledger"] = {"position": position, "appended_at": appended_at, "source": source}
     return obj

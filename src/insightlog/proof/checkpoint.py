@@ -32,6 +32,7 @@ import orjson
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from insightlog.errors import InsightlogError
 from insightlog.proof.keys import PROVIDER, ROLES, key_id
 
 CHECKPOINT_FORMAT_VERSION = 1
@@ -41,7 +42,7 @@ _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _BASE64_32 = re.compile(r"^[A-Za-z0-9+/]{43}=$")
 
 
-class CheckpointFormatError(ValueError):
+class CheckpointFormatError(InsightlogError, ValueError):
     """Raised when a checkpoint, its body text or its JSON form is malformed."""
 
 

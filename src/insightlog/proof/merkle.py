@@ -19,6 +19,8 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from insightlog.errors import InsightlogError
+
 HASH_SIZE = 32
 LEAF_PREFIX = b"\x00"
 NODE_PREFIX = b"\x01"
@@ -26,7 +28,7 @@ EMPTY_ROOT = hashlib.sha256(b"").digest()
 """The Merkle Tree Hash of the empty tree (RFC 9162 §2.1.1)."""
 
 
-class TreeSizeError(ValueError):
+class TreeSizeError(InsightlogError, ValueError):
     """Raised when a size or index lies outside the tree, or sizes are out of order."""
 
 

@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 from insightlog.report.model import ReportError
+from insightlog.safefile import private_workdir, publish
 
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
 
@@ -33,7 +34,9 @@ def chromium_path(path: str = DEFAULT_CHROMIUM) -> str | None:
     return path if os.path.isfile(path) and os.access(path, os.X_OK) else None
 
 
-def print_pdf(html_path: Path, pdf_path: Path, *, chromium: str = DEFAULT_CHROMIUM, timeout: float = 120.0) -> Path:
+def print_pdf(
+    html_path: Path, pdf_path: Path, *, chromium: str = DEFAULT_CHROMIUM, timeout: float = 120.0, overwrite: bool = False
+) -> Path:
     """Print ``html_path`` to ``pdf_path`` (A4, no browser header or footer); returns ``pdf_path``."""
     exe = chromium_path(chromium)
     if exe is None:
@@ -43,9 +46,11 @@ def print_pdf(html_path: Path, pdf_path: Path, *, chromium: str = DEFAULT_CHROMI
         )
     html_path = Path(html_path).resolve()
     pdf_path = Path(pdf_path).resolve()
-    partial = pdf_path.with_name(pdf_path.name + ".partial")
-    partial.unlink(missing_ok=True)
-    with tempfile.TemporaryDirectory(prefix="insightlog-chromium-") as profile:
+    # Chromium opens its output file itself: it prints into a private directory beside the PDF,
+    # and the file is published from there (never through a symbolic link, never over a file
+    # unless asked).
+    with private_workdir(pdf_path) as work, tempfile.TemporaryDirectory(prefix="insightlog-chromium-") as profile:
+        partial = work / "print.pdf"
         cmd = [
             exe,
             *CHROMIUM_FLAGS,
@@ -57,13 +62,14 @@ def print_pdf(html_path: Path, pdf_path: Path, *, chromium: str = DEFAULT_CHROMI
         try:
             proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, check=False)
         except subprocess.TimeoutExpired:
-            partial.unlink(missing_ok=True)
             raise ReportError(f"Chromium did not finish printing {html_path.name} within {timeout:.0f} s") from None
         except OSError as exc:
             raise ReportError(f"cannot run Chromium ({exe}): {exc.strerror}") from None
-    if proc.returncode != 0 or not partial.exists() or partial.stat().st_size == 0:
-        partial.unlink(missing_ok=True)
-        lines = [ln for ln in proc.stderr.decode(errors="replace").splitlines() if ln.strip()]
-        raise ReportError(f"Chromium could not print {html_path.name} to PDF (exit {proc.returncode}): {lines[-1] if lines else 'no message'}")
-    partial.replace(pdf_path)
+        if proc.returncode != 0 or not partial.is_file() or partial.stat().st_size == 0:
+            lines = [ln for ln in proc.stderr.decode(errors="replace").splitlines() if ln.strip()]
+            raise ReportError(
+                f"Chromium could not print {html_path.name} to PDF (exit {proc.returncode}): "
+                f"{lines[-1] if lines else 'no message'}"
+            )
+        publish(partial, pdf_path, overwrite=overwrite)
     return pdf_path

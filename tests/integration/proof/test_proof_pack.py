@@ -272,16 +272,22 @@ def test_the_openssl_commands_in_the_readme_check_the_pack(sample: Sample, tmp_p
             assert digest in result.stdout
 
 
-def test_a_pack_without_timestamps_analysis_or_manifest_signature_still_verifies(
-    tmp_path: Path,
-) -> None:
-    sample = make_pack(tmp_path, None, analysis_json=None, manifest_key=None)
+def test_a_pack_without_timestamps_or_analysis_still_verifies(tmp_path: Path) -> None:
+    sample = make_pack(tmp_path, None, analysis_json=None)
     report = verify_pack(sample.path)
     assert report.ok, report.failures
     readme = members(sample.path)["README.txt"].decode()
     assert "none of these checkpoints carries an RFC 3161 timestamp" in readme
-    assert "manifest itself is not signed" in readme
-    assert any("manifest.json is not signed" in note for note in report.notes)
+    assert "was signed by the provider" in readme
+
+
+def test_a_pack_cannot_be_built_without_a_provider_signature_over_its_manifest(tmp_path: Path) -> None:
+    sample = make_pack(tmp_path, None)
+    with pytest.raises(PackError, match="manifest must be signed by a provider key"):
+        build_pack(tmp_path / "unsigned.zip", **{**sample.kwargs, "manifest_key": None})  # type: ignore[arg-type]
+    with pytest.raises(PackError, match="manifest must be signed by a provider key"):
+        build_pack(tmp_path / "witness.zip", **{**sample.kwargs, "manifest_key": sample.witness})  # type: ignore[arg-type]
+    assert not (tmp_path / "unsigned.zip").exists() and not (tmp_path / "witness.zip").exists()
 
 
 def test_the_same_inputs_give_the_same_zip_bytes(tmp_path: Path) -> None:

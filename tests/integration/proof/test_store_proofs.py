@@ -73,8 +73,12 @@ def test_a_witness_cosigns_after_checking_and_verify_counts_both_signatures(stor
     assert cosigned.exit_code == 0, cosigned.output
     twice = invoke([*_args(stores, settings, tmp_path, "chair.key"), "checkpoint", "cosign"])
     assert twice.exit_code == 1 and "already signed" in twice.output
-    report = json.loads(invoke([*args, "verify", "--json", "--trusted-key", str(tmp_path / "chair.key.pub")]).stdout)
+    report = json.loads(invoke([*args, "verify", "--json", "--trusted-key", str(tmp_path / "provider.key.pub"),
+                                "--trusted-witness", str(tmp_path / "chair.key.pub")]).stdout)
     assert report["ok"] and report["signatures_checked"] == 2
+    # The chair's key is a witness key: trusted as the provider's it binds nothing, and fails.
+    wrong = invoke([*args, "verify", "--json", "--trusted-key", str(tmp_path / "chair.key.pub")])
+    assert wrong.exit_code == 1 and "which is not a trusted provider key" in wrong.stdout
 
 
 def test_prove_gives_an_inclusion_proof_against_the_latest_checkpoint(stores, tmp_path: Path) -> None:
