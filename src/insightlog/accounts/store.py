@@ -232,6 +232,17 @@ class Accounts:
     def close(self) -> None:
         self.engine.dispose()
 
+    def healthy(self) -> bool:
+        """Whether the accounts' database answers."""
+        from sqlalchemy import select
+
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(select(tables.settings.c.key).limit(1))
+        except Exception:  # noqa: BLE001 - any failure means unhealthy; the detail is not for the caller
+            return False
+        return True
+
     def now(self) -> datetime:
         return self.clock().astimezone(UTC).replace(microsecond=0)
 
