@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -16,10 +16,11 @@ from starlette.responses import JSONResponse, Response
 
 from insightlog.web.guard import actor_of, guarded, log, web_state
 from insightlog.web.permissions import LIST_SERVICES, PUBLIC, VIEW_SERVICE
+from insightlog.web.routes import Routes
 from insightlog.web.usecases import InputError, NotFoundError
 
 PREFIX = "/api/v1"
-router = APIRouter(prefix=PREFIX)
+router = Routes(prefix=PREFIX)
 
 
 class ErrorOut(BaseModel):

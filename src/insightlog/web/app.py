@@ -39,13 +39,19 @@ class UnguardedRouteError(RuntimeError):
 
 
 def route_permissions(app: FastAPI) -> dict[tuple[str, str], Permission | None]:
-    """Every (method, path) of the app and the permission its guard checks (None: no guard)."""
+    """Every (method, path) of the app and the permission its guard checks (None: no guard).
+
+    A route of a kind not known here (no endpoint and methods) counts as unguarded: fail closed."""
     table: dict[tuple[str, str], Permission | None] = {}
     for route in app.routes:
         if isinstance(route, Mount):
             continue
         endpoint = getattr(route, "endpoint", None)
-        for method in sorted(getattr(route, "methods", None) or ()):
+        methods = getattr(route, "methods", None)
+        if endpoint is None or not methods:
+            table[("?", f"{type(route).__name__} {getattr(route, 'path', '')}".strip())] = None
+            continue
+        for method in sorted(methods):
             table[(method, getattr(route, "path", "?"))] = permission_of(endpoint)
     return table
 
@@ -139,8 +145,8 @@ def create_app(
     state = WebState(accounts=accounts, usecases=usecases, config=config, pages=Pages(config))
     app.state.insightlog = state
     app.state.close = close_all
-    app.include_router(pages.router)
-    app.include_router(api.router)
+    pages.router.add_to(app)
+    api.router.add_to(app)
     app.mount(STATIC, StaticFiles(packages=[("insightlog.web", "static")]), name="static")
     app.openapi = _openapi(app)  # type: ignore[method-assign]
     _add_error_handlers(app, state)

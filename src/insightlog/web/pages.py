@@ -12,7 +12,6 @@ from typing import Any
 from urllib.parse import quote
 
 import orjson
-from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
@@ -22,12 +21,13 @@ from insightlog.accounts.errors import AccountError
 from insightlog.accounts.rights import DESCRIPTIONS, RIGHTS
 from insightlog.accounts.store import FULL, SECOND_FACTOR, By
 from insightlog.web.guard import actor_of, by_of, client_of, guarded, log, web_state
+from insightlog.web.routes import Routes
 from insightlog.web.permissions import ADMIN, HAS_SESSION, LIST_SERVICES, PUBLIC, SECOND_FACTOR_STEP, SIGNED_IN, VIEW_SERVICE, Actor
 from insightlog.web.security import cookie_options
 from insightlog.web.urls import NameEncodingError, safe_next, tilde_decode
 from insightlog.web.usecases import InputError, NotFoundError, UseCaseError
 
-router = APIRouter(include_in_schema=False)
+router = Routes(defaults={"include_in_schema": False})
 
 SIGN_IN_REFUSED = (
     "The name or password is not right, or this account cannot sign in at the moment. "
