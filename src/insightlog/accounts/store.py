@@ -361,7 +361,8 @@ class Accounts:
         after = 0
         while True:
             with self.engine.connect() as conn:
-                page = [dict(r._mapping) for r in conn.execute(select(log).where(log.c.seq > after).order_by(log.c.seq).limit(PAGE))]
+                rows = conn.execute(select(log).where(log.c.seq > after).order_by(log.c.seq).limit(PAGE))
+                page = [{str(k): v for k, v in r._mapping.items()} for r in rows]  # names are str subclasses
             yield from page
             if len(page) < PAGE:
                 return
@@ -909,7 +910,7 @@ def _token(m: Any) -> Token:
 
 
 def _log_dict(m: Any) -> dict[str, Any]:
-    row = dict(m)
+    row = {str(k): v for k, v in m.items()}
     row["detail"] = orjson.loads(row["detail"])
     return row
 
