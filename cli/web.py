@@ -12,18 +12,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-
 from insightlog.cli import output
 
 if TYPE_CHECKING:
-    from insightlog.accounts.store import Accounts, By
     from insightlog.cli.main import Context
+
+    from insightlog.accounts.store import Accounts, By
 
 
 def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     """Call into the accounts; their refusals become one-line messages."""
-    from insightlog.accounts.errors import AccountError
     from insightlog.cli.main import run
+
+    from insightlog.accounts.errors import AccountError
 
     try:
         return run(fn, *args, **kwargs)
@@ -36,7 +37,8 @@ def _accounts(obj: Context) -> Accounts:
     from insightlog.web.bootstrap import accounts_policy_from_env
 
     try:
-        return _call(open_accounts, obj.settings, policy=_call(accounts_policy_from_env))  # type: ignore[no-any-return]
+        accounts: Accounts = _call(open_accounts, obj.settings, policy=_call(accounts_policy_from_env))
+        return accounts
     except click.ClickException:
         raise
     except Exception as exc:  # infrastructure errors at the boundary
@@ -73,7 +75,7 @@ def _services(obj: Context, services: str | None, all_services: bool, *, require
         return None
     if services is None:
         if required:
-            raise click.ClickException("say which services the account may see: --services \"S1,S2\" or --all-services")
+            raise click.ClickException('say which services the account may see: --services "S1,S2" or --all-services')
         return None
     names = [s.strip() for s in services.split(",") if s.strip()]
     if not names:
@@ -84,7 +86,9 @@ def _services(obj: Context, services: str | None, all_services: bool, *, require
     unknown = [n for n in names if n not in known]
     if unknown:
         listed = ", ".join(sorted(known)) or "none yet: import the history first"
-        raise click.ClickException(f"no service named {', '.join(map(repr, unknown))} in this store (services: {listed})")
+        raise click.ClickException(
+            f"no service named {', '.join(map(repr, unknown))} in this store (services: {listed})"
+        )
     return names
 
 
@@ -97,7 +101,8 @@ def users() -> None:
 
     Example:
 
-        insightlog users add "Ann Lee" --staff-id QL-7 --role quality_lead --rights record,view --services "Harbour Home Care"
+        insightlog users add "Ann Lee" --staff-id QL-7 --role quality_lead --rights record,view
+        --services "Harbour Home Care"
 
         insightlog users list
     """
@@ -106,17 +111,28 @@ def users() -> None:
 @users.command("add")
 @click.argument("name")
 @click.option("--staff-id", required=True, metavar="ID", help="The staff id entries are recorded under (never a name).")
-@click.option("--role", required=True, metavar="ROLE", help="The interchange actor role, e.g. quality_lead, registered_manager.")
-@click.option("--rights", default="view", show_default=True, metavar="LIST", help="Comma-separated: record,judge,view,audit,admin.")
+@click.option(
+    "--role", required=True, metavar="ROLE", help="The interchange actor role, e.g. quality_lead, registered_manager."
+)
+@click.option(
+    "--rights",
+    default="view",
+    show_default=True,
+    metavar="LIST",
+    help="Comma-separated: record,judge,view,audit,admin.",
+)
 @click.option("--services", metavar="LIST", help='The services the account may see: "S1,S2".')
 @click.option("--all-services", is_flag=True, help="The account may see every service, now and later.")
 @click.pass_obj
-def users_add(obj: Context, name: str, staff_id: str, role: str, rights: str, services: str | None, all_services: bool) -> None:
+def users_add(
+    obj: Context, name: str, staff_id: str, role: str, rights: str, services: str | None, all_services: bool
+) -> None:
     """Add an account; its password comes from standard input (or a prompt).
 
     Example:
 
-        printf '%s\\n' "$PASSWORD" | insightlog users add "Ann Lee" --staff-id QL-7 --role quality_lead --rights record,view --services "Harbour Home Care"
+        printf '%s\\n' "$PASSWORD" | insightlog users add "Ann Lee" --staff-id QL-7 --role quality_lead
+        --rights record,view --services "Harbour Home Care"
     """
     from insightlog.accounts.rights import check_rights_for_role, check_role, parse_rights
 
@@ -130,8 +146,10 @@ def users_add(obj: Context, name: str, staff_id: str, role: str, rights: str, se
         user = _call(accounts.add_user, name, staff_id, role, held, scope, password, by=_by())
     finally:
         accounts.close()
-    output.line(f"added {user.name} ({user.staff_id}, {user.role}): rights {','.join(user.as_dict()['rights'])}; "
-                f"services {'all' if user.services is None else ', '.join(sorted(user.services))}")
+    output.line(
+        f"added {user.name} ({user.staff_id}, {user.role}): rights {','.join(user.as_dict()['rights'])}; "
+        f"services {'all' if user.services is None else ', '.join(sorted(user.services))}"
+    )
 
 
 @users.command("list")
@@ -154,7 +172,19 @@ def users_list(obj: Context, as_json: bool) -> None:
         return
     output.table(
         ["name", "staff id", "role", "rights", "services", "status", "2-step", "last sign-in"],
-        [[r["name"], r["staff_id"], r["role"], r["rights"], r["services"], r["status"], "on" if r["second_factor"] else "-", r["last_sign_in_at"]] for r in rows],
+        [
+            [
+                r["name"],
+                r["staff_id"],
+                r["role"],
+                r["rights"],
+                r["services"],
+                r["status"],
+                "on" if r["second_factor"] else "-",
+                r["last_sign_in_at"],
+            ]
+            for r in rows
+        ],
     )
 
 
@@ -215,7 +245,11 @@ def users_reset(obj: Context, name: str, keep_password: bool, clear_second_facto
         user = _call(accounts.reset, name, password, clear_second_factor=clear_second_factor, by=_by())
     finally:
         accounts.close()
-    done = ["unlocked"] + (["new password set"] if password is not None else []) + (["second factor cleared"] if clear_second_factor else [])
+    done = (
+        ["unlocked"]
+        + (["new password set"] if password is not None else [])
+        + (["second factor cleared"] if clear_second_factor else [])
+    )
     output.line(f"{user.name}: {', '.join(done)}; every session ended")
 
 
@@ -223,10 +257,14 @@ def users_reset(obj: Context, name: str, keep_password: bool, clear_second_facto
 @click.argument("name")
 @click.option("--token-name", required=True, metavar="TEXT", help="What the token is for, e.g. 'BI dashboard'.")
 @click.option("--rights", default="view", show_default=True, metavar="LIST", help="Within the owner's rights.")
-@click.option("--services", metavar="LIST", help='Within the owner\'s services; default: all of the owner\'s.')
-@click.option("--expires-days", type=click.IntRange(1, 3660), metavar="DAYS", help="Expire after DAYS (default: never).")
+@click.option("--services", metavar="LIST", help="Within the owner's services; default: all of the owner's.")
+@click.option(
+    "--expires-days", type=click.IntRange(1, 3660), metavar="DAYS", help="Expire after DAYS (default: never)."
+)
 @click.pass_obj
-def users_token(obj: Context, name: str, token_name: str, rights: str, services: str | None, expires_days: int | None) -> None:
+def users_token(
+    obj: Context, name: str, token_name: str, rights: str, services: str | None, expires_days: int | None
+) -> None:
     """Make an API token for an account's integration; it is printed once and only its hash is kept.
 
     Example:
@@ -269,7 +307,19 @@ def users_tokens(obj: Context, as_json: bool) -> None:
         return
     output.table(
         ["id", "owner", "name", "rights", "services", "expires", "last used", "revoked"],
-        [[r["id"], r["owner"], r["name"], r["rights"], r["services"], r["expires_at"], r["last_used_at"], r["revoked_at"]] for r in rows],
+        [
+            [
+                r["id"],
+                r["owner"],
+                r["name"],
+                r["rights"],
+                r["services"],
+                r["expires_at"],
+                r["last_used_at"],
+                r["revoked_at"],
+            ]
+            for r in rows
+        ],
     )
 
 
@@ -313,7 +363,13 @@ def users_second_factor(obj: Context, setting: str) -> None:
 
 @users.command("access-log")
 @click.option("--verify", "verify_only", is_flag=True, help="Only check the hash chain (exit 1 if it is broken).")
-@click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), help="Write JSON Lines to FILE (default: stdout).")
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write JSON Lines to FILE (default: stdout).",
+)
 @click.option("--head", metavar="SEQ:HASH", help="A head noted earlier (seq:hash); it must still be in the chain.")
 @click.pass_obj
 def users_access_log(obj: Context, verify_only: bool, out: Path | None, head: str | None) -> None:
@@ -349,7 +405,12 @@ def users_access_log(obj: Context, verify_only: bool, out: Path | None, head: st
                     sink.close()
                 else:
                     sink.flush()
-            _call(accounts.log, "access_log_exported", _by(), detail={"rows": report.rows, "head": report.head_hash, "chain_ok": report.ok})
+            _call(
+                accounts.log,
+                "access_log_exported",
+                _by(),
+                detail={"rows": report.rows, "head": report.head_hash, "chain_ok": report.ok},
+            )
     finally:
         accounts.close()
     if not report.ok:
@@ -359,12 +420,37 @@ def users_access_log(obj: Context, verify_only: bool, out: Path | None, head: st
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True, envvar="INSIGHTLOG_HOST", help="Address to listen on [env INSIGHTLOG_HOST].")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), envvar="INSIGHTLOG_PORT", help="Port [env INSIGHTLOG_PORT].")
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), envvar="INSIGHTLOG_WEB_WORKERS",
-              help="Worker processes (several for PostgreSQL) [env INSIGHTLOG_WEB_WORKERS].")
-@click.option("--forwarded-allow-ips", default="127.0.0.1", show_default=True, envvar="INSIGHTLOG_FORWARDED_ALLOW_IPS",
-              metavar="IPS", help="Reverse proxies trusted for X-Forwarded-For/-Proto [env INSIGHTLOG_FORWARDED_ALLOW_IPS].")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    envvar="INSIGHTLOG_HOST",
+    help="Address to listen on [env INSIGHTLOG_HOST].",
+)
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    envvar="INSIGHTLOG_PORT",
+    help="Port [env INSIGHTLOG_PORT].",
+)
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    envvar="INSIGHTLOG_WEB_WORKERS",
+    help="Worker processes (several for PostgreSQL) [env INSIGHTLOG_WEB_WORKERS].",
+)
+@click.option(
+    "--forwarded-allow-ips",
+    default="127.0.0.1",
+    show_default=True,
+    envvar="INSIGHTLOG_FORWARDED_ALLOW_IPS",
+    metavar="IPS",
+    help="Reverse proxies trusted for X-Forwarded-For/-Proto [env INSIGHTLOG_FORWARDED_ALLOW_IPS].",
+)
 @click.pass_obj
 def serve(obj: Context, host: str, port: int, workers: int, forwarded_allow_ips: str) -> None:
     """Start the web application on the store (SQLite file or PostgreSQL).
@@ -389,15 +475,26 @@ def serve(obj: Context, host: str, port: int, workers: int, forwarded_allow_ips:
     config = _call(web_config_from_env)
     policy = _call(accounts_policy_from_env)
     try:
-        app = _call(build_app, settings, config, policy)  # opens both, creates the accounts tables: fails here, not in a worker
+        app = _call(
+            build_app, settings, config, policy
+        )  # opens both, creates the accounts tables: fails here, not in a worker
     except click.ClickException:
         raise
     except Exception as exc:  # infrastructure errors at the boundary
         raise click.ClickException(f"cannot start on {settings.describe()}: {exc}") from None
     scheme = "https" if config.hsts else "http"
-    output.note(f"insightlog serving {settings.describe()} at {scheme}://{host}:{port}/ ({workers} worker{'s' if workers > 1 else ''}); Ctrl-C stops")
-    options: dict[str, Any] = {"host": host, "port": port, "proxy_headers": True, "forwarded_allow_ips": forwarded_allow_ips,
-                               "server_header": False, "access_log": False}
+    output.note(
+        f"insightlog serving {settings.describe()} at {scheme}://{host}:{port}/ "
+        f"({workers} worker{'s' if workers > 1 else ''}); Ctrl-C stops"
+    )
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "proxy_headers": True,
+        "forwarded_allow_ips": forwarded_allow_ips,
+        "server_header": False,
+        "access_log": False,
+    }
     if workers == 1:
         uvicorn.run(app, **options)
         return
@@ -407,7 +504,9 @@ def serve(obj: Context, host: str, port: int, workers: int, forwarded_allow_ips:
         os.environ["INSIGHTLOG_DATABASE_URL"] = settings.database_url
     elif settings.sqlite_path:
         os.environ["INSIGHTLOG_DB"] = settings.sqlite_path
-        output.note("note: several workers on one SQLite file take turns to write; PostgreSQL suits several workers better")
+        output.note(
+            "note: several workers on one SQLite file take turns to write; PostgreSQL suits several workers better"
+        )
     os.environ["INSIGHTLOG_READ_ONLY"] = "1" if settings.read_only else "0"
     uvicorn.run("insightlog.web.bootstrap:app_from_env", factory=True, workers=workers, **options)
 

@@ -47,9 +47,18 @@ def verify_chain(rows: Iterable[Mapping[str, Any]], *, expected_head: tuple[int,
         count += 1
         seq = row["seq"]
         if seq != count:
-            return ChainReport(False, count - 1, count - 1, prev, f"row {count} is numbered {seq}: a row is missing or out of place", count)
+            return ChainReport(
+                False,
+                count - 1,
+                count - 1,
+                prev,
+                f"row {count} is numbered {seq}: a row is missing or out of place",
+                count,
+            )
         if row["prev_hash"] != prev:
-            return ChainReport(False, count - 1, count - 1, prev, f"row {seq}: its previous hash is not row {seq - 1}'s hash", seq)
+            return ChainReport(
+                False, count - 1, count - 1, prev, f"row {seq}: its previous hash is not row {seq - 1}'s hash", seq
+            )
         digest = row_hash(prev, row)
         if row["hash"] != digest:
             return ChainReport(False, count - 1, count - 1, prev, f"row {seq}: its contents do not match its hash", seq)
@@ -59,5 +68,12 @@ def verify_chain(rows: Iterable[Mapping[str, Any]], *, expected_head: tuple[int,
             seen_head = True
         prev = digest
     if not seen_head and expected_head is not None:
-        return ChainReport(False, count, count, prev, f"the log has {count} rows; row {expected_head[0]} noted earlier is gone", count + 1)
+        return ChainReport(
+            False,
+            count,
+            count,
+            prev,
+            f"the log has {count} rows; row {expected_head[0]} noted earlier is gone",
+            count + 1,
+        )
     return ChainReport(True, count, count, prev)

@@ -17,7 +17,7 @@ import secrets
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
     from insightlog.settings import StoreSettings
 
-UTC = timezone.utc
+UTC = UTC
 FULL = "full"
 SECOND_FACTOR = "second_factor"
 REQUIRE_SECOND_FACTOR = "require_second_factor"
@@ -294,7 +294,10 @@ class Accounts:
                 continue
             level = "STATEMENT" if op == "TRUNCATE" else "ROW"
             conn.execute(
-                text(f"CREATE TRIGGER {name} BEFORE {op} ON web_access_log FOR EACH {level} EXECUTE FUNCTION {PG_FUNCTION}()")
+                text(
+                    f"CREATE TRIGGER {name} BEFORE {op} ON web_access_log "
+                    f"FOR EACH {level} EXECUTE FUNCTION {PG_FUNCTION}()"
+                )
             )
 
     # -- the access log ----------------------------------------------------------------------
@@ -384,7 +387,9 @@ class Accounts:
         from sqlalchemy import select
 
         u = tables.users
-        query = select(u).where(u.c.name_key == name.casefold()) if name is not None else select(u).where(u.c.id == user_id)
+        query = (
+            select(u).where(u.c.name_key == name.casefold()) if name is not None else select(u).where(u.c.id == user_id)
+        )
         return conn.execute(query).first()
 
     def get_user(self, name: str) -> User:
@@ -449,7 +454,7 @@ class Accounts:
                     updated_at=now,
                 )
             )
-            user_id = int(result.inserted_primary_key[0])
+            user_id = int(result.inserted_primary_key[0])  # type: ignore[index]  # set by an INSERT
             user = _user(self._user_row(conn, user_id=user_id)._mapping)
             self._append_log(conn, "user_added", by, subject=name, detail=_scope_detail(user))
         return user
@@ -462,10 +467,18 @@ class Accounts:
         now = self._now_text()
         with self.write_engine.begin() as conn:
             conn.execute(
-                update(tables.users).where(tables.users.c.id == user.id).values(disabled_at=now if disabled else None, updated_at=now)
+                update(tables.users)
+                .where(tables.users.c.id == user.id)
+                .values(disabled_at=now if disabled else None, updated_at=now)
             )
             ended = self._revoke_user_sessions(conn, user.id, "account disabled") if disabled else 0
-            self._append_log(conn, "user_disabled" if disabled else "user_enabled", by, subject=user.name, detail={"sessions_ended": ended})
+            self._append_log(
+                conn,
+                "user_disabled" if disabled else "user_enabled",
+                by,
+                subject=user.name,
+                detail={"sessions_ended": ended},
+            )
             return _user(self._user_row(conn, user_id=user.id)._mapping)
 
     def reset(self, name: str, password: str | None, *, clear_second_factor: bool = False, by: By) -> User:
@@ -507,11 +520,19 @@ class Accounts:
             encoded = row._mapping["password_hash"] if row else None
             matches = self.hasher.verify(encoded, password)  # also for unknown names: the same time taken
             if user is None:
-                self._append_log(conn, "sign_in_failed", by, user_name=name[:200], detail={"reason": Outcome.UNKNOWN_NAME.value})
+                self._append_log(
+                    conn, "sign_in_failed", by, user_name=name[:200], detail={"reason": Outcome.UNKNOWN_NAME.value}
+                )
                 return SignInResult(Outcome.UNKNOWN_NAME)
             refusal = self._refusal(user)
             if refusal is not None:
-                self._append_log(conn, "sign_in_refused", by, user=user, detail={"reason": refusal.outcome.value, "retry_at": refusal.retry_at})
+                self._append_log(
+                    conn,
+                    "sign_in_refused",
+                    by,
+                    user=user,
+                    detail={"reason": refusal.outcome.value, "retry_at": refusal.retry_at},
+                )
                 return replace(refusal, user=user)
             if not matches:
                 return self._count_failure(conn, user, by, "sign_in_failed", Outcome.WRONG_PASSWORD)
@@ -597,7 +618,9 @@ class Accounts:
                 self._count_failure(conn, user, by, "second_factor_failed", Outcome.WRONG_PASSWORD)
                 return None
             conn.execute(
-                update(u).where(u.c.id == user.id).values(totp_secret=secret, totp_last_step=step, failed_count=0, last_failed_at=None)
+                update(u)
+                .where(u.c.id == user.id)
+                .values(totp_secret=secret, totp_last_step=step, failed_count=0, last_failed_at=None)
             )
             self._append_log(conn, "second_factor_set_up" if enrolling else "second_factor_accepted", by, user=user)
             return _user(self._user_row(conn, user_id=user.id)._mapping)
@@ -672,14 +695,30 @@ class Accounts:
         if expired:
             with self.write_engine.begin() as conn:
                 if self._revoke(conn, key, expired):
-                    self._append_log(conn, "session_expired", By(via="web", client=client), user=user, detail={"reason": expired})
+                    self._append_log(
+                        conn, "session_expired", By(via="web", client=client), user=user, detail={"reason": expired}
+                    )
             return None
         if not user.active:
             return None
         if now - _parse(m["last_seen_at"]) >= self.policy.touch_every:  # type: ignore[operator]
             with self.write_engine.begin() as conn:
                 conn.execute(update(s).where(s.c.id_hash == key).values(last_seen_at=format_utc(now)))
-        session = Session(**{k: m[k] for k in ("id_hash", "user_id", "stage", "csrf", "pending_totp", "created_at", "last_seen_at", "expires_at")})
+        session = Session(
+            **{
+                k: m[k]
+                for k in (
+                    "id_hash",
+                    "user_id",
+                    "stage",
+                    "csrf",
+                    "pending_totp",
+                    "created_at",
+                    "last_seen_at",
+                    "expires_at",
+                )
+            }
+        )
         return session, user
 
     def end_session(self, token: str, *, by: By) -> bool:
@@ -706,7 +745,9 @@ class Accounts:
         with self.engine.connect() as conn:
             return int(
                 conn.execute(
-                    select(func.count()).select_from(s).where(s.c.user_id == user_id, s.c.revoked_at.is_(None), s.c.expires_at > now)
+                    select(func.count())
+                    .select_from(s)
+                    .where(s.c.user_id == user_id, s.c.revoked_at.is_(None), s.c.expires_at > now)
                 ).scalar_one()
             )
 
@@ -715,7 +756,9 @@ class Accounts:
 
         s = tables.sessions
         result = conn.execute(
-            update(s).where(s.c.id_hash == key, s.c.revoked_at.is_(None)).values(revoked_at=self._now_text(), revoked_reason=reason)
+            update(s)
+            .where(s.c.id_hash == key, s.c.revoked_at.is_(None))
+            .values(revoked_at=self._now_text(), revoked_reason=reason)
         )
         return bool(result.rowcount)
 
@@ -724,7 +767,9 @@ class Accounts:
 
         s = tables.sessions
         result = conn.execute(
-            update(s).where(s.c.user_id == user_id, s.c.revoked_at.is_(None)).values(revoked_at=self._now_text(), revoked_reason=reason)
+            update(s)
+            .where(s.c.user_id == user_id, s.c.revoked_at.is_(None))
+            .values(revoked_at=self._now_text(), revoked_reason=reason)
         )
         return int(result.rowcount)
 
@@ -750,7 +795,9 @@ class Accounts:
             raise AccountError("a token needs at least one right")
         beyond = held - user.rights
         if beyond:
-            raise AccountError(f"{user.name} does not hold the right(s) {rights_text(beyond)}; a token cannot exceed its owner")
+            raise AccountError(
+                f"{user.name} does not hold the right(s) {rights_text(beyond)}; a token cannot exceed its owner"
+            )
         scope = _scope(services)
         if user.services is not None:
             if scope is None:
@@ -771,8 +818,13 @@ class Accounts:
             "expires_at": format_utc(now + expires_in) if expires_in else None,
         }
         with self.write_engine.begin() as conn:
-            token_id = int(conn.execute(tables.tokens.insert().values(**values)).inserted_primary_key[0])
-            detail = {"token": token_id, "rights": values["rights"], "services": sorted(scope) if scope is not None else "all"}
+            inserted = conn.execute(tables.tokens.insert().values(**values)).inserted_primary_key
+            token_id = int(inserted[0])  # type: ignore[index]  # set by an INSERT
+            detail = {
+                "token": token_id,
+                "rights": values["rights"],
+                "services": sorted(scope) if scope is not None else "all",
+            }
             self._append_log(conn, "token_created", by, subject=user.name, detail=detail)
         return secret, self._token(token_id)
 
@@ -804,8 +856,12 @@ class Accounts:
             raise AccountError(f"API token {token_id} was already revoked at {token.revoked_at}")
         owner = self.user_by_id(token.user_id)
         with self.write_engine.begin() as conn:
-            conn.execute(update(tables.tokens).where(tables.tokens.c.id == token_id).values(revoked_at=self._now_text()))
-            self._append_log(conn, "token_revoked", by, subject=owner.name if owner else None, detail={"token": token_id})
+            conn.execute(
+                update(tables.tokens).where(tables.tokens.c.id == token_id).values(revoked_at=self._now_text())
+            )
+            self._append_log(
+                conn, "token_revoked", by, subject=owner.name if owner else None, detail={"token": token_id}
+            )
         return self._token(token_id)
 
     def token_user(self, secret: str) -> tuple[Token, User] | None:
@@ -821,7 +877,8 @@ class Accounts:
             return None
         token = _token(row._mapping)
         now = self.now()
-        if token.revoked_at is not None or (token.expires_at is not None and now >= _parse(token.expires_at)):  # type: ignore[operator]
+        expires = _parse(token.expires_at)
+        if token.revoked_at is not None or (expires is not None and now >= expires):
             return None
         user = self.user_by_id(token.user_id)
         if user is None or not user.active:

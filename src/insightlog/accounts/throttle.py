@@ -23,7 +23,8 @@ class ThrottlePolicy:
         """How long after the latest failure the next attempt must wait."""
         if failures < self.free:
             return timedelta(0)
-        return min(self.base * (2 ** (failures - self.free)), self.cap)
+        wait: timedelta = min(self.base * (2 ** (failures - self.free)), self.cap)
+        return wait
 
     def retry_at(self, failures: int, last_failed_at: datetime | None) -> datetime | None:
         """When the next attempt is allowed (None: now)."""

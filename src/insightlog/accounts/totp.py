@@ -23,7 +23,9 @@ def new_secret() -> str:
 def provisioning_uri(secret: str, account: str, issuer: str = "insightlog") -> str:
     import pyotp
 
-    return str(pyotp.TOTP(secret, digits=DIGITS, interval=STEP_SECONDS).provisioning_uri(name=account, issuer_name=issuer))
+    return str(
+        pyotp.TOTP(secret, digits=DIGITS, interval=STEP_SECONDS).provisioning_uri(name=account, issuer_name=issuer)
+    )
 
 
 def code_at(secret: str, when: datetime) -> str:

@@ -59,7 +59,9 @@ def route_permissions(app: FastAPI) -> dict[tuple[str, str], Permission | None]:
 def check_guarded(app: FastAPI) -> None:
     """Refuse an app with a route that no guard covers (the static files are the only mount)."""
     missing = sorted(f"{m} {p}" for (m, p), perm in route_permissions(app).items() if perm is None)
-    mounts = sorted(getattr(r, "path", "?") for r in app.routes if isinstance(r, Mount) and getattr(r, "path", None) != STATIC)
+    mounts = sorted(
+        getattr(r, "path", "?") for r in app.routes if isinstance(r, Mount) and getattr(r, "path", None) != STATIC
+    )
     if missing or mounts:
         raise UnguardedRouteError(f"routes without a permission check: {', '.join(missing + mounts)}")
 
@@ -80,16 +82,20 @@ def _add_error_handlers(app: FastAPI, state: WebState) -> None:
         return answer(request, status, messages.get(status, "The request could not be handled."))
 
     async def validation_error(request: Request, exc: Exception) -> Response:
-        errors = getattr(exc, "errors", lambda: [])()
+        errors: list[dict[str, Any]] = getattr(exc, "errors", lambda: [])()
         first = errors[0] if errors else {}
         where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("query", "path", "body"))
-        return answer(request, 400, f"{where}: {first.get('msg', 'not valid')}" if where else "The request is not valid.")
+        return answer(
+            request, 400, f"{where}: {first.get('msg', 'not valid')}" if where else "The request is not valid."
+        )
 
     async def use_case_error(request: Request, exc: Exception) -> Response:
         return answer(request, 400, str(exc))
 
     async def server_error(request: Request, exc: Exception) -> Response:
-        return answer(request, 500, "Something went wrong on the server; nothing was changed by this request. Try again later.")
+        return answer(
+            request, 500, "Something went wrong on the server; nothing was changed by this request. Try again later."
+        )
 
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)

@@ -73,7 +73,9 @@ def accounts_policy_from_env() -> AccountsPolicy:
     )
 
 
-def build_app(settings: StoreSettings, config: WebConfig | None = None, policy: AccountsPolicy | None = None) -> FastAPI:
+def build_app(
+    settings: StoreSettings, config: WebConfig | None = None, policy: AccountsPolicy | None = None
+) -> FastAPI:
     """Open the ledger and the accounts of ``settings`` and build the app over them."""
     from insightlog.accounts.store import open_accounts
     from insightlog.application import open_ledger

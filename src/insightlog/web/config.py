@@ -7,8 +7,7 @@ from dataclasses import dataclass
 # Nothing is loaded from anywhere but this site; no script runs (pages work without JavaScript;
 # phase B may add 'self' scripts for progressive enhancement, and nothing else).
 CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'"
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 
 

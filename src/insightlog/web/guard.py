@@ -64,7 +64,9 @@ def by_of(request: Request, actor: Actor | None = None, *, api: bool | None = No
     return By(via=via, client=client_of(request), user=actor.user if actor else None)
 
 
-async def log(request: Request, event: str, *, subject: str | None = None, detail: dict[str, Any] | None = None) -> None:
+async def log(
+    request: Request, event: str, *, subject: str | None = None, detail: dict[str, Any] | None = None
+) -> None:
     """Write to the access log (off the event loop)."""
     accounts = web_state(request).accounts
     await run_in_threadpool(accounts.log, event, by_of(request), subject=subject, detail=detail)
@@ -162,7 +164,11 @@ def guarded(permission: Permission, *, api: bool = False, service_param: str = "
                     detail = {"method": request.method, "path": path, "reason": "missing or wrong CSRF token"}
                     await log(request, "csrf_refused", subject=service, detail=detail)
                     return refused(
-                        request, state, 403, "This form has expired or did not come from this site. Go back, reload the page and try again.", api=False
+                        request,
+                        state,
+                        403,
+                        "This form has expired or did not come from this site. Go back, reload the page and try again.",
+                        api=False,
                     )
             response = await view(*args, **kwargs)
             if actor is not None:

@@ -21,8 +21,17 @@ from insightlog.accounts.errors import AccountError
 from insightlog.accounts.rights import DESCRIPTIONS, RIGHTS
 from insightlog.accounts.store import FULL, SECOND_FACTOR, By
 from insightlog.web.guard import actor_of, by_of, client_of, guarded, log, web_state
+from insightlog.web.permissions import (
+    ADMIN,
+    HAS_SESSION,
+    LIST_SERVICES,
+    PUBLIC,
+    SECOND_FACTOR_STEP,
+    SIGNED_IN,
+    VIEW_SERVICE,
+    Actor,
+)
 from insightlog.web.routes import Routes
-from insightlog.web.permissions import ADMIN, HAS_SESSION, LIST_SERVICES, PUBLIC, SECOND_FACTOR_STEP, SIGNED_IN, VIEW_SERVICE, Actor
 from insightlog.web.security import cookie_options
 from insightlog.web.urls import NameEncodingError, safe_next, tilde_decode
 from insightlog.web.usecases import InputError, NotFoundError, UseCaseError
@@ -33,7 +42,9 @@ SIGN_IN_REFUSED = (
     "The name or password is not right, or this account cannot sign in at the moment. "
     "After repeated failed attempts an account is locked; an administrator can unlock it."
 )
-CODE_REFUSED = "That code is not right or has been used already. Enter the 6-digit code your authenticator app shows now."
+CODE_REFUSED = (
+    "That code is not right or has been used already. Enter the 6-digit code your authenticator app shows now."
+)
 NOTICES = {
     "signed-out": "You have signed out.",
     "user-disabled": "The account is disabled; its sessions have ended.",
@@ -90,7 +101,9 @@ async def sign_in_form(request: Request) -> Response:
     target = safe_next(request.query_params.get("next"))
     if actor is not None:
         return RedirectResponse(target if actor.complete else "/sign-in/code", status_code=303)
-    return web_state(request).pages.render(request, "sign_in.html", {"next": target, "name": "", "errors": {}, "notice": _notice(request)})
+    return web_state(request).pages.render(
+        request, "sign_in.html", {"next": target, "name": "", "errors": {}, "notice": _notice(request)}
+    )
 
 
 @router.post("/sign-in")
@@ -105,7 +118,9 @@ async def sign_in(request: Request) -> Response:
     if not password:
         errors["password"] = "Enter your password."
     if errors:
-        return state.pages.render(request, "sign_in.html", {"next": target, "name": name, "errors": errors, "notice": None}, status=400)
+        return state.pages.render(
+            request, "sign_in.html", {"next": target, "name": name, "errors": errors, "notice": None}, status=400
+        )
     accounts = state.accounts
     result = await run_in_threadpool(accounts.sign_in, name, password, client=client_of(request))
     if not result.ok or result.user is None:
@@ -153,7 +168,9 @@ async def second_factor(request: Request) -> Response:
     form = await _form(request)
     token = request.state.session_token
     target = safe_next(form.get("next"))
-    user = await run_in_threadpool(lambda: state.accounts.check_second_factor(token, form.get("code", ""), client=client_of(request)))
+    user = await run_in_threadpool(
+        lambda: state.accounts.check_second_factor(token, form.get("code", ""), client=client_of(request))
+    )
     if user is None:
         secret = None
         if not actor.user.totp_enrolled:
@@ -186,7 +203,13 @@ async def account(request: Request) -> Response:
     state = web_state(request)
     actor = _actor(request)
     sessions = await run_in_threadpool(state.accounts.live_sessions, actor.user.id)
-    context = {"user": actor.user, "sessions": sessions, "rights": RIGHTS, "descriptions": DESCRIPTIONS, "notice": _notice(request)}
+    context = {
+        "user": actor.user,
+        "sessions": sessions,
+        "rights": RIGHTS,
+        "descriptions": DESCRIPTIONS,
+        "notice": _notice(request),
+    }
     return state.pages.render(request, "account.html", context)
 
 
@@ -195,8 +218,14 @@ async def account(request: Request) -> Response:
 async def account_second_factor_form(request: Request) -> Response:
     state = web_state(request)
     actor = _actor(request)
-    secret = None if actor.user.totp_enrolled else await run_in_threadpool(state.accounts.pending_secret, request.state.session_token)
-    return state.pages.render(request, "second_factor_setup.html", {**_second_factor_context(actor, secret, "/account", None)})
+    secret = (
+        None
+        if actor.user.totp_enrolled
+        else await run_in_threadpool(state.accounts.pending_secret, request.state.session_token)
+    )
+    return state.pages.render(
+        request, "second_factor_setup.html", {**_second_factor_context(actor, secret, "/account", None)}
+    )
 
 
 @router.post("/account/second-factor")
@@ -208,7 +237,9 @@ async def account_second_factor(request: Request) -> Response:
         return state.pages.error(request, 400, "Two-step sign-in is already set up; an administrator can reset it.")
     form = await _form(request)
     token = request.state.session_token
-    user = await run_in_threadpool(lambda: state.accounts.check_second_factor(token, form.get("code", ""), client=client_of(request)))
+    user = await run_in_threadpool(
+        lambda: state.accounts.check_second_factor(token, form.get("code", ""), client=client_of(request))
+    )
     if user is None:
         secret = await run_in_threadpool(state.accounts.pending_secret, token)
         context = _second_factor_context(actor, secret, "/account", CODE_REFUSED)
@@ -244,12 +275,24 @@ async def service_page(request: Request, service: str) -> Response:
     try:
         view = await run_in_threadpool(state.usecases.governance, service, as_of)
     except InputError as exc:
-        context = {"service": service, "view": None, "groups": [], "as_of": as_of, "errors": {exc.field: str(exc)}}
-        return state.pages.render(request, "service.html", context, status=400)
+        failed: dict[str, Any] = {
+            "service": service,
+            "view": None,
+            "groups": [],
+            "as_of": as_of,
+            "errors": {exc.field: str(exc)},
+        }
+        return state.pages.render(request, "service.html", failed, status=400)
     except NotFoundError as exc:
         return state.pages.error(request, 404, str(exc))
     await log(request, "viewed", subject=service, detail={"page": "governance", "as_of": view.asked or "now"})
-    context = {"service": service, "view": view, "groups": group_rows(view.rows), "as_of": as_of or "", "errors": {}}
+    context: dict[str, Any] = {
+        "service": service,
+        "view": view,
+        "groups": group_rows(view.rows),
+        "as_of": as_of or "",
+        "errors": {},
+    }
     return state.pages.render(request, "service.html", context)
 
 
@@ -280,7 +323,9 @@ async def admin(request: Request) -> Response:
         }
 
     context = await run_in_threadpool(gather)
-    return state.pages.render(request, "admin.html", {**context, "notice": _notice(request), "me": _actor(request).user.id})
+    return state.pages.render(
+        request, "admin.html", {**context, "notice": _notice(request), "me": _actor(request).user.id}
+    )
 
 
 async def _admin_action(request: Request, action: Any, notice: str) -> Response:
@@ -298,7 +343,9 @@ async def admin_disable(request: Request, name: str) -> Response:
     if user_name.casefold() == _actor(request).user.name.casefold():
         return web_state(request).pages.error(request, 400, "You cannot disable your own account.")
     accounts = web_state(request).accounts
-    return await _admin_action(request, lambda: accounts.set_disabled(user_name, True, by=by_of(request)), "user-disabled")
+    return await _admin_action(
+        request, lambda: accounts.set_disabled(user_name, True, by=by_of(request)), "user-disabled"
+    )
 
 
 @router.post("/admin/users/{name}/enable")
@@ -306,7 +353,9 @@ async def admin_disable(request: Request, name: str) -> Response:
 async def admin_enable(request: Request, name: str) -> Response:
     user_name = _name(name)
     accounts = web_state(request).accounts
-    return await _admin_action(request, lambda: accounts.set_disabled(user_name, False, by=by_of(request)), "user-enabled")
+    return await _admin_action(
+        request, lambda: accounts.set_disabled(user_name, False, by=by_of(request)), "user-enabled"
+    )
 
 
 @router.post("/admin/users/{name}/end-sessions")
@@ -357,7 +406,9 @@ async def access_log(request: Request) -> Response:
     context = await run_in_threadpool(gather)
     rows = context["rows"]
     older = rows[-1]["seq"] if len(rows) == limit else None
-    return state.pages.render(request, "access_log.html", {**context, "event": event or "", "user": user or "", "older": older})
+    return state.pages.render(
+        request, "access_log.html", {**context, "event": event or "", "user": user or "", "older": older}
+    )
 
 
 @router.get("/admin/access-log/export")
@@ -366,7 +417,9 @@ async def access_log_export(request: Request) -> Response:
     """Every row of the access log as JSON Lines, oldest first, with each row's hashes."""
     accounts = web_state(request).accounts
     report = await run_in_threadpool(accounts.verify_access_log)
-    await log(request, "access_log_exported", detail={"rows": report.rows, "head": report.head_hash, "chain_ok": report.ok})
+    await log(
+        request, "access_log_exported", detail={"rows": report.rows, "head": report.head_hash, "chain_ok": report.ok}
+    )
 
     async def lines() -> AsyncIterator[bytes]:
         rows = await run_in_threadpool(lambda: list(accounts.iter_access_log()))

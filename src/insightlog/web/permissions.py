@@ -38,10 +38,16 @@ class Permission:
 
 
 PUBLIC = Permission("public", "anyone; no account needed", Stage.PUBLIC)
-SECOND_FACTOR_STEP = Permission("second-factor-step", "an account that has given its password, for its second factor", Stage.SECOND_FACTOR)
-HAS_SESSION = Permission("has-session", "an account with a session, complete or awaiting its second factor", Stage.ANY_SESSION)
+SECOND_FACTOR_STEP = Permission(
+    "second-factor-step", "an account that has given its password, for its second factor", Stage.SECOND_FACTOR
+)
+HAS_SESSION = Permission(
+    "has-session", "an account with a session, complete or awaiting its second factor", Stage.ANY_SESSION
+)
 SIGNED_IN = Permission("signed-in", "any signed-in account")
-LIST_SERVICES = Permission("list-services", "accounts with the view right; each sees only its own services", right=Right.VIEW)
+LIST_SERVICES = Permission(
+    "list-services", "accounts with the view right; each sees only its own services", right=Right.VIEW
+)
 VIEW_SERVICE = Permission("view-service", "the view right on this service", right=Right.VIEW, takes_service=True)
 RECORD = Permission("record", "the record right on this service", right=Right.RECORD, takes_service=True)
 JUDGE = Permission("judge", "the judge right on this service", right=Right.JUDGE, takes_service=True)
@@ -50,7 +56,18 @@ ADMIN = Permission("admin", "the admin right", right=Right.ADMIN)
 
 PERMISSIONS: dict[str, Permission] = {
     p.name: p
-    for p in (PUBLIC, SECOND_FACTOR_STEP, HAS_SESSION, SIGNED_IN, LIST_SERVICES, VIEW_SERVICE, RECORD, JUDGE, AUDIT_SERVICE, ADMIN)
+    for p in (
+        PUBLIC,
+        SECOND_FACTOR_STEP,
+        HAS_SESSION,
+        SIGNED_IN,
+        LIST_SERVICES,
+        VIEW_SERVICE,
+        RECORD,
+        JUDGE,
+        AUDIT_SERVICE,
+        ADMIN,
+    )
 }
 
 

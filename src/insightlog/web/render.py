@@ -23,7 +23,15 @@ if TYPE_CHECKING:
     from insightlog.web.config import WebConfig
     from insightlog.web.permissions import Actor
 
-STATUS_TITLES = {400: "Check your input", 401: "Sign in first", 403: "Not allowed", 404: "Page not found", 405: "Not allowed", 500: "Something went wrong", 503: "Unavailable"}
+STATUS_TITLES = {
+    400: "Check your input",
+    401: "Sign in first",
+    403: "Not allowed",
+    404: "Page not found",
+    405: "Not allowed",
+    500: "Something went wrong",
+    503: "Unavailable",
+}
 
 
 @dataclass(frozen=True)
@@ -69,7 +77,9 @@ class Pages:
         self.env.filters["plain"] = plain
         self.env.globals["provider"] = config.provider
 
-    def render(self, request: Request, template: str, context: dict[str, Any] | None = None, *, status: int = 200) -> HTMLResponse:
+    def render(
+        self, request: Request, template: str, context: dict[str, Any] | None = None, *, status: int = 200
+    ) -> HTMLResponse:
         actor: Actor | None = getattr(request.state, "actor", None)
         new_cookie = None
         if actor is not None and actor.session is not None:

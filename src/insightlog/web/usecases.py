@@ -117,7 +117,12 @@ class LedgerUseCases:
             notes.append(f"the read models are {result.entries_behind} events behind the ledger; shown as they stand")
         view = _view(service, result.rows[0]["as_of"] if result.rows else "", None, result.source, result.rows)
         return GovernanceView(
-            **{**view.__dict__, "notes": notes, "error": result.errors.get(service), "entries_behind": result.entries_behind}
+            **{
+                **view.__dict__,
+                "notes": notes,
+                "error": result.errors.get(service),
+                "entries_behind": result.entries_behind,
+            }
         )
 
     def healthy(self) -> bool:

@@ -8,7 +8,7 @@ import re
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -42,7 +42,7 @@ class Clock:
     """The accounts' clock, moved by the test."""
 
     def __init__(self) -> None:
-        self.now = datetime(2026, 7, 1, 9, 0, 0, tzinfo=timezone.utc)
+        self.now = datetime(2026, 7, 1, 9, 0, 0, tzinfo=UTC)
 
     def __call__(self) -> datetime:
         return self.now
@@ -80,8 +80,17 @@ class Site:
         self.clients.append(c)
         return c
 
-    def add(self, name: str, *, role: str = "quality_lead", rights: tuple[str, ...] = ("view",), services: tuple[str, ...] | None = (SERVICE,)) -> User:
-        return self.accounts.add_user(name, f"ID-{name.replace(' ', '')}", role, {Right(r) for r in rights}, services, PASSWORD, by=CLI)
+    def add(
+        self,
+        name: str,
+        *,
+        role: str = "quality_lead",
+        rights: tuple[str, ...] = ("view",),
+        services: tuple[str, ...] | None = (SERVICE,),
+    ) -> User:
+        return self.accounts.add_user(
+            name, f"ID-{name.replace(' ', '')}", role, {Right(r) for r in rights}, services, PASSWORD, by=CLI
+        )
 
     def csrf(self, client: TestClient, path: str = "/sign-in") -> str:
         page = client.get(path)
@@ -93,7 +102,9 @@ class Site:
 
     def sign_in(self, client: TestClient, name: str, password: str = PASSWORD, *, next_path: str = "/services") -> Any:
         token = self.csrf(client)
-        return client.post("/sign-in", data={"name": name, "password": password, "csrf_token": token, "next": next_path})
+        return client.post(
+            "/sign-in", data={"name": name, "password": password, "csrf_token": token, "next": next_path}
+        )
 
     def signed_in(self, name: str, **kwargs: Any) -> TestClient:
         """A client signed in as a new account (kwargs as for ``add``)."""

@@ -36,7 +36,10 @@ def bypass_guards(site: Site) -> None:
         raw(site, "DROP TRIGGER web_access_log_refuse_delete")
 
 
-@pytest.mark.parametrize("statement", ["UPDATE web_access_log SET event = 'nothing' WHERE seq = 2", "DELETE FROM web_access_log WHERE seq = 2"])
+@pytest.mark.parametrize(
+    "statement",
+    ["UPDATE web_access_log SET event = 'nothing' WHERE seq = 2", "DELETE FROM web_access_log WHERE seq = 2"],
+)
 def test_the_access_log_refuses_updates_and_deletes(site: Site, statement: str) -> None:
     fill(site)
     with pytest.raises(Exception, match="append-only"):
@@ -46,7 +49,9 @@ def test_the_access_log_refuses_updates_and_deletes(site: Site, statement: str) 
 
 def test_the_access_log_cannot_be_emptied_at_once(site: Site) -> None:
     fill(site)
-    statement = "TRUNCATE web_access_log" if site.accounts.is_postgres else "DELETE FROM web_access_log"  # SQLite has no TRUNCATE
+    statement = (
+        "TRUNCATE web_access_log" if site.accounts.is_postgres else "DELETE FROM web_access_log"
+    )  # SQLite has no TRUNCATE
     with pytest.raises(Exception, match="append-only"):
         raw(site, statement)
     assert site.accounts.verify_access_log().rows == 7
@@ -128,10 +133,19 @@ def test_concurrent_writers_keep_one_unbroken_chain(site: Site) -> None:
 def test_accounts_the_rules_refuse_are_not_written(site: Site, change: dict[str, Any], message: str) -> None:
     site.accounts.add_user("Ann Lee", "QL-1", "quality_lead", {Right.VIEW}, [SERVICE], PASSWORD, by=CLI)
     before = site.dump(), site.events()
-    args: dict[str, Any] = {"name": "Bea Other", "staff_id": "QL-2", "role": "quality_lead", "rights": {Right.VIEW}, "services": [SERVICE], "password": PASSWORD}
+    args: dict[str, Any] = {
+        "name": "Bea Other",
+        "staff_id": "QL-2",
+        "role": "quality_lead",
+        "rights": {Right.VIEW},
+        "services": [SERVICE],
+        "password": PASSWORD,
+    }
     args.update(change)
     with pytest.raises((AccountError, PasswordRejectedError), match=message):
-        site.accounts.add_user(args["name"], args["staff_id"], args["role"], args["rights"], args["services"], args["password"], by=CLI)
+        site.accounts.add_user(
+            args["name"], args["staff_id"], args["role"], args["rights"], args["services"], args["password"], by=CLI
+        )
     assert (site.dump(), site.events()) == before
 
 

@@ -18,7 +18,9 @@ def bearer(token: str) -> dict[str, str]:
     return {"authorization": f"Bearer {token}"}
 
 
-def token_for(site: Site, owner: str, *, rights: tuple[str, ...] = ("view",), services: Any = None, **kwargs: Any) -> str:
+def token_for(
+    site: Site, owner: str, *, rights: tuple[str, ...] = ("view",), services: Any = None, **kwargs: Any
+) -> str:
     return site.accounts.create_token(owner, "integration", {Right(r) for r in rights}, services, by=CLI, **kwargs)[0]
 
 
@@ -26,7 +28,9 @@ def test_the_governance_json_is_the_views_rows_as_of_the_date(site: Site) -> Non
     site.add("Ann Lee")
     client = site.client()
     token = token_for(site, "Ann Lee")
-    response = client.get(GOVERNANCE.format(tilde_encode(SERVICE)), params={"as_of": "2026-03-31"}, headers=bearer(token))
+    response = client.get(
+        GOVERNANCE.format(tilde_encode(SERVICE)), params={"as_of": "2026-03-31"}, headers=bearer(token)
+    )
     assert response.status_code == 200
     body = response.json()
     assert body["rows"] == view_from_events(site.usecases.ledger, parse_as_of("2026-03-31"), SERVICE)

@@ -31,7 +31,17 @@ def users(args: list[str]) -> list[dict[str, Any]]:
 
 
 def add(args: list[str], name: str = "Ann Lee", *extra: str, password: str = PASSWORD) -> Any:
-    base = ["users", "add", name, "--staff-id", f"ID-{len(name)}-{name[:3]}", "--role", "quality_lead", "--services", SERVICE]
+    base = [
+        "users",
+        "add",
+        name,
+        "--staff-id",
+        f"ID-{len(name)}-{name[:3]}",
+        "--role",
+        "quality_lead",
+        "--services",
+        SERVICE,
+    ]
     return invoke([*args, *base, *extra], input=password + "\n")
 
 
@@ -41,11 +51,30 @@ def test_users_add_reads_the_password_from_standard_input(args: list[str]) -> No
     assert result.stdout == "added Ann Lee (ID-7-Ann, quality_lead): rights record,view; services Harbour Home Care\n"
     assert PASSWORD not in result.output
     [row] = users(args)
-    assert (row["name"], row["rights"], row["services"], row["status"]) == ("Ann Lee", ["record", "view"], [SERVICE], "active")
+    assert (row["name"], row["rights"], row["services"], row["status"]) == (
+        "Ann Lee",
+        ["record", "view"],
+        [SERVICE],
+        "active",
+    )
 
 
 def test_a_password_is_never_an_argument(args: list[str]) -> None:
-    result = invoke([*args, "users", "add", "Ann Lee", "--staff-id", "X", "--role", "quality_lead", "--all-services", "--password", PASSWORD])
+    result = invoke(
+        [
+            *args,
+            "users",
+            "add",
+            "Ann Lee",
+            "--staff-id",
+            "X",
+            "--role",
+            "quality_lead",
+            "--all-services",
+            "--password",
+            PASSWORD,
+        ]
+    )
     assert result.exit_code == 2 and "No such option '--password'" in result.output
 
 
@@ -59,18 +88,41 @@ def test_a_password_is_never_an_argument(args: list[str]) -> None:
         ([], "", "must be at least 12"),
     ],
 )
-def test_refused_accounts_give_one_line_and_write_nothing(args: list[str], extra: list[str], password: str, message: str) -> None:
+def test_refused_accounts_give_one_line_and_write_nothing(
+    args: list[str], extra: list[str], password: str, message: str
+) -> None:
     result = add(args, "Ann Lee", *extra, password=password)
     assert result.exit_code == 1
-    assert message in result.output and len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
+    assert (
+        message in result.output and len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
+    )
     assert users(args) == []
 
 
 def test_an_unknown_service_is_refused_naming_the_known_ones(args: list[str]) -> None:
-    result = invoke([*args, "users", "add", "Ann Lee", "--staff-id", "X", "--role", "quality_lead", "--services", "Harbour Home Car"], input=PASSWORD + "\n")
+    result = invoke(
+        [
+            *args,
+            "users",
+            "add",
+            "Ann Lee",
+            "--staff-id",
+            "X",
+            "--role",
+            "quality_lead",
+            "--services",
+            "Harbour Home Car",
+        ],
+        input=PASSWORD + "\n",
+    )
     assert result.exit_code == 1
-    assert result.output.strip() == "Error: no service named 'Harbour Home Car' in this store (services: Harbour Home Care)"
-    missing = invoke([*args, "users", "add", "Ann Lee", "--staff-id", "X", "--role", "quality_lead"], input=PASSWORD + "\n")
+    assert (
+        result.output.strip()
+        == "Error: no service named 'Harbour Home Car' in this store (services: Harbour Home Care)"
+    )
+    missing = invoke(
+        [*args, "users", "add", "Ann Lee", "--staff-id", "X", "--role", "quality_lead"], input=PASSWORD + "\n"
+    )
     assert missing.exit_code == 1 and "--services" in missing.output and "--all-services" in missing.output
     assert users(args) == []
 
@@ -108,7 +160,9 @@ def test_the_second_factor_setting(args: list[str]) -> None:
     assert invoke([*args, "users", "second-factor", "status"]).stdout.startswith("a second factor is required")
 
 
-def test_the_access_log_from_the_command_line_verifies_and_finds_tampering(args: list[str], stores: Any, tmp_path: Path) -> None:
+def test_the_access_log_from_the_command_line_verifies_and_finds_tampering(
+    args: list[str], stores: Any, tmp_path: Path
+) -> None:
     assert add(args).exit_code == 0
     assert invoke([*args, "users", "disable", "Ann Lee"]).exit_code == 0
     checked = invoke([*args, "users", "access-log", "--verify"])
@@ -122,7 +176,9 @@ def test_the_access_log_from_the_command_line_verifies_and_finds_tampering(args:
     from insightlog.accounts.store import accounts_engine
     from insightlog.settings import StoreSettings
 
-    settings = StoreSettings(database_url=args[1]) if args[0] == "--database-url" else StoreSettings(sqlite_path=args[1])
+    settings = (
+        StoreSettings(database_url=args[1]) if args[0] == "--database-url" else StoreSettings(sqlite_path=args[1])
+    )
     engine = accounts_engine(settings)
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
@@ -136,8 +192,23 @@ def test_the_access_log_from_the_command_line_verifies_and_finds_tampering(args:
     assert "access log: the hash chain is BROKEN: row 2: its contents do not match its hash" in broken.output
 
 
-@pytest.mark.parametrize("command", ["users", "users add", "users list", "users disable", "users enable", "users reset", "users token",
-                                     "users tokens", "users revoke-token", "users second-factor", "users access-log", "serve"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        "users",
+        "users add",
+        "users list",
+        "users disable",
+        "users enable",
+        "users reset",
+        "users token",
+        "users tokens",
+        "users revoke-token",
+        "users second-factor",
+        "users access-log",
+        "serve",
+    ],
+)
 def test_every_web_command_has_help_with_an_example(command: str) -> None:
     result = invoke([*command.split(), "--help"])
     assert result.exit_code == 0 and "Example:" in result.output

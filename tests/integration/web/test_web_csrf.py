@@ -56,7 +56,9 @@ def test_sign_in_cannot_be_forged_without_the_browsers_own_token(site: Site) -> 
     victim = site.client()
     before = site.dump()
     # A hostile page posting the attacker's own name and password into the victim's browser.
-    response = victim.post("/sign-in", data={"name": "Ann Lee", "password": "correct horse battery staple", "csrf_token": "guess"})
+    response = victim.post(
+        "/sign-in", data={"name": "Ann Lee", "password": "correct horse battery staple", "csrf_token": "guess"}
+    )
     assert response.status_code == 403
     assert site.dump() == before
     assert site.events()[-1] == "csrf_refused"

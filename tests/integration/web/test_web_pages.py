@@ -48,7 +48,10 @@ def test_the_governance_page_shows_each_themes_judgement_as_of_the_date_picked(s
         assert f'value="{day}"' in page.text and "the events known then" in page.text
     # Check the access log says who looked at which service as of when.
     viewed = site.log_rows("viewed")
-    assert [(r["user_name"], r["subject"], r["detail"]["as_of"]) for r in viewed] == [("Ann Lee", SERVICE, "2026-03-31"), ("Ann Lee", SERVICE, "2026-06-30")]
+    assert [(r["user_name"], r["subject"], r["detail"]["as_of"]) for r in viewed] == [
+        ("Ann Lee", SERVICE, "2026-03-31"),
+        ("Ann Lee", SERVICE, "2026-06-30"),
+    ]
 
 
 def test_the_governance_page_now_reads_the_read_models(site: Site) -> None:
@@ -105,7 +108,18 @@ def test_no_page_refers_to_anything_outside_the_app(site: Site) -> None:
     client = site.signed_in("Admin Ada", role="registered_manager", rights=("view", "admin"), services=None)
     anonymous = site.client()
     pages = [anonymous.get("/sign-in"), anonymous.get("/no-such-page")]
-    pages += [client.get(p) for p in ("/services", PAGE, PAGE + "?as_of=2026-03-31", "/account", "/account/second-factor", "/admin", "/admin/access-log")]
+    pages += [
+        client.get(p)
+        for p in (
+            "/services",
+            PAGE,
+            PAGE + "?as_of=2026-03-31",
+            "/account",
+            "/account/second-factor",
+            "/admin",
+            "/admin/access-log",
+        )
+    ]
     for response in pages:
         assert response.headers["content-type"].startswith("text/html")
         refs = local_references(response.text)
@@ -147,7 +161,9 @@ def test_cookies_are_secure_http_only_and_same_site_strict(site: Site) -> None:
     client = site.client()
     csrf_cookie = client.get("/sign-in").headers["set-cookie"]
     response = site.sign_in(client, "Ann Lee")
-    session_cookie = [c for c in response.headers.get_list("set-cookie") if c.startswith("__Host-insightlog_session=")][0]
+    session_cookie = [c for c in response.headers.get_list("set-cookie") if c.startswith("__Host-insightlog_session=")][
+        0
+    ]
     for cookie in (csrf_cookie, session_cookie):
         attributes = {a.strip().lower() for a in cookie.split(";")[1:]}
         assert {"httponly", "secure", "samesite=strict", "path=/"} <= attributes, cookie

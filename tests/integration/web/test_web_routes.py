@@ -46,10 +46,16 @@ ROUTES: dict[tuple[str, str], str] = {
 
 
 def url(path: str, service: str = SERVICE) -> str:
-    return path.replace("{service}", tilde_encode(service)).replace("{name}", tilde_encode("Ann Lee")).replace("{token_id}", "1")
+    return (
+        path.replace("{service}", tilde_encode(service))
+        .replace("{name}", tilde_encode("Ann Lee"))
+        .replace("{token_id}", "1")
+    )
 
 
-def call(client: Any, method: str, path: str, *, token: str | None = None, csrf: str | None = None, service: str = SERVICE) -> Any:
+def call(
+    client: Any, method: str, path: str, *, token: str | None = None, csrf: str | None = None, service: str = SERVICE
+) -> Any:
     headers = {"authorization": f"Bearer {token}"} if token else {}
     data = {"csrf_token": csrf} if csrf else None
     return client.request(method, url(path, service), headers=headers, data=data)
@@ -122,7 +128,12 @@ def test_an_account_without_the_right_is_refused_every_route_needing_it(site: Si
 
 def test_another_services_account_is_refused_this_services_pages_and_api(site: Site) -> None:
     client = site.signed_in("Other Viewer", services=(OTHER,))
-    _, token_text = None, site.accounts.create_token("Other Viewer", "feed", site.accounts.get_user("Other Viewer").rights, None, by=site_by())[0]
+    _, token_text = (
+        None,
+        site.accounts.create_token(
+            "Other Viewer", "feed", site.accounts.get_user("Other Viewer").rights, None, by=site_by()
+        )[0],
+    )
     service_routes = [(m, p) for (m, p), n in ROUTES.items() if PERMISSIONS[n].takes_service]
     assert service_routes
     for method, path in service_routes:
@@ -136,7 +147,9 @@ def test_another_services_account_is_refused_this_services_pages_and_api(site: S
     # Check the services list shows only its own service, on the page and in the API.
     page = client.get("/services").text
     assert tilde_encode(OTHER) in page and tilde_encode(SERVICE) not in page
-    assert client.get("/api/v1/services", headers={"authorization": f"Bearer {token_text}"}).json() == {"services": [OTHER]}
+    assert client.get("/api/v1/services", headers={"authorization": f"Bearer {token_text}"}).json() == {
+        "services": [OTHER]
+    }
 
 
 def test_a_viewer_is_refused_every_write_and_nothing_is_written(site: Site) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pyotp
@@ -15,10 +15,12 @@ from insightlog.accounts.rights import Right, check_rights_for_role, needs_secon
 from insightlog.accounts.throttle import ThrottlePolicy
 from insightlog.kinds import ACTOR_ROLES, LEADERSHIP_ROLES
 
-UTC = timezone.utc
+UTC = UTC
 
 
-@pytest.mark.parametrize("password", ["correct horse battery", "three random words", "Zebra-lamp-cloud", "ünïcödé pass phrase", "x" * 1024])
+@pytest.mark.parametrize(
+    "password", ["correct horse battery", "three random words", "Zebra-lamp-cloud", "ünïcödé pass phrase", "x" * 1024]
+)
 def test_long_passwords_without_any_composition_rule_are_accepted(password: str) -> None:
     assert check_password(password) == password
 
@@ -115,8 +117,18 @@ def rows(n: int) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     prev = chain.GENESIS
     for seq in range(1, n + 1):
-        row: dict[str, Any] = {"seq": seq, "at": f"2026-07-01T09:00:{seq:02d}Z", "event": "viewed", "user_id": 1, "user_name": "Ann",
-                               "staff_id": "QL-1", "via": "web", "client": "10.0.0.1", "subject": "A", "detail": '{"n":%d}' % seq}
+        row: dict[str, Any] = {
+            "seq": seq,
+            "at": f"2026-07-01T09:00:{seq:02d}Z",
+            "event": "viewed",
+            "user_id": 1,
+            "user_name": "Ann",
+            "staff_id": "QL-1",
+            "via": "web",
+            "client": "10.0.0.1",
+            "subject": "A",
+            "detail": '{"n":%d}' % seq,
+        }
         row["prev_hash"] = prev
         row["hash"] = prev = chain.row_hash(prev, row)
         out.append(row)

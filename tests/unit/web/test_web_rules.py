@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from insightlog.accounts.rights import Right
 from insightlog.accounts.store import FULL, SECOND_FACTOR, Session, Token, User
+from insightlog.web.config import WebConfig
 from insightlog.web.permissions import (
     ADMIN,
     HAS_SESSION,
@@ -26,15 +27,27 @@ from insightlog.web.permissions import (
     token_actor,
 )
 from insightlog.web.security import security_headers, tokens_match
-from insightlog.web.config import WebConfig
 from insightlog.web.urls import NameEncodingError, safe_next, tilde_decode, tilde_encode
 
 A, B = "Harbour Home Care", "Quayside"
 
 
 def user(rights: set[Right], services: set[str] | None = None) -> User:
-    return User(1, "Ann", "QL-1", "quality_lead", frozenset(rights), frozenset(services) if services is not None else None,
-                False, 0, None, None, None, None, "2026-01-01T00:00:00Z")
+    return User(
+        1,
+        "Ann",
+        "QL-1",
+        "quality_lead",
+        frozenset(rights),
+        frozenset(services) if services is not None else None,
+        False,
+        0,
+        None,
+        None,
+        None,
+        None,
+        "2026-01-01T00:00:00Z",
+    )
 
 
 def session(stage: str = FULL) -> Session:
@@ -42,7 +55,18 @@ def session(stage: str = FULL) -> Session:
 
 
 def token(rights: set[Right], services: set[str] | None) -> Token:
-    return Token(1, 1, "feed", "il_x", frozenset(rights), frozenset(services) if services is not None else None, "t", None, None, None)
+    return Token(
+        1,
+        1,
+        "feed",
+        "il_x",
+        frozenset(rights),
+        frozenset(services) if services is not None else None,
+        "t",
+        None,
+        None,
+        None,
+    )
 
 
 ALLOW, UNAUTH, FORBID = Decision.ALLOW, Decision.UNAUTHENTICATED, Decision.FORBIDDEN
