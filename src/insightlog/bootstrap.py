@@ -17,6 +17,13 @@ defaults are local to the working directory.
 | ``INSIGHTLOG_WORKERS`` | worker processes of a large read-model catch-up (0: none) | one per CPU, at most 4 |
 | ``INSIGHTLOG_CHROMIUM`` | Chromium executable printing PDFs | ``/usr/bin/chromium`` |
 | ``INSIGHTLOG_WRITER_PASSWORD``, ``INSIGHTLOG_AUDITOR_PASSWORD`` | passwords ``db roles`` sets | none |
+| ``INSIGHTLOG_WEB_SECURE_COOKIES`` | web: cookies only over HTTPS (0 only for plain-HTTP development) | 1 |
+| ``INSIGHTLOG_WEB_HSTS`` | web: send Strict-Transport-Security (serve behind TLS) | 0 |
+| ``INSIGHTLOG_PROVIDER_NAME`` | web: the provider's name in page titles | none |
+| ``INSIGHTLOG_PASSWORD_MIN_LENGTH`` | web: shortest password accepted (at least 8) | 12 |
+| ``INSIGHTLOG_SESSION_IDLE_MINUTES``, ``INSIGHTLOG_SESSION_HOURS`` | web: idle and absolute session timeouts | 30, 12 |
+| ``INSIGHTLOG_HOST``, ``INSIGHTLOG_PORT`` | ``serve``: address and port | 127.0.0.1, 8000 |
+| ``INSIGHTLOG_WEB_WORKERS``, ``INSIGHTLOG_FORWARDED_ALLOW_IPS`` | ``serve``: worker processes, trusted proxies | 1, 127.0.0.1 |
 """
 
 from __future__ import annotations
@@ -42,6 +49,22 @@ DEFAULT_CHROMIUM = "/usr/bin/chromium"
 
 
 @dataclass(frozen=True)
+class WebSettings:
+    """The web application's settings (``insightlog serve``)."""
+
+    secure_cookies: bool = True
+    hsts: bool = False
+    provider: str | None = None
+    password_min_length: int = 12
+    session_idle_minutes: int = 30
+    session_hours: int = 12
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    forwarded_allow_ips: str = "127.0.0.1"
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything a door needs to know about where things are, resolved once."""
 
@@ -53,6 +76,7 @@ class Config:
     chromium: str = DEFAULT_CHROMIUM
     writer_password: str | None = field(default=None, repr=False)
     auditor_password: str | None = field(default=None, repr=False)
+    web: WebSettings = field(default_factory=WebSettings)
     clock: Callable[[], datetime] | None = field(default=None, compare=False)
 
     def with_store(self, store: StoreSettings) -> Config:
@@ -102,7 +126,58 @@ def config_from_env(
         chromium=env.get("INSIGHTLOG_CHROMIUM") or DEFAULT_CHROMIUM,
         writer_password=env.get("INSIGHTLOG_WRITER_PASSWORD") or None,
         auditor_password=env.get("INSIGHTLOG_AUDITOR_PASSWORD") or None,
+        web=WebSettings(
+            secure_cookies=_flag(env, "INSIGHTLOG_WEB_SECURE_COOKIES", True),
+            hsts=_flag(env, "INSIGHTLOG_WEB_HSTS", False),
+            provider=env.get("INSIGHTLOG_PROVIDER_NAME") or None,
+            password_min_length=_number(env, "INSIGHTLOG_PASSWORD_MIN_LENGTH", 12, 8),
+            session_idle_minutes=_number(env, "INSIGHTLOG_SESSION_IDLE_MINUTES", 30, 1),
+            session_hours=_number(env, "INSIGHTLOG_SESSION_HOURS", 12, 1),
+            host=env.get("INSIGHTLOG_HOST") or "127.0.0.1",
+            port=_number(env, "INSIGHTLOG_PORT", 8000, 1),
+            workers=_number(env, "INSIGHTLOG_WEB_WORKERS", 1, 1),
+            forwarded_allow_ips=env.get("INSIGHTLOG_FORWARDED_ALLOW_IPS") or "127.0.0.1",
+        ),
     )
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    value = env.get(name)
+    if value is None or not value.strip():
+        return default
+    text = value.strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name}={value!r} is not 1 or 0")
+
+
+def _number(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+    value = env.get(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise SettingsError(f"{name}={value!r} is not a whole number") from None
+    if number < minimum:
+        raise SettingsError(f"{name}={value!r} must be at least {minimum}")
+    return number
+
+
+def store_environment(config: Config) -> dict[str, str]:
+    """The ``INSIGHTLOG_*`` settings that make a child process (a web worker) open the same
+    store as ``config``, whatever options built it."""
+    store = config.store
+    env = {"INSIGHTLOG_READ_ONLY": "1" if store.read_only else "0"}
+    if store.database_url:
+        env["INSIGHTLOG_DATABASE_URL"] = store.database_url
+    elif store.sqlite_path:
+        env["INSIGHTLOG_DB"] = store.sqlite_path
+    env["INSIGHTLOG_KEY"] = str(config.key_path)
+    env["INSIGHTLOG_CHECKPOINT_FILE"] = str(config.checkpoint_file)
+    return env
 
 
 class StoreOpenError(InsightlogError):

@@ -11,7 +11,8 @@ import pytest
 
 from insightlog.application.ledger import open_ledger, read_file_lines
 from insightlog.storage.guards import GUARD_MESSAGE
-from insightlog.storage.settings import SettingsError, StoreSettings
+from insightlog.storage.settings import StoreSettings
+from insightlog.errors import SettingsError
 from tests.helpers import HARBOUR, invoke
 from tests.e2e.scale.conftest import pg_connect, store_args
 
