@@ -406,3 +406,7 @@ _register_report(cli)
 from insightlog.cli.admin import register as _register_admin  # noqa: E402
 
 _register_admin(cli)
+
+from insightlog.cli.sheets import register as _register_sheets  # noqa: E402
+
+_register_sheets(cli)
