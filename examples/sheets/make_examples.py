@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import re
 import sys
 import zipfile
 from datetime import date, datetime
@@ -124,14 +125,17 @@ def audit_tracker() -> bytes:
 
 
 def _fixed_zip(data: bytes) -> bytes:
-    """The same archive with fixed member timestamps, so the bytes do not depend on the day."""
+    """The same archive with fixed timestamps (members and document), so the bytes do not depend on the day."""
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
             member = zipfile.ZipInfo(info.filename, date_time=FIXED)
             member.compress_type = zipfile.ZIP_DEFLATED
             member.external_attr = 0o600 << 16
-            dst.writestr(member, src.read(info.filename))
+            body = src.read(info.filename)
+            if info.filename == "docProps/core.xml":  # openpyxl stamps the save time here
+                body = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2026-11-30T12:00:00Z", body)
+            dst.writestr(member, body)
     return out.getvalue()
 
 

@@ -521,8 +521,9 @@ def _possible_kinds(kind: Recipe, origin: str) -> list[str] | None:
 def _recipes(fields: dict[str, tuple[str, Any]], origin: str) -> dict[str, Recipe]:
     recipes = {target: _recipe(target, key, raw, origin) for target, (key, raw) in fields.items()}
     for recipe in recipes.values():
+        optional = recipe.spec is not None and recipe.spec.digest is True  # identity fields a table may not map
         for ref in recipe.refs:
-            if ref not in recipes:
+            if ref not in recipes and not optional:
                 raise MappingError(f"{origin}: {recipe.key}: refers to {ref}, which this table does not map")
         _check_values(recipe, origin)
     return _ordered(recipes, origin)
@@ -540,7 +541,8 @@ def _ordered(recipes: dict[str, Recipe], origin: str) -> dict[str, Recipe]:
             raise MappingError(f"{origin}: {recipes[name].key}: computed fields refer to each other in a circle")
         visiting.add(name)
         for ref in recipes[name].refs:
-            visit(ref)
+            if ref in recipes:
+                visit(ref)
         visiting.discard(name)
         done[name] = recipes[name]
 

@@ -22,6 +22,7 @@ DEFAULT_FORMATS = (
     "%Y-%m-%d",
 )
 _AWARE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?(Z|z|[+-]\d{2}:?\d{2})$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 _FAST_DIRECTIVES = {"%d": r"(\d{1,2})", "%m": r"(\d{1,2})", "%Y": r"(\d{4})", "%H": r"(\d{1,2})", "%M": r"(\d{2})", "%S": r"(\d{2})"}
 
@@ -120,6 +121,11 @@ class LocalTimes:
             return value.date().isoformat()
         if isinstance(value, date):
             return value.isoformat()
+        if isinstance(value, str) and _ISO_DATE.match(value.strip()):
+            try:
+                return date.fromisoformat(value.strip()).isoformat()
+            except ValueError:
+                raise TimeValueError(f"{value.strip()!r} is not a valid date") from None
         naive = self.naive(value)
         if isinstance(naive, str):
             return naive[:10]
