@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from insightlog.gcpause import cyclic_gc_paused
 from insightlog.interchange import LineError, compliance_band, validate_object
 from insightlog.sheets.mapping import ENVELOPE, Recipe, SheetMapping, TablePlan, field_name, parse_template
 from insightlog.sheets.problems import Cell, Problem, UnmappedValue, column_index, column_letter, show_value
@@ -203,7 +204,8 @@ def convert(
         result.problems.append(exc.problem)
         return result
     try:
-        _convert_opened(opened, mapping, result, now, max_problems, progress)
+        with cyclic_gc_paused():  # many small acyclic objects per row; see gcpause.py
+            _convert_opened(opened, mapping, result, now, max_problems, progress)
     finally:
         opened.close()
     return result
@@ -521,10 +523,12 @@ class _TableConverter:
             if raw is None or (raw.__class__ is str and not raw.strip()):
                 return on_empty()
             if mapping is not None:
-                key = _map_key(raw, ignore_case)
-                if key not in mapping:
-                    raise _Unmapped(_display(raw), info)
-                mapped = mapping[key]
+                mapped = mapping.get(raw, _ABSENT) if raw.__class__ is str else _ABSENT  # the exact text: no tidying
+                if mapped is _ABSENT:
+                    key = _map_key(raw, ignore_case)
+                    if key not in mapping:
+                        raise _Unmapped(_display(raw), info)
+                    mapped = mapping[key]
                 if mapped is None:
                     return on_empty()
                 try:
@@ -649,7 +653,10 @@ class _TableConverter:
         cells = self.rows.rows[index]
         number = index + 1
         result = self.result
-        if not any(c is not None and (c.__class__ is not str or c.strip()) for c in cells):
+        for c in cells:
+            if c is not None and (c.__class__ is not str or c.strip()):
+                break
+        else:
             result.blank += 1
             return None
         result.rows += 1
@@ -678,7 +685,10 @@ class _TableConverter:
         values: dict[str, Any] = {"kind": kind}
         failed = False
         for target, evaluator, column in compiled.fields:
-            value = self._run(evaluator, cells, values, number, target, column)
+            try:
+                value = evaluator(cells, values)
+            except (_Bad, _Unmapped):
+                value = self._run(evaluator, cells, values, number, target, column)  # again, to report it
             if value is _FAILED:
                 failed = True
             elif value is not _ABSENT:
@@ -761,7 +771,9 @@ def _map_key(value: Any, ignore_case: bool) -> str:
 
 
 def _normal_map(raw: dict[str, Any], ignore_case: bool) -> dict[str, Any]:
-    return {_map_key(k, ignore_case): v for k, v in raw.items()}
+    """The map by tidied key (and by each key exactly as written, which is the usual cell text)."""
+    tidy = {_map_key(k, ignore_case): v for k, v in raw.items()}
+    return {**tidy, **{k: v for k, v in raw.items() if _map_key(k, ignore_case) in tidy}}
 
 
 def _is_number(value: Any) -> bool:

@@ -384,6 +384,16 @@ def _recipe(target: str, key: str, raw: Any, origin: str) -> Recipe:
                 column_index(spec.letter)
             except ValueError as exc:
                 raise MappingError(f"{origin}: {key}.letter: {exc}") from None
+        if spec.map is not None and spec.ignore_case:
+            seen: dict[str, str] = {}
+            for k in spec.map:
+                tidy = " ".join(k.split()).casefold()
+                if tidy in seen:
+                    raise MappingError(
+                        f"{origin}: {key}.map: {seen[tidy]!r} and {k!r} are the same value when case and spaces are "
+                        "ignored (set ignore_case = false to tell them apart)"
+                    )
+                seen[tidy] = k
         if spec.percent is not None and len(spec.percent) != 2:
             raise MappingError(f"{origin}: {key}.percent: give two fields, [part, whole]")
         if "value" in raw:

@@ -31,8 +31,12 @@ class TimeValueError(ValueError):
     """Raised when a cell is not a time the mapping can read; the message says what was expected."""
 
 
-def _fast_parser(fmt: str) -> tuple[re.Pattern[str], tuple[str, ...]] | None:
-    """A regex for formats made only of %d %m %Y %H %M %S and literal separators (else None)."""
+_Fast = tuple[re.Pattern[str], tuple[int, int, int, int, int, int]]
+
+
+def _fast_parser(fmt: str) -> _Fast | None:
+    """A regex and the group of each of Y m d H M S (-1: absent), for formats made only of
+    %d %m %Y %H %M %S and literal separators; None for any other format (strptime reads it)."""
     parts = re.split(r"(%.)", fmt)
     pattern = ""
     order: list[str] = []
@@ -48,7 +52,8 @@ def _fast_parser(fmt: str) -> tuple[re.Pattern[str], tuple[str, ...]] | None:
             pattern += re.escape(part)
     if "%Y" not in order or "%m" not in order or "%d" not in order:
         return None
-    return re.compile(f"^{pattern}$"), tuple(order)
+    where = tuple(order.index(d) if d in order else -1 for d in ("%Y", "%m", "%d", "%H", "%M", "%S"))
+    return re.compile(f"^{pattern}$"), where  # type: ignore[return-value]
 
 
 class LocalTimes:
@@ -88,26 +93,28 @@ class LocalTimes:
         if not isinstance(value, str):
             raise TimeValueError(f"is a {type(value).__name__}, not a date and time")
         text = value.strip()
-        m = _AWARE.match(text)
-        if m:
-            return _aware_text(m, text)
         for fmt, fast in self._fast:
             parsed = self._try(text, fmt, fast)
             if parsed is not None:
                 if not _has_time(fmt):
                     return datetime.combine(parsed.date(), time_of_day or self.date_only_at)
                 return parsed
+        m = _AWARE.match(text)
+        if m:
+            return _aware_text(m, text)
         raise TimeValueError(f"is not a date and time in the formats {', '.join(self.formats)}")
 
     @staticmethod
-    def _try(text: str, fmt: str, fast: tuple[re.Pattern[str], tuple[str, ...]] | None) -> datetime | None:
+    def _try(text: str, fmt: str, fast: _Fast | None) -> datetime | None:
         if fast is not None:
             m = fast[0].match(text)
             if not m:
                 return None
-            parts = dict(zip(fast[1], (int(g) for g in m.groups())))
+            g = m.groups()
+            y, mo, d, hh, mm, ss = fast[1]
             try:
-                return datetime(parts["%Y"], parts["%m"], parts["%d"], parts.get("%H", 0), parts.get("%M", 0), parts.get("%S", 0))
+                return datetime(int(g[y]), int(g[mo]), int(g[d]), int(g[hh]) if hh >= 0 else 0,
+                                int(g[mm]) if mm >= 0 else 0, int(g[ss]) if ss >= 0 else 0)
             except ValueError:
                 return None
         try:
@@ -138,6 +145,10 @@ class LocalTimes:
         naive = self.naive(value, time_of_day)
         if isinstance(naive, str):
             return naive
+        if not naive.microsecond:
+            offset = self._offsets.get(naive.date(), ...)
+            if offset is not ... and offset is not None:  # the usual day: no clock change
+                return (naive - offset).isoformat() + "Z"
         return format_z(self.localize(naive))
 
     def localize(self, naive: datetime) -> datetime:
