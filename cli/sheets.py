@@ -94,8 +94,21 @@ def _preview(result: ConversionResult, limit: int) -> None:
     rows = result.preview(limit)
     output.table(
         _PREVIEW_HEADERS,
-        [[r["sheet"], r["row"], r["event_id"], r["kind"], r["theme"], r["scope"], r["observed_at"], r["recorded_at"],
-          r["score"], r["summary"]] for r in rows],
+        [
+            [
+                r["sheet"],
+                r["row"],
+                r["event_id"],
+                r["kind"],
+                r["theme"],
+                r["scope"],
+                r["observed_at"],
+                r["recorded_at"],
+                r["score"],
+                r["summary"],
+            ]
+            for r in rows
+        ],
         max_width=48,
         title=f"first {len(rows)} of {len(result.events)} events, in the order they would be appended:",
     )
@@ -142,14 +155,42 @@ def _check_dict(check: StoreCheck | None, note: str) -> dict[str, Any]:
 
 @click.command("import-sheet")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--mapping", "mapping_path", required=True, metavar="MAP.toml",
-              type=click.Path(exists=True, dir_okay=False, path_type=Path), help="The mapping file (docs/sheets.md).")
-@click.option("--dry-run", is_flag=True, help="Show the first events and every problem, and compare with the store; write nothing.")
-@click.option("--to-jsonl", "out", metavar="OUT", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the events as interchange JSON Lines to OUT instead of importing them.")
-@click.option("--backfill", is_flag=True, help="Declare earlier history for services already in the store; flagged wherever shown.")
-@click.option("--preview", "preview_rows", default=10, show_default=True, type=click.IntRange(0, 10_000), help="Events shown by --dry-run.")
-@click.option("--max-problems", default=200, show_default=True, type=click.IntRange(1, 1_000_000), help="Problems listed at most.")
+@click.option(
+    "--mapping",
+    "mapping_path",
+    required=True,
+    metavar="MAP.toml",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The mapping file (docs/sheets.md).",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Show the first events and every problem, and compare with the store; write nothing.",
+)
+@click.option(
+    "--to-jsonl",
+    "out",
+    metavar="OUT",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the events as interchange JSON Lines to OUT instead of importing them.",
+)
+@click.option(
+    "--backfill",
+    is_flag=True,
+    help="Declare earlier history for services already in the store; flagged wherever shown.",
+)
+@click.option(
+    "--preview",
+    "preview_rows",
+    default=10,
+    show_default=True,
+    type=click.IntRange(0, 10_000),
+    help="Events shown by --dry-run.",
+)
+@click.option(
+    "--max-problems", default=200, show_default=True, type=click.IntRange(1, 1_000_000), help="Problems listed at most."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome (problems, preview, receipts) as JSON.")
 @click.pass_obj
 def import_sheet(
@@ -172,7 +213,8 @@ def import_sheet(
 
     Example:
 
-        insightlog import-sheet examples/sheets/audit_tracker.xlsx --mapping examples/sheets/audit_tracker.toml --dry-run
+        insightlog import-sheet examples/sheets/audit_tracker.xlsx --dry-run
+        --mapping examples/sheets/audit_tracker.toml
 
         insightlog import-sheet examples/sheets/care_system_export.csv --mapping examples/sheets/care_system_export.toml
     """
@@ -202,7 +244,9 @@ def import_sheet(
     _import(obj, file, result, backfill, as_json)
 
 
-def _dry_run(obj: Context, file: Path, result: ConversionResult, backfill: bool, preview_rows: int, as_json: bool) -> None:
+def _dry_run(
+    obj: Context, file: Path, result: ConversionResult, backfill: bool, preview_rows: int, as_json: bool
+) -> None:
     check, note = _compare_read_only(obj, result, backfill) if result.events else (None, "")
     problems = [*result.messages(), *(str(p) for p in (check.problems if check else []))]
     if as_json:
@@ -276,14 +320,16 @@ def _import(obj: Context, file: Path, result: ConversionResult, backfill: bool, 
 
         auto_checkpoint(obj)
     if as_json:
-        output.emit_json({
-            **result.summary(),
-            "imported": len(receipts.receipts),
-            "skipped": len(receipts.skipped),
-            "services": receipts.services,
-            "warnings": receipts.warnings,
-            "receipts": [r.as_dict() for r in receipts.receipts],
-        })
+        output.emit_json(
+            {
+                **result.summary(),
+                "imported": len(receipts.receipts),
+                "skipped": len(receipts.skipped),
+                "services": receipts.services,
+                "warnings": receipts.warnings,
+                "receipts": [r.as_dict() for r in receipts.receipts],
+            }
+        )
         return
     verb = "back-filled" if backfill else "imported"
     output.line(
@@ -305,7 +351,9 @@ def mapping_group() -> None:
 @mapping_group.command("check")
 @click.argument("mapping_path", metavar="MAP.toml", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--max-problems", default=200, show_default=True, type=click.IntRange(1, 1_000_000), help="Problems listed at most.")
+@click.option(
+    "--max-problems", default=200, show_default=True, type=click.IntRange(1, 1_000_000), help="Problems listed at most."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 def check(mapping_path: Path, file: Path | None, max_problems: int, as_json: bool) -> None:
     """Check a mapping file, and with FILE every row of it, without importing anything.

@@ -119,7 +119,9 @@ class ConversionResult:
             payload = event["payload"]
             scope = next((f"{k}:{event[k]}" for k in ("location", "team", "shift") if event.get(k)), None)
             score = next((payload[k] for k in ("evidence_score", "headline_score", "score") if k in payload), None)
-            text = next((payload[k] for k in ("summary", "narrative", "finding", "description", "note") if payload.get(k)), None)
+            text = next(
+                (payload[k] for k in ("summary", "narrative", "finding", "description", "note") if payload.get(k)), None
+            )
             out.append(
                 {
                     "sheet": origin.sheet,
@@ -253,7 +255,9 @@ def _convert_opened(
     _drop_repeats(collected, result, sink)
 
 
-def _drop_repeats(collected: list[tuple[str, int, dict[str, Any], Origin]], result: ConversionResult, sink: _Sink) -> None:
+def _drop_repeats(
+    collected: list[tuple[str, int, dict[str, Any], Origin]], result: ConversionResult, sink: _Sink
+) -> None:
     """Two rows with one event id: once if identical, else a problem naming both rows."""
     seen: dict[str, tuple[bytes, Origin]] = {}
     for _, _, event, origin in collected:
@@ -307,8 +311,17 @@ class _Sink:
         else:
             self.result.truncated += 1
 
-    def unmapped_value(self, table: int, sheet: str | None, target: str, column: int | None, header: str | None,
-                       text: str, row: int, known: tuple[str, ...]) -> None:
+    def unmapped_value(
+        self,
+        table: int,
+        sheet: str | None,
+        target: str,
+        column: int | None,
+        header: str | None,
+        text: str,
+        row: int,
+        known: tuple[str, ...],
+    ) -> None:
         key = (table, target, column, text)
         entry = self.unmapped.get(key)
         if entry is None:
@@ -333,7 +346,9 @@ class _Compiled:
 
 
 class _TableConverter:
-    def __init__(self, plan: TablePlan, rows: SheetRows, times: LocalTimes, sink: _Sink, result: ConversionResult) -> None:
+    def __init__(
+        self, plan: TablePlan, rows: SheetRows, times: LocalTimes, sink: _Sink, result: ConversionResult
+    ) -> None:
         self.plan = plan
         self.rows = rows
         self.times = times
@@ -354,8 +369,13 @@ class _TableConverter:
         plan = self.plan
         if plan.header_row:
             if plan.header_row > len(self.rows.rows):
-                self.sink.add(Problem(f"has no header row {plan.header_row}: it has {len(self.rows.rows)} rows",
-                                      sheet=self.rows.name, field=f"{plan.key}.header_row"))
+                self.sink.add(
+                    Problem(
+                        f"has no header row {plan.header_row}: it has {len(self.rows.rows)} rows",
+                        sheet=self.rows.name,
+                        field=f"{plan.key}.header_row",
+                    )
+                )
                 return False
             for i, cell in enumerate(self.rows.rows[plan.header_row - 1]):
                 if cell is None:
@@ -383,7 +403,7 @@ class _TableConverter:
         if column is None:
             raise _Bad(f"{key}: names no column")
         if not self.plan.header_row:
-            raise _Bad(f"{key}: column {column!r}: this table has no header row (header_row = 0); use letter = \"C\"")
+            raise _Bad(f'{key}: column {column!r}: this table has no header row (header_row = 0); use letter = "C"')
         found = self.headers.get(_WS.sub(" ", column).strip().casefold())
         if not found:
             raise _Bad(
@@ -393,8 +413,10 @@ class _TableConverter:
             )
         if len(found) > 1:
             letters = " and ".join(column_letter(i) for i in found)
-            raise _Bad(f"{key}: column {column!r} appears more than once in header row {self.plan.header_row} ({letters}); "
-                       "choose one with letter = \"...\"")
+            raise _Bad(
+                f"{key}: column {column!r} appears more than once in header row {self.plan.header_row} ({letters}); "
+                'choose one with letter = "..."'
+            )
         return found[0]
 
     def _header_list(self) -> str:
@@ -412,8 +434,11 @@ class _TableConverter:
             evaluator, column = self._evaluator(recipe, columns)
             fields.append((target, evaluator, column))
             columns[target] = (column, self.header_text.get(column) if column is not None else None)
-        columns["kind"] = (self.kind_column, self.header_text.get(self.kind_column) if self.kind_column is not None else None)
-        payload_names = {t: t[len(PAYLOAD_PREFIX):] for t, _, _ in fields if t.startswith(PAYLOAD_PREFIX)}
+        columns["kind"] = (
+            self.kind_column,
+            self.header_text.get(self.kind_column) if self.kind_column is not None else None,
+        )
+        payload_names = {t: t[len(PAYLOAD_PREFIX) :] for t, _, _ in fields if t.startswith(PAYLOAD_PREFIX)}
         return _Compiled(fields, columns, payload_names)
 
     def _kind_compiled(self, kind: str) -> _Compiled | None:
@@ -421,13 +446,17 @@ class _TableConverter:
             try:
                 self.compiled[kind] = self._compile(self.plan.recipes(kind))
             except _Bad as exc:
-                self.sink.add(Problem(exc.message, sheet=self.rows.name, row=self.plan.header_row or None, column=exc.column))
+                self.sink.add(
+                    Problem(exc.message, sheet=self.rows.name, row=self.plan.header_row or None, column=exc.column)
+                )
                 self.compiled[kind] = None
         return self.compiled[kind]
 
     # -- evaluators (closures: the row loop calls them ~15 times per row)
 
-    def _evaluator(self, recipe: Recipe, columns: dict[str, tuple[int | None, str | None]]) -> tuple[_Evaluator, int | None]:
+    def _evaluator(
+        self, recipe: Recipe, columns: dict[str, tuple[int | None, str | None]]
+    ) -> tuple[_Evaluator, int | None]:
         target = recipe.target
         kind = recipe.type
         if recipe.is_constant:
@@ -467,7 +496,9 @@ class _TableConverter:
                 if pct is _ABSENT or pct is None:
                     return _ABSENT
                 if not _is_number(pct):
-                    raise _Bad(f"{target}: the CQC band needs a number in {ref}", columns.get(ref, (None, None))[0], pct)
+                    raise _Bad(
+                        f"{target}: the CQC band needs a number in {ref}", columns.get(ref, (None, None))[0], pct
+                    )
                 return compliance_band(pct)
 
             return band, columns.get(ref, (None, None))[0]
@@ -536,7 +567,9 @@ class _TableConverter:
                 except _Bad as exc:
                     raise _Bad(f"maps to {mapped!r}, which {exc.message}", index, raw) from None
             if time_index is not None:
-                return _with_time(raw, cells[time_index] if time_index < len(cells) else None, times, time_of_day, index, time_index)
+                return _with_time(
+                    raw, cells[time_index] if time_index < len(cells) else None, times, time_of_day, index, time_index
+                )
             try:
                 return convert_value(raw)
             except _Bad as exc:
@@ -546,7 +579,9 @@ class _TableConverter:
 
         return evaluate
 
-    def _template_evaluator(self, recipe: Recipe, columns: dict[str, tuple[int | None, str | None]]) -> tuple[_Evaluator, int | None]:
+    def _template_evaluator(
+        self, recipe: Recipe, columns: dict[str, tuple[int | None, str | None]]
+    ) -> tuple[_Evaluator, int | None]:
         spec = recipe.spec
         if spec is None or spec.template is None:
             raise _Bad(f"{recipe.key}: has no template")
@@ -673,10 +708,18 @@ class _TableConverter:
             return None
         if kind is _ABSENT or kind is None:
             if kind is _ABSENT and self.kind_column is not None:
-                self.sink.add(Problem.at(self._cell(number, self.kind_column), "is empty; the kind of the row is needed", field="kind"))
+                self.sink.add(
+                    Problem.at(
+                        self._cell(number, self.kind_column), "is empty; the kind of the row is needed", field="kind"
+                    )
+                )
             return None
         if not isinstance(kind, str):
-            self.sink.add(Problem.at(self._cell(number, self.kind_column), "is not a kind name", value=kind, has_value=True, field="kind"))
+            self.sink.add(
+                Problem.at(
+                    self._cell(number, self.kind_column), "is not a kind name", value=kind, has_value=True, field="kind"
+                )
+            )
             return None
         compiled = self._kind_compiled(kind)
         if compiled is None:
@@ -704,17 +747,34 @@ class _TableConverter:
             return None
         if now_text is not None and event["recorded_at"] > now_text:
             column, header = compiled.columns.get("recorded_at", (None, None))
-            self.sink.add(Problem.at(Cell(sheet, number, column, header), f"lies in the future (now is {now_text})",
-                                     value=event["recorded_at"], has_value=True, field="recorded_at"))
+            self.sink.add(
+                Problem.at(
+                    Cell(sheet, number, column, header),
+                    f"lies in the future (now is {now_text})",
+                    value=event["recorded_at"],
+                    has_value=True,
+                    field="recorded_at",
+                )
+            )
             return None
         return event, Origin(self.plan.index, sheet, number, kind)
 
-    def _run(self, evaluator: _Evaluator, cells: list[Any], values: dict[str, Any], number: int, target: str, column: int | None) -> Any:
+    def _run(
+        self,
+        evaluator: _Evaluator,
+        cells: list[Any],
+        values: dict[str, Any],
+        number: int,
+        target: str,
+        column: int | None,
+    ) -> Any:
         try:
             return evaluator(cells, values)
         except _Bad as exc:
             col = exc.column if exc.column is not None else column
-            self.sink.add(Problem.at(self._cell(number, col), exc.message, value=exc.value, has_value=exc.has_value, field=target))
+            self.sink.add(
+                Problem.at(self._cell(number, col), exc.message, value=exc.value, has_value=exc.has_value, field=target)
+            )
         except _Unmapped as exc:
             table, sheet, tgt, col, header, known = exc.info
             self.sink.unmapped_value(table, sheet, tgt, col, header, exc.text, number, known)
@@ -740,7 +800,9 @@ class _TableConverter:
             message = f"{exc.field} is required for {kind}, and the mapping gives it no column or constant"
         elif exc.field in compiled.columns:
             message = f"{message} (a constant of the mapping)"
-        self.sink.add(Problem(message, self.rows.name, number, column, header, value, has_value, exc.field, exc.event_id))
+        self.sink.add(
+            Problem(message, self.rows.name, number, column, header, value, has_value, exc.field, exc.event_id)
+        )
 
 
 _FAILED: Any = object()
@@ -879,7 +941,9 @@ def _as_auto(value: Any, times: LocalTimes) -> Any:
     return _display(value)
 
 
-def _with_time(raw: Any, raw_time: Any, times: LocalTimes, time_of_day: time | None, index: int, time_index: int) -> str:
+def _with_time(
+    raw: Any, raw_time: Any, times: LocalTimes, time_of_day: time | None, index: int, time_index: int
+) -> str:
     """A date column and a separate time column, read as one local time."""
     try:
         naive = times.naive(raw, time_of_day)

@@ -72,7 +72,9 @@ def compare_with_store(ledger: Ledger, result: ConversionResult, *, backfill: bo
                 continue
             changes = _differences(before, event)
             first = changes[0][0] if changes else "event_id"
-            listed = "; ".join(f"{name}: stored {show_value(old)}, now {show_value(new)}" for name, old, new in changes[:4])
+            listed = "; ".join(
+                f"{name}: stored {show_value(old)}, now {show_value(new)}" for name, old, new in changes[:4]
+            )
             check.changed.append(
                 Problem.at(
                     result.cell_of(index, first),

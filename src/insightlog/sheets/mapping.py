@@ -97,7 +97,7 @@ class SourceSpec(_Strict):
             try:
                 codecs.lookup(v)
             except LookupError:
-                raise ValueError(f"unknown encoding {v!r} (for example \"auto\", \"utf-8\", \"cp1252\")") from None
+                raise ValueError(f'unknown encoding {v!r} (for example "auto", "utf-8", "cp1252")') from None
         return v
 
     @field_validator("delimiter")
@@ -123,7 +123,7 @@ class TimeSpec(_Strict):
         try:
             ZoneInfo(v)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {v!r} (for example \"Europe/London\")") from None
+            raise ValueError(f'unknown time zone {v!r} (for example "Europe/London")') from None
         return v
 
     @field_validator("date_only_at")
@@ -139,7 +139,7 @@ class TimeSpec(_Strict):
     @classmethod
     def _non_empty(cls, v: list[str]) -> list[str]:
         if not v:
-            raise ValueError("give at least one format, for example \"%d/%m/%Y %H:%M\"")
+            raise ValueError('give at least one format, for example "%d/%m/%Y %H:%M"')
         return v
 
 
@@ -304,9 +304,13 @@ def load_mapping(source: str | bytes | Path, *, name: str | None = None) -> Shee
         raise MappingError(f"{origin}: not valid TOML: {exc}") from None
     version = raw.get("mapping_version")
     if version is None:
-        raise MappingError(f"{origin}: mapping_version: is required (this insightlog reads mapping_version = {MAPPING_VERSION})")
+        raise MappingError(
+            f"{origin}: mapping_version: is required (this insightlog reads mapping_version = {MAPPING_VERSION})"
+        )
     if version != MAPPING_VERSION:
-        raise MappingError(f"{origin}: mapping_version: {version!r} is not supported (this insightlog reads version {MAPPING_VERSION})")
+        raise MappingError(
+            f"{origin}: mapping_version: {version!r} is not supported (this insightlog reads version {MAPPING_VERSION})"
+        )
     try:
         parsed = MappingFile.model_validate(raw)
     except ValidationError as exc:
@@ -323,7 +327,7 @@ def _pydantic_message(exc: ValidationError) -> str:
     elif err["type"] == "missing":
         msg = "is required"
     elif msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):]
+        msg = msg[len("Value error, ") :]
     return f"{loc}: {msg}"
 
 
@@ -421,7 +425,8 @@ def _recipe(target: str, key: str, raw: Any, origin: str) -> Recipe:
                 for kind, piece in pieces:
                     if kind == "text" and not _ID_LITERAL.match(piece):
                         raise MappingError(
-                            f"{origin}: {key}.template: {piece!r} has characters an event_id cannot have (only A-Z a-z 0-9 . _ : -)"
+                            f"{origin}: {key}.template: {piece!r} has characters an event_id cannot have "
+                            "(only A-Z a-z 0-9 . _ : -)"
                         )
         return Recipe(target, key, None, False, spec, refs)
     return Recipe(target, key, raw, True, None)
@@ -515,7 +520,7 @@ def _compile_table(parsed: MappingFile, table: TableSpec, index: int, origin: st
 def _possible_kinds(kind: Recipe, origin: str) -> list[str] | None:
     if kind.is_constant:
         if not isinstance(kind.constant, str):
-            raise MappingError(f"{origin}: {kind.key}: a kind is a name such as \"SpotCheckRecorded\"")
+            raise MappingError(f'{origin}: {kind.key}: a kind is a name such as "SpotCheckRecorded"')
         return [kind.constant]
     if kind.spec is not None and kind.spec.map is not None:
         values = [v for v in kind.spec.map.values()]
@@ -598,4 +603,6 @@ def _check_kind(recipes: dict[str, Recipe], kind: str, key: str, origin: str) ->
     model = PAYLOAD_MODELS[kind]
     for name, info in model.model_fields.items():
         if info.is_required() and f"payload.{name}" not in recipes:
-            raise MappingError(f"{origin}: {key}.payload.{name}: is required for {kind} (no column or constant feeds it)")
+            raise MappingError(
+                f"{origin}: {key}.payload.{name}: is required for {kind} (no column or constant feeds it)"
+            )

@@ -6,7 +6,8 @@ Nothing here touches storage; the web door and the CLI render these the same way
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -88,8 +89,16 @@ class Problem:
     event_id: str | None = None
 
     @classmethod
-    def at(cls, cell: Cell | None, message: str, *, value: Any = None, has_value: bool = False,
-           field: str | None = None, event_id: str | None = None) -> Problem:
+    def at(
+        cls,
+        cell: Cell | None,
+        message: str,
+        *,
+        value: Any = None,
+        has_value: bool = False,
+        field: str | None = None,
+        event_id: str | None = None,
+    ) -> Problem:
         if cell is None:
             return cls(message, value=value, has_value=has_value, field=field, event_id=event_id)
         return cls(message, cell.sheet, cell.row, cell.column, cell.header, value, has_value, field, event_id)
@@ -139,7 +148,7 @@ class UnmappedValue:
     field: str
     value: str
     count: int = 0
-    rows: list[int] = field(default_factory=list)
+    rows: list[int] = dataclasses.field(default_factory=list)
     known: tuple[str, ...] = ()
 
     def __str__(self) -> str:

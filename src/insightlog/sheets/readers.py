@@ -96,11 +96,16 @@ def open_source(data: bytes, fmt: str, *, encoding: str = "auto", delimiter: str
         delim, note = choose_delimiter(text, delimiter)
         if note:
             notes.append(note)
-        rows = [[cell if cell != "" else None for cell in record] for record in csv.reader(io.StringIO(text, newline=""), delimiter=delim)]
+        rows = [
+            [cell if cell != "" else None for cell in record]
+            for record in csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+        ]
         return SourceFile("csv", [], notes, _csv=SheetRows(None, rows))
     if fmt in ("xlsx", "ods"):
         if not data.startswith(ZIP_MAGIC):
-            raise SourceError(Problem(f"the file is not an {fmt} workbook (a workbook is a zip file); is it CSV? set source.format"))
+            raise SourceError(
+                Problem(f"the file is not an {fmt} workbook (a workbook is a zip file); is it CSV? set source.format")
+            )
         from python_calamine import CalamineWorkbook
 
         try:
@@ -119,7 +124,7 @@ def decode_text(data: bytes, encoding: str) -> tuple[str, list[str]]:
         if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             return _decode(data, "utf-16"), ["read as UTF-16 (byte-order mark)"]
         bom = data.startswith(UTF8_BOM)
-        body = data[len(UTF8_BOM):] if bom else data
+        body = data[len(UTF8_BOM) :] if bom else data
         try:
             return body.decode("utf-8"), notes
         except UnicodeDecodeError as exc:
@@ -135,7 +140,7 @@ def decode_text(data: bytes, encoding: str) -> tuple[str, list[str]]:
         info = codecs.lookup(encoding)
     except LookupError:
         raise SourceError(Problem(f"unknown encoding {encoding!r}", field="source.encoding")) from None
-    body = data[len(UTF8_BOM):] if data.startswith(UTF8_BOM) and not info.name.startswith("utf-16") else data
+    body = data[len(UTF8_BOM) :] if data.startswith(UTF8_BOM) and not info.name.startswith("utf-16") else data
     return _decode(body, info.name), notes
 
 
@@ -143,7 +148,9 @@ def _decode(body: bytes, encoding: str) -> str:
     try:
         return body.decode(encoding)
     except UnicodeDecodeError as exc:
-        hint = "; the file may be Windows cp1252: set source.encoding = \"cp1252\" (or \"auto\")" if "utf" in encoding else ""
+        hint = (
+            '; the file may be Windows cp1252: set source.encoding = "cp1252" (or "auto")' if "utf" in encoding else ""
+        )
         raise _encoding_problem(body, exc, encoding, hint) from None
 
 

@@ -24,7 +24,14 @@ DEFAULT_FORMATS = (
 _AWARE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?(Z|z|[+-]\d{2}:?\d{2})$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
-_FAST_DIRECTIVES = {"%d": r"(\d{1,2})", "%m": r"(\d{1,2})", "%Y": r"(\d{4})", "%H": r"(\d{1,2})", "%M": r"(\d{2})", "%S": r"(\d{2})"}
+_FAST_DIRECTIVES = {
+    "%d": r"(\d{1,2})",
+    "%m": r"(\d{1,2})",
+    "%Y": r"(\d{4})",
+    "%H": r"(\d{1,2})",
+    "%M": r"(\d{2})",
+    "%S": r"(\d{2})",
+}
 
 
 class TimeValueError(ValueError):
@@ -52,8 +59,8 @@ def _fast_parser(fmt: str) -> _Fast | None:
             pattern += re.escape(part)
     if "%Y" not in order or "%m" not in order or "%d" not in order:
         return None
-    where = tuple(order.index(d) if d in order else -1 for d in ("%Y", "%m", "%d", "%H", "%M", "%S"))
-    return re.compile(f"^{pattern}$"), where  # type: ignore[return-value]
+    y, mo, d, hh, mm, ss = (order.index(x) if x in order else -1 for x in ("%Y", "%m", "%d", "%H", "%M", "%S"))
+    return re.compile(f"^{pattern}$"), (y, mo, d, hh, mm, ss)
 
 
 class LocalTimes:
@@ -87,9 +94,7 @@ class LocalTimes:
         if isinstance(value, date):
             return datetime.combine(value, time_of_day or self.date_only_at)
         if isinstance(value, bool) or isinstance(value, (int, float)):
-            raise TimeValueError(
-                "is a number, not a date; format the column as a date or text in the spreadsheet"
-            )
+            raise TimeValueError("is a number, not a date; format the column as a date or text in the spreadsheet")
         if not isinstance(value, str):
             raise TimeValueError(f"is a {type(value).__name__}, not a date and time")
         text = value.strip()
@@ -113,8 +118,14 @@ class LocalTimes:
             g = m.groups()
             y, mo, d, hh, mm, ss = fast[1]
             try:
-                return datetime(int(g[y]), int(g[mo]), int(g[d]), int(g[hh]) if hh >= 0 else 0,
-                                int(g[mm]) if mm >= 0 else 0, int(g[ss]) if ss >= 0 else 0)
+                return datetime(
+                    int(g[y]),
+                    int(g[mo]),
+                    int(g[d]),
+                    int(g[hh]) if hh >= 0 else 0,
+                    int(g[mm]) if mm >= 0 else 0,
+                    int(g[ss]) if ss >= 0 else 0,
+                )
             except ValueError:
                 return None
         try:

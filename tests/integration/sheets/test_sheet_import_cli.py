@@ -35,7 +35,9 @@ def sheet(stores: Any, settings: Any, *args: Any) -> Any:
     return invoke([*stores.cli_args(settings), "import-sheet", *map(str, args)])
 
 
-def test_the_examples_import_into_the_worked_example_and_the_analysis_uses_their_evidence(stores, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_examples_import_into_the_worked_example_and_the_analysis_uses_their_evidence(
+    stores: Any, tmp_path: Path
+) -> None:
     settings = stores.new()
     args = stores.cli_args(settings)
     assert invoke([*args, "import", str(HARBOUR)]).exit_code == 0
@@ -52,7 +54,9 @@ def test_the_examples_import_into_the_worked_example_and_the_analysis_uses_their
     assert episode["pattern_detectable"] == "HHC-CS-CMP-2026-0077"
     fired = {(t["trigger"], t["fired_on"], t.get("scope")): t["events"] for t in document["triggers"]}
     assert fired[("T2_HEADLINE_MASKS_DETAIL", "2026-09-16", "team:east")] == [
-        "HHC-AT-MAR-AUDIT-2026-09-headline", "HHC-AT-MAR-AUDIT-2026-09-MAR-charts"]
+        "HHC-AT-MAR-AUDIT-2026-09-headline",
+        "HHC-AT-MAR-AUDIT-2026-09-MAR-charts",
+    ]
     assert ("T1_REPEATED_THEME_UNACKNOWLEDGED", "2026-10-20", None) in fired
     # Check what was known at the end of June did not change
     expected = json.loads((HARBOUR.parent / "harbour_home_care.expected.json").read_text())
@@ -60,11 +64,14 @@ def test_the_examples_import_into_the_worked_example_and_the_analysis_uses_their
     assert json.loads(june.output) == expected
     # Check the text survived the Windows encoding
     events = {e["event_id"]: e for e in exported(stores, settings)}
-    assert events["HHC-CS-CMP-2026-0085"]["payload"]["summary"] == "Client paid £12 for a taxi to clinic after a missed lunch call"
+    assert (
+        events["HHC-CS-CMP-2026-0085"]["payload"]["summary"]
+        == "Client paid £12 for a taxi to clinic after a missed lunch call"
+    )
     assert "HHC-CS-INC-2026-0430" not in events  # a draft, skipped by the mapping
 
 
-def test_importing_the_same_sheet_again_adds_nothing(stores) -> None:  # type: ignore[no-untyped-def]
+def test_importing_the_same_sheet_again_adds_nothing(stores: Any) -> None:
     settings = stores.new()
     assert sheet(stores, settings, EXPORT, "--mapping", EXPORT_MAP).exit_code == 0
     before = exported(stores, settings)
@@ -74,7 +81,7 @@ def test_importing_the_same_sheet_again_adds_nothing(stores) -> None:  # type: i
     assert exported(stores, settings) == before
 
 
-def test_a_changed_cell_is_reported_as_a_changed_event_and_nothing_is_written(stores, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_changed_cell_is_reported_as_a_changed_event_and_nothing_is_written(stores: Any, tmp_path: Path) -> None:
     settings = stores.new()
     assert sheet(stores, settings, EXPORT, "--mapping", EXPORT_MAP).exit_code == 0
     size = size_of(settings)
@@ -83,13 +90,17 @@ def test_a_changed_cell_is_reported_as_a_changed_event_and_nothing_is_written(st
     assert data.count(b"Near miss") == 2
     edited.write_bytes(data.replace(b"Near miss", b"Low harm", 1))
     extra = tmp_path / "more.csv"
-    extra.write_bytes(data.replace(b"Near miss", b"Low harm", 1) + b"INC-2026-0460;Incident;26/11/2026 09:00;26/11/2026 10:00;"
-                      b"North round;Medication - MAR;new one;No harm;;TL-N;Team leader;Closed\r\n")
+    extra.write_bytes(
+        data.replace(b"Near miss", b"Low harm", 1) + b"INC-2026-0460;Incident;26/11/2026 09:00;26/11/2026 10:00;"
+        b"North round;Medication - MAR;new one;No harm;;TL-N;Team leader;Closed\r\n"
+    )
     for path in (edited, extra):
         result = sheet(stores, settings, path, "--mapping", EXPORT_MAP)
         assert result.exit_code == 1
-        assert ("row 2, column H ('Harm level') (event HHC-CS-INC-2026-0412): payload.harm: this row's event is "
-                "already stored with different content (payload.harm: stored 'near_miss', now 'low_harm')") in result.output
+        assert (
+            "row 2, column H ('Harm level') (event HHC-CS-INC-2026-0412): payload.harm: this row's event is "
+            "already stored with different content (payload.harm: stored 'near_miss', now 'low_harm')"
+        ) in result.output
         assert "1 problem(s) against the store; nothing was imported" in result.output
         assert "Traceback" not in result.output
     assert size_of(settings) == size
@@ -99,7 +110,7 @@ def test_a_changed_cell_is_reported_as_a_changed_event_and_nothing_is_written(st
     assert size_of(settings) == size
 
 
-def test_to_jsonl_output_imports_to_the_same_ledger_state_as_the_direct_import(stores, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_to_jsonl_output_imports_to_the_same_ledger_state_as_the_direct_import(stores: Any, tmp_path: Path) -> None:
     direct, via_file = stores.new(), stores.new()
     out = tmp_path / "tracker.jsonl"
     for path, mapping in ((TRACKER, TRACKER_MAP), (EXPORT, EXPORT_MAP)):
@@ -112,7 +123,7 @@ def test_to_jsonl_output_imports_to_the_same_ledger_state_as_the_direct_import(s
     assert len(exported(stores, direct)) == 21
 
 
-def test_a_dry_run_previews_the_events_and_writes_nothing(stores, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_dry_run_previews_the_events_and_writes_nothing(stores: Any, tmp_path: Path) -> None:
     settings = stores.new()
     result = sheet(stores, settings, TRACKER, "--mapping", TRACKER_MAP, "--dry-run", "--preview", "3")
     assert result.exit_code == 0, result.output
@@ -127,13 +138,22 @@ def test_a_dry_run_previews_the_events_and_writes_nothing(stores, tmp_path: Path
     assert as_json["ok"] is True and as_json["events"] == 12 and len(as_json["preview"]) == 10
 
 
-def test_problems_are_one_line_each_with_a_non_zero_exit_and_nothing_written(stores, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_problems_are_one_line_each_with_a_non_zero_exit_and_nothing_written(stores: Any, tmp_path: Path) -> None:
     settings = stores.new()
     mapping = tmp_path / "spot.toml"
     mapping.write_text(SPOT_CHECK_MAPPING)
     bad = tmp_path / "spot.csv"
-    bad.write_bytes(csv_bytes([SPOT_HEADER, spot_row("1"), spot_row("2", rnd="West"), spot_row("3", on="yesterday"),
-                               spot_row("4", rnd="West")]))
+    bad.write_bytes(
+        csv_bytes(
+            [
+                SPOT_HEADER,
+                spot_row("1"),
+                spot_row("2", rnd="West"),
+                spot_row("3", on="yesterday"),
+                spot_row("4", rnd="West"),
+            ]
+        )
+    )
     for extra in ([], ["--dry-run"], ["--to-jsonl", str(tmp_path / "out.jsonl")]):
         result = sheet(stores, settings, bad, "--mapping", mapping, *extra)
         assert result.exit_code == 1, result.output
@@ -158,29 +178,42 @@ def test_problems_are_one_line_each_with_a_non_zero_exit_and_nothing_written(sto
     assert document["problem_list"][0]["column"] == "E" and document["problem_list"][0]["row"] == 4
 
 
-def test_rows_earlier_than_the_store_need_backfill_and_are_then_flagged(stores, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_rows_earlier_than_the_store_need_backfill_and_are_then_flagged(stores: Any, tmp_path: Path) -> None:
     settings = stores.new()
     assert invoke([*stores.cli_args(settings), "import", str(HARBOUR)]).exit_code == 0
     mapping = tmp_path / "spot.toml"
     mapping.write_text(SPOT_CHECK_MAPPING)
     early = tmp_path / "paper_checks.csv"
-    early.write_bytes(csv_bytes([SPOT_HEADER, spot_row("P1", on="02/05/2026 10:00", entered="03/05/2026 09:00"),
-                                 spot_row("P2", on="02/07/2026 10:00", entered="03/07/2026 09:00")]))
+    early.write_bytes(
+        csv_bytes(
+            [
+                SPOT_HEADER,
+                spot_row("P1", on="02/05/2026 10:00", entered="03/05/2026 09:00"),
+                spot_row("P2", on="02/07/2026 10:00", entered="03/07/2026 09:00"),
+            ]
+        )
+    )
     refused = sheet(stores, settings, early, "--mapping", mapping)
     assert refused.exit_code == 1
-    assert ("row 2, column F ('Entered') (event SC-P1): value '2026-05-03T08:00:00Z': recorded_at: is earlier than "
-            "the latest event stored for 'Harbour Home Care' (2026-06-18T16:00:00Z); earlier history is imported "
-            "with --backfill") in refused.output
+    assert (
+        "row 2, column F ('Entered') (event SC-P1): value '2026-05-03T08:00:00Z': recorded_at: is earlier than "
+        "the latest event stored for 'Harbour Home Care' (2026-06-18T16:00:00Z); earlier history is imported "
+        "with --backfill"
+    ) in refused.output
     assert "SC-P2" not in refused.output
     done = sheet(stores, settings, early, "--mapping", mapping, "--backfill")
     assert done.exit_code == 0, done.output
     assert "back-filled 2 events from paper_checks.csv" in done.output
     provenance = invoke([*stores.cli_args(settings), "export", "--with-provenance"])
-    sources = {json.loads(l)["event_id"]: json.loads(l)["ledger"]["source"] for l in provenance.output.splitlines() if l.startswith("{")}
+    sources = {
+        json.loads(l)["event_id"]: json.loads(l)["ledger"]["source"]
+        for l in provenance.output.splitlines()
+        if l.startswith("{")
+    }
     assert sources["SC-P1"] == "backfill:paper_checks.csv"
 
 
-def test_an_error_only_the_ledger_finds_is_pointed_at_the_cell(stores, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_an_error_only_the_ledger_finds_is_pointed_at_the_cell(stores: Any, tmp_path: Path) -> None:
     settings = stores.new()
     mapping = tmp_path / "amend.toml"
     mapping.write_text("""
@@ -200,20 +233,26 @@ changes = { value = { evidence_score = 2 } }
 reason = { column = "Why" }
 """)
     data = tmp_path / "amendments.csv"
-    data.write_bytes(csv_bytes([["Id", "When", "Corrects event", "Why"], ["1", "01/08/2026 10:00", "HHC-999", "miscounted"]]))
+    data.write_bytes(
+        csv_bytes([["Id", "When", "Corrects event", "Why"], ["1", "01/08/2026 10:00", "HHC-999", "miscounted"]])
+    )
     assert invoke([*stores.cli_args(settings), "import", str(HARBOUR)]).exit_code == 0
     size = size_of(settings)
     result = sheet(stores, settings, data, "--mapping", mapping)
     assert result.exit_code == 1
-    assert ("Error: row 2, column C ('Corrects event') (event AM-1): payload.amends: 'HHC-999' names no earlier event "
-            "of service 'Harbour Home Care'; nothing was imported") in result.output
+    assert (
+        "Error: row 2, column C ('Corrects event') (event AM-1): payload.amends: 'HHC-999' names no earlier event "
+        "of service 'Harbour Home Care'; nothing was imported"
+    ) in result.output
     assert size_of(settings) == size
 
 
-def test_a_read_only_store_refuses_a_sheet_in_one_line(stores) -> None:  # type: ignore[no-untyped-def]
+def test_a_read_only_store_refuses_a_sheet_in_one_line(stores: Any) -> None:
     settings = stores.new()
     assert invoke([*stores.cli_args(settings), "import", str(HARBOUR)]).exit_code == 0
-    result = invoke([*stores.cli_args(settings), "--read-only", "import-sheet", str(EXPORT), "--mapping", str(EXPORT_MAP)])
+    result = invoke(
+        [*stores.cli_args(settings), "--read-only", "import-sheet", str(EXPORT), "--mapping", str(EXPORT_MAP)]
+    )
     assert result.exit_code == 1 and "read-only" in result.output and "Traceback" not in result.output
 
 
@@ -232,7 +271,8 @@ def test_mapping_check_validates_a_mapping_alone_and_against_a_file(tmp_path: Pa
     result = invoke(["mapping", "check", str(broken)])
     assert result.exit_code == 1
     assert result.output.strip() == (
-        "Error: broken.toml: tables[0].payload.source_type: is required for AuditSectionScored (no column or constant feeds it)"
+        "Error: broken.toml: tables[0].payload.source_type: is required for AuditSectionScored "
+        "(no column or constant feeds it)"
     )
 
 
@@ -240,5 +280,7 @@ def test_the_example_files_are_what_their_script_makes(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    result = subprocess.run([sys.executable, str(SHEETS / "make_examples.py"), "--check"], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, str(SHEETS / "make_examples.py"), "--check"], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr

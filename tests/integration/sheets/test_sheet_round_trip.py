@@ -45,12 +45,20 @@ def harbour_as_csv() -> bytes:
     writer.writerow(header)
     for group in reversed(groups):
         for e in group:
-            writer.writerow([*(cell(e[k]) for k in ENVELOPE), uk_time(e["observed_at"]), uk_time(e["recorded_at"]),
-                             *(cell(e["payload"].get(k)) for k in keys)])
+            writer.writerow(
+                [
+                    *(cell(e[k]) for k in ENVELOPE),
+                    uk_time(e["observed_at"]),
+                    uk_time(e["recorded_at"]),
+                    *(cell(e["payload"].get(k)) for k in keys),
+                ]
+            )
     return out.getvalue().encode("utf-8")
 
 
-def test_the_worked_example_as_a_csv_gives_the_same_events_and_analysis_as_its_jsonl(ledger_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_worked_example_as_a_csv_gives_the_same_events_and_analysis_as_its_jsonl(
+    ledger_factory: Any, tmp_path: Path
+) -> None:
     from insightlog.sheets import convert, load_mapping
     from insightlog.sheets.ledger import import_result
 
@@ -70,6 +78,8 @@ def test_the_worked_example_as_a_csv_gives_the_same_events_and_analysis_as_its_j
     service = "Harbour Home Care"
     for when in ("2026-03-31", "2026-06-30"):
         as_of = parse_as_of(when)
-        assert analyse(from_csv.read_service(service), service, as_of) == analyse(from_jsonl.read_service(service), service, as_of)
+        assert analyse(from_csv.read_service(service), service, as_of) == analyse(
+            from_jsonl.read_service(service), service, as_of
+        )
     expected = json.loads((HARBOUR.parent / "harbour_home_care.expected.json").read_text())
     assert analyse(from_csv.read_service(service), service, parse_as_of(expected["as_of"])) == expected

@@ -70,7 +70,9 @@ def ods_bytes(sheets: dict[str, Rows]) -> bytes:
     return out.getvalue()
 
 
-def csv_bytes(rows: Rows, *, delimiter: str = ",", encoding: str = "utf-8", bom: bool = False, crlf: bool = True) -> bytes:
+def csv_bytes(
+    rows: Rows, *, delimiter: str = ",", encoding: str = "utf-8", bom: bool = False, crlf: bool = True
+) -> bytes:
     """A CSV file as Excel on Windows writes one (``bom`` adds a UTF-8 byte-order mark)."""
     text = io.StringIO(newline="")
     writer = csv.writer(text, delimiter=delimiter, lineterminator="\r\n" if crlf else "\n")
@@ -108,6 +110,15 @@ summary = { template = "{Area} ({Round}): {OK} of {Checked}" }
 SPOT_HEADER = ["Ref", "Area", "Round", "By", "Checked on", "Entered", "Checked", "OK"]
 
 
-def spot_row(ref: str, *, area: str = "MAR charts", rnd: str = "North", on: str = "03/02/2026 14:30",
-             entered: str = "03/02/2026 16:00", checked: Any = 10, ok: Any = 7, by: str = "DM-1") -> list[Any]:
+def spot_row(
+    ref: str,
+    *,
+    area: str = "MAR charts",
+    rnd: str = "North",
+    on: Any = "03/02/2026 14:30",
+    entered: str = "03/02/2026 16:00",
+    checked: Any = 10,
+    ok: Any = 7,
+    by: str = "DM-1",
+) -> list[Any]:
     return [ref, area, rnd, by, on, entered, checked, ok]

@@ -62,7 +62,9 @@ def test_uk_summer_times_are_converted_to_utc() -> None:
 
 def test_value_maps_ignore_case_and_extra_spaces_unless_told_not_to() -> None:
     assert only(run(spot_csv(spot_row("1", area="  mar   CHARTS ", rnd="north"))))["theme"] == "medicines.mar_charts"
-    strict = SPOT_CHECK_MAPPING.replace('South = "south", East = "east" }', 'South = "south", East = "east" }, ignore_case = false')
+    strict = SPOT_CHECK_MAPPING.replace(
+        'South = "south", East = "east" }', 'South = "south", East = "east" }, ignore_case = false'
+    )
     result = run(spot_csv(spot_row("1", rnd="north")), strict)
     assert [u.value for u in result.unmapped] == ["north"]
 
@@ -88,7 +90,9 @@ def test_events_are_put_in_recorded_order_and_ties_keep_row_order() -> None:
 
 
 def test_blank_rows_are_skipped_and_counted_and_the_skip_rule_drops_rows_by_value() -> None:
-    mapping = SPOT_CHECK_MAPPING.replace('kind = "SpotCheckRecorded"', 'kind = "SpotCheckRecorded"\nskip = { column = "By", values = ["draft"] }')
+    mapping = SPOT_CHECK_MAPPING.replace(
+        'kind = "SpotCheckRecorded"', 'kind = "SpotCheckRecorded"\nskip = { column = "By", values = ["draft"] }'
+    )
     result = run(spot_csv(spot_row("1"), [None] * 8, spot_row("2", by="DRAFT"), spot_row("3")), mapping)
     assert result.ok, result.messages()
     assert [e["event_id"] for e in result.events] == ["SC-1", "SC-3"]
@@ -122,21 +126,30 @@ evidence_category = "people_experience"
 
 
 def test_a_discriminator_column_makes_several_kinds_from_one_sheet_with_fields_per_kind() -> None:
-    rows = [["Id", "Type", "Round", "When", "What", "Harm"],
-            ["1", "Incident", "south", "10/02/2026 08:00", "late call", "no harm"],
-            ["2", "complaint", "south", "11/02/2026 08:00", "late again", "ignored for complaints"]]
+    rows = [
+        ["Id", "Type", "Round", "When", "What", "Harm"],
+        ["1", "Incident", "south", "10/02/2026 08:00", "late call", "no harm"],
+        ["2", "complaint", "south", "11/02/2026 08:00", "late again", "ignored for complaints"],
+    ]
     result = run(csv_bytes(rows), DISCRIMINATOR)
     assert result.ok, result.messages()
     incident, complaint = result.events
     assert incident["kind"] == "IncidentRecorded" and incident["record"] is None
-    assert incident["payload"] == {"summary": "late call", "evidence_score": 2, "source_type": "incident",
-                                   "evidence_category": "outcomes", "harm": "no harm"}
+    assert incident["payload"] == {
+        "summary": "late call",
+        "evidence_score": 2,
+        "source_type": "incident",
+        "evidence_category": "outcomes",
+        "harm": "no harm",
+    }
     assert complaint["kind"] == "ComplaintReceived" and complaint["record"] == "complaints_log"
     assert complaint["payload"]["evidence_category"] == "people_experience" and "harm" not in complaint["payload"]
     assert complaint["recorded_at"] == complaint["observed_at"] == "2026-02-11T08:00:00Z"
 
 
-DIGEST = SPOT_CHECK_MAPPING.replace('event_id = { template = "SC-{Ref}" }', 'event_id = { digest = true, prefix = "SC-" }')
+DIGEST = SPOT_CHECK_MAPPING.replace(
+    'event_id = { template = "SC-{Ref}" }', 'event_id = { digest = true, prefix = "SC-" }'
+)
 
 
 def test_a_digest_event_id_survives_an_edited_score_but_differs_for_another_check() -> None:
@@ -175,9 +188,15 @@ def test_a_date_column_and_a_time_column_combine_and_date_only_values_take_the_s
 
 
 def test_an_xlsx_with_a_title_above_the_header_and_real_date_cells_is_read_by_header_names() -> None:
-    mapping = SPOT_CHECK_MAPPING.replace('kind = "SpotCheckRecorded"', 'kind = "SpotCheckRecorded"\nsheet = "Checks"\nheader_row = 3')
-    rows = [["Spot checks 2026"], [], SPOT_HEADER,
-            ["1", "MAR charts", "North", "DM-1", datetime(2026, 2, 3, 14, 30), date(2026, 2, 4), 10.0, 9]]
+    mapping = SPOT_CHECK_MAPPING.replace(
+        'kind = "SpotCheckRecorded"', 'kind = "SpotCheckRecorded"\nsheet = "Checks"\nheader_row = 3'
+    )
+    rows = [
+        ["Spot checks 2026"],
+        [],
+        SPOT_HEADER,
+        ["1", "MAR charts", "North", "DM-1", datetime(2026, 2, 3, 14, 30), date(2026, 2, 4), 10.0, 9],
+    ]
     data = xlsx_bytes({"Notes": [["ignored"]], "Checks": rows})
     event = only(run(data, mapping, name="checks.xlsx"))
     assert event["observed_at"] == "2026-02-03T14:30:00Z"
@@ -238,11 +257,24 @@ supersedes = { column = "supersedes", empty = "null" }
 narrative = { column = "narrative" }
 tags = { column = "tags", type = "list", split = ";" }
 """
-    rows = [["id", "theme", "at", "score", "confidence", "exceptions", "supersedes", "narrative", "tags"],
-            ["J-1", "medicines", "2026-01-09T10:00:00Z", "3", "qualified",
-             '[{"theme": "medicines.mar_charts", "scope": null, "score": 2, "note": "weak"}]', "", "ok", "a; b;"]]
+    rows = [
+        ["id", "theme", "at", "score", "confidence", "exceptions", "supersedes", "narrative", "tags"],
+        [
+            "J-1",
+            "medicines",
+            "2026-01-09T10:00:00Z",
+            "3",
+            "qualified",
+            '[{"theme": "medicines.mar_charts", "scope": null, "score": 2, "note": "weak"}]',
+            "",
+            "ok",
+            "a; b;",
+        ],
+    ]
     event = only(run(csv_bytes(rows), mapping))
-    assert event["payload"]["exceptions"] == [{"theme": "medicines.mar_charts", "scope": None, "score": 2, "note": "weak"}]
+    assert event["payload"]["exceptions"] == [
+        {"theme": "medicines.mar_charts", "scope": None, "score": 2, "note": "weak"}
+    ]
     assert event["payload"]["supersedes"] is None and "supersedes" in event["payload"]
     assert event["payload"]["tags"] == ["a", "b"]
     assert event["observed_at"] == "2026-01-09T10:00:00Z"
@@ -250,8 +282,10 @@ tags = { column = "tags", type = "list", split = ";" }
 
 def test_a_cp1252_csv_with_a_bom_and_semicolons_is_detected_and_read() -> None:
     rows = [SPOT_HEADER, spot_row("1", area="MAR charts", by="DM-1"), spot_row("2", by="DM-2")]
-    mapping = SPOT_CHECK_MAPPING.replace('summary = { template = "{Area} ({Round}): {OK} of {Checked}" }',
-                                         'summary = { template = "{Area} – {By}: £0 spent, client’s view" }')
+    mapping = SPOT_CHECK_MAPPING.replace(
+        'summary = { template = "{Area} ({Round}): {OK} of {Checked}" }',
+        'summary = { template = "{Area} – {By}: £0 spent, client’s view" }',
+    )
     data = csv_bytes(rows, delimiter=";", encoding="cp1252", bom=True)
     data = data.replace(b"DM-2", "DM–2".encode("cp1252"))  # an en dash, byte 0x96 in cp1252
     result = run(data, mapping)
@@ -269,9 +303,20 @@ def test_a_utf8_csv_with_tabs_is_detected_too() -> None:
 def test_the_preview_shows_the_first_events_in_append_order_with_their_rows() -> None:
     result = run(spot_csv(spot_row("b", entered="04/02/2026 09:00"), spot_row("a", entered="03/02/2026 17:00")))
     preview = result.preview(1)
-    assert preview == [{"sheet": None, "row": 3, "event_id": "SC-a", "kind": "SpotCheckRecorded",
-                        "theme": "medicines.mar_charts", "scope": "team:north", "observed_at": "2026-02-03T14:30:00Z",
-                        "recorded_at": "2026-02-03T17:00:00Z", "score": 3, "summary": "MAR charts (North): 7 of 10"}]
+    assert preview == [
+        {
+            "sheet": None,
+            "row": 3,
+            "event_id": "SC-a",
+            "kind": "SpotCheckRecorded",
+            "theme": "medicines.mar_charts",
+            "scope": "team:north",
+            "observed_at": "2026-02-03T14:30:00Z",
+            "recorded_at": "2026-02-03T17:00:00Z",
+            "score": 3,
+            "summary": "MAR charts (North): 7 of 10",
+        }
+    ]
     assert list(result.jsonl())[0].startswith(b'{"event_id":"SC-a"')
 
 
@@ -287,7 +332,7 @@ def test_the_mapping_can_be_given_as_text_bytes_or_a_path(tmp_path: Any) -> None
 
 @pytest.mark.parametrize("fmt", ["xlsx", "ods"])
 def test_integral_numbers_from_workbooks_are_integers_in_the_payload(fmt: str) -> None:
-    mapping = SPOT_CHECK_MAPPING.replace('summary = { template', 'extra = { column = "OK" }\nsummary = { template')
+    mapping = SPOT_CHECK_MAPPING.replace("summary = { template", 'extra = { column = "OK" }\nsummary = { template')
     rows = [SPOT_HEADER, spot_row("1", checked=10, ok=7)]
     data = xlsx_bytes({"Sheet": rows}) if fmt == "xlsx" else ods_bytes({"Sheet": rows})
     payload = only(run(data, mapping, name=f"f.{fmt}"))["payload"]
