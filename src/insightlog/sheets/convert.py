@@ -380,7 +380,7 @@ class _TableConverter:
             for i, cell in enumerate(self.rows.rows[plan.header_row - 1]):
                 if cell is None:
                     continue
-                text = _WS.sub(" ", str(cell)).strip()
+                text = _WS.sub(" ", _display(cell)).strip()
                 if text:
                     self.header_text[i] = text
                     self.headers.setdefault(text.casefold(), []).append(i)

@@ -587,7 +587,7 @@ def _check_values(recipe: Recipe, origin: str) -> None:
         if recipe.target in ("payload.evidence_score", "payload.headline_score", "payload.score"):
             if type(value) is not int or not 1 <= value <= 4:
                 raise MappingError(f"{origin}: {where}: {value!r} is not a score from 1 to 4")
-        if value == "" and recipe.target in ENVELOPE:
+        if value == "":
             raise MappingError(f"{origin}: {where}: an empty text is not a value (leave the field out for none)")
 
 

@@ -337,3 +337,19 @@ def test_integral_numbers_from_workbooks_are_integers_in_the_payload(fmt: str) -
     data = xlsx_bytes({"Sheet": rows}) if fmt == "xlsx" else ods_bytes({"Sheet": rows})
     payload = only(run(data, mapping, name=f"f.{fmt}"))["payload"]
     assert payload["extra"] == 7 and type(payload["extra"]) is int and type(payload["items_checked"]) is int
+
+
+def test_a_template_can_use_other_mapped_fields_and_rows_after_the_last_data_row_are_ignored() -> None:
+    mapping = SPOT_CHECK_MAPPING.replace(
+        'summary = { template = "{Area} ({Round}): {OK} of {Checked}" }',
+        'summary = { template = "{=team} round, {=payload.compliance_pct}% ({{of {Checked}}})" }',
+    ).replace('kind = "SpotCheckRecorded"', 'kind = "SpotCheckRecorded"\nlast_data_row = 2')
+    result = run(spot_csv(spot_row("1"), ["totals", "", "", "", "", "", "10", "7"]), mapping)
+    assert only(result)["payload"]["summary"] == "north round, 70% ({of 10})"
+
+
+def test_a_header_typed_as_a_number_is_matched_as_written() -> None:
+    mapping = SPOT_CHECK_MAPPING.replace('items_checked = { column = "Checked" }', 'items_checked = { column = "2026" }')
+    mapping = mapping.replace("{OK} of {Checked}", "{OK} of {2026}")
+    rows = [[*SPOT_HEADER[:6], 2026, "OK"], spot_row("1")]
+    assert only(run(xlsx_bytes({"S": rows}), mapping, name="a.xlsx"))["payload"]["items_checked"] == 10

@@ -137,3 +137,15 @@ def test_a_missing_mapping_file_is_a_one_line_error(tmp_path: Path) -> None:
 def test_a_mapping_that_is_not_utf8_is_refused_with_the_byte() -> None:
     with pytest.raises(MappingError, match="a mapping file is UTF-8 text; byte 0 is not UTF-8"):
         load_mapping(b"\xff" + SPOT_CHECK_MAPPING.encode())
+
+
+def test_an_empty_text_is_never_a_value_in_a_mapping() -> None:
+    text = SPOT_CHECK_MAPPING.replace('source_type = "spot_check"', 'source_type = ""')
+    assert error_of(text).startswith("map.toml: tables[0].payload.source_type: an empty text is not a value")
+    text = SPOT_CHECK_MAPPING.replace('North = "north"', 'North = ""')
+    assert error_of(text).startswith("map.toml: tables[0].team.map.North: an empty text is not a value")
+
+
+def test_map_keys_that_differ_only_by_case_are_refused_unless_case_matters() -> None:
+    text = SPOT_CHECK_MAPPING.replace('North = "north",', 'North = "north", NORTH = "south",')
+    assert "'North' and 'NORTH' are the same value when case and spaces are ignored" in error_of(text)
