@@ -21,7 +21,7 @@ FORMATS = ("csv", "xlsx", "ods")
 DELIMITERS = (",", ";", "\t", "|")
 UTF8_BOM = b"\xef\xbb\xbf"
 ZIP_MAGIC = b"PK\x03\x04"
-SNIFF_BYTES = 64 * 1024
+SNIFF_BYTES = 16 * 1024
 _EXTENSIONS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".ods": "ods"}
 
 
