@@ -30,3 +30,20 @@ def test_a_rating_that_disagrees_with_its_percentage_gives_the_problem_the_docs_
     result = convert(out.getvalue(), load_mapping(SHEETS / "audit_tracker.toml"), file_name="audit_tracker.xlsx")
     (problem,) = result.problems
     assert str(problem) in DOC.read_text()
+
+
+def test_converting_imports_nothing_of_the_store() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from insightlog.sheets import convert, load_mapping\n"
+        f"d = Path({str(SHEETS)!r})\n"
+        "r = convert(d / 'care_system_export.csv', load_mapping(d / 'care_system_export.toml'))\n"
+        "assert r.ok\n"
+        "print(','.join(m for m in ('eventsourcing', 'sqlalchemy', 'psycopg', 'insightlog.application') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == ""
