@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import gc
 import io
 import json
@@ -218,11 +219,17 @@ def fresh_ledger(workdir: Path, name: str) -> Any:
     return open_ledger(StoreSettings(sqlite_path=str(path)))
 
 
+def _sheet_import(ledger: Any, path: Path, mapping: Any) -> Any:
+    from insightlog.sheets import convert
+    from insightlog.sheets.ledger import import_result
+
+    return import_result(ledger, convert(path, mapping), source_name=path.name)
+
+
 def run_sheets(
     rows: int, workdir: Path, repeats: int = 3, log: Callable[[str], None] = print, with_openpyxl: bool = False
 ) -> list[Figure]:
     from insightlog.sheets import convert, load_mapping
-    from insightlog.sheets.ledger import import_result
 
     mapping = load_mapping(mapping_text())
     data = generate_rows(rows)
@@ -244,7 +251,7 @@ def run_sheets(
         count = reader(path)
         if count != rows:
             raise RuntimeError(f"{name} read {count} rows of {rows}")
-        record(f"read_{fmt}", median_time(lambda: reader(path), repeats))
+        record(f"read_{fmt}", median_time(functools.partial(reader, path), repeats))
     if with_openpyxl:
         record("read_openpyxl", median_time(lambda: read_openpyxl(xlsx_path), 1))
         figures.append(
@@ -260,16 +267,16 @@ def run_sheets(
             )
         )
     # The ledger's own import of the same events, first: what bounds any import into the store.
-    lines = list(convert(csv_path, mapping).jsonl())
     ledger = fresh_ledger(workdir, "import_jsonl")
     try:
-        w, c, _ = timed(lambda: ledger.import_lines(lines, source_name="checks.jsonl"))
+        lines = list(convert(csv_path, mapping).jsonl())
+        w, c, _ = timed(functools.partial(ledger.import_lines, lines, source_name="checks.jsonl"))
+        lines.clear()
     finally:
         ledger.close()
-    del lines
     record("import_jsonl", (w, c))
     for fmt, (path, _reader, name) in readers.items():
-        w, c, result = timed(lambda: convert(path, mapping))
+        w, c, result = timed(functools.partial(convert, path, mapping))
         if not result.ok or len(result.events) != rows:
             raise RuntimeError(f"conversion of {path.name}: {result.messages()[:3]}")
         del result
@@ -288,11 +295,7 @@ def run_sheets(
         )
         ledger = fresh_ledger(workdir, f"import_{fmt}")
         try:
-
-            def whole() -> Any:
-                return import_result(ledger, convert(path, mapping), source_name=path.name)
-
-            w, c, receipts = timed(whole)
+            w, c, receipts = timed(functools.partial(_sheet_import, ledger, path, mapping))
         finally:
             ledger.close()
         if len(receipts.receipts) != rows:
@@ -350,7 +353,7 @@ def format_table(figures: list[Figure], markdown: bool = False) -> str:
         lines += ["| " + " | ".join(r) + " |" for r in rows]
         return "\n".join(lines)
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in [header, *rows])
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in [header, *rows])
 
 
 def main(argv: list[str] | None = None) -> int:

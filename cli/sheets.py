@@ -236,7 +236,9 @@ def import_sheet(
         raise click.ClickException(f"{count} problem(s) in {file.name}; nothing was imported")
     if out is not None:
         if backfill and not as_json:
-            output.note("note: --backfill is for importing; import the written file with `insightlog import --backfill`")
+            output.note(
+                "note: --backfill is for importing: import the written file with `insightlog import --backfill`"
+            )
         _write_jsonl(result, out)
         if as_json:
             output.emit_json({**result.summary(), "written": str(out)})

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -56,8 +56,7 @@ class _Unmapped(Exception):
         self.info = info
 
 
-@dataclass(frozen=True)
-class Origin:
+class Origin(NamedTuple):
     """Where an event came from: its table, sheet and row."""
 
     table: int
@@ -115,7 +114,7 @@ class ConversionResult:
     def preview(self, limit: int = 10) -> list[dict[str, Any]]:
         """The first events, in the order they will be appended, as rows for a table."""
         out = []
-        for event, origin in list(zip(self.events, self.origins))[:limit]:
+        for event, origin in list(zip(self.events, self.origins, strict=True))[:limit]:
             payload = event["payload"]
             scope = next((f"{k}:{event[k]}" for k in ("location", "team", "shift") if event.get(k)), None)
             score = next((payload[k] for k in ("evidence_score", "headline_score", "score") if k in payload), None)
@@ -259,17 +258,16 @@ def _drop_repeats(
     collected: list[tuple[str, int, dict[str, Any], Origin]], result: ConversionResult, sink: _Sink
 ) -> None:
     """Two rows with one event id: once if identical, else a problem naming both rows."""
-    seen: dict[str, tuple[bytes, Origin]] = {}
+    seen: dict[str, tuple[dict[str, Any], Origin]] = {}
     for _, _, event, origin in collected:
         eid = event["event_id"]
-        body = orjson.dumps(event)
         first = seen.get(eid)
         if first is None:
-            seen[eid] = (body, origin)
+            seen[eid] = (event, origin)
             result.events.append(event)
             result.origins.append(origin)
             continue
-        if first[0] == body:
+        if orjson.dumps(first[0]) == orjson.dumps(event):
             result.repeated += 1
             continue
         other = f"{_where(first[1])}"
@@ -525,7 +523,15 @@ class _TableConverter:
         if spec is None:
             raise _Bad(f"{recipe.key}: has no source")
         target = recipe.target
-        mapping = _normal_map(spec.map, spec.ignore_case) if spec.map is not None else None
+        mapping = None
+        if spec.map is not None:  # values converted once, here: a bad one is the mapping's problem
+            converted: dict[str, Any] = {}
+            for k, v in spec.map.items():
+                try:
+                    converted[k] = convert_value(v) if isinstance(v, (str, int, float)) else v
+                except _Bad as exc:
+                    raise _Bad(f"{recipe.key}.map.{k}: {v!r} {exc.message}") from None
+            mapping = _normal_map(converted, spec.ignore_case)
         has_default = spec.default is not None
         default = spec.default
         if has_default and isinstance(default, (str, int, float)):
@@ -549,23 +555,41 @@ class _TableConverter:
                 raise _Bad(f"is empty; {target} needs a value", index, None, has_value=False)
             return _ABSENT
 
+        if mapping is not None:
+            value_map = mapping
+
+            def mapped(cells: list[Any], values: dict[str, Any]) -> Any:
+                raw = cells[index] if index < len(cells) else None
+                if raw is None or (raw.__class__ is str and not raw.strip()):
+                    return on_empty()
+                found = value_map.get(raw, _ABSENT) if raw.__class__ is str else _ABSENT  # the exact text first
+                if found is _ABSENT:
+                    key = _map_key(raw, ignore_case)
+                    if key not in value_map:
+                        raise _Unmapped(_display(raw), info)
+                    found = value_map[key]
+                return found
+
+            return mapped
+        if time_index is None:
+
+            def plain(cells: list[Any], values: dict[str, Any]) -> Any:
+                raw = cells[index] if index < len(cells) else None
+                if raw is None or (raw.__class__ is str and not raw.strip()):
+                    return on_empty()
+                try:
+                    return convert_value(raw)
+                except _Bad as exc:
+                    exc.column = index
+                    exc.value = raw
+                    raise
+
+            return plain
+
         def evaluate(cells: list[Any], values: dict[str, Any]) -> Any:
             raw = cells[index] if index < len(cells) else None
             if raw is None or (raw.__class__ is str and not raw.strip()):
                 return on_empty()
-            if mapping is not None:
-                mapped = mapping.get(raw, _ABSENT) if raw.__class__ is str else _ABSENT  # the exact text: no tidying
-                if mapped is _ABSENT:
-                    key = _map_key(raw, ignore_case)
-                    if key not in mapping:
-                        raise _Unmapped(_display(raw), info)
-                    mapped = mapping[key]
-                if mapped is None:
-                    return on_empty()
-                try:
-                    return convert_value(mapped) if isinstance(mapped, (str, int, float)) else mapped
-                except _Bad as exc:
-                    raise _Bad(f"maps to {mapped!r}, which {exc.message}", index, raw) from None
             if time_index is not None:
                 return _with_time(
                     raw, cells[time_index] if time_index < len(cells) else None, times, time_of_day, index, time_index

@@ -80,7 +80,7 @@ class LocalTimes:
         self.nonexistent = nonexistent
         self.ambiguous = ambiguous
         self.date_only_at = parse_clock(date_only_at)
-        self._fast = [(fmt, _fast_parser(fmt)) for fmt in self.formats]
+        self._fast = [(fmt, _fast_parser(fmt), _has_time(fmt)) for fmt in self.formats]
         self._offsets: dict[date, timedelta | None] = {}
 
     # -------------------------------------------------------------- reading cells
@@ -98,10 +98,10 @@ class LocalTimes:
         if not isinstance(value, str):
             raise TimeValueError(f"is a {type(value).__name__}, not a date and time")
         text = value.strip()
-        for fmt, fast in self._fast:
+        for fmt, fast, has_time in self._fast:
             parsed = self._try(text, fmt, fast)
             if parsed is not None:
-                if not _has_time(fmt):
+                if not has_time:
                     return datetime.combine(parsed.date(), time_of_day or self.date_only_at)
                 return parsed
         m = _AWARE.match(text)

@@ -206,9 +206,9 @@ def test_rows_earlier_than_the_store_need_backfill_and_are_then_flagged(stores: 
     assert "back-filled 2 events from paper_checks.csv" in done.output
     provenance = invoke([*stores.cli_args(settings), "export", "--with-provenance"])
     sources = {
-        json.loads(l)["event_id"]: json.loads(l)["ledger"]["source"]
-        for l in provenance.output.splitlines()
-        if l.startswith("{")
+        json.loads(line)["event_id"]: json.loads(line)["ledger"]["source"]
+        for line in provenance.output.splitlines()
+        if line.startswith("{")
     }
     assert sources["SC-P1"] == "backfill:paper_checks.csv"
 

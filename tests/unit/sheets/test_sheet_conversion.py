@@ -349,7 +349,7 @@ def test_a_template_can_use_other_mapped_fields_and_rows_after_the_last_data_row
 
 
 def test_a_header_typed_as_a_number_is_matched_as_written() -> None:
-    mapping = SPOT_CHECK_MAPPING.replace('items_checked = { column = "Checked" }', 'items_checked = { column = "2026" }')
+    mapping = SPOT_CHECK_MAPPING.replace('{ column = "Checked" }', '{ column = "2026" }')
     mapping = mapping.replace("{OK} of {Checked}", "{OK} of {2026}")
     rows = [[*SPOT_HEADER[:6], 2026, "OK"], spot_row("1")]
     assert only(run(xlsx_bytes({"S": rows}), mapping, name="a.xlsx"))["payload"]["items_checked"] == 10
