@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from insightlog.application import open_ledger
 from tests.helpers import HARBOUR, invoke
 from tests.unit.sheets.sheetfiles import SPOT_CHECK_MAPPING, SPOT_HEADER, csv_bytes, spot_row
@@ -284,3 +286,61 @@ def test_the_example_files_are_what_their_script_makes(tmp_path: Path) -> None:
         [sys.executable, str(SHEETS / "make_examples.py"), "--check"], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
+
+
+ERRORS = {
+    "bad encoding": (
+        lambda: csv_bytes([SPOT_HEADER, spot_row("1", by="DM–1")], encoding="cp1252"),
+        "utf-8",
+        "row 2, column D: source.encoding: byte(s) 96 are not valid utf-8",
+    ),
+    "missing column": (
+        lambda: csv_bytes([SPOT_HEADER[:-1], spot_row("1")[:-1]]),
+        "auto",
+        "there is no column 'OK' in header row 1",
+    ),
+    "unmapped value": (
+        lambda: csv_bytes([SPOT_HEADER, spot_row("1", area="Falls")]),
+        "auto",
+        "column B ('Area'): value 'Falls' is not in the value map of theme (in 1 row: 2)",
+    ),
+    "bad date": (
+        lambda: csv_bytes([SPOT_HEADER, spot_row("1", on="2026/02/03")]),
+        "auto",
+        "row 2, column E ('Checked on'): value '2026/02/03': observed_at: is not a date and time",
+    ),
+    "spring gap": (
+        lambda: csv_bytes([SPOT_HEADER, spot_row("1", on="29/03/2026 01:15", entered="29/03/2026 09:00")]),
+        "auto",
+        "29/03/2026 01:15 does not exist in Europe/London",
+    ),
+    "autumn hour": (
+        lambda: csv_bytes([SPOT_HEADER, spot_row("1", on="25/10/2026 01:15", entered="25/10/2026 09:00")]),
+        "auto",
+        "25/10/2026 01:15 happens twice in Europe/London",
+    ),
+    "required field empty": (
+        lambda: csv_bytes([SPOT_HEADER, spot_row("1", by="  ")]),
+        "auto",
+        "row 2, column D ('By') (event SC-1): actor_id: is empty",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ERRORS))
+def test_each_kind_of_bad_input_exits_non_zero_naming_the_cell_and_writes_nothing(
+    stores: Any, tmp_path: Path, name: str
+) -> None:
+    make, encoding, expected = ERRORS[name]
+    settings = stores.new()
+    assert invoke([*stores.cli_args(settings), "import", str(HARBOUR)]).exit_code == 0
+    before = exported(stores, settings)
+    mapping = tmp_path / "spot.toml"
+    mapping.write_text(SPOT_CHECK_MAPPING.replace("[defaults]", f'[source]\nencoding = "{encoding}"\n[defaults]'))
+    data = tmp_path / "checks.csv"
+    data.write_bytes(make())
+    result = sheet(stores, settings, data, "--mapping", mapping)
+    assert result.exit_code == 1
+    assert expected in result.output
+    assert "nothing was imported" in result.output and "Traceback" not in result.output
+    assert exported(stores, settings) == before
