@@ -7,9 +7,9 @@ Storage modules are imported inside the functions, so ``insightlog.sheets`` stay
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import orjson
 
@@ -17,7 +17,22 @@ from insightlog.sheets.convert import ConversionResult
 from insightlog.sheets.problems import Problem, show_value
 
 if TYPE_CHECKING:
-    from insightlog.application import AppendResult, Ledger
+    from insightlog.application import Ledger
+
+R = TypeVar("R", covariant=True)
+
+
+class Importer(Protocol[R]):
+    """What imports interchange lines all or nothing: ``Ledger`` (or a use-case layer over it)."""
+
+    def import_lines(
+        self,
+        lines: Iterable[bytes | str],
+        *,
+        source_name: str,
+        backfill: bool = ...,
+        progress: Callable[[int], None] | None = ...,
+    ) -> R: ...
 
 
 class SheetImportError(ValueError):
@@ -117,14 +132,15 @@ def _differences(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[st
 
 
 def import_result(
-    ledger: Ledger,
+    ledger: Importer[R],
     result: ConversionResult,
     *,
     source_name: str,
     backfill: bool = False,
     progress: Callable[[int], None] | None = None,
-) -> AppendResult:
-    """Import the converted events with ``Ledger.import_lines`` (all or nothing).
+) -> R:
+    """Import the converted events with ``import_lines`` (all or nothing): the ledger's, or that of
+    a use-case layer over it that does more after a write (a checkpoint, an access-log entry).
 
     Refuses a result that still has problems; a ledger error (an id stored with other content,
     a reference to no earlier event, recorded order) is raised as SheetImportError at its cell.
