@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from insightlog.projections.projection import RunReport, Status
     from insightlog.projections.readmodels import GovernanceResult, ReadModels
     from insightlog.proof.checkpoint import SignedCheckpoint
+    from insightlog.sheets.convert import ConversionResult
+    from insightlog.sheets.ledger import StoreCheck
     from insightlog.storage.roles import RolesReport
     from insightlog.taxonomies import TaxonomyVersion
 
@@ -113,6 +115,28 @@ class UseCases:
         from insightlog.application.ledger import read_file_lines
 
         return self.import_lines(lines if lines is not None else read_file_lines(path), source_name=path.name, backfill=backfill)
+
+    def compare_sheet(self, result: ConversionResult, *, backfill: bool = False) -> StoreCheck:
+        """What a converted spreadsheet would do to the store: new, already stored, changed, out
+        of recorded order (nothing written)."""
+        from insightlog.sheets.ledger import compare_with_store
+
+        return compare_with_store(self.ledger, result, backfill=backfill)
+
+    def import_sheet(
+        self,
+        result: ConversionResult,
+        *,
+        source_name: str,
+        backfill: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> WriteOutcome:
+        """Import a converted spreadsheet through the one import (all or nothing), then checkpoint;
+        a ledger error is raised at the cell that fed it (``SheetImportError``)."""
+        from insightlog.sheets.ledger import import_result
+
+        self.ledger.check_writable()
+        return import_result(self, result, source_name=source_name, backfill=backfill, progress=progress)
 
     def checkpoint(self, *, tsa_url: str | None = None) -> tuple[SignedCheckpoint, bool]:
         """Sign the current tree head with the provider's key; store it and append it outside."""
