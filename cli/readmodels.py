@@ -21,7 +21,7 @@ def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     """Call into the application; domain, taxonomy and database errors become one-line messages."""
     from insightlog.cli.main import run
 
-    from insightlog.analysis.log import AnalysisInputError
+    from insightlog.analysis.errors import AnalysisInputError
     from insightlog.taxonomies import TaxonomyError
 
     try:

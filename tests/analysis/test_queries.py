@@ -7,7 +7,7 @@ from fractions import Fraction
 import pytest
 
 from insightlog.analysis import AnalysisInputError, evidence_score, latest_judgement, theme_tree
-from insightlog.analysis.log import TaxonomyError
+from insightlog.analysis.themes import ThemeTreeError
 
 from .builders import EXAMPLES, History, as_of, load_jsonl, ts
 
@@ -74,7 +74,7 @@ def test_a_parent_cycle_is_a_taxonomy_error() -> None:
     h = History()
     h.theme("a", parent="b")
     h.theme("b", parent="a")
-    with pytest.raises(TaxonomyError, match="cycle"):
+    with pytest.raises(ThemeTreeError, match="cycle"):
         theme_tree(h.entries)
     with pytest.raises(ValueError):
         h.analyse("2026-01-31")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from insightlog.analysis.drift import format_decimal
 from insightlog.analysis.engine import analyse, explain
-from insightlog.analysis.log import AnalysisInputError, Taxonomy, TaxonomyError, ThemeInfo
+from insightlog.analysis.errors import AnalysisInputError
 from insightlog.analysis.policy import (
     DEFAULT_POLICY,
     DEFINITIONS_VERSION,
@@ -25,6 +25,7 @@ from insightlog.analysis.queries import (
     latest_judgement,
     theme_tree,
 )
+from insightlog.analysis.themes import ThemeInfo, ThemeTree, ThemeTreeError
 
 __all__ = [
     "DEFAULT_POLICY",
@@ -34,8 +35,8 @@ __all__ = [
     "JudgementScore",
     "Policy",
     "PolicyError",
-    "Taxonomy",
-    "TaxonomyError",
+    "ThemeTree",
+    "ThemeTreeError",
     "ThemeInfo",
     "analyse",
     "evidence_score",

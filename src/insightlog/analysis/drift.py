@@ -8,19 +8,18 @@ from fractions import Fraction
 from math import gcd
 from typing import Any
 
-from insightlog.analysis.log import (
-    SERVICE_GROUP,
-    Item,
-    Judgement,
-    ServiceLog,
-    Taxonomy,
+from insightlog.analysis.instants import (
     end_of_day_us,
     instant_date,
     month_index,
     month_last_day,
     month_text,
 )
+from insightlog.analysis.items import Item
+from insightlog.analysis.judgements import Judgement
 from insightlog.analysis.policy import Policy
+from insightlog.analysis.servicelog import SERVICE_GROUP, ServiceLog
+from insightlog.analysis.themes import ThemeTree
 
 RowKey = tuple[str, str | None]
 Cell = tuple[str, str | None]
@@ -75,17 +74,17 @@ class MonthEvidence:
     ``ids`` (only when collected) holds the items behind each cell, in log order.
     """
 
-    __slots__ = ("cells", "ids", "_taxonomy", "_themes", "_evidence", "_signs")
+    __slots__ = ("cells", "ids", "_tree", "_themes", "_evidence", "_signs")
 
     def __init__(
         self,
         cells: dict[Cell, list[int]],
-        taxonomy: Taxonomy,
+        tree: ThemeTree,
         ids: dict[Cell, list[Item]] | None = None,
     ) -> None:
         self.cells = cells
         self.ids = ids
-        self._taxonomy = taxonomy
+        self._tree = tree
         self._themes: dict[str, dict[str, list[int]]] | None = None
         self._evidence: dict[RowKey, Ratio | None] = {}
         self._signs: dict[tuple[RowKey, int], int | None] = {}
@@ -97,7 +96,7 @@ class MonthEvidence:
                 if count == 0:
                     continue
                 group = scope if scope is not None else SERVICE_GROUP
-                for covering in self._taxonomy.defined_covering(theme):
+                for covering in self._tree.defined_covering(theme):
                     cell = themes.setdefault(covering, {}).setdefault(group, [0, 0])
                     cell[0] += total
                     cell[1] += count
@@ -149,7 +148,7 @@ class MonthEvidence:
         groups: dict[str, list[Item]] = {}
         for (cell_theme, cell_scope), items in self.ids.items():
             if scope is None:
-                if theme not in self._taxonomy.defined_covering(cell_theme):
+                if theme not in self._tree.defined_covering(cell_theme):
                     continue
             elif (cell_theme, cell_scope) != (theme, scope):
                 continue
@@ -221,7 +220,7 @@ class MonthBook:
                 ids.setdefault(key, []).append(item)
         self._recs[month] = [item.rec for item in items]
         self._amended[month] = amended
-        return MonthEvidence(cells, self._log.taxonomy, ids)
+        return MonthEvidence(cells, self._log.theme_tree, ids)
 
     def at(self, month: int, k: int) -> MonthEvidence:
         """The month's evidence known at ``k`` ≤ A, with payloads effective at ``k``."""
@@ -246,15 +245,15 @@ class MonthBook:
                 cell[1] -= 1
         for item in changed:
             cells[item.cell][0] += item.score_at(k) - item.score_at(a)  # type: ignore[index]
-        return MonthEvidence(cells, self._log.taxonomy)
+        return MonthEvidence(cells, self._log.theme_tree)
 
 
 def row_keys(log: ServiceLog) -> list[RowKey]:
     """Every (theme, scope) drift row key in output order (§11.1, analysis-output.md §6)."""
     keys: list[RowKey] = []
-    for theme in log.taxonomy.defined:
+    for theme in log.theme_tree.defined:
         keys.append((theme, None))
-        if log.taxonomy.is_leaf(theme):
+        if log.theme_tree.is_leaf(theme):
             keys.extend((theme, scope) for scope in log.scopes(theme))
     return keys
 
@@ -266,8 +265,8 @@ def stated_score(log: ServiceLog, key: RowKey, t: int) -> tuple[int | None, Judg
     if judgement is None:
         return None, None
     if scope is None:
-        return judgement.theme_score(theme, log.taxonomy), judgement
-    return judgement.scope_score(theme, scope, log.taxonomy), judgement
+        return judgement.theme_score(theme, log.theme_tree), judgement
+    return judgement.scope_score(theme, scope, log.theme_tree), judgement
 
 
 def drift_sign(d: Fraction, policy: Policy) -> int:

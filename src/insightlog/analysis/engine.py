@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Any
 from insightlog.analysis.drift import DriftTable, MonthBook, drift_table, reporting_months
 from insightlog.analysis.episodes import LeafPatterns, leaf_patterns, recognition_row
 from insightlog.analysis.improvement import has_adverse_signal, improvement_status
-from insightlog.analysis.log import ServiceLog, date_ordinal, instant_us, ordinal_text
+from insightlog.analysis.instants import date_ordinal, instant_us, ordinal_text
 from insightlog.analysis.policy import DEFAULT_POLICY, DEFINITIONS_VERSION, Policy
 from insightlog.analysis.reviews import review_report
+from insightlog.analysis.servicelog import ServiceLog
 from insightlog.analysis.triggers import (
     Occurrence,
     sort_occurrences,
@@ -50,7 +51,7 @@ def _run(
     a_date = date_ordinal(as_of.instant)
     log = ServiceLog(entries, service, a, policy)
     months = reporting_months(log, a_date)
-    leaves = log.taxonomy.leaves
+    leaves = log.theme_tree.leaves
     patterns = {leaf: leaf_patterns(log, log.leaves[leaf], a, policy) for leaf in leaves}
 
     recognition = [
@@ -112,7 +113,7 @@ def analyse(
 
     Reads only entries whose ``service`` matches; log order is (``recorded_at``, ``position``).
     Returns a plain dict with keys in contract order, ready for ``orjson.dumps``. Raises
-    ``AnalysisInputError`` (``TaxonomyError`` for a parent cycle) on entries that break the
+    ``AnalysisInputError`` (``ThemeTreeError`` for a parent cycle) on entries that break the
     interchange rules. The cyclic garbage collector is paused during the call and restored.
     """
     with cyclic_gc_paused():

@@ -9,16 +9,12 @@ from fractions import Fraction
 from operator import itemgetter
 from typing import Any
 
-from insightlog.analysis.log import (
-    AnalysisInvariantError,
-    Item,
-    Judgement,
-    LeafSignals,
-    ServiceLog,
-    instant_date,
-    ordinal_text,
-)
+from insightlog.analysis.errors import AnalysisInvariantError
+from insightlog.analysis.instants import instant_date, ordinal_text
+from insightlog.analysis.items import Item, LeafSignals
+from insightlog.analysis.judgements import Judgement
 from insightlog.analysis.policy import Policy
+from insightlog.analysis.servicelog import ServiceLog
 
 
 def meets_repeated_rule(dates: Iterable[int], policy: Policy) -> bool:
@@ -258,7 +254,7 @@ def recognition_row(
         for judgement in log.applicable(theme):
             if judgement.rec <= ack.rec:
                 continue
-            if judgement.acknowledges(theme, affected, log.taxonomy):
+            if judgement.acknowledges(theme, affected, log.theme_tree):
                 status = "acknowledged"
             elif lapsed(leaf, judgement, affected, policy):
                 status = "lapsed"

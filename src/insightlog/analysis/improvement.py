@@ -5,7 +5,8 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 
 from insightlog.analysis.drift import evaluation_date, knowledge_on
-from insightlog.analysis.log import LeafSignals, ordinal_text
+from insightlog.analysis.instants import ordinal_text
+from insightlog.analysis.items import LeafSignals
 from insightlog.analysis.policy import Policy
 
 

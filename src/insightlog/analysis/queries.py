@@ -13,14 +13,11 @@ from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from insightlog.analysis.drift import MonthBook
-from insightlog.analysis.log import (
-    AnalysisInputError,
-    ServiceLog,
-    Taxonomy,
-    instant_us,
-    parse_month,
-)
+from insightlog.analysis.errors import AnalysisInputError
+from insightlog.analysis.instants import instant_us, parse_month
 from insightlog.analysis.policy import DEFAULT_POLICY, Policy
+from insightlog.analysis.servicelog import ServiceLog
+from insightlog.analysis.themes import ThemeTree
 from insightlog.interchange.timeutil import AsOf
 
 if TYPE_CHECKING:
@@ -68,13 +65,13 @@ def _prepare(
     return ServiceLog(listed, service, cut, policy)
 
 
-def theme_tree(entries: Iterable[Entry], *, service: str | None = None) -> Taxonomy:
+def theme_tree(entries: Iterable[Entry], *, service: str | None = None) -> ThemeTree:
     """The theme hierarchy from every ``ThemeDefined`` (§4.1: not bitemporal).
 
-    ``Taxonomy.themes`` maps each defined theme to its ``ThemeInfo`` (parent, scope_by, label,
+    ``ThemeTree.themes`` maps each defined theme to its ``ThemeInfo`` (parent, scope_by, label,
     depth, children, leaf flag, defining event), sorted by name; ``leaves`` lists the leaves.
     """
-    return _prepare(entries, service, None, DEFAULT_POLICY).taxonomy
+    return _prepare(entries, service, None, DEFAULT_POLICY).theme_tree
 
 
 def latest_judgement(
@@ -97,9 +94,9 @@ def latest_judgement(
     if judgement is None:
         return None
     if scope is None:
-        score = judgement.theme_score(theme, log.taxonomy)
+        score = judgement.theme_score(theme, log.theme_tree)
     else:
-        score = judgement.scope_score(theme, scope, log.taxonomy)
+        score = judgement.scope_score(theme, scope, log.theme_tree)
     return JudgementScore(judgement.entry, theme, scope, score)
 
 

@@ -5,14 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from insightlog.analysis.log import (
-    AnalysisInputError,
-    ServiceLog,
-    date_ordinal,
-    instant_us,
-    ordinal_text,
-)
+from insightlog.analysis.errors import AnalysisInputError
+from insightlog.analysis.instants import date_ordinal, instant_us, ordinal_text
 from insightlog.analysis.policy import Policy
+from insightlog.analysis.servicelog import ServiceLog
 
 
 def review_report(log: ServiceLog, a_date: int, policy: Policy) -> dict[str, list[dict[str, Any]]]:
