@@ -151,7 +151,7 @@ def view(obj: Context, service: str | None, as_of: str | None, as_json: bool) ->
 
     errors: dict[str, str] = {}
     if as_of is not None:
-        from insightlog.analysis.governance import view_from_events
+        from insightlog.application.governance import view_from_events
 
         when = parse_as_of(as_of)
         rows = _call(view_from_events, obj.ledger, when, service)

@@ -36,7 +36,6 @@ from insightlog.taxonomies import first_statement, theme_statements, version_of_
 if TYPE_CHECKING:
     from insightlog.analysis.servicelog import ServiceLog
     from insightlog.analysis.policy import Policy
-    from insightlog.application.ledger import Ledger
     from insightlog.interchange.entry import Entry
     from insightlog.taxonomies import TaxonomyVersion
     from insightlog.interchange.timeutil import AsOf
@@ -244,16 +243,3 @@ def governance_rows(
     """The governance view rows of one service as of ``as_of`` (see the module docstring)."""
     return service_governance(entries, service, as_of, taxonomies, policy=policy).rows
 
-
-def view_from_events(
-    ledger: Ledger, as_of: AsOf, service: str | None = None, taxonomies: Mapping[str, TaxonomyVersion] | None = None
-) -> list[dict[str, Any]]:
-    """The governance view computed from the events (no read models, no writes): one service or all."""
-    from insightlog.application.taxonomy import load_taxonomies
-
-    taxonomies = load_taxonomies(ledger) if taxonomies is None else taxonomies
-    names = [service] if service is not None else ledger.services()
-    rows: list[dict[str, Any]] = []
-    for name in names:
-        rows += governance_rows(ledger.service_entries(name), name, as_of, taxonomies)
-    return rows

@@ -124,7 +124,7 @@ class ReadModels:
                 self.read_only = self.view.read_only = True
                 note = f"cannot update the read models here ({_first_line(exc)}); shown as they stand"
         if self.read_only and not self.usable():
-            from insightlog.analysis.governance import view_from_events
+            from insightlog.application.governance import view_from_events
             from insightlog.interchange.timeutil import now_as_of
 
             rows = view_from_events(self.ledger, now_as_of(self.ledger.now()), service)
