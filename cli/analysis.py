@@ -27,7 +27,7 @@ def _load_policy(path: Path | None) -> Any:
 @click.command()
 @click.option("--service", required=True, metavar="NAME", help="The exact service name.")
 @click.option("--as-of", metavar="TIME", help="What the log said then: RFC 3339, or a date (end of that UTC day). Default: now.")
-@click.option("--policy", "policy_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Thresholds overriding insightlog-defs-0.1 (JSON or TOML).")
+@click.option("--policy", "policy_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Thresholds overriding insightlog-defs-0.2 (JSON or TOML).")
 @click.option("--json", "as_json", is_flag=True, help="Print the analysis document (analysis-output.md).")
 @click.pass_obj
 def analyse(obj: Context, service: str, as_of: str | None, policy_file: Path | None, as_json: bool) -> None:

@@ -40,7 +40,7 @@ def _report_call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     help="HTML file to write [default: report-<service>.html, or provider.html with --all]; with --all a directory (existing, or ending in /) gets provider.html inside it.",
 )
 @click.option("--pdf", is_flag=True, help="Also print each page written to PDF (same name, .pdf) through headless Chromium (/usr/bin/chromium).")
-@click.option("--policy", "policy_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Thresholds overriding insightlog-defs-0.1 (JSON or TOML).")
+@click.option("--policy", "policy_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Thresholds overriding insightlog-defs-0.2 (JSON or TOML).")
 @click.option("--checkpoint", "outside", type=click.Path(exists=True, dir_okay=False, path_type=Path), multiple=True, help="A checkpoint file held outside the store, checked when verifying; repeatable.")
 @click.pass_obj
 def report(

@@ -1,4 +1,4 @@
-"""The pure analysis engine: definitions ``insightlog-defs-0.1`` over a service's entries.
+"""The pure analysis engine: definitions ``insightlog-defs-0.2`` over a service's entries.
 
 ``analyse`` gives the document of ``analysis-output.md``; ``explain`` the evidence behind its
 figures; ``theme_tree``, ``latest_judgement`` and ``evidence_score`` answer single questions

@@ -163,8 +163,9 @@ class MonthEvidence:
 class MonthBook:
     """Month evidence as of A, and at earlier knowledge instants by subtraction.
 
-    An earlier cut differs from A only by the month's items recorded after it and by items
-    amended after it, so only those are revisited.
+    An earlier cut differs from A only by the month's items recorded after it, items amended
+    after it and items withdrawn after it (known then, not at A: §3.4), so only those are
+    revisited.
 
     It also remembers J (§11.2) by row and cut instant (``stated``): the drift table and T3 ask
     for the same (row, month-end cut) pairs within one analysis.
@@ -177,6 +178,7 @@ class MonthBook:
         self._base: dict[int, MonthEvidence] = {}
         self._recs: dict[int, list[int]] = {}
         self._amended: dict[int, list[Item]] = {}
+        self._withdrawn: dict[int, list[Item]] = {}
         self._stated: dict[tuple[RowKey, int], tuple[int | None, Judgement | None]] = {}
 
     def stated(self, key: RowKey, t: int) -> tuple[int | None, Judgement | None]:
@@ -200,10 +202,14 @@ class MonthBook:
         cells: dict[Cell, list[int]] = {}
         ids: dict[Cell, list[Item]] | None = {} if self.collect else None
         amended: list[Item] = []
+        withdrawn: list[Item] = []
         items = self._log.by_month.get(month, [])
         for item in items:
             key = item.cell
             if key is None:
+                continue
+            if item.wd is not None:  # withdrawn by A: no part of E as of A (§3.4)
+                withdrawn.append(item)
                 continue
             if item.am_times is None:
                 score = item.score
@@ -220,6 +226,7 @@ class MonthBook:
                 ids.setdefault(key, []).append(item)
         self._recs[month] = [item.rec for item in items]
         self._amended[month] = amended
+        self._withdrawn[month] = withdrawn
         return MonthEvidence(cells, self._log.theme_tree, ids)
 
     def at(self, month: int, k: int) -> MonthEvidence:
@@ -235,16 +242,21 @@ class MonthBook:
             for item in self._amended[month]
             if item.rec <= k and item.am_times[-1] > k  # type: ignore[index]
         ]
-        if not changed and not any(item.cell is not None for item in late):
+        revived = [item for item in self._withdrawn[month] if item.present(k)]
+        if not changed and not revived and not any(item.cell is not None and item.wd is None for item in late):
             return base
         cells = {key: cell[:] for key, cell in base.cells.items()}
         for item in late:
-            if item.cell is not None:
+            if item.cell is not None and item.wd is None:
                 cell = cells[item.cell]
                 cell[0] -= item.score_at(a)
                 cell[1] -= 1
         for item in changed:
             cells[item.cell][0] += item.score_at(k) - item.score_at(a)  # type: ignore[index]
+        for item in revived:
+            cell = cells.setdefault(item.cell, [0, 0])  # type: ignore[arg-type]
+            cell[0] += item.score_at(k)
+            cell[1] += 1
         return MonthEvidence(cells, self._log.theme_tree)
 
 

@@ -34,7 +34,7 @@ def improvement_status(
         non_adverse = 0
         for i in range(bisect_right(dates, d) - 1, lo - 1, -1):
             item = items[i]
-            if item.rec > k:
+            if not item.present(k):
                 continue
             if item.score_at(k) <= threshold:
                 latest_adverse = item.obs

@@ -1,4 +1,10 @@
-"""Evidence and headline items with their amendment versions (§3.3), and a leaf's signals (§5)."""
+"""Evidence and headline items with their effective payloads over time (§3.3, §3.4), and a leaf's
+signals (§5).
+
+An item is *present* at instant ``t`` when it is recorded by ``t`` and not withdrawn by ``t``
+(§3.4: a withdrawal takes effect from its own recording instant). Its effective payload changes
+at each amendment's instant and at each instant an amendment of it is withdrawn.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +25,9 @@ class Item:
     """An evidence or ``AuditCompleted`` event with its payload as effective over time.
 
     ``score`` is the score as recorded; ``am_times``/``scores``/``payloads`` stay None until an
-    amendment names the item, then hold one version per amendment (version 0 = as recorded).
+    amendment names the item, then hold, for each instant at which the effective payload may
+    change (an amendment, or the withdrawal of one), the version from then on (version 0 = as
+    recorded). ``wd`` is the instant of the item's own withdrawal (None: never withdrawn).
     """
 
     __slots__ = (
@@ -42,10 +50,18 @@ class Item:
         "am_times",
         "payloads",
         "scores",
+        "wd",
+        "_amendments",
     )
 
     def __init__(
-        self, idx: int, entry: Entry, rec: int, scope: str | None, is_evidence: bool
+        self,
+        idx: int,
+        entry: Entry,
+        rec: int,
+        scope: str | None,
+        is_evidence: bool,
+        wd: int | None = None,
     ) -> None:
         self.idx = idx
         self.entry = entry
@@ -75,6 +91,8 @@ class Item:
         self.am_times: list[int] | None = None
         self.payloads: list[Mapping[str, Any]] | None = None
         self.scores: list[int] | None = None
+        self.wd = wd
+        self._amendments: list[tuple[int, int | None, Mapping[str, Any], str]] | None = None
 
     @property
     def score_field(self) -> str:
@@ -93,14 +111,35 @@ class Item:
             )
         return value
 
-    def amend(self, amendment: Entry, rec: int, changes: Mapping[str, Any]) -> None:
-        if self.am_times is None or self.payloads is None or self.scores is None:
-            self.am_times, self.payloads, self.scores = [], [self.entry.payload], [self.score]
-        payload = dict(self.payloads[-1])
-        payload.update(changes)
-        self.am_times.append(rec)
-        self.payloads.append(payload)
-        self.scores.append(self._read_score(payload, amendment.event_id))
+    def amend(
+        self, amendment: Entry, rec: int, changes: Mapping[str, Any], wd: int | None = None
+    ) -> None:
+        """Note an amendment recorded at ``rec`` (withdrawn at ``wd``), in log order; ``settle``
+        then computes the versions."""
+        if self._amendments is None:
+            self._amendments = []
+        self._amendments.append((rec, wd, changes, amendment.event_id))
+
+    def settle(self) -> None:
+        """Compute the effective payload from each change instant on (§3.3, §3.4): the
+        amendments known then, less those withdrawn by then, applied in log order."""
+        amendments = self._amendments
+        if not amendments:
+            return
+        points = sorted({rec for rec, _, _, _ in amendments} | {wd for _, wd, _, _ in amendments if wd is not None})
+        recorded = self.entry.payload
+        payloads: list[Mapping[str, Any]] = [recorded]
+        scores = [self.score]
+        for point in points:
+            payload = dict(recorded)
+            last = self.event_id
+            for rec, wd, changes, event_id in amendments:
+                if rec <= point and (wd is None or wd > point):
+                    payload.update(changes)
+                    last = event_id
+            payloads.append(payload)
+            scores.append(self._read_score(payload, last))
+        self.am_times, self.payloads, self.scores = points, payloads, scores
 
     def score_at(self, t: int) -> int:
         """The effective score at instant ``t`` (the item itself is assumed known at ``t``)."""
@@ -116,25 +155,39 @@ class Item:
             return self.entry.payload
         return self.payloads[bisect_right(am_times, t)]  # type: ignore[index]
 
+    def present(self, t: int) -> bool:
+        """Known at ``t``: recorded by ``t`` and not withdrawn by ``t`` (§3.1, §3.4)."""
+        wd = self.wd
+        return self.rec <= t and (wd is None or t < wd)
+
     def adverse_at(self, t: int, threshold: int) -> bool:
         """Known at ``t`` and adverse with the score effective at ``t`` (§5.2)."""
-        return self.rec <= t and self.score_at(t) <= threshold
+        return self.present(t) and self.score_at(t) <= threshold
 
     def adverse_transitions(self, threshold: int) -> list[tuple[int, int]]:
         """(instant, +1/-1) whenever the item starts or stops being a known adverse signal."""
         am_times = self.am_times
-        if am_times is None:
+        wd = self.wd
+        if am_times is None and wd is None:
             return [(self.rec, 1)] if self.score <= threshold else []
-        scores = self.scores
-        current = self.score_at(self.rec) <= threshold
-        out = [(self.rec, 1)] if current else []
-        for k, t in enumerate(am_times):
-            if t <= self.rec:
-                continue
-            now = scores[k + 1] <= threshold  # type: ignore[index]
-            if now != current:
-                out.append((t, 1 if now else -1))
-                current = now
+        rec = self.rec
+        if wd is not None and wd <= rec:
+            return []
+        current = self.score_at(rec) <= threshold
+        out = [(rec, 1)] if current else []
+        if am_times is not None:
+            scores = self.scores
+            for k, t in enumerate(am_times):
+                if t <= rec:
+                    continue
+                if wd is not None and t >= wd:
+                    break
+                now = scores[k + 1] <= threshold  # type: ignore[index]
+                if now != current:
+                    out.append((t, 1 if now else -1))
+                    current = now
+        if wd is not None and current:
+            out.append((wd, -1))
         return out
 
 
@@ -173,7 +226,7 @@ class LeafSignals:
             threshold = self.threshold
             out: list[tuple[int, int, int, str | None]] = []
             for item in self.items:
-                if item.am_times is None:
+                if item.am_times is None and item.wd is None:
                     if item.score <= threshold:
                         out.append((item.rec, 1, item.obs, item.scope))
                 else:

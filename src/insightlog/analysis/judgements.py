@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from insightlog.analysis.errors import AnalysisInputError
-from insightlog.analysis.instants import date_ordinal
+from insightlog.analysis.instants import date_ordinal, instant_date
 
 if TYPE_CHECKING:
     from insightlog.analysis.themes import ThemeTree
@@ -27,7 +27,11 @@ class Exception_:
 
 
 class Judgement:
-    """A leadership judgement (§6.1) with memoised theme and scope scores."""
+    """A leadership judgement (§6.1) with memoised theme and scope scores.
+
+    ``rec`` is its recording instant on the analysis basis, ``wd`` the instant it is withdrawn
+    (None: never); it is known at ``t`` when ``rec <= t`` and not ``wd <= t`` (§3.4).
+    """
 
     __slots__ = (
         "idx",
@@ -42,16 +46,18 @@ class Judgement:
         "exceptions",
         "_theme_scores",
         "_scope_scores",
+        "wd",
     )
 
-    def __init__(self, idx: int, entry: Entry, rec: int) -> None:
+    def __init__(self, idx: int, entry: Entry, rec: int, wd: int | None = None) -> None:
         payload = entry.payload
         self.idx = idx
         self.entry = entry
         self.event_id = entry.event_id
         self.theme = entry.theme
         self.rec = rec
-        self.rec_date = date_ordinal(entry.recorded_at)
+        self.wd = wd
+        self.rec_date = instant_date(rec)
         self.obs_date = date_ordinal(entry.observed_at)
         self.score = _score(payload.get("score"), entry.event_id, "score")
         self.confidence = payload.get("confidence")
@@ -71,6 +77,11 @@ class Judgement:
         self.exceptions: tuple[Exception_, ...] = tuple(exceptions)
         self._theme_scores: dict[str, int] = {}
         self._scope_scores: dict[tuple[str, str], int] = {}
+
+    def present(self, t: int) -> bool:
+        """Known at ``t``: recorded by ``t`` and not withdrawn by ``t`` (§3.1, §3.4)."""
+        wd = self.wd
+        return self.rec <= t and (wd is None or t < wd)
 
     def theme_score(self, theme: str, tree: ThemeTree) -> int:
         """§6.4: the most specific unscoped exception covering ``theme``, else the score."""

@@ -10,8 +10,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-DEFINITIONS_VERSION = "insightlog-defs-0.1"
-DEFAULT_POLICY_NAME = "insightlog-defs-0.1-default"
+DEFINITIONS_VERSION = "insightlog-defs-0.2"
+DEFAULT_POLICY_NAME = "insightlog-defs-0.2-default"
 
 
 class PolicyError(ValueError):
@@ -24,7 +24,7 @@ def _sorted_strings(values: Iterable[str]) -> tuple[str, ...]:
 
 @dataclass(frozen=True, slots=True)
 class Policy:
-    """Every threshold of definitions.md §15, with the defaults of ``insightlog-defs-0.1``.
+    """Every threshold of definitions.md §15, with the defaults of ``insightlog-defs-0.2``.
 
     Day counts and scores are ints, shares and means exact ``Fraction``s, role and category sets
     sorted tuples of strings.

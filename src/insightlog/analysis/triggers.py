@@ -232,7 +232,7 @@ def t6_metric_experience_mismatch(
         for item in log.by_month.get(month, ()):
             if item.rec > k:
                 break
-            if not is_leaf(item.theme):
+            if not is_leaf(item.theme) or (item.wd is not None and item.wd <= k):
                 continue
             if item.am_times is None:
                 score, source_type, category = item.score, item.source_type, item.category
