@@ -54,7 +54,7 @@ def analyse(
     from its import); --basis proven trusts only timestamped checkpoints.
 
     \b
-    Examples:
+    Example:
         insightlog analyse --service "Harbour Home Care" --as-of 2026-03-31 --json
         insightlog analyse --service "Harbour Home Care" --as-of 2026-03-31 --basis ledger
     """
