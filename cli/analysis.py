@@ -40,11 +40,21 @@ def _load_policy(path: Path | None) -> Any:
     help="Whose clock says when each event was recorded: the provider's recorded_at, this store's append time, "
     "or the verified timestamp of the first checkpoint covering it (definitions §3.5).",
 )
-@click.option("--tsa-ca", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="With --basis proven: the TSA's CA certificate the timestamp tokens must chain to.")
+@click.option(
+    "--tsa-ca",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="With --basis proven: the TSA's CA certificate the timestamp tokens must chain to.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the analysis document (analysis-output.md).")
 @click.pass_obj
 def analyse(
-    obj: Context, service: str, as_of: str | None, policy_file: Path | None, basis: str, tsa_ca: Path | None, as_json: bool
+    obj: Context,
+    service: str,
+    as_of: str | None,
+    policy_file: Path | None,
+    basis: str,
+    tsa_ca: Path | None,
+    as_json: bool,
 ) -> None:
     """Time to recognition, optimism drift, improvement, reviews and triggers for one service.
 
@@ -92,7 +102,8 @@ def render_report(detail: dict[str, Any], backfilled: set[str]) -> None:
     if "basis" in doc:
         output.line(f"basis {doc['basis']}: every recording instant is {_BASIS_TEXT[doc['basis']]}")
     if detail.get("withdrawn"):
-        output.line(f"{len(detail['withdrawn'])} entries withdrawn by then count for nothing: " + ", ".join(f"{t} (by {w})" for t, w in detail["withdrawn"].items()))
+        named = ", ".join(f"{target} (by {by})" for target, by in detail["withdrawn"].items())
+        output.line(f"{len(detail['withdrawn'])} entries withdrawn by then count for nothing: {named}")
     output.line("")
     output.table(
         ["theme", "extent", "affected / sampled", "first signal", "detectable", "acknowledged", "lag days (recog/detect/claimed/open)", "after acknowledgement"],

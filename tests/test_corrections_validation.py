@@ -34,7 +34,9 @@ def _row(rows: Rows, event_id: str) -> dict[str, Any]:
     return next(r for r in rows if r["event_id"] == event_id)
 
 
-def _withdrawal(event_id: str, withdraws: Any, recorded: str = "2026-07-10T09:00:00Z", **payload: Any) -> dict[str, Any]:
+def _withdrawal(
+    event_id: str, withdraws: Any, recorded: str = "2026-07-10T09:00:00Z", **payload: Any
+) -> dict[str, Any]:
     body: dict[str, Any] = {"withdraws": withdraws, "reason": "entered in error"}
     body.update(payload)
     return {
@@ -49,7 +51,9 @@ def _withdrawal(event_id: str, withdraws: Any, recorded: str = "2026-07-10T09:00
     }
 
 
-def _amendment(event_id: str, amends: str, changes: dict[str, Any], recorded: str = "2026-07-10T09:00:00Z") -> dict[str, Any]:
+def _amendment(
+    event_id: str, amends: str, changes: dict[str, Any], recorded: str = "2026-07-10T09:00:00Z"
+) -> dict[str, Any]:
     return {
         "event_id": event_id,
         "service": SERVICE,
@@ -64,7 +68,12 @@ def _amendment(event_id: str, amends: str, changes: dict[str, Any], recorded: st
 
 
 def _spot_check(event_id: str, recorded: str = "2026-07-10T09:30:00Z", **payload: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"evidence_category": "processes", "source_type": "spot_check", "evidence_score": 2, "summary": "re-recorded"}
+    body: dict[str, Any] = {
+        "evidence_category": "processes",
+        "source_type": "spot_check",
+        "evidence_score": 2,
+        "summary": "re-recorded",
+    }
     body.update(payload)
     return {
         "event_id": event_id,
@@ -112,41 +121,219 @@ def _edit(event_id: str, path: str, value: Any) -> Callable[[Rows], None]:
 # The corrections file: lines 1-70 as the worked example, 71 HHC-W01 (withdraws HHC-046),
 # 72 HHC-W02 (HHC-051), 73 HHC-051R (corrects HHC-051), 74 HHC-W03 (HHC-030), 75 HHC-W04 (HHC-063).
 CASES = [
-    ("withdrawal without a reason", _edit("HHC-W01", "payload.reason", ""), 71, "HHC-W01", "payload.reason", "must say why"),
-    ("withdrawal with a blank reason", _edit("HHC-W01", "payload.reason", "  "), 71, "HHC-W01", "payload.reason", "must say why"),
+    (
+        "withdrawal without a reason",
+        _edit("HHC-W01", "payload.reason", ""),
+        71,
+        "HHC-W01",
+        "payload.reason",
+        "must say why",
+    ),
+    (
+        "withdrawal with a blank reason",
+        _edit("HHC-W01", "payload.reason", "  "),
+        71,
+        "HHC-W01",
+        "payload.reason",
+        "must say why",
+    ),
     ("withdrawal missing its target", _add(_withdrawal("X-W", _ABSENT)), 76, "X-W", "payload.withdraws", "is required"),
     ("withdrawal of an empty name", _add(_withdrawal("X-W", "")), 76, "X-W", "payload.withdraws", "non-empty"),
-    ("withdrawal naming no event", _add(_withdrawal("X-W", "HHC-999")), 76, "X-W", "payload.withdraws", "names no earlier event"),
-    ("withdrawal naming a later event", _edit("HHC-W02", "payload.withdraws", "HHC-051R"), 72, "HHC-W02", "payload.withdraws", "names no earlier event"),
-    ("withdrawal of a theme definition", _add(_withdrawal("X-W", "HHC-003")), 76, "X-W", "payload.withdraws", "ThemeDefined, which cannot be withdrawn"),
-    ("withdrawal of a withdrawal", _add(_withdrawal("X-W", "HHC-W01")), 76, "X-W", "payload.withdraws", "EntryWithdrawn, which cannot be withdrawn"),
-    ("withdrawing twice", _add(_withdrawal("X-W", "HHC-046")), 76, "X-W", "payload.withdraws", "already withdrawn by HHC-W01"),
-    ("withdrawal replacing something", _edit("HHC-W01", "payload.corrects", "HHC-046"), 71, "HHC-W01", "payload.corrects", "not allowed on EntryWithdrawn"),
-    ("withdrawal of another service's event", _add({**_withdrawal("X-W", "HHC-016"), "service": "Other Service"}), 76, "X-W", "payload.withdraws", "service 'Other Service'"),
-    ("replacement of an event never withdrawn", _edit("HHC-051R", "payload.corrects", "HHC-050"), 73, "HHC-051R", "payload.corrects", "withdrawn earlier in the log"),
-    ("replacement before the withdrawal", _add(_spot_check("X-R", recorded="2026-07-06T17:00:00Z", corrects="HHC-016"), _withdrawal("X-W", "HHC-016", "2026-07-06T17:00:00Z")), 76, "X-R", "payload.corrects", "withdrawn earlier in the log"),
-    ("replacement of an empty name", _edit("HHC-051R", "payload.corrects", ""), 73, "HHC-051R", "payload.corrects", "non-empty"),
-    ("amendment of the envelope", _add(_amendment("X-A", "HHC-026", {"location": "Maple"})), 76, "X-A", "payload.changes.location", "envelope field"),
-    ("amendment of the theme", _add(_amendment("X-A", "HHC-026", {"theme": "medicines"})), 76, "X-A", "payload.changes.theme", "envelope field"),
-    ("amendment by a made-up field", _add(_amendment("X-A", "HHC-026", {"withdrawn": True})), 76, "X-A", "payload.changes.withdrawn", "is not a payload field of AuditSectionScored, and HHC-026 does not carry it"),
-    ("amendment of compliance_pct alone, off its band", _add(_amendment("X-A", "HHC-014", {"compliance_pct": 70.0})), 76, "X-A", "payload.changes.compliance_pct", "CQC band 3, but the effective evidence_score of HHC-014 is 2"),
-    ("amendment of the score alone, off its band", _add(_amendment("X-A", "HHC-014", {"evidence_score": 4})), 76, "X-A", "payload.changes.evidence_score", "disagrees with the CQC band 2"),
+    (
+        "withdrawal naming no event",
+        _add(_withdrawal("X-W", "HHC-999")),
+        76,
+        "X-W",
+        "payload.withdraws",
+        "names no earlier event",
+    ),
+    (
+        "withdrawal naming a later event",
+        _edit("HHC-W02", "payload.withdraws", "HHC-051R"),
+        72,
+        "HHC-W02",
+        "payload.withdraws",
+        "names no earlier event",
+    ),
+    (
+        "withdrawal of a theme definition",
+        _add(_withdrawal("X-W", "HHC-003")),
+        76,
+        "X-W",
+        "payload.withdraws",
+        "ThemeDefined, which cannot be withdrawn",
+    ),
+    (
+        "withdrawal of a withdrawal",
+        _add(_withdrawal("X-W", "HHC-W01")),
+        76,
+        "X-W",
+        "payload.withdraws",
+        "EntryWithdrawn, which cannot be withdrawn",
+    ),
+    (
+        "withdrawing twice",
+        _add(_withdrawal("X-W", "HHC-046")),
+        76,
+        "X-W",
+        "payload.withdraws",
+        "already withdrawn by HHC-W01",
+    ),
+    (
+        "withdrawal replacing something",
+        _edit("HHC-W01", "payload.corrects", "HHC-046"),
+        71,
+        "HHC-W01",
+        "payload.corrects",
+        "not allowed on EntryWithdrawn",
+    ),
+    (
+        "withdrawal of another service's event",
+        _add({**_withdrawal("X-W", "HHC-016"), "service": "Other Service"}),
+        76,
+        "X-W",
+        "payload.withdraws",
+        "service 'Other Service'",
+    ),
+    (
+        "replacement of an event never withdrawn",
+        _edit("HHC-051R", "payload.corrects", "HHC-050"),
+        73,
+        "HHC-051R",
+        "payload.corrects",
+        "withdrawn earlier in the log",
+    ),
+    (
+        "replacement before the withdrawal",
+        _add(
+            _spot_check("X-R", recorded="2026-07-06T17:00:00Z", corrects="HHC-016"),
+            _withdrawal("X-W", "HHC-016", "2026-07-06T17:00:00Z"),
+        ),
+        76,
+        "X-R",
+        "payload.corrects",
+        "withdrawn earlier in the log",
+    ),
+    (
+        "replacement of an empty name",
+        _edit("HHC-051R", "payload.corrects", ""),
+        73,
+        "HHC-051R",
+        "payload.corrects",
+        "non-empty",
+    ),
+    (
+        "amendment of the envelope",
+        _add(_amendment("X-A", "HHC-026", {"location": "Maple"})),
+        76,
+        "X-A",
+        "payload.changes.location",
+        "envelope field",
+    ),
+    (
+        "amendment of the theme",
+        _add(_amendment("X-A", "HHC-026", {"theme": "medicines"})),
+        76,
+        "X-A",
+        "payload.changes.theme",
+        "envelope field",
+    ),
+    (
+        "amendment by a made-up field",
+        _add(_amendment("X-A", "HHC-026", {"withdrawn": True})),
+        76,
+        "X-A",
+        "payload.changes.withdrawn",
+        "is not a payload field of AuditSectionScored, and HHC-026 does not carry it",
+    ),
+    (
+        "amendment of compliance_pct alone, off its band",
+        _add(_amendment("X-A", "HHC-014", {"compliance_pct": 70.0})),
+        76,
+        "X-A",
+        "payload.changes.compliance_pct",
+        "CQC band 3, but the effective evidence_score of HHC-014 is 2",
+    ),
+    (
+        "amendment of the score alone, off its band",
+        _add(_amendment("X-A", "HHC-014", {"evidence_score": 4})),
+        76,
+        "X-A",
+        "payload.changes.evidence_score",
+        "disagrees with the CQC band 2",
+    ),
     # Before HHC-W03 withdraws it, HHC-030 has made HHC-026 10/20 = 50% (score 2).
-    ("amendment off the band of an earlier amendment", _insert(73, _amendment("X-A", "HHC-026", {"compliance_pct": 65.0}, "2026-07-02T12:00:00Z")), 74, "X-A", "payload.changes.compliance_pct", "effective evidence_score of HHC-026 is 2"),
-    ("amendment to an unknown category", _add(_amendment("X-A", "HHC-026", {"evidence_category": "gossip"})), 76, "X-A", "payload.changes.evidence_category", "Input should be"),
-    ("amendment with an empty target", _edit("HHC-030", "payload.amends", ""), 30, "HHC-030", "payload.amends", "non-empty"),
-    ("exception on an empty theme", _edit("HHC-045", "payload.exceptions.0.theme", ""), 45, "HHC-045", "payload.exceptions.0.theme", "non-empty"),
-    ("exception on an empty scope", _edit("HHC-038", "payload.exceptions.0.scope", ""), 38, "HHC-038", "payload.exceptions.0.scope", "non-empty"),
-    ("supersedes an empty name", _edit("HHC-038", "payload.supersedes", ""), 38, "HHC-038", "payload.supersedes", "non-empty"),
+    (
+        "amendment off the band of an earlier amendment",
+        _insert(73, _amendment("X-A", "HHC-026", {"compliance_pct": 65.0}, "2026-07-02T12:00:00Z")),
+        74,
+        "X-A",
+        "payload.changes.compliance_pct",
+        "effective evidence_score of HHC-026 is 2",
+    ),
+    (
+        "amendment to an unknown category",
+        _add(_amendment("X-A", "HHC-026", {"evidence_category": "gossip"})),
+        76,
+        "X-A",
+        "payload.changes.evidence_category",
+        "Input should be",
+    ),
+    (
+        "amendment with an empty target",
+        _edit("HHC-030", "payload.amends", ""),
+        30,
+        "HHC-030",
+        "payload.amends",
+        "non-empty",
+    ),
+    (
+        "exception on an empty theme",
+        _edit("HHC-045", "payload.exceptions.0.theme", ""),
+        45,
+        "HHC-045",
+        "payload.exceptions.0.theme",
+        "non-empty",
+    ),
+    (
+        "exception on an empty scope",
+        _edit("HHC-038", "payload.exceptions.0.scope", ""),
+        38,
+        "HHC-038",
+        "payload.exceptions.0.scope",
+        "non-empty",
+    ),
+    (
+        "supersedes an empty name",
+        _edit("HHC-038", "payload.supersedes", ""),
+        38,
+        "HHC-038",
+        "payload.supersedes",
+        "non-empty",
+    ),
     ("an empty action id", _edit("HHC-050", "payload.action_id", ""), 50, "HHC-050", "payload.action_id", "non-empty"),
     ("an empty audit id", _edit("HHC-014", "payload.audit_id", ""), 14, "HHC-014", "payload.audit_id", "non-empty"),
-    ("an event of a service registered in error", _add(_withdrawal("X-W", "HHC-001"), _spot_check("X-S")), 77, "X-S", "service", "registered in error (its ServiceRegistered HHC-001 is withdrawn by X-W)"),
+    (
+        "an event of a service registered in error",
+        _add(_withdrawal("X-W", "HHC-001"), _spot_check("X-S")),
+        77,
+        "X-S",
+        "service",
+        "registered in error (its ServiceRegistered HHC-001 is withdrawn by X-W)",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("name", "mutate", "line", "event_id", "field", "message"), CASES, ids=[c[0] for c in CASES])
 def test_a_bad_correction_is_refused_naming_line_event_and_field_and_nothing_is_written(
-    stores, tmp_path: Path, name: str, mutate: Callable[[Rows], None], line: int, event_id: str, field: str, message: str
+    stores,
+    tmp_path: Path,
+    name: str,
+    mutate: Callable[[Rows], None],
+    line: int,
+    event_id: str,
+    field: str,
+    message: str,
 ) -> None:
     args = stores.cli_args(stores.new())
     rows = corrections_lines()
@@ -254,8 +441,15 @@ def test_an_amendment_is_checked_against_the_stored_effective_payload(stores, tm
     )
     assert _export(args) == before
     # Once HHC-030 is withdrawn the payload reverts to 13/20 = 65% (score 3): the same change is fine.
-    assert _import(args, write_jsonl(tmp_path / "w.jsonl", [_withdrawal("X-W", "HHC-030", "2026-07-03T10:00:00Z")])).exit_code == 0
-    accepted = _import(args, write_jsonl(tmp_path / "pct2.jsonl", [_amendment("X-A", "HHC-026", {"compliance_pct": 65.0})]))
+    assert (
+        _import(
+            args, write_jsonl(tmp_path / "w.jsonl", [_withdrawal("X-W", "HHC-030", "2026-07-03T10:00:00Z")])
+        ).exit_code
+        == 0
+    )
+    accepted = _import(
+        args, write_jsonl(tmp_path / "pct2.jsonl", [_amendment("X-A", "HHC-026", {"compliance_pct": 65.0})])
+    )
     assert accepted.exit_code == 0, accepted.output
 
 
@@ -266,7 +460,9 @@ def test_a_back_filled_amendment_may_not_break_a_later_stored_one(stores, tmp_pa
     assert _import(args, write_jsonl(tmp_path / "h.jsonl", [*rows, later])).exit_code == 0
     before = _export(args)
     # Raising HHC-014 to 90% / 4 in March makes the July 45% amendment disagree with score 4.
-    backfilled = _amendment("B-A", "HHC-014", {"compliance_pct": 90.0, "evidence_score": 4}, recorded="2026-03-01T09:00:00Z")
+    backfilled = _amendment(
+        "B-A", "HHC-014", {"compliance_pct": 90.0, "evidence_score": 4}, recorded="2026-03-01T09:00:00Z"
+    )
     _refused(
         _import(args, write_jsonl(tmp_path / "b.jsonl", [backfilled]), backfill=True),
         "line 1 (event B-A): field 'payload.changes'",
@@ -281,14 +477,41 @@ def test_record_withdraws_live_and_a_service_registered_in_error_takes_nothing_m
     ledger = ledger_factory()
     ledger.import_lines([json.dumps(r) for r in harbour_lines()], source_name="h.jsonl")
     receipt = ledger.record(
-        {"event_id": "L-W1", "service": SERVICE, "kind": "EntryWithdrawn", "actor_role": "registered_manager", "actor_id": "RM-1", "payload": {"withdraws": "HHC-016", "reason": "duplicate"}}
+        {
+            "event_id": "L-W1",
+            "service": SERVICE,
+            "kind": "EntryWithdrawn",
+            "actor_role": "registered_manager",
+            "actor_id": "RM-1",
+            "payload": {"withdraws": "HHC-016", "reason": "duplicate"},
+        }
     )
     assert [r.event_id for r in receipt.receipts] == ["L-W1"]
     with pytest.raises(LineError, match=r"field 'payload.withdraws': 'HHC-016' is already withdrawn by L-W1"):
-        ledger.record({"event_id": "L-W2", "service": SERVICE, "kind": "EntryWithdrawn", "actor_role": "registered_manager", "actor_id": "RM-1", "payload": {"withdraws": "HHC-016", "reason": "again"}})
-    ledger.record({"event_id": "L-W3", "service": SERVICE, "kind": "EntryWithdrawn", "actor_role": "registered_manager", "actor_id": "RM-1", "payload": {"withdraws": "HHC-001", "reason": "registered in error"}})
+        ledger.record(
+            {
+                "event_id": "L-W2",
+                "service": SERVICE,
+                "kind": "EntryWithdrawn",
+                "actor_role": "registered_manager",
+                "actor_id": "RM-1",
+                "payload": {"withdraws": "HHC-016", "reason": "again"},
+            }
+        )
+    ledger.record(
+        {
+            "event_id": "L-W3",
+            "service": SERVICE,
+            "kind": "EntryWithdrawn",
+            "actor_role": "registered_manager",
+            "actor_id": "RM-1",
+            "payload": {"withdraws": "HHC-001", "reason": "registered in error"},
+        }
+    )
     size = ledger.head_size()
-    with pytest.raises(LineError, match=r"\(event L-X\): field 'service': service 'Harbour Home Care' was registered in error"):
+    with pytest.raises(
+        LineError, match=r"\(event L-X\): field 'service': service 'Harbour Home Care' was registered in error"
+    ):
         ledger.record({**_spot_check("L-X"), "recorded_at": None})
     # Check nothing was written, and that the refusal survives reopening the service's state.
     assert ledger.head_size() == size
@@ -317,11 +540,22 @@ def test_a_store_holding_an_old_style_amendment_still_opens_analyses_and_verifie
             raw = _amendment(f"OLD-{number}", "HHC-014", changes, recorded=f"2026-07-0{number}T09:00:00Z")
             old.append(
                 Entry(
-                    event_id=raw["event_id"], service=SERVICE, theme=raw["theme"], location=None, team=None, shift=None,
-                    kind=raw["kind"], actor_role=raw["actor_role"], actor_id=raw["actor_id"], record=None,
-                    observed_at=parse_strict_utc(raw["observed_at"]), recorded_at=parse_strict_utc(raw["recorded_at"]),
-                    payload=raw["payload"], position=head.size + number,
-                    appended_at=datetime(2026, 7, 3, tzinfo=timezone.utc), source="live",
+                    event_id=raw["event_id"],
+                    service=SERVICE,
+                    theme=raw["theme"],
+                    location=None,
+                    team=None,
+                    shift=None,
+                    kind=raw["kind"],
+                    actor_role=raw["actor_role"],
+                    actor_id=raw["actor_id"],
+                    record=None,
+                    observed_at=parse_strict_utc(raw["observed_at"]),
+                    recorded_at=parse_strict_utc(raw["recorded_at"]),
+                    payload=raw["payload"],
+                    position=head.size + number,
+                    appended_at=datetime(2026, 7, 3, tzinfo=timezone.utc),
+                    source="live",
                 )
             )
         ledger.append_preserved(old, head.origin)  # as 0.1.0 would have stored them

@@ -81,7 +81,15 @@ def test_late_recorded_reviews_are_measured_on_the_basis() -> None:
     h.set_appended("2026-02-20", review)
     assert h.analyse("2026-02-28")["reviews"]["late_recorded"] == []
     late = h.analyse("2026-02-28", basis=LEDGER_BASIS)["reviews"]["late_recorded"]
-    assert late == [{"event_id": review.event_id, "level": "rm_monthly", "held": "2026-01-28", "recorded": "2026-02-20", "days_late": 23}]
+    assert late == [
+        {
+            "event_id": review.event_id,
+            "level": "rm_monthly",
+            "held": "2026-01-28",
+            "recorded": "2026-02-20",
+            "days_late": 23,
+        }
+    ]
 
 
 def test_log_order_on_the_ledger_basis_is_append_order() -> None:
@@ -156,7 +164,9 @@ def test_a_basis_needs_what_it_reads() -> None:
 
 
 def test_a_log_appended_as_it_was_recorded_gives_the_same_answer_on_every_basis() -> None:
-    entries = [replace(e, appended_at=e.recorded_at) for e in load_jsonl(EXAMPLES / "harbour_home_care_corrections.jsonl")]
+    entries = [
+        replace(e, appended_at=e.recorded_at) for e in load_jsonl(EXAMPLES / "harbour_home_care_corrections.jsonl")
+    ]
     proven = proven_basis({e.position: e.recorded_at for e in entries})
     when = as_of("2026-07-31")
     from insightlog.analysis import analyse

@@ -13,7 +13,12 @@ def test_the_corrections_example_names_each_withdrawal_its_author_time_and_reaso
     assert sorted(found.withdrawals) == ["HHC-030", "HHC-046", "HHC-051", "HHC-063"]
     w = found.withdrawal_of("HHC-051")
     assert w is not None
-    assert (w.event_id, w.actor_role, w.actor_id, w.reason) == ("HHC-W02", "registered_manager", "RM-1", "wrong care round")
+    assert (w.event_id, w.actor_role, w.actor_id, w.reason) == (
+        "HHC-W02",
+        "registered_manager",
+        "RM-1",
+        "wrong care round",
+    )
     assert w.recorded_at == ts("2026-07-02T09:10:00Z") and w.service == "Harbour Home Care"
     assert w.position == 72 and w.source == "import:harbour_home_care_corrections.jsonl"
     # Check: the replacement is linked both ways.

@@ -172,7 +172,9 @@ def test_a_later_amendment_of_the_same_field_wins_until_it_is_withdrawn() -> Non
 def test_t2_that_fired_at_an_amendment_withdrawn_since_stays_fired() -> None:
     h = meds_history()
     headline = h.headline("meds", 3, "AUD-1", "2026-02-10", team="south")
-    section = h.evidence("meds.mar", 3, "2026-02-09", "2026-02-10", team="south", kind="AuditSectionScored", audit_id="AUD-1")
+    section = h.evidence(
+        "meds.mar", 3, "2026-02-09", "2026-02-10", team="south", kind="AuditSectionScored", audit_id="AUD-1"
+    )
     amendment = h.amend(section, "2026-02-13", evidence_score=2)
     h.withdraw(amendment, "2026-03-05")
     expected = [("T2", "meds", "team:south", "2026-02-13", [headline.event_id, section.event_id])]
@@ -182,7 +184,9 @@ def test_t2_that_fired_at_an_amendment_withdrawn_since_stays_fired() -> None:
 
 def test_t2_fires_when_a_withdrawal_lowers_a_section_again() -> None:
     h = meds_history()
-    section = h.evidence("meds.mar", 2, "2026-02-09", "2026-02-10T09:00:00Z", team="south", kind="AuditSectionScored", audit_id="AUD-1")
+    section = h.evidence(
+        "meds.mar", 2, "2026-02-09", "2026-02-10T09:00:00Z", team="south", kind="AuditSectionScored", audit_id="AUD-1"
+    )
     raised = h.amend(section, "2026-02-10T10:00:00Z", evidence_score=3)
     headline = h.headline("meds", 3, "AUD-1", "2026-02-11", team="south")
     assert triggers(h.analyse("2026-03-31"), "T2") == []
@@ -196,7 +200,9 @@ def test_t2_fires_when_a_withdrawal_lowers_a_section_again() -> None:
 def test_a_withdrawn_headline_or_section_is_not_among_those_t2_reports_on() -> None:
     h = meds_history()
     headline = h.headline("meds", 3, "AUD-1", "2026-02-10", team="south")
-    section = h.evidence("meds.mar", 2, "2026-02-09", "2026-02-10", team="south", kind="AuditSectionScored", audit_id="AUD-1")
+    section = h.evidence(
+        "meds.mar", 2, "2026-02-09", "2026-02-10", team="south", kind="AuditSectionScored", audit_id="AUD-1"
+    )
     assert len(triggers(h.analyse("2026-02-28"), "T2")) == 1
     withdrawal = h.withdraw(section, "2026-03-01")
     assert triggers(h.analyse("2026-03-31"), "T2") == []
@@ -278,7 +284,9 @@ def test_a_withdrawn_judgement_after_the_acknowledgement_is_not_listed() -> None
     h.judgement("meds", 2, "2026-01-20")
     later = h.judgement("meds", 3, "2026-02-20")
     h.withdraw(later, "2026-03-01")
-    assert [a["event_id"] for a in h.analyse("2026-02-28")["recognition"][0]["after_acknowledgement"]] == [later.event_id]
+    assert [a["event_id"] for a in h.analyse("2026-02-28")["recognition"][0]["after_acknowledgement"]] == [
+        later.event_id
+    ]
     assert h.analyse("2026-03-31")["recognition"][0]["after_acknowledgement"] == []
 
 

@@ -87,7 +87,12 @@ def test_the_corrections_change_what_the_example_says_as_its_readme_explains(cor
     # HHC-W04: without the May review, the June review came late.
     assert any(r["level"] == "rm_monthly" and r["held"] == "2026-06-18" for r in july["reviews"]["overdue"])
     explanation = explain(corrected, SERVICE, as_of("2026-07-31"))
-    assert explanation["withdrawn"] == {"HHC-046": "HHC-W01", "HHC-051": "HHC-W02", "HHC-030": "HHC-W03", "HHC-063": "HHC-W04"}
+    assert explanation["withdrawn"] == {
+        "HHC-046": "HHC-W01",
+        "HHC-051": "HHC-W02",
+        "HHC-030": "HHC-W03",
+        "HHC-063": "HHC-W04",
+    }
     assert explain(corrected, SERVICE, as_of("2026-07-02"))["withdrawn"] == {"HHC-046": "HHC-W01", "HHC-051": "HHC-W02"}
 
 

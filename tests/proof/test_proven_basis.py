@@ -20,7 +20,13 @@ def test_the_proven_basis_reads_verified_checkpoint_times_only(stores, tmp_path:
     from insightlog.proof.tsa import token_gen_time
 
     settings = stores.new()
-    args = [*stores.cli_args(settings), "--key", str(tmp_path / "provider.key"), "--checkpoint-file", str(tmp_path / "cp.jsonl")]
+    args = [
+        *stores.cli_args(settings),
+        "--key",
+        str(tmp_path / "provider.key"),
+        "--checkpoint-file",
+        str(tmp_path / "cp.jsonl"),
+    ]
     rows = [json.loads(line) for line in HARBOUR.read_text().splitlines()]
     assert invoke([*args, "import", str(write_jsonl(tmp_path / "a.jsonl", rows[:50]))]).exit_code == 0
     assert invoke([*args, "keys", "init"]).exit_code == 0
@@ -30,7 +36,9 @@ def test_the_proven_basis_reads_verified_checkpoint_times_only(stores, tmp_path:
     # The rest arrives later: its automatic checkpoint carries no timestamp token.
     assert invoke([*args, "import", str(write_jsonl(tmp_path / "b.jsonl", rows[50:]))]).exit_code == 0
 
-    result = invoke([*args, "analyse", "--service", SERVICE, "--basis", "proven", "--tsa-ca", str(local_tsa.ca_pem), "--json"])
+    result = invoke(
+        [*args, "analyse", "--service", SERVICE, "--basis", "proven", "--tsa-ca", str(local_tsa.ca_pem), "--json"]
+    )
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["basis"] == "proven"
@@ -44,7 +52,9 @@ def test_the_proven_basis_reads_verified_checkpoint_times_only(stores, tmp_path:
         entries = ledger.read_service(SERVICE)
     finally:
         ledger.close()
-    expected = analyse(entries, SERVICE, parse_as_of(doc["as_of"]), basis=proven_basis(CheckpointInstants([(50, gen_time)])))
+    expected = analyse(
+        entries, SERVICE, parse_as_of(doc["as_of"]), basis=proven_basis(CheckpointInstants([(50, gen_time)]))
+    )
     assert doc == json.loads(json.dumps(expected))
 
     # A token that does not chain to the given CA proves nothing: every event is unknown, and the
@@ -55,7 +65,6 @@ def test_the_proven_basis_reads_verified_checkpoint_times_only(stores, tmp_path:
     assert json.loads(wrong.stdout)["recognition"] == [] and json.loads(wrong.stdout)["drift"] == []
     assert "timestamp token does not verify" in wrong.stderr
     assert "no checkpoint of this store carries a verified timestamp token" in wrong.stderr
-
 
 
 def _other_ca(path: Path) -> Path:

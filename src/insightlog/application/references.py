@@ -133,7 +133,9 @@ class ReferenceCheck:
         """The event ``ref`` names, which must be earlier in the log of the draft's service."""
         found = self._key(ref)
         if found is None or found.service != draft.service:
-            raise LineError(line, draft.event_id, field_name, f"{ref!r} names no earlier event of service {draft.service!r}")
+            raise LineError(
+                line, draft.event_id, field_name, f"{ref!r} names no earlier event of service {draft.service!r}"
+            )
         if found.draft is None and self.backfill:
             target = self._stored(draft.service, ref, found.position)
             if target is not None and target.recorded_at > draft.recorded_at:
@@ -155,12 +157,19 @@ class ReferenceCheck:
                 if found.kind == "ThemeDefined"
                 else "a withdrawal is final"
             )
-            raise LineError(line, draft.event_id, "payload.withdraws", f"{ref!r} is a {found.kind}, which cannot be withdrawn: {why}")
+            raise LineError(
+                line,
+                draft.event_id,
+                "payload.withdraws",
+                f"{ref!r} is a {found.kind}, which cannot be withdrawn: {why}",
+            )
         already = service.withdrawn.get(ref)
         if already is not None:
             raise LineError(line, draft.event_id, "payload.withdraws", f"{ref!r} is already withdrawn by {already[0]}")
 
-    def _check_corrects(self, line: int | None, draft: Draft, service: ServiceLedger, field_name: str, ref: str) -> None:
+    def _check_corrects(
+        self, line: int | None, draft: Draft, service: ServiceLedger, field_name: str, ref: str
+    ) -> None:
         withdrawn = service.withdrawn.get(ref)
         if withdrawn is None:
             raise LineError(

@@ -14,7 +14,16 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 import orjson
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    field_validator,
+)
 
 from insightlog.interchange.entry import ENVELOPE_FIELDS, interchange_dict
 from insightlog.interchange.timeutil import TimeFormatError, format_utc, parse_strict_utc
@@ -437,7 +446,9 @@ def _check_payload_rules(kind: str, model: _Payload, payload: dict[str, Any], li
                 f"{model.evidence_score} disagrees with the CQC band {band} of compliance_pct {model.compliance_pct}",
             )
     if kind == WITHDRAWAL_KIND and "corrects" in payload:
-        raise LineError(line, eid, "payload.corrects", "is not allowed on EntryWithdrawn (a withdrawal replaces nothing)")
+        raise LineError(
+            line, eid, "payload.corrects", "is not allowed on EntryWithdrawn (a withdrawal replaces nothing)"
+        )
     if isinstance(model, EvidenceAmendedPayload):
         changes = model.changes
         for key in changes:
@@ -490,7 +501,8 @@ def amended_payload_error(
         if key not in defined and key not in before:
             return (
                 f"payload.changes.{key}",
-                f"is not a payload field of {kind}, and {target} does not carry it (fields: {', '.join(sorted(defined))})",
+                f"is not a payload field of {kind}, and {target} does not carry it "
+                f"(fields: {', '.join(sorted(defined))})",
             )
     after = {**before, **changes}
     try:
