@@ -572,3 +572,50 @@ def test_a_store_holding_an_old_style_amendment_still_opens_analyses_and_verifie
     refused = _import(fresh, write_jsonl(tmp_path / "old.jsonl", [json.loads(x) for x in exported.splitlines()]))
     _refused(refused, "line 71 (event OLD-1): field 'payload.changes.location'", "envelope field")
     assert _export(fresh) == b""
+
+
+def test_withdrawals_survive_the_service_snapshot_and_a_reopened_store(stores, tmp_path: Path) -> None:
+    from insightlog.aggregates.service import ServiceLedger
+    from insightlog.application.ledger import open_ledger
+
+    settings = stores.new()
+    args = stores.cli_args(settings)
+    rows = harbour_lines()
+    extra = [
+        _spot_check(f"S-{n:03d}", recorded=f"2026-07-{1 + n // 10:02d}T{10 + n % 10:02d}:00:00Z") for n in range(40)
+    ]
+    withdrawal = _withdrawal("X-W", "HHC-016", "2026-06-30T09:00:00Z")
+    assert _import(args, write_jsonl(tmp_path / "h.jsonl", [*rows, withdrawal, *extra])).exit_code == 0
+    ledger = open_ledger(settings)
+    try:
+        snapshots = ledger.snapshots.get(ServiceLedger.create_id(SERVICE)) if ledger.snapshots else []
+        assert list(snapshots), "the service crossed its snapshot interval"
+        assert ledger.repository.get(ServiceLedger.create_id(SERVICE)).withdrawn["HHC-016"][0] == "X-W"
+    finally:
+        ledger.close()
+    again = _withdrawal("X-W2", "HHC-016", "2026-07-20T09:00:00Z")
+    _refused(
+        _import(args, write_jsonl(tmp_path / "again.jsonl", [again])),
+        "line 1 (event X-W2): field 'payload.withdraws'",
+        "already withdrawn by X-W",
+    )
+
+
+def test_a_service_snapshot_taken_before_interchange_1_1_loads_with_no_withdrawals() -> None:
+    from datetime import datetime, timezone
+
+    from eventsourcing.utils import get_topic
+
+    from insightlog.aggregates.service import ServiceLedger
+
+    old_state = {"name": SERVICE, "latest_recorded_at": "2026-06-18T16:00:00Z", "entry_count": 70, "themes": {}}
+    snapshot = ServiceLedger.Snapshot(
+        originator_id=ServiceLedger.create_id(SERVICE),
+        originator_version=71,
+        timestamp=datetime(2026, 7, 1, tzinfo=timezone.utc),
+        topic=get_topic(ServiceLedger),
+        state=old_state,
+    )
+    aggregate = snapshot.mutate(None)
+    assert isinstance(aggregate, ServiceLedger)
+    assert aggregate.withdrawn == {} and aggregate.entry_count == 70

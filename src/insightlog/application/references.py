@@ -99,12 +99,13 @@ class ReferenceCheck:
     def admit(self, draft: Draft) -> None:
         """Remember an appended draft for the checks of the drafts after it in the batch."""
         self._index += 1
-        key: OrderKey = (format_utc(draft.recorded_at), 1, self._index)
-        if draft.kind == AMENDMENT_KIND:
+        kind = draft.kind
+        if kind == AMENDMENT_KIND:
+            key: OrderKey = (format_utc(draft.recorded_at), 1, self._index)
             self._amendments.setdefault(draft.payload["amends"], []).append((key, draft))
-        elif draft.kind == WITHDRAWAL_KIND:
+        elif kind == WITHDRAWAL_KIND:
             target = draft.payload["withdraws"]
-            self._withdrawals[target] = key
+            self._withdrawals[target] = (format_utc(draft.recorded_at), 1, self._index)
             found = self._key(target)
             if found is not None and found.kind == REGISTRATION_KIND:
                 self._in_error[draft.service] = f"its ServiceRegistered {target} is withdrawn by {draft.event_id}"
