@@ -619,3 +619,21 @@ def test_a_service_snapshot_taken_before_interchange_1_1_loads_with_no_withdrawa
     aggregate = snapshot.mutate(None)
     assert isinstance(aggregate, ServiceLedger)
     assert aggregate.withdrawn == {} and aggregate.entry_count == 70
+
+
+def test_a_service_restored_from_an_old_snapshot_still_knows_its_registration_was_withdrawn(ledger_factory) -> None:
+    from insightlog.aggregates.service import ServiceLedger
+    from insightlog.application.references import KeyInfo, ReferenceCheck
+    from insightlog.interchange.validation import LineError, validate_object
+
+    ledger = ledger_factory()
+    ledger.import_lines([json.dumps(r) for r in harbour_lines()], source_name="h.jsonl")
+    ledger.record({**_withdrawal("X-W", "HHC-001", None), "recorded_at": None, "observed_at": None})
+    service: ServiceLedger = ledger.repository.get(ServiceLedger.create_id(SERVICE))
+    assert service.registrations == ["HHC-001"]
+    service.registrations = None  # as restored from a snapshot taken before interchange 1.1
+    batch: dict[str, KeyInfo] = {}
+    check = ReferenceCheck(ledger._find_key, ledger.entries_newest_first, batch, False, False)
+    draft = validate_object({**_spot_check("X-S", recorded="2026-07-20T09:00:00Z")}, 1)
+    with pytest.raises(LineError, match="registered in error"):
+        check.check(1, draft, service)

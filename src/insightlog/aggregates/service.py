@@ -31,6 +31,8 @@ class ServiceLedgerState(SnapshotState):
     themes: dict[str, str | None]
     # Absent from snapshots taken before interchange 1.1, which could hold no withdrawal.
     withdrawn: dict[str, list[str]] = {}
+    # None when restored from such a snapshot: the registrations before it are not known here.
+    registrations: list[str] | None = None
 
 
 class ServiceLedger(Aggregate):
@@ -63,6 +65,8 @@ class ServiceLedger(Aggregate):
         self.themes: dict[str, str | None] = {}
         # {withdrawn event id: [the EntryWithdrawn's id, its recorded_at]}: withdrawals are rare.
         self.withdrawn: dict[str, list[str]] = {}
+        # The ids of the service's ServiceRegistered events (None: unknown, see the snapshot state).
+        self.registrations: list[str] | None = []
 
     # Guards ------------------------------------------------------------------------------
 
@@ -110,6 +114,8 @@ class ServiceLedger(Aggregate):
             self.themes[entry["payload"]["theme"]] = entry["payload"].get("parent")
         elif kind == "EntryWithdrawn":
             self.withdrawn[entry["payload"]["withdraws"]] = [entry["event_id"], entry["recorded_at"]]
+        elif kind == "ServiceRegistered" and self.registrations is not None:
+            self.registrations.append(entry["event_id"])
 
 
 class EventKey(Aggregate):

@@ -124,9 +124,14 @@ class ReferenceCheck:
             )
 
     def _registered_in_error(self, service: ServiceLedger) -> str | None:
+        registrations = service.registrations
         for target, (withdrawal, _) in service.withdrawn.items():
-            found = self._key(target)
-            if found is not None and found.kind == REGISTRATION_KIND:
+            if registrations is not None:
+                hit = target in registrations
+            else:  # restored from a snapshot older than 1.1: ask the event-id index
+                found = self._key(target)
+                hit = found is not None and found.kind == REGISTRATION_KIND
+            if hit:
                 return f"its ServiceRegistered {target} is withdrawn by {withdrawal}"
         return None
 
