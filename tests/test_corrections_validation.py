@@ -129,14 +129,6 @@ CASES = [
         "payload.reason",
         "must say why",
     ),
-    (
-        "withdrawal with a blank reason",
-        _edit("HHC-W01", "payload.reason", "  "),
-        71,
-        "HHC-W01",
-        "payload.reason",
-        "must say why",
-    ),
     ("withdrawal missing its target", _add(_withdrawal("X-W", _ABSENT)), 76, "X-W", "payload.withdraws", "is required"),
     ("withdrawal of an empty name", _add(_withdrawal("X-W", "")), 76, "X-W", "payload.withdraws", "non-empty"),
     (

@@ -86,7 +86,7 @@ def _named(value: str) -> str:
 
 
 def _said(value: str) -> str:
-    if not value.strip():
+    if not value:
         raise ValueError("must say why (a non-empty string)")
     return value
 
