@@ -7,7 +7,7 @@ computed percentage and band, templates, UK local times) is written as CSV (csv 
 (openpyxl, write-only). For each format it times, in this process:
 
 * the reader alone: ``csv.reader`` over the decoded text; python-calamine's ``to_python`` (and,
-  with ``--with-openpyxl``, openpyxl's read-only ``iter_rows``, the alternative of ADR 11);
+  with ``--with-openpyxl``, openpyxl's read-only ``iter_rows``, the alternative of ADR 16);
 * the conversion: ``insightlog.sheets.convert`` (read + map + validate every event);
 * the import: conversion plus ``import_result`` (``Ledger.import_lines``) into a fresh SQLite store;
 * first, for information, ``Ledger.import_lines`` of the same events as JSON Lines into a fresh
@@ -364,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep the files")
     parser.add_argument(
-        "--with-openpyxl", action="store_true", help="also time openpyxl's reader (ADR 11; ~45 s at 100k rows)"
+        "--with-openpyxl", action="store_true", help="also time openpyxl's reader (ADR 16; ~45 s at 100k rows)"
     )
     args = parser.parse_args(argv)
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="insightlog-sheets-bench-"))

@@ -11,6 +11,10 @@ from insightlog.cli import output
 from insightlog.cli.context import Context, parse_as_of
 
 BACKFILL_MARK = "†"
+_BASIS_TEXT = {
+    "ledger": "this store's own append time, not the provider's recorded_at",
+    "proven": "the verified timestamp of the first checkpoint covering the event",
+}
 
 
 def _load_policy(path: Path | None) -> Any:
@@ -22,26 +26,54 @@ def _load_policy(path: Path | None) -> Any:
 @click.command()
 @click.option("--service", required=True, metavar="NAME", help="The exact service name.")
 @click.option("--as-of", metavar="TIME", help="What the log said then: RFC 3339, or a date (end of that UTC day). Default: now.")
-@click.option("--policy", "policy_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Thresholds overriding insightlog-defs-0.1 (JSON or TOML).")
+@click.option("--policy", "policy_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Thresholds overriding insightlog-defs-0.2 (JSON or TOML).")
+@click.option(
+    "--basis",
+    type=click.Choice(["recorded", "ledger", "proven"]),
+    default="recorded",
+    show_default=True,
+    help="Whose clock says when each event was recorded: the provider's recorded_at, this store's append time, "
+    "or the verified timestamp of the first checkpoint covering it (definitions §3.5).",
+)
+@click.option(
+    "--tsa-ca",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="With --basis proven: the TSA's CA certificate the timestamp tokens must chain to.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the analysis document (analysis-output.md).")
 @click.pass_obj
-def analyse(obj: Context, service: str, as_of: str | None, policy_file: Path | None, as_json: bool) -> None:
+def analyse(
+    obj: Context,
+    service: str,
+    as_of: str | None,
+    policy_file: Path | None,
+    basis: str,
+    tsa_ca: Path | None,
+    as_json: bool,
+) -> None:
     """Time to recognition, optimism drift, improvement, reviews and triggers for one service.
 
-    Computed from the events alone, as of any moment: events recorded later are invisible. It
-    never writes, so it works on a store opened read-only.
+    Computed from the events alone, as of any moment: events recorded later are invisible, and so
+    are entries withdrawn by then. It never writes, so it works on a store opened read-only.
+    --basis ledger asks what the system itself showed on a day (history typed in later counts
+    from its import); --basis proven trusts only timestamped checkpoints.
 
+    \b
     Example:
 
         \b
         insightlog analyse --service "Harbour Home Care" --as-of 2026-03-31 --json
+        insightlog analyse --service "Harbour Home Care" --as-of 2026-03-31 --basis ledger
     """
     when = parse_as_of(as_of)
     policy = _load_policy(policy_file)
+    chosen, notes = obj.app.analysis_basis(basis, tsa_ca=tsa_ca)
+    for text in notes:
+        output.note(text)
     if as_json:
-        output.emit_json(obj.app.analyse(service, when, policy))
+        output.emit_json(obj.app.analyse(service, when, policy, chosen))
         return
-    detail, backfilled = obj.app.explain(service, when, policy)
+    detail, backfilled = obj.app.explain(service, when, policy, chosen)
     render_report(detail, backfilled)
 
 
@@ -58,6 +90,11 @@ def render_report(detail: dict[str, Any], backfilled: set[str]) -> None:
     output.line(f"{doc['service']} — analysis as of {doc['as_of']} ({doc['definitions_version']})")
     if "policy" in doc:
         output.line(f"policy {doc['policy']['name']}: overrides {doc['policy']['overrides']}")
+    if "basis" in doc:
+        output.line(f"basis {doc['basis']}: every recording instant is {_BASIS_TEXT[doc['basis']]}")
+    if detail.get("withdrawn"):
+        named = ", ".join(f"{target} (by {by})" for target, by in detail["withdrawn"].items())
+        output.line(f"{len(detail['withdrawn'])} entries withdrawn by then count for nothing: {named}")
     output.line("")
     output.table(
         ["theme", "extent", "affected / sampled", "first signal", "detectable", "acknowledged", "lag days (recog/detect/claimed/open)", "after acknowledgement"],

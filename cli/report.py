@@ -31,7 +31,7 @@ def _write(path: Path, text: str, overwrite: bool) -> None:
     help="HTML file to write [default: report-<service>.html, or provider.html with --all]; with --all a directory (existing, or ending in /) gets provider.html inside it.",
 )
 @click.option("--pdf", is_flag=True, help="Also print each page written to PDF (same name, .pdf) through headless Chromium (/usr/bin/chromium).")
-@click.option("--policy", "policy_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Thresholds overriding insightlog-defs-0.1 (JSON or TOML).")
+@click.option("--policy", "policy_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Thresholds overriding insightlog-defs-0.2 (JSON or TOML).")
 @click.option("--checkpoint", "outside", type=click.Path(exists=True, dir_okay=False, path_type=Path), multiple=True, help="A checkpoint file held outside the store, checked when verifying; repeatable.")
 @click.option("--force", is_flag=True, help="Replace files that exist (never through a symbolic link).")
 @click.pass_obj

@@ -84,3 +84,74 @@ def test_a_policy_file_changes_the_thresholds_and_says_so(stores, tmp_path: Path
     doc = json.loads(invoke([*args, "analyse", "--service", SERVICE, "--as-of", "2026-06-30", "--policy", str(policy), "--json"]).stdout)
     assert doc["policy"] == {"name": "lenient-minutes", "overrides": {"late_recorded_days": 20}}
     assert doc["reviews"]["late_recorded"] == []  # 14 days late is within a 20-day allowance
+
+
+CORRECTIONS = EXAMPLES / "harbour_home_care_corrections.jsonl"
+
+
+@pytest.mark.parametrize(
+    ("as_of", "expected"),
+    [
+        ("2026-07-31T23:59:59Z", "harbour_home_care_corrections.expected.json"),
+        ("2026-07-02T23:59:59Z", "harbour_home_care_corrections.asof-2026-07-02.expected.json"),
+        ("2026-06-30T23:59:59Z", "harbour_home_care.expected.json"),
+    ],
+)
+def test_analyse_json_equals_the_corrections_example_field_for_field(stores, as_of: str, expected: str) -> None:
+    args = stores.cli_args(stores.new())
+    assert invoke([*args, "import", str(CORRECTIONS)]).exit_code == 0
+    result = invoke([*args, "analyse", "--service", SERVICE, "--as-of", as_of, "--json"])
+    assert result.exit_code == 0, result.output
+    got = json.loads(result.stdout)
+    want = json.loads((EXAMPLES / expected).read_text())
+    assert _strict(got) == _strict(want)
+
+
+def test_analyse_on_the_ledger_basis_shows_what_the_store_itself_knew(stores) -> None:
+    """Two imports: January–March on 2026-04-01, the rest on 2026-07-01. On the ledger basis, as of
+    2026-06-30 the store knew only the first; on the recorded basis it already shows the rest."""
+    from datetime import datetime, timezone
+
+    from insightlog.analysis import LEDGER_BASIS, analyse
+    from insightlog.application.ledger import open_ledger
+    from insightlog.interchange.timeutil import parse_as_of
+
+    settings = stores.new()
+    lines = HARBOUR.read_text().splitlines()
+    for part, day in ((lines[:50], 4), (lines[50:], 7)):
+        ledger = open_ledger(settings, clock=lambda day=day: datetime(2026, day, 1, tzinfo=timezone.utc))
+        try:
+            ledger.import_lines(part, source_name=f"part-{day}.jsonl")
+        finally:
+            ledger.close()
+    args = stores.cli_args(settings)
+    result = invoke([*args, "analyse", "--service", SERVICE, "--as-of", "2026-06-30", "--basis", "ledger", "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert list(doc)[:3] == ["definitions_version", "basis", "service"] and doc["basis"] == "ledger"
+    # Check: nothing recorded in April–June had reached the store by 06-30 ...
+    assert "medicines.time_critical" not in doc["isolated_themes"]
+    # The January and February reviews reached the store on 04-01: late-recorded on this basis.
+    late = doc["reviews"]["late_recorded"]
+    assert [(r["event_id"], r["recorded"]) for r in late] == [("HHC-020", "2026-04-01"), ("HHC-036", "2026-04-01")]
+    assert sorted({r["month"] for r in doc["drift"]}) == ["2026-04", "2026-05", "2026-06"]
+    # ... while the provider's clock says it was all there.
+    recorded = json.loads(invoke([*args, "analyse", "--service", SERVICE, "--as-of", "2026-06-30", "--json"]).stdout)
+    assert "medicines.time_critical" in recorded["isolated_themes"] and "basis" not in recorded
+    # Check: the CLI gives the pure engine's answer on the store's own entries.
+    ledger = open_ledger(settings)
+    try:
+        entries = ledger.read_service(SERVICE)
+    finally:
+        ledger.close()
+    assert doc == json.loads(json.dumps(analyse(entries, SERVICE, parse_as_of("2026-06-30"), basis=LEDGER_BASIS)))
+    text = invoke([*args, "analyse", "--service", SERVICE, "--as-of", "2026-06-30", "--basis", "ledger"]).stdout
+    assert "basis ledger" in text
+
+
+def test_analyse_refuses_an_unknown_basis_plainly(stores) -> None:
+    args = stores.cli_args(stores.new())
+    invoke([*args, "import", str(HARBOUR)])
+    result = invoke([*args, "analyse", "--service", SERVICE, "--basis", "witnessed", "--json"])
+    assert result.exit_code != 0 and result.stdout == ""
+    assert "--basis" in result.output and "Traceback" not in result.output

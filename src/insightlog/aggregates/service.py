@@ -29,6 +29,10 @@ class ServiceLedgerState(SnapshotState):
     latest_recorded_at: str | None
     entry_count: int
     themes: dict[str, str | None]
+    # Absent from snapshots taken before interchange 1.1, which could hold no withdrawal.
+    withdrawn: dict[str, list[str]] = {}
+    # None when restored from such a snapshot: the registrations before it are not known here.
+    registrations: list[str] | None = None
 
 
 class ServiceLedger(Aggregate):
@@ -59,6 +63,10 @@ class ServiceLedger(Aggregate):
         self.latest_recorded_at: str | None = None
         self.entry_count = 0
         self.themes: dict[str, str | None] = {}
+        # {withdrawn event id: [the EntryWithdrawn's id, its recorded_at]}: withdrawals are rare.
+        self.withdrawn: dict[str, list[str]] = {}
+        # The ids of the service's ServiceRegistered events (None: unknown, see the snapshot state).
+        self.registrations: list[str] | None = []
 
     # Guards ------------------------------------------------------------------------------
 
@@ -101,8 +109,13 @@ class ServiceLedger(Aggregate):
         self.entry_count += 1
         if self.latest_recorded_at is None or entry["recorded_at"] > self.latest_recorded_at:
             self.latest_recorded_at = entry["recorded_at"]
-        if entry["kind"] == "ThemeDefined":
+        kind = entry["kind"]
+        if kind == "ThemeDefined":
             self.themes[entry["payload"]["theme"]] = entry["payload"].get("parent")
+        elif kind == "EntryWithdrawn":
+            self.withdrawn[entry["payload"]["withdraws"]] = [entry["event_id"], entry["recorded_at"]]
+        elif kind == "ServiceRegistered" and self.registrations is not None:
+            self.registrations.append(entry["event_id"])
 
 
 class EventKey(Aggregate):

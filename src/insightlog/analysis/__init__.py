@@ -1,15 +1,26 @@
-"""The pure analysis engine: definitions ``insightlog-defs-0.1`` over a service's entries.
+"""The pure analysis engine: definitions ``insightlog-defs-0.2`` over a service's entries.
 
-``analyse`` gives the document of ``analysis-output.md``; ``explain`` the evidence behind its
-figures; ``theme_tree``, ``latest_judgement`` and ``evidence_score`` answer single questions
-with the same rules. Nothing here reads the clock, the store or the environment.
+``analyse`` gives the document of ``analysis-output.md`` on a basis (``Basis``: recorded, ledger,
+or proven from verified checkpoint times); ``explain`` the evidence behind its figures;
+``theme_tree``, ``latest_judgement`` and ``evidence_score`` answer single questions with the same
+rules; ``corrections`` says which entries are withdrawn, by whom, when and why, and which replace
+them. Nothing here reads the clock, the store or the environment.
 """
 
 from __future__ import annotations
 
+from insightlog.analysis.basis import (
+    BASES,
+    LEDGER_BASIS,
+    RECORDED_BASIS,
+    Basis,
+    CheckpointInstants,
+    proven_basis,
+)
+from insightlog.analysis.corrections import Corrections, EntryStatus, Withdrawal, corrections
 from insightlog.analysis.drift import format_decimal
 from insightlog.analysis.engine import analyse, explain
-from insightlog.analysis.log import AnalysisInputError, Taxonomy, TaxonomyError, ThemeInfo
+from insightlog.analysis.errors import AnalysisInputError
 from insightlog.analysis.policy import (
     DEFAULT_POLICY,
     DEFINITIONS_VERSION,
@@ -25,8 +36,19 @@ from insightlog.analysis.queries import (
     latest_judgement,
     theme_tree,
 )
+from insightlog.analysis.themes import ThemeInfo, ThemeTree, ThemeTreeError
 
 __all__ = [
+    "BASES",
+    "LEDGER_BASIS",
+    "RECORDED_BASIS",
+    "Basis",
+    "CheckpointInstants",
+    "Corrections",
+    "EntryStatus",
+    "Withdrawal",
+    "corrections",
+    "proven_basis",
     "DEFAULT_POLICY",
     "DEFINITIONS_VERSION",
     "AnalysisInputError",
@@ -34,8 +56,8 @@ __all__ = [
     "JudgementScore",
     "Policy",
     "PolicyError",
-    "Taxonomy",
-    "TaxonomyError",
+    "ThemeTree",
+    "ThemeTreeError",
     "ThemeInfo",
     "analyse",
     "evidence_score",

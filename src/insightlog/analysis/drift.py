@@ -8,19 +8,18 @@ from fractions import Fraction
 from math import gcd
 from typing import Any
 
-from insightlog.analysis.log import (
-    SERVICE_GROUP,
-    Item,
-    Judgement,
-    ServiceLog,
-    Taxonomy,
+from insightlog.analysis.instants import (
     end_of_day_us,
     instant_date,
     month_index,
     month_last_day,
     month_text,
 )
+from insightlog.analysis.items import Item
+from insightlog.analysis.judgements import Judgement
 from insightlog.analysis.policy import Policy
+from insightlog.analysis.servicelog import SERVICE_GROUP, ServiceLog
+from insightlog.analysis.themes import ThemeTree
 
 RowKey = tuple[str, str | None]
 Cell = tuple[str, str | None]
@@ -75,17 +74,17 @@ class MonthEvidence:
     ``ids`` (only when collected) holds the items behind each cell, in log order.
     """
 
-    __slots__ = ("cells", "ids", "_taxonomy", "_themes", "_evidence", "_signs")
+    __slots__ = ("cells", "ids", "_tree", "_themes", "_evidence", "_signs")
 
     def __init__(
         self,
         cells: dict[Cell, list[int]],
-        taxonomy: Taxonomy,
+        tree: ThemeTree,
         ids: dict[Cell, list[Item]] | None = None,
     ) -> None:
         self.cells = cells
         self.ids = ids
-        self._taxonomy = taxonomy
+        self._tree = tree
         self._themes: dict[str, dict[str, list[int]]] | None = None
         self._evidence: dict[RowKey, Ratio | None] = {}
         self._signs: dict[tuple[RowKey, int], int | None] = {}
@@ -97,7 +96,7 @@ class MonthEvidence:
                 if count == 0:
                     continue
                 group = scope if scope is not None else SERVICE_GROUP
-                for covering in self._taxonomy.defined_covering(theme):
+                for covering in self._tree.defined_covering(theme):
                     cell = themes.setdefault(covering, {}).setdefault(group, [0, 0])
                     cell[0] += total
                     cell[1] += count
@@ -149,7 +148,7 @@ class MonthEvidence:
         groups: dict[str, list[Item]] = {}
         for (cell_theme, cell_scope), items in self.ids.items():
             if scope is None:
-                if theme not in self._taxonomy.defined_covering(cell_theme):
+                if theme not in self._tree.defined_covering(cell_theme):
                     continue
             elif (cell_theme, cell_scope) != (theme, scope):
                 continue
@@ -164,8 +163,9 @@ class MonthEvidence:
 class MonthBook:
     """Month evidence as of A, and at earlier knowledge instants by subtraction.
 
-    An earlier cut differs from A only by the month's items recorded after it and by items
-    amended after it, so only those are revisited.
+    An earlier cut differs from A only by the month's items recorded after it, items amended
+    after it and items withdrawn after it (known then, not at A: §3.4), so only those are
+    revisited.
 
     It also remembers J (§11.2) by row and cut instant (``stated``): the drift table and T3 ask
     for the same (row, month-end cut) pairs within one analysis.
@@ -178,6 +178,7 @@ class MonthBook:
         self._base: dict[int, MonthEvidence] = {}
         self._recs: dict[int, list[int]] = {}
         self._amended: dict[int, list[Item]] = {}
+        self._withdrawn: dict[int, list[Item]] = {}
         self._stated: dict[tuple[RowKey, int], tuple[int | None, Judgement | None]] = {}
 
     def stated(self, key: RowKey, t: int) -> tuple[int | None, Judgement | None]:
@@ -201,10 +202,14 @@ class MonthBook:
         cells: dict[Cell, list[int]] = {}
         ids: dict[Cell, list[Item]] | None = {} if self.collect else None
         amended: list[Item] = []
+        withdrawn: list[Item] = []
         items = self._log.by_month.get(month, [])
         for item in items:
             key = item.cell
             if key is None:
+                continue
+            if item.wd is not None:  # withdrawn by A: no part of E as of A (§3.4)
+                withdrawn.append(item)
                 continue
             if item.am_times is None:
                 score = item.score
@@ -221,7 +226,8 @@ class MonthBook:
                 ids.setdefault(key, []).append(item)
         self._recs[month] = [item.rec for item in items]
         self._amended[month] = amended
-        return MonthEvidence(cells, self._log.taxonomy, ids)
+        self._withdrawn[month] = withdrawn
+        return MonthEvidence(cells, self._log.theme_tree, ids)
 
     def at(self, month: int, k: int) -> MonthEvidence:
         """The month's evidence known at ``k`` ≤ A, with payloads effective at ``k``."""
@@ -236,25 +242,30 @@ class MonthBook:
             for item in self._amended[month]
             if item.rec <= k and item.am_times[-1] > k  # type: ignore[index]
         ]
-        if not changed and not any(item.cell is not None for item in late):
+        revived = [item for item in self._withdrawn[month] if item.present(k)]
+        if not changed and not revived and not any(item.cell is not None and item.wd is None for item in late):
             return base
         cells = {key: cell[:] for key, cell in base.cells.items()}
         for item in late:
-            if item.cell is not None:
+            if item.cell is not None and item.wd is None:
                 cell = cells[item.cell]
                 cell[0] -= item.score_at(a)
                 cell[1] -= 1
         for item in changed:
             cells[item.cell][0] += item.score_at(k) - item.score_at(a)  # type: ignore[index]
-        return MonthEvidence(cells, self._log.taxonomy)
+        for item in revived:
+            cell = cells.setdefault(item.cell, [0, 0])  # type: ignore[arg-type]
+            cell[0] += item.score_at(k)
+            cell[1] += 1
+        return MonthEvidence(cells, self._log.theme_tree)
 
 
 def row_keys(log: ServiceLog) -> list[RowKey]:
     """Every (theme, scope) drift row key in output order (§11.1, analysis-output.md §6)."""
     keys: list[RowKey] = []
-    for theme in log.taxonomy.defined:
+    for theme in log.theme_tree.defined:
         keys.append((theme, None))
-        if log.taxonomy.is_leaf(theme):
+        if log.theme_tree.is_leaf(theme):
             keys.extend((theme, scope) for scope in log.scopes(theme))
     return keys
 
@@ -266,8 +277,8 @@ def stated_score(log: ServiceLog, key: RowKey, t: int) -> tuple[int | None, Judg
     if judgement is None:
         return None, None
     if scope is None:
-        return judgement.theme_score(theme, log.taxonomy), judgement
-    return judgement.scope_score(theme, scope, log.taxonomy), judgement
+        return judgement.theme_score(theme, log.theme_tree), judgement
+    return judgement.scope_score(theme, scope, log.theme_tree), judgement
 
 
 def drift_sign(d: Fraction, policy: Policy) -> int:

@@ -6,12 +6,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from insightlog.analysis.basis import RECORDED_BASIS, Basis
 from insightlog.analysis.drift import DriftTable, MonthBook, drift_table, reporting_months
 from insightlog.analysis.episodes import LeafPatterns, leaf_patterns, recognition_row
 from insightlog.analysis.improvement import has_adverse_signal, improvement_status
-from insightlog.analysis.log import ServiceLog, date_ordinal, instant_us, ordinal_text
+from insightlog.analysis.instants import date_ordinal, instant_us, ordinal_text
 from insightlog.analysis.policy import DEFAULT_POLICY, DEFINITIONS_VERSION, Policy
 from insightlog.analysis.reviews import review_report
+from insightlog.analysis.servicelog import ServiceLog
 from insightlog.analysis.triggers import (
     Occurrence,
     sort_occurrences,
@@ -44,13 +46,18 @@ class _Run:
 
 
 def _run(
-    entries: Iterable[Entry], service: str, as_of: AsOf, policy: Policy, collect: bool
+    entries: Iterable[Entry],
+    service: str,
+    as_of: AsOf,
+    policy: Policy,
+    collect: bool,
+    basis: Basis = RECORDED_BASIS,
 ) -> _Run:
     a = instant_us(as_of.instant)
     a_date = date_ordinal(as_of.instant)
-    log = ServiceLog(entries, service, a, policy)
+    log = ServiceLog(entries, service, a, policy, basis)
     months = reporting_months(log, a_date)
-    leaves = log.taxonomy.leaves
+    leaves = log.theme_tree.leaves
     patterns = {leaf: leaf_patterns(log, log.leaves[leaf], a, policy) for leaf in leaves}
 
     recognition = [
@@ -94,6 +101,8 @@ def _run(
     overrides = policy.overrides()
     if overrides:
         document["policy"] = {"name": policy.name, "overrides": overrides}
+    if not basis.is_default:
+        document["basis"] = basis.name
     document["service"] = service
     document["as_of"] = as_of.text
     document["recognition"] = recognition
@@ -106,41 +115,57 @@ def _run(
 
 
 def analyse(
-    entries: Iterable[Entry], service: str, as_of: AsOf, policy: Policy = DEFAULT_POLICY
+    entries: Iterable[Entry],
+    service: str,
+    as_of: AsOf,
+    policy: Policy = DEFAULT_POLICY,
+    basis: Basis = RECORDED_BASIS,
 ) -> dict[str, Any]:
-    """The analysis document of ``service`` as of ``as_of`` (definitions ``insightlog-defs-0.1``).
+    """The analysis document of ``service`` as of ``as_of`` (definitions ``insightlog-defs-0.2``).
 
-    Reads only entries whose ``service`` matches; log order is (``recorded_at``, ``position``).
-    Returns a plain dict with keys in contract order, ready for ``orjson.dumps``. Raises
-    ``AnalysisInputError`` (``TaxonomyError`` for a parent cycle) on entries that break the
+    Reads only entries whose ``service`` matches. ``basis`` (§3.5) says whose clock gives each
+    event's recording instant: ``recorded_at`` (the default; log order ``recorded_at``, then
+    ``position``), the ledger's ``appended_at``, or the verified checkpoint times the caller
+    supplies (``proven_basis``); a document on another basis than ``recorded`` names it. Returns a
+    plain dict with keys in contract order, ready for ``orjson.dumps``. Raises
+    ``AnalysisInputError`` (``ThemeTreeError`` for a parent cycle) on entries that break the
     interchange rules. The cyclic garbage collector is paused during the call and restored.
     """
     with cyclic_gc_paused():
-        return _run(entries, service, as_of, policy, collect=False).document
+        return _run(entries, service, as_of, policy, collect=False, basis=basis).document
 
 
 def analyse_with_log(
-    entries: Iterable[Entry], service: str, as_of: AsOf, policy: Policy = DEFAULT_POLICY
+    entries: Iterable[Entry],
+    service: str,
+    as_of: AsOf,
+    policy: Policy = DEFAULT_POLICY,
+    basis: Basis = RECORDED_BASIS,
 ) -> tuple[dict[str, Any], ServiceLog]:
     """``analyse``, and the prepared ``ServiceLog`` it read (for callers that query the same log
     further, as the governance view does, rather than preparing it twice)."""
     with cyclic_gc_paused():
-        run = _run(entries, service, as_of, policy, collect=False)
+        run = _run(entries, service, as_of, policy, collect=False, basis=basis)
     return run.document, run.log
 
 
 def explain(
-    entries: Iterable[Entry], service: str, as_of: AsOf, policy: Policy = DEFAULT_POLICY
+    entries: Iterable[Entry],
+    service: str,
+    as_of: AsOf,
+    policy: Policy = DEFAULT_POLICY,
+    basis: Basis = RECORDED_BASIS,
 ) -> dict[str, Any]:
     """The evidence behind the figures of ``analyse``, for the human report.
 
     ``drift``: one object per drift row, in the same order, with the ids behind E grouped as E
     groups them (by scope, ``_service`` for unscoped items; one group for a scope-level row) and
     the back-filled ones among them. ``recognition``: each repeated episode's signal ids.
-    ``document``: the analysis document itself.
+    ``withdrawn``: ``{withdrawn event id: its EntryWithdrawn id}`` for the withdrawals known at
+    the as-of instant. ``document``: the analysis document itself.
     """
     with cyclic_gc_paused():
-        run = _run(entries, service, as_of, policy, collect=True)
+        run = _run(entries, service, as_of, policy, collect=True, basis=basis)
     backfilled = {e.event_id for e in run.log.entries if e.is_backfill}
     position = {entry.event_id: i for i, entry in enumerate(run.log.entries)}
     drift = []
@@ -175,5 +200,6 @@ def explain(
         "as_of": as_of.text,
         "drift": drift,
         "recognition": recognition,
+        "withdrawn": {target: w.event_id for target, w in run.log.withdrawn.items()},
         "document": run.document,
     }

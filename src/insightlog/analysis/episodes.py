@@ -9,16 +9,12 @@ from fractions import Fraction
 from operator import itemgetter
 from typing import Any
 
-from insightlog.analysis.log import (
-    AnalysisInvariantError,
-    Item,
-    Judgement,
-    LeafSignals,
-    ServiceLog,
-    instant_date,
-    ordinal_text,
-)
+from insightlog.analysis.errors import AnalysisInvariantError
+from insightlog.analysis.instants import instant_date, ordinal_text
+from insightlog.analysis.items import Item, LeafSignals
+from insightlog.analysis.judgements import Judgement
 from insightlog.analysis.policy import Policy
+from insightlog.analysis.servicelog import ServiceLog
 
 
 def meets_repeated_rule(dates: Iterable[int], policy: Policy) -> bool:
@@ -89,7 +85,7 @@ def episodes_at(leaf: LeafSignals, t: int, policy: Policy) -> list[list[Item]]:
     current: list[Item] = []
     last = 0
     for item in leaf.items:
-        if item.rec > t:
+        if item.rec > t or (item.wd is not None and item.wd <= t):
             continue
         am_times = item.am_times
         score = item.score if am_times is None else item.scores[bisect_right(am_times, t)]  # type: ignore[index]
@@ -118,8 +114,7 @@ def episodes_touching(
     dates = leaf.dates
 
     def adverse(k: int) -> bool:
-        item = items[k]
-        return item.rec <= t and item.score_at(t) <= threshold
+        return items[k].adverse_at(t, threshold)
 
     lo = bisect_left(dates, first)
     hi = bisect_right(dates, last)
@@ -184,7 +179,12 @@ class LeafPatterns:
 
 
 def leaf_patterns(log: ServiceLog, leaf: LeafSignals, a: int, policy: Policy) -> LeafPatterns:
-    """Episodes at A, each repeated episode's own P, and every scope's P_s (§7.4)."""
+    """Episodes at A, each repeated episode's own P, and every scope's P_s (§7.4).
+
+    The candidate instants are those of every event recorded by A, withdrawn or not (§3.4): the
+    transitions of the leaf's items, which include the withdrawals that end a signal. P_s is
+    evaluated for the scopes in S(λ) as of A only (§14.5).
+    """
     episodes = [
         Episode(leaf.theme, signals, meets_repeated_rule((s.obs for s in signals), policy))
         for signals in episodes_at(leaf, a, policy)
@@ -210,7 +210,10 @@ def leaf_patterns(log: ServiceLog, leaf: LeafSignals, a: int, policy: Policy) ->
     for ep, transitions in zip(repeated, per_episode):
         ep.detectable = first_instant_meeting_rule(transitions, policy)
     scope_detectable: dict[str, int] = {}
+    current = log.scope_set(leaf.theme)
     for scope, transitions in per_scope.items():
+        if scope not in current:
+            continue
         found = first_instant_meeting_rule(transitions, policy)
         if found is not None:
             scope_detectable[scope] = found
@@ -258,7 +261,7 @@ def recognition_row(
         for judgement in log.applicable(theme):
             if judgement.rec <= ack.rec:
                 continue
-            if judgement.acknowledges(theme, affected, log.taxonomy):
+            if judgement.acknowledges(theme, affected, log.theme_tree):
                 status = "acknowledged"
             elif lapsed(leaf, judgement, affected, policy):
                 status = "lapsed"

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from insightlog.taxonomies import first_statement, theme_statements, version_of_service
 
 if TYPE_CHECKING:
-    from insightlog.analysis.log import ServiceLog
+    from insightlog.analysis.servicelog import ServiceLog
     from insightlog.analysis.policy import Policy
     from insightlog.interchange.entry import Entry
     from insightlog.taxonomies import TaxonomyVersion
@@ -77,13 +77,13 @@ def relevant_exceptions(raw: Any, theme: str, log: ServiceLog) -> list[dict[str,
     """The judgement's exceptions that bear on ``theme``: no theme, or a theme covering it or below it."""
     if not isinstance(raw, list):
         return []
-    taxonomy = log.taxonomy
+    tree = log.theme_tree
     kept = []
     for ex in raw:
         if not isinstance(ex, Mapping):
             continue
         ex_theme = ex.get("theme")
-        if not isinstance(ex_theme, str) or taxonomy.covers(ex_theme, theme) or taxonomy.covers(theme, ex_theme):
+        if not isinstance(ex_theme, str) or tree.covers(ex_theme, theme) or tree.covers(theme, ex_theme):
             kept.append(dict(ex))
     return kept
 
@@ -99,7 +99,7 @@ def current_judgement(log: ServiceLog, theme: str, t: int) -> dict[str, Any] | N
     return {
         "event_id": judgement.event_id,
         "theme": judgement.theme,
-        "score": judgement.theme_score(theme, log.taxonomy),
+        "score": judgement.theme_score(theme, log.theme_tree),
         "confidence": judgement.confidence,
         "exceptions": relevant_exceptions(entry.payload.get("exceptions"), theme, log),
         "actor_role": entry.actor_role,
@@ -156,7 +156,7 @@ def service_governance(
 ) -> ServiceGovernance:
     """The analysis document and the governance rows of one service as of ``as_of``."""
     from insightlog.analysis.engine import analyse_with_log
-    from insightlog.analysis.log import instant_us
+    from insightlog.analysis.instants import instant_us
     from insightlog.analysis.policy import DEFAULT_POLICY
 
     policy = policy or DEFAULT_POLICY
@@ -185,7 +185,7 @@ def service_governance(
             )
 
     rows = []
-    for name, info in log.taxonomy.themes.items():
+    for name, info in log.theme_tree.themes.items():
         if name not in definitions:
             continue  # not defined yet at the as-of moment
         statement, key_question = key_question_of(name, definitions, version)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 
 from insightlog.analysis.drift import evaluation_date, knowledge_on
-from insightlog.analysis.log import LeafSignals, ordinal_text
+from insightlog.analysis.instants import ordinal_text
+from insightlog.analysis.items import LeafSignals
 from insightlog.analysis.policy import Policy
 
 
@@ -33,7 +34,7 @@ def improvement_status(
         non_adverse = 0
         for i in range(bisect_right(dates, d) - 1, lo - 1, -1):
             item = items[i]
-            if item.rec > k:
+            if not item.present(k):
                 continue
             if item.score_at(k) <= threshold:
                 latest_adverse = item.obs

@@ -12,8 +12,8 @@ from typing import Any
 
 from insightlog.errors import InsightlogError
 
-DEFINITIONS_VERSION = "insightlog-defs-0.1"
-DEFAULT_POLICY_NAME = "insightlog-defs-0.1-default"
+DEFINITIONS_VERSION = "insightlog-defs-0.2"
+DEFAULT_POLICY_NAME = "insightlog-defs-0.2-default"
 
 
 class PolicyError(InsightlogError, ValueError):
@@ -26,7 +26,7 @@ def _sorted_strings(values: Iterable[str]) -> tuple[str, ...]:
 
 @dataclass(frozen=True, slots=True)
 class Policy:
-    """Every threshold of definitions.md §15, with the defaults of ``insightlog-defs-0.1``.
+    """Every threshold of definitions.md §15, with the defaults of ``insightlog-defs-0.2``.
 
     Day counts and scores are ints, shares and means exact ``Fraction``s, role and category sets
     sorted tuples of strings.

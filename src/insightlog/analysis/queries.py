@@ -12,15 +12,13 @@ from datetime import datetime
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
+from insightlog.analysis.basis import RECORDED_BASIS, Basis
 from insightlog.analysis.drift import MonthBook
-from insightlog.analysis.log import (
-    AnalysisInputError,
-    ServiceLog,
-    Taxonomy,
-    instant_us,
-    parse_month,
-)
+from insightlog.analysis.errors import AnalysisInputError
+from insightlog.analysis.instants import instant_us, parse_month
 from insightlog.analysis.policy import DEFAULT_POLICY, Policy
+from insightlog.analysis.servicelog import ServiceLog
+from insightlog.analysis.themes import ThemeTree
 from insightlog.interchange.timeutil import AsOf
 
 if TYPE_CHECKING:
@@ -55,7 +53,11 @@ def _instant(at: AsOf | datetime) -> int:
 
 
 def _prepare(
-    entries: Iterable[Entry], service: str | None, cut: int | None, policy: Policy
+    entries: Iterable[Entry],
+    service: str | None,
+    cut: int | None,
+    policy: Policy,
+    basis: Basis = RECORDED_BASIS,
 ) -> ServiceLog:
     listed = list(entries)
     if service is None:
@@ -65,16 +67,16 @@ def _prepare(
                 f"the entries belong to {len(services)} services; pass service= to choose one"
             )
         service = services.pop() if services else ""
-    return ServiceLog(listed, service, cut, policy)
+    return ServiceLog(listed, service, cut, policy, basis)
 
 
-def theme_tree(entries: Iterable[Entry], *, service: str | None = None) -> Taxonomy:
+def theme_tree(entries: Iterable[Entry], *, service: str | None = None) -> ThemeTree:
     """The theme hierarchy from every ``ThemeDefined`` (§4.1: not bitemporal).
 
-    ``Taxonomy.themes`` maps each defined theme to its ``ThemeInfo`` (parent, scope_by, label,
+    ``ThemeTree.themes`` maps each defined theme to its ``ThemeInfo`` (parent, scope_by, label,
     depth, children, leaf flag, defining event), sorted by name; ``leaves`` lists the leaves.
     """
-    return _prepare(entries, service, None, DEFAULT_POLICY).taxonomy
+    return _prepare(entries, service, None, DEFAULT_POLICY).theme_tree
 
 
 def latest_judgement(
@@ -85,21 +87,23 @@ def latest_judgement(
     scope: str | None = None,
     service: str | None = None,
     policy: Policy = DEFAULT_POLICY,
+    basis: Basis = RECORDED_BASIS,
 ) -> JudgementScore | None:
     """The latest leadership judgement applicable to ``theme`` known at ``at`` (§6.3).
 
     Its score is the theme score (§6.4), or with ``scope`` the scope score (§6.5). None when no
-    applicable judgement had been recorded. ``theme`` must be a defined theme.
+    applicable judgement had been recorded. ``theme`` must be a defined theme. A judgement
+    withdrawn by ``at`` is no judgement (§3.4); ``basis`` supplies the recording instants (§3.5).
     """
     t = _instant(at)
-    log = _prepare(entries, service, t, policy)
+    log = _prepare(entries, service, t, policy, basis)
     judgement = log.latest_judgement(theme, t)
     if judgement is None:
         return None
     if scope is None:
-        score = judgement.theme_score(theme, log.taxonomy)
+        score = judgement.theme_score(theme, log.theme_tree)
     else:
-        score = judgement.scope_score(theme, scope, log.taxonomy)
+        score = judgement.scope_score(theme, scope, log.theme_tree)
     return JudgementScore(judgement.entry, theme, scope, score)
 
 
@@ -112,14 +116,16 @@ def evidence_score(
     scope: str | None = None,
     service: str | None = None,
     policy: Policy = DEFAULT_POLICY,
+    basis: Basis = RECORDED_BASIS,
 ) -> EvidenceScore:
     """E for ``theme`` (scope-balanced) or a leaf ``scope``, in ``month`` (``YYYY-MM``), §11.3.
 
-    Uses the evidence known at ``as_of`` with payloads effective then, as the drift rows do.
+    Uses the evidence known at ``as_of`` (none withdrawn by then) with payloads effective then,
+    as the drift rows do.
     """
     index = parse_month(month)
     a = _instant(as_of)
-    log = _prepare(entries, service, a, policy)
+    log = _prepare(entries, service, a, policy, basis)
     book = MonthBook(log, a, collect=True)
     evidence = book.at_a(index)
     groups = evidence.event_ids(theme, scope)

@@ -5,18 +5,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from insightlog.analysis.log import (
-    AnalysisInputError,
-    ServiceLog,
-    date_ordinal,
-    instant_us,
-    ordinal_text,
-)
+from insightlog.analysis.errors import AnalysisInputError
+from insightlog.analysis.instants import date_ordinal, instant_date, instant_us, ordinal_text
 from insightlog.analysis.policy import Policy
+from insightlog.analysis.servicelog import ServiceLog
 
 
 def review_report(log: ServiceLog, a_date: int, policy: Policy) -> dict[str, list[dict[str, Any]]]:
-    """The ``reviews`` object (analysis-output.md §8) as known at A."""
+    """The ``reviews`` object (analysis-output.md §8) as known at A: schedules and reviews
+    withdrawn by A are as if never recorded (§3.4); a review's recording date is on the basis."""
     schedules: dict[str, tuple[int, int]] = {}
     for entry in log.cadences:
         level = entry.payload.get("level")
@@ -24,6 +21,7 @@ def review_report(log: ServiceLog, a_date: int, policy: Policy) -> dict[str, lis
             continue
         schedules[level] = (_interval(entry), _anchor(entry))
     held: dict[str, list[tuple[int, int, Any]]] = {level: [] for level in schedules}
+    recs = log.rec
     for idx, entry in log.reviews:
         bucket = held.get(entry.payload.get("level"))  # type: ignore[arg-type]
         if bucket is not None:
@@ -34,10 +32,10 @@ def review_report(log: ServiceLog, a_date: int, policy: Policy) -> dict[str, lis
         due = anchor + interval
         reviews = held[level]
         reviews.sort(key=lambda r: (instant_us(r[2].observed_at), r[1]))
-        for h, _, entry in reviews:
+        for h, idx, entry in reviews:
             if h > due:
                 overdue.append({"level": level, "due_by": due, "held": h, "days_overdue": h - due})
-            recorded = date_ordinal(entry.recorded_at)
+            recorded = instant_date(recs[idx])
             if recorded - h > policy.late_recorded_days:
                 late.append(
                     {

@@ -14,15 +14,10 @@ from insightlog.analysis.episodes import (
     episodes_touching,
     meets_repeated_rule,
 )
-from insightlog.analysis.log import (
-    Item,
-    LeafSignals,
-    ServiceLog,
-    end_of_day_us,
-    instant_date,
-    month_last_day,
-)
+from insightlog.analysis.instants import end_of_day_us, instant_date, month_last_day
+from insightlog.analysis.items import Item, LeafSignals
 from insightlog.analysis.policy import Policy
+from insightlog.analysis.servicelog import ServiceLog
 
 T1 = "T1_REPEATED_THEME_UNACKNOWLEDGED"
 T2 = "T2_HEADLINE_MASKS_DETAIL"
@@ -225,8 +220,8 @@ def t6_metric_experience_mismatch(
     """§14.7: metrics ≥ 3 on average while lived experience ≤ 2, in consecutive months."""
     run = policy.t6_run_months
     categories = frozenset(policy.t6_experience_categories)
-    is_leaf = log.taxonomy.is_leaf
-    streak = dict.fromkeys(log.taxonomy.leaves, 0)
+    is_leaf = log.theme_tree.is_leaf
+    streak = dict.fromkeys(log.theme_tree.leaves, 0)
     out: list[Occurrence] = []
     for month in months:
         last_day = month_last_day(month)
@@ -237,7 +232,7 @@ def t6_metric_experience_mismatch(
         for item in log.by_month.get(month, ()):
             if item.rec > k:
                 break
-            if not is_leaf(item.theme):
+            if not is_leaf(item.theme) or (item.wd is not None and item.wd <= k):
                 continue
             if item.am_times is None:
                 score, source_type, category = item.score, item.source_type, item.category
@@ -285,7 +280,7 @@ def t7_unqualified_positive_report(log: ServiceLog, policy: Policy) -> list[Occu
         t = judgement.rec
         d = judgement.rec_date
         cited: list[Item] = []
-        for name in log.taxonomy.descendants_or_self(judgement.theme):
+        for name in log.theme_tree.descendants_or_self(judgement.theme):
             theme_signals = log.by_theme.get(name)
             if theme_signals is None:
                 continue

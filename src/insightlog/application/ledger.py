@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 from uuid import UUID
 
 import orjson
@@ -29,7 +29,8 @@ from insightlog.errors import ConflictError, LedgerError, ReadOnlyError, Service
 from insightlog.aggregates.service import EventKey, LedgerHead, RecordedOrderError, ServiceLedger, ThemeCycleError
 from insightlog.interchange.entry import Entry
 from insightlog.gcpause import cyclic_gc_paused
-from insightlog.interchange.validation import AMENDABLE_KINDS, Draft, LineError, parse_line, validate_object
+from insightlog.application.references import KeyInfo, ReferenceCheck
+from insightlog.interchange.validation import Draft, LineError, parse_line, validate_object
 from insightlog.storage.mapper import OrjsonTranscoder, PydanticMapper
 from insightlog.proof.canonical import fields_leaf_object, leaf_hash, leaf_hash_of_bytes, leaf_object_bytes
 from insightlog.interchange.timeutil import format_utc
@@ -70,14 +71,6 @@ class Receipt:
             "source": self.source,
             "leaf_hash": self.leaf_hash,
         }
-
-
-class KeyInfo(NamedTuple):
-    """What the event-id index says of a stored event."""
-
-    service: str
-    kind: str
-    digest: str
 
 
 @dataclass
@@ -262,7 +255,7 @@ class Ledger(Application):  # type: ignore[type-arg]
         if not stored:
             return None
         state = self.decode(stored[0])
-        return KeyInfo(state["service"], state["kind"], state["digest"])
+        return KeyInfo(state["service"], state["kind"], state["digest"], None, state["position"])
 
     def _append_once(
         self,
@@ -289,6 +282,7 @@ class Ledger(Application):  # type: ignore[type-arg]
         appended_text = format_utc(appended_at)
         position = head.size
         leaves: list[bytes] = []
+        references = ReferenceCheck(self._find_key, self.entries_newest_first, batch, empty_store, backfill)
         for line, draft in drafts:
             fields = draft.interchange()
             digest = content_digest(fields)
@@ -300,11 +294,11 @@ class Ledger(Application):  # type: ignore[type-arg]
                     result.skipped.append(draft.event_id)
                     continue
                 raise LineError(line, draft.event_id, "event_id", "is already stored with different content (corrections are new events)")
-            self._check_references(line, draft, batch, empty_store)
             ledger = services.get(draft.service)
             if ledger is None:
                 ledger = self._get_or_none(ServiceLedger.create_id(draft.service)) or ServiceLedger(draft.service)
                 services[draft.service] = ledger
+            references.check(line, draft, ledger)
             position += 1
             try:
                 ledger.append(fields, position=position, appended_at=appended_at, source=source, backfill=backfill)
@@ -315,7 +309,8 @@ class Ledger(Application):  # type: ignore[type-arg]
             leaf = leaf_hash_of_bytes(leaf_object_bytes(fields_leaf_object(fields, position, appended_text, source)))
             leaves.append(leaf)
             keys.append(EventKey.registration(event_id=draft.event_id, service=draft.service, kind=draft.kind, digest=digest, position=position, leaf_hash=leaf.hex()))
-            batch[draft.event_id] = KeyInfo(draft.service, draft.kind, digest)
+            batch[draft.event_id] = KeyInfo(draft.service, draft.kind, digest, draft)
+            references.admit(draft)
             result.receipts.append(Receipt(draft.event_id, draft.service, position, appended_text, source, leaf.hex()))
         if result.receipts:
             head.extend(leaves)
@@ -402,21 +397,6 @@ class Ledger(Application):  # type: ignore[type-arg]
         except AggregateNotFoundError:
             return None
 
-    def _check_references(self, line: int | None, draft: Draft, batch: dict[str, KeyInfo], empty_store: bool = False) -> None:
-        refs: list[tuple[str, str]] = []
-        if draft.kind == "EvidenceAmended":
-            refs.append(("payload.amends", draft.payload["amends"]))
-        elif draft.kind in ("JudgementRecorded", "JudgementRevised") and draft.payload.get("supersedes") is not None:
-            refs.append(("payload.supersedes", draft.payload["supersedes"]))
-        for field_name, ref in refs:
-            found = batch.get(ref)
-            if found is None and not empty_store:
-                found = self._find_key(ref)
-            if found is None or found.service != draft.service:
-                raise LineError(line, draft.event_id, field_name, f"{ref!r} names no earlier event of service {draft.service!r}")
-            if field_name == "payload.amends" and found.kind not in AMENDABLE_KINDS:
-                raise LineError(line, draft.event_id, field_name, f"{ref!r} is a {found.kind}; only evidence and AuditCompleted events can be amended")
-
     # ------------------------------------------------------------------ reading
 
     def head(self) -> LedgerHead | None:
@@ -470,6 +450,19 @@ class Ledger(Application):  # type: ignore[type-arg]
             version = page[-1].originator_version
         if not found:
             raise ServiceNotFoundError(f"no events of service {service!r} in this store")
+
+    def entries_newest_first(self, service: str) -> Iterator[Entry]:
+        """A service's entries newest first, read page by page only as far as the caller goes."""
+        originator = ServiceLedger.create_id(service)
+        lte: int | None = None
+        while True:
+            page = self.recorder.select_events(originator, lte=lte, desc=True, limit=PAGE)
+            for stored in page:
+                if stored.topic == ENTRY_TOPIC:
+                    yield entry_from_state(self.decode(stored))
+            if len(page) < PAGE or page[-1].originator_version <= 1:
+                return
+            lte = page[-1].originator_version - 1
 
     def first_position(self, service: str) -> int | None:
         """The position of a service's first entry (None if it has none): one indexed read."""

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from insightlog.errors import InsightlogError
 
 if TYPE_CHECKING:
+    from insightlog.analysis.basis import Basis
     from insightlog.analysis.policy import Policy
     from insightlog.application.ledger import AppendResult, Ledger
     from insightlog.application.proofs import PackSummary, VerifyReport
@@ -265,20 +266,32 @@ class UseCases:
         entry = self.ledger.find_entry(event_id)
         return stored_event_dict(entry) if entry else None
 
-    def analyse(self, service: str, as_of: AsOf, policy: Policy | None = None) -> dict[str, Any]:
+    def analysis_basis(self, name: str = "recorded", *, tsa_ca: Path | None = None) -> tuple[Basis, list[str]]:
+        """The basis (definitions §3.5) called ``name`` for this store, with notes for the user:
+        ``recorded``, ``ledger``, or ``proven`` (verified RFC 3161 times of the checkpoints)."""
+        from insightlog.application.basis import store_basis
+
+        return store_basis(self.ledger, name, tsa_ca_pem=tsa_ca.read_bytes() if tsa_ca else None)
+
+    def analyse(self, service: str, as_of: AsOf, policy: Policy | None = None, basis: Basis | None = None) -> dict[str, Any]:
         """The analysis document (analysis-output.md) of one service as of ``as_of``."""
+        from insightlog.analysis.basis import RECORDED_BASIS
         from insightlog.analysis.engine import analyse
         from insightlog.analysis.policy import DEFAULT_POLICY
 
-        return analyse(self.entries(service), service, as_of, policy or DEFAULT_POLICY)
+        return analyse(self.entries(service), service, as_of, policy or DEFAULT_POLICY, basis or RECORDED_BASIS)
 
-    def explain(self, service: str, as_of: AsOf, policy: Policy | None = None) -> tuple[dict[str, Any], set[str]]:
+    def explain(
+        self, service: str, as_of: AsOf, policy: Policy | None = None, basis: Basis | None = None
+    ) -> tuple[dict[str, Any], set[str]]:
         """The analysis with the evidence behind every figure, and the back-filled event ids."""
+        from insightlog.analysis.basis import RECORDED_BASIS
         from insightlog.analysis.engine import explain
         from insightlog.analysis.policy import DEFAULT_POLICY
 
         entries = self.entries(service)
-        return explain(entries, service, as_of, policy or DEFAULT_POLICY), {e.event_id for e in entries if e.is_backfill}
+        detail = explain(entries, service, as_of, policy or DEFAULT_POLICY, basis or RECORDED_BASIS)
+        return detail, {e.event_id for e in entries if e.is_backfill}
 
     def view_from_events(self, as_of: AsOf, service: str | None = None) -> list[dict[str, Any]]:
         """The governance view computed from the events (any moment, any store)."""

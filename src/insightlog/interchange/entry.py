@@ -58,6 +58,22 @@ class Entry:
         return interchange_dict(self)
 
     @property
+    def withdraws(self) -> str | None:
+        """The event this entry withdraws, when it is an ``EntryWithdrawn`` (interchange 1.1)."""
+        if self.kind != "EntryWithdrawn":
+            return None
+        value = self.payload.get("withdraws")
+        return value if isinstance(value, str) and value else None
+
+    @property
+    def corrects(self) -> str | None:
+        """The withdrawn event this entry replaces (payload ``corrects``), if it names one."""
+        if self.kind == "EntryWithdrawn":
+            return None
+        value = self.payload.get("corrects")
+        return value if isinstance(value, str) and value else None
+
+    @property
     def is_backfill(self) -> bool:
         return self.source.startswith("backfill:")
 

@@ -22,8 +22,15 @@ EVIDENCE_KINDS = (
 )
 HEADLINE_KIND = "AuditCompleted"
 AMENDMENT_KIND = "EvidenceAmended"
+WITHDRAWAL_KIND = "EntryWithdrawn"
+REGISTRATION_KIND = "ServiceRegistered"
+THEME_KIND = "ThemeDefined"
 JUDGEMENT_KINDS = ("JudgementRecorded", "JudgementRevised")
 AMENDABLE_KINDS = (*EVIDENCE_KINDS, HEADLINE_KIND)
+# interchange.md 1.1: a withdrawal may name any earlier event of its service except these.
+UNWITHDRAWABLE_KINDS = (THEME_KIND, WITHDRAWAL_KIND)
+# Payload fields that name another event of the same service (checked against the store).
+REFERENCE_FIELDS = ("amends", "supersedes", "withdraws", "corrects")
 EVIDENCE_CATEGORIES = (
     "people_experience",
     "staff_leader_feedback",

@@ -1,18 +1,29 @@
-"""The interchange format (JSON Lines, version 1): validation at the edge.
+"""The interchange format (JSON Lines, version 1.1): validation at the edge.
 
-Every line is checked on its own here (envelope, per-kind payload); the rules that span lines or
-need the store (recorded order, references, theme cycles, duplicates) are checked by the ledger.
-The payload is validated but stored exactly as given, so providers' extra fields survive.
+Every line is checked on its own here (envelope, per-kind payload, the names an amendment may
+change); the rules that span lines or need the store (recorded order, references, the effective
+payload of an amended event, theme cycles, duplicates) are checked by the ledger, with
+``amended_payload_error`` from here for the last. The payload is validated but stored exactly as
+given, so providers' extra fields survive.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    field_validator,
+)
 
 from insightlog.errors import InsightlogError
 from insightlog.interchange.entry import ENVELOPE_FIELDS, interchange_dict
@@ -28,6 +39,7 @@ from insightlog.interchange.kinds import (  # noqa: E402 - re-exported for calle
     LEADERSHIP_ROLES,
     REVIEW_LEVELS,
     SCOPE_FIELDS,
+    WITHDRAWAL_KIND,
 )
 
 _EVENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -65,10 +77,33 @@ def compliance_band(pct: float) -> int:
 # --- payload models (required fields validated; extra fields allowed and kept verbatim) -------
 
 Score = Field(ge=1, le=4)
+EMPTY_NAME = "must be a non-empty string (an empty string names nothing)"
+
+
+def _named(value: str) -> str:
+    if not value:
+        raise ValueError(EMPTY_NAME)
+    return value
+
+
+def _said(value: str) -> str:
+    if not value:
+        raise ValueError("must say why (a non-empty string)")
+    return value
+
+
+# A string that names something (an event, a theme, a scope, an action, an audit): never "".
+Name = Annotated[StrictStr, AfterValidator(_named)]
 
 
 class _Payload(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True)
+
+
+class _KindPayload(_Payload):
+    """The payload of a kind that may replace a withdrawn event (every kind but EntryWithdrawn)."""
+
+    corrects: Name | None = None
 
 
 class Framework(_Payload):
@@ -76,7 +111,7 @@ class Framework(_Payload):
     taxonomy_version: StrictStr
 
 
-class ServiceRegisteredPayload(_Payload):
+class ServiceRegisteredPayload(_KindPayload):
     framework: Framework
     service_type: StrictStr
     scopes: list[StrictStr]
@@ -90,7 +125,7 @@ class ServiceRegisteredPayload(_Payload):
         return v
 
 
-class ThemeDefinedPayload(_Payload):
+class ThemeDefinedPayload(_KindPayload):
     theme: StrictStr
     parent: StrictStr | None
     scope_by: Literal["location", "shift", "team"]
@@ -105,7 +140,7 @@ class ThemeDefinedPayload(_Payload):
         return v
 
 
-class ReviewCadenceSetPayload(_Payload):
+class ReviewCadenceSetPayload(_KindPayload):
     level: Literal["rm_monthly", "senior_quarterly"]
     interval_days: StrictInt = Field(ge=1)
     anchor_date: StrictStr
@@ -120,7 +155,7 @@ class ReviewCadenceSetPayload(_Payload):
         return v
 
 
-class EvidencePayload(_Payload):
+class EvidencePayload(_KindPayload):
     evidence_score: StrictInt = Score
     evidence_category: Literal[EVIDENCE_CATEGORIES]  # type: ignore[valid-type]
     source_type: StrictStr
@@ -131,17 +166,17 @@ class EvidencePayload(_Payload):
 
 
 class AuditSectionScoredPayload(EvidencePayload):
-    audit_id: StrictStr
+    audit_id: Name
 
 
-class AuditCompletedPayload(_Payload):
-    audit_id: StrictStr
+class AuditCompletedPayload(_KindPayload):
+    audit_id: Name
     headline_pct: float = Field(ge=0, le=100)
     headline_score: StrictInt = Score
 
 
-class EvidenceAmendedPayload(_Payload):
-    amends: StrictStr
+class EvidenceAmendedPayload(_KindPayload):
+    amends: Name
     changes: dict[str, Any]
     reason: StrictStr
 
@@ -155,8 +190,8 @@ class EvidenceAmendedPayload(_Payload):
 
 class JudgementException(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True)
-    theme: StrictStr | None = None
-    scope: StrictStr | None = None
+    theme: Name | None = None
+    scope: Name | None = None
     score: StrictInt = Score
     note: StrictStr
 
@@ -168,44 +203,51 @@ class JudgementException(BaseModel):
         return v
 
 
-class JudgementPayload(_Payload):
+class EntryWithdrawnPayload(_Payload):
+    """interchange.md 1.1: withdraws an earlier event of the same service entered in error."""
+
+    withdraws: Name
+    reason: Annotated[StrictStr, AfterValidator(_said)]
+
+
+class JudgementPayload(_KindPayload):
     score: StrictInt = Score
     confidence: Literal[CONFIDENCE]  # type: ignore[valid-type]
     exceptions: list[JudgementException]
-    supersedes: StrictStr | None
+    supersedes: Name | None
     narrative: StrictStr
 
 
-class VarianceIdentifiedPayload(_Payload):
+class VarianceIdentifiedPayload(_KindPayload):
     finding: StrictStr
     evidence_refs: list[StrictStr] | None = None
 
 
-class ActionAssignedPayload(_Payload):
-    action_id: StrictStr
+class ActionAssignedPayload(_KindPayload):
+    action_id: Name
     owner_role: StrictStr
     description: StrictStr
     due: StrictStr | None = None
 
 
-class ActionUpdatedPayload(_Payload):
-    action_id: StrictStr
+class ActionUpdatedPayload(_KindPayload):
+    action_id: Name
     status: StrictStr | None = None
     note: StrictStr
 
 
-class ActionClosedPayload(_Payload):
-    action_id: StrictStr
+class ActionClosedPayload(_KindPayload):
+    action_id: Name
     outcome: StrictStr
 
 
-class ReviewHeldPayload(_Payload):
+class ReviewHeldPayload(_KindPayload):
     level: StrictStr
     summary: StrictStr
     themes_reviewed: list[StrictStr] | None = None
 
 
-class EscalationRaisedPayload(_Payload):
+class EscalationRaisedPayload(_KindPayload):
     to: StrictStr
     reason: StrictStr
     refs: list[StrictStr] | None = None
@@ -224,6 +266,7 @@ PAYLOAD_MODELS: dict[str, type[_Payload]] = {
     "RotaMetricRecorded": EvidencePayload,
     "AuditCompleted": AuditCompletedPayload,
     "EvidenceAmended": EvidenceAmendedPayload,
+    "EntryWithdrawn": EntryWithdrawnPayload,
     "JudgementRecorded": JudgementPayload,
     "JudgementRevised": JudgementPayload,
     "VarianceIdentified": VarianceIdentifiedPayload,
@@ -265,6 +308,8 @@ def _first_error(exc: ValidationError) -> tuple[str, str]:
     err = exc.errors()[0]
     loc = ".".join(str(p) for p in err["loc"])
     msg = err["msg"]
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
     if err["type"] == "missing":
         msg = "is required"
     elif err["type"] == "extra_forbidden":
@@ -401,8 +446,21 @@ def _check_payload_rules(kind: str, model: _Payload, payload: dict[str, Any], li
                 "payload.evidence_score",
                 f"{model.evidence_score} disagrees with the CQC band {band} of compliance_pct {model.compliance_pct}",
             )
+    if kind == WITHDRAWAL_KIND and "corrects" in payload:
+        raise LineError(
+            line, eid, "payload.corrects", "is not allowed on EntryWithdrawn (a withdrawal replaces nothing)"
+        )
     if isinstance(model, EvidenceAmendedPayload):
         changes = model.changes
+        for key in changes:
+            if key in ENVELOPE_FIELDS:
+                raise LineError(
+                    line,
+                    eid,
+                    f"payload.changes.{key}",
+                    "is an envelope field, and an amendment changes payload fields only; to correct the "
+                    "envelope, withdraw the entry (EntryWithdrawn) and record it again with corrects",
+                )
         for key in ("evidence_score", "headline_score"):
             if key in changes:
                 value = changes[key]
@@ -420,6 +478,56 @@ def _check_payload_rules(kind: str, model: _Payload, payload: dict[str, Any], li
                     "payload.changes.evidence_score",
                     f"{changes['evidence_score']} disagrees with the CQC band {band} of compliance_pct {pct}",
                 )
+        corrects = changes.get("corrects")
+        if "corrects" in changes and corrects is not None and (not isinstance(corrects, str) or not corrects):
+            raise LineError(line, eid, "payload.changes.corrects", EMPTY_NAME)
+
+
+def payload_fields(kind: str) -> frozenset[str]:
+    """The payload fields a kind defines (required and optional), as its model names them."""
+    return frozenset(PAYLOAD_MODELS[kind].model_fields)
+
+
+def amended_payload_error(
+    kind: str, target: str, before: dict[str, Any], changes: dict[str, Any]
+) -> tuple[str, str] | None:
+    """What is wrong with amending ``target`` (of ``kind``, effective payload ``before``) by
+    ``changes``, as (field, message), or None (interchange.md 1.1, ``EvidenceAmended``).
+
+    A name the kind does not define and the event does not carry is refused; the payload with the
+    changes applied must satisfy the rules of an original of its kind, the CQC band included.
+    """
+    defined = payload_fields(kind)
+    for key in changes:
+        if key not in defined and key not in before:
+            return (
+                f"payload.changes.{key}",
+                f"is not a payload field of {kind}, and {target} does not carry it "
+                f"(fields: {', '.join(sorted(defined))})",
+            )
+    after = {**before, **changes}
+    try:
+        model = PAYLOAD_MODELS[kind].model_validate(after)
+    except ValidationError as exc:
+        loc, msg = _first_error(exc)
+        head = loc.split(".", 1)[0]
+        if head in changes:
+            return f"payload.changes.{loc}", msg
+        return "payload.changes", f"leaves the payload of {target} invalid: field '{loc}' {msg}"
+    if isinstance(model, EvidencePayload) and model.compliance_pct is not None:
+        band = compliance_band(model.compliance_pct)
+        score = model.evidence_score
+        if band != score:
+            pct = model.compliance_pct
+            if "compliance_pct" in changes:
+                return (
+                    "payload.changes.compliance_pct",
+                    f"{pct} is in CQC band {band}, but the effective evidence_score of {target} is {score}; "
+                    "change evidence_score with it",
+                )
+            field = "payload.changes.evidence_score" if "evidence_score" in changes else "payload.changes"
+            return field, f"{score} disagrees with the CQC band {band} of {target}'s effective compliance_pct {pct}"
+    return None
 
 
 def parse_line(text: str | bytes, line: int | None = None) -> Draft:

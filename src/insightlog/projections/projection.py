@@ -155,7 +155,7 @@ def compute_service(
     service: str, entries: Sequence[Entry], now: datetime, taxonomies: dict[str, TaxonomyVersion], policy: Policy | None
 ) -> ServiceGovernance | ServiceFailure:
     """One service's models as of ``now`` (or its latest recording, if a writer's clock ran ahead)."""
-    from insightlog.analysis.log import AnalysisInputError
+    from insightlog.analysis.errors import AnalysisInputError
     from insightlog.analysis.governance import service_governance
     from insightlog.taxonomies import version_of_service
     from insightlog.interchange.timeutil import now_as_of

@@ -124,7 +124,8 @@ def review_schedules(entries: Iterable[Entry], service: str, as_of: AsOf, policy
     due h + interval; reviews by held date). ``overdue`` and ``late_recorded`` on each row come
     from the analysis document, matched by level and due date, and by event id.
     """
-    from insightlog.analysis.log import ServiceLog, instant_us
+    from insightlog.analysis.instants import instant_us
+    from insightlog.analysis.servicelog import ServiceLog
 
     log = ServiceLog(entries, service, instant_us(as_of.instant), policy)
     overdue = {(r["level"], r["due_by"]): r for r in document["reviews"]["overdue"]}

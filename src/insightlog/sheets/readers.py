@@ -1,5 +1,5 @@
 """Reading the files providers have: CSV (the standard ``csv`` module, with dialect sniffing and
-encoding detection) and XLSX / ODS workbooks (python-calamine; ADR 11). No hand-written parsing.
+encoding detection) and XLSX / ODS workbooks (python-calamine; ADR 16). No hand-written parsing.
 
 A reader gives whole rows, row 1 first, so that the row and column numbers of every problem are
 the ones a spreadsheet program shows. Empty cells are ``None``.

@@ -247,7 +247,7 @@ def test_tables_of_an_older_schema_are_rebuilt_automatically(harbour) -> None:  
 
 def test_a_service_the_analysis_rejects_is_reported_and_does_not_stop_the_others(harbour, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from insightlog.analysis import governance
-    from insightlog.analysis.log import AnalysisInputError
+    from insightlog.analysis.errors import AnalysisInputError
 
     def reject(*args: Any, **kwargs: Any) -> Any:
         raise AnalysisInputError("event X: payload field 'evidence_score' must be an integer score")

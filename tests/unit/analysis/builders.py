@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from insightlog.analysis import DEFAULT_POLICY, Policy, analyse
+from insightlog.analysis import DEFAULT_POLICY, RECORDED_BASIS, Basis, Policy, analyse
 from insightlog.interchange.entry import Entry
 from insightlog.interchange.timeutil import AsOf, parse_as_of, parse_strict_utc
 
@@ -78,6 +79,7 @@ class History:
         event_id: str | None = None,
         service: str | None = None,
         source: str = "live",
+        appended: str | None = None,
     ) -> Entry:
         position = len(self.entries) + 1
         entry = Entry(
@@ -95,6 +97,7 @@ class History:
             recorded_at=ts(recorded),
             payload=payload,
             position=position,
+            appended_at=ts(appended) if appended is not None else None,
             source=source,
         )
         self.entries.append(entry)
@@ -183,6 +186,12 @@ class History:
         }
         return self.add(kind, recorded, payload, observed=observed, theme=theme, role=role)
 
+    def withdraw(self, target: Entry | str, recorded: str, reason: str = "entered in error") -> Entry:
+        """An ``EntryWithdrawn`` of ``target`` recorded at ``recorded`` (definitions §3.4)."""
+        target_id = target if isinstance(target, str) else target.event_id
+        payload = {"withdraws": target_id, "reason": reason}
+        return self.add("EntryWithdrawn", recorded, payload, role="registered_manager")
+
     def cadence(self, level: str, interval: int, anchor: str, recorded: str) -> Entry:
         payload = {"level": level, "interval_days": interval, "anchor_date": anchor}
         return self.add("ReviewCadenceSet", recorded, payload)
@@ -190,8 +199,27 @@ class History:
     def review(self, level: str, held: str, recorded: str | None = None) -> Entry:
         return self.add("ReviewHeld", recorded or held, {"level": level}, observed=held)
 
-    def analyse(self, when: str, policy: Policy = DEFAULT_POLICY) -> dict[str, Any]:
-        return analyse(self.entries, self.service, as_of(when), policy)
+    def analyse(
+        self, when: str, policy: Policy = DEFAULT_POLICY, basis: Basis = RECORDED_BASIS
+    ) -> dict[str, Any]:
+        return analyse(self.entries, self.service, as_of(when), policy, basis)
+
+    def set_appended(self, when: str | None, *entries: Entry) -> None:
+        """Give entries (default: all) the ledger append time ``when`` (None: their recorded_at)."""
+        chosen = {e.event_id for e in entries} if entries else None
+        self.entries = [
+            replace(e, appended_at=ts(when) if when is not None else e.recorded_at)
+            if chosen is None or e.event_id in chosen
+            else e
+            for e in self.entries
+        ]
+
+    def without(self, *removed: Entry) -> History:
+        """The same history without some entries (positions kept)."""
+        ids = {e.event_id for e in removed}
+        other = History(self.service)
+        other.entries = [e for e in self.entries if e.event_id not in ids]
+        return other
 
 
 def triggers(document: dict[str, Any], kind: str | None = None) -> list[tuple[Any, ...]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from insightlog.analysis import latest_judgement
-from insightlog.analysis.log import ServiceLog
+from insightlog.analysis.servicelog import ServiceLog
 
 from .builders import History, as_of, drift_row, ts
 
@@ -60,7 +60,7 @@ def test_a_scope_exception_acknowledges_only_its_scope(
     log = ServiceLog(h.entries, h.service, None)
     judgement = log.judgements[0]
     assert (
-        judgement.acknowledges("medicines.time_critical", frozenset(scopes), log.taxonomy)
+        judgement.acknowledges("medicines.time_critical", frozenset(scopes), log.theme_tree)
         is acknowledges
     )
 

@@ -17,7 +17,9 @@ from insightlog.analysis.episodes import (
     meets_repeated_rule,
 )
 from insightlog.analysis.improvement import improvement_status
-from insightlog.analysis.log import SERVICE_GROUP, Item, ServiceLog, instant_date, instant_us
+from insightlog.analysis.instants import instant_date, instant_us
+from insightlog.analysis.items import Item
+from insightlog.analysis.servicelog import SERVICE_GROUP, ServiceLog
 from insightlog.analysis.triggers import t2_headline_masks_detail
 
 from .test_property import BASE, SERVICE, histories
@@ -53,7 +55,7 @@ def naive_e(log: ServiceLog, theme: str, scope: str | None, month: int, k: int) 
         if item.rec > k or item.month != month or item.theme is None:
             continue
         if scope is None:
-            if theme not in log.taxonomy.defined_covering(item.theme):
+            if theme not in log.theme_tree.defined_covering(item.theme):
                 continue
             groups.setdefault(item.scope or SERVICE_GROUP, []).append(item.score_at(k))
         elif item.theme == theme and item.scope == scope:

@@ -7,7 +7,7 @@ from fractions import Fraction
 import pytest
 
 from insightlog.analysis import AnalysisInputError, evidence_score, latest_judgement, theme_tree
-from insightlog.analysis.log import TaxonomyError
+from insightlog.analysis.themes import ThemeTreeError
 
 from .builders import EXAMPLES, History, as_of, load_jsonl, ts
 
@@ -74,7 +74,27 @@ def test_a_parent_cycle_is_a_taxonomy_error() -> None:
     h = History()
     h.theme("a", parent="b")
     h.theme("b", parent="a")
-    with pytest.raises(TaxonomyError, match="cycle"):
+    with pytest.raises(ThemeTreeError, match="cycle"):
         theme_tree(h.entries)
     with pytest.raises(ValueError):
         h.analyse("2026-01-31")
+
+
+def test_the_single_queries_apply_withdrawals_and_the_basis() -> None:
+    h = History()
+    h.theme("meds")
+    first = h.judgement("meds", 3, "2026-01-10")
+    second = h.judgement("meds", 1, "2026-02-10")
+    item = h.evidence("meds", 2, "2026-01-12", team="north")
+    h.withdraw(second, "2026-03-01")
+    h.withdraw(item, "2026-03-01")
+    h.set_appended("2026-02-20")
+    from insightlog.analysis import LEDGER_BASIS
+
+    before = latest_judgement(h.entries, "meds", ts("2026-02-28"))
+    after = latest_judgement(h.entries, "meds", ts("2026-03-02"))
+    assert before is not None and before.entry.event_id == second.event_id
+    assert after is not None and after.entry.event_id == first.event_id
+    assert latest_judgement(h.entries, "meds", ts("2026-02-15"), basis=LEDGER_BASIS) is None
+    assert evidence_score(h.entries, "meds", "2026-01", ts("2026-02-28")).event_ids == (item.event_id,)
+    assert evidence_score(h.entries, "meds", "2026-01", ts("2026-03-02")).value is None

@@ -1,4 +1,4 @@
-"""The worked example (examples/harbour_home_care.*) reproduced field for field."""
+"""The worked examples (examples/harbour_home_care*.*) reproduced field for field."""
 
 from __future__ import annotations
 
@@ -53,6 +53,47 @@ def test_worked_example_matches_expected_document(
     assert_strictly_equal(document, expected)
     # Check the serialised bytes too: same order, same types.
     assert orjson.dumps(document) == orjson.dumps(expected)
+
+
+@pytest.fixture(scope="module")
+def corrected() -> list:
+    return load_jsonl(EXAMPLES / "harbour_home_care_corrections.jsonl")
+
+
+@pytest.mark.parametrize(
+    ("when", "expected_file"),
+    [
+        ("2026-07-31T23:59:59Z", "harbour_home_care_corrections.expected.json"),
+        ("2026-07-02T23:59:59Z", "harbour_home_care_corrections.asof-2026-07-02.expected.json"),
+        # A withdrawal never changes what was known before it was recorded.
+        ("2026-06-30T23:59:59Z", "harbour_home_care.expected.json"),
+        ("2026-03-31T23:59:59Z", "harbour_home_care.asof-2026-03-31.expected.json"),
+    ],
+)
+def test_the_corrections_example_matches_its_expected_documents(corrected: list, when: str, expected_file: str) -> None:
+    expected = json.loads((EXAMPLES / expected_file).read_text(encoding="utf-8"))
+    document = analyse(corrected, SERVICE, as_of(when))
+    assert_strictly_equal(document, expected)
+    assert orjson.dumps(document) == orjson.dumps(expected)
+
+
+def test_the_corrections_change_what_the_example_says_as_its_readme_explains(corrected: list) -> None:
+    july = analyse(corrected, SERVICE, as_of("2026-07-31"))
+    rows = {r["theme"]: r for r in july["recognition"]}
+    # HHC-W01: the safeguarding revision HHC-046 no longer acknowledges the referrals episode.
+    assert rows["safeguarding.referrals"]["acknowledgement"] != "HHC-046"
+    # HHC-W02 + HHC-051R: the paper MAR check moved to the south round, recorded in July.
+    assert rows["medicines.mar_charts"]["first_signal"] == "HHC-051R"
+    # HHC-W04: without the May review, the June review came late.
+    assert any(r["level"] == "rm_monthly" and r["held"] == "2026-06-18" for r in july["reviews"]["overdue"])
+    explanation = explain(corrected, SERVICE, as_of("2026-07-31"))
+    assert explanation["withdrawn"] == {
+        "HHC-046": "HHC-W01",
+        "HHC-051": "HHC-W02",
+        "HHC-030": "HHC-W03",
+        "HHC-063": "HHC-W04",
+    }
+    assert explain(corrected, SERVICE, as_of("2026-07-02"))["withdrawn"] == {"HHC-046": "HHC-W01", "HHC-051": "HHC-W02"}
 
 
 def test_strict_comparison_tells_two_from_two_point_zero() -> None:
