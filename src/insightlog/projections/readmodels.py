@@ -17,7 +17,7 @@ from insightlog.projections.projection import (
     RunReport,
     Status,
 )
-from insightlog.projections.view import SqlAlchemyGovernanceView
+from insightlog.projections.sql import SqlAlchemyGovernanceView
 
 if TYPE_CHECKING:
     from insightlog.application.ledger import Ledger
@@ -48,7 +48,7 @@ class ReadModels:
     """The governance read models of one store."""
 
     def __init__(self, ledger: Ledger, settings: StoreSettings, *, chunk_size: int = CHUNK) -> None:
-        from insightlog.projections.engine import engine_for
+        from insightlog.projections.database import engine_for
 
         self.ledger = ledger
         self.settings = settings
