@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from insightlog.cli import output
-from insightlog.errors import InsightlogError
+from insightlog.errors import InsightlogError, one_line
 
 if TYPE_CHECKING:
     from insightlog.cli.context import Context
@@ -35,7 +35,7 @@ def _read_model_errors() -> Iterator[None]:
         from sqlalchemy.exc import SQLAlchemyError
 
         if isinstance(exc, SQLAlchemyError):
-            detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            detail = one_line(getattr(exc, "orig", None) or exc)
             raise ReadModelError(f"read models: {detail}") from None
         raise
 

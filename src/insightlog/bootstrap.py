@@ -27,7 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from insightlog.errors import InsightlogError
+from insightlog.errors import InsightlogError, one_line
 from insightlog.storage.settings import DEFAULT_DB, SettingsError, StoreSettings
 
 if TYPE_CHECKING:
@@ -121,7 +121,7 @@ class House:
             except InsightlogError:
                 raise
             except Exception as exc:  # infrastructure errors at the boundary, in one line
-                text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                text = one_line(exc)
                 raise StoreOpenError(f"cannot open the ledger ({self.config.store.describe()}): {text}") from None
         return self._ledger
 

@@ -7,6 +7,13 @@ user. The CLI (and the web application) translate it in one place; anything else
 from __future__ import annotations
 
 
+def one_line(exc: BaseException) -> str:
+    """The first line of an exception's message, or its class name when it has none: how any
+    error is told to a user in one line."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 class InsightlogError(Exception):
     """Raised for anything a user can cause; the message is one line for the user."""
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from insightlog.errors import LedgerError
+from insightlog.errors import LedgerError, one_line
 
 if TYPE_CHECKING:
     from insightlog.application.ledger import Ledger
@@ -267,5 +267,5 @@ def _check_reachable(settings: StoreSettings) -> None:
             connect_timeout=10,
         ).close()
     except psycopg.Error as exc:
-        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        text = one_line(exc)
         raise MigrationError(f"cannot connect to the target {settings.describe()}: {text}") from None

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from insightlog.errors import one_line
 from insightlog.projections.projection import (
     CHUNK,
     GovernanceProjection,
@@ -122,7 +123,8 @@ class ReadModels:
                 # This role may read the ledger but not write the read models: read them as
                 # they stand (or compute from the events), as in read-only mode.
                 self.read_only = self.view.read_only = True
-                note = f"cannot update the read models here ({_first_line(exc)}); shown as they stand"
+                reason = one_line(getattr(exc, "orig", None) or exc)
+                note = f"cannot update the read models here ({reason}); shown as they stand"
         if self.read_only and not self.usable():
             from insightlog.analysis.governance import view_from_events
             from insightlog.interchange.timeutil import now_as_of
@@ -152,10 +154,6 @@ class ReadModels:
         return GovernanceResult(
             rows=rows, source=READ_MODELS, entries_behind=behind, errors=errors, report=report, note=note, dirty=dirty
         )
-
-
-def _first_line(exc: BaseException) -> str:
-    return str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
 
 
 def _refused(exc: BaseException) -> bool:
