@@ -254,18 +254,11 @@ def _check_reachable(settings: StoreSettings) -> None:
     """Fail in seconds, in one line, when the target database cannot be reached."""
     import psycopg
 
-    from insightlog.storage.settings import postgres_env
+    from insightlog.storage.settings import postgres_connect, postgres_env
 
     env = postgres_env(str(settings.database_url))
     try:
-        psycopg.connect(
-            host=env["POSTGRES_HOST"],
-            port=env["POSTGRES_PORT"],
-            user=env["POSTGRES_USER"],
-            password=env["POSTGRES_PASSWORD"] or None,
-            dbname=env["POSTGRES_DBNAME"],
-            connect_timeout=10,
-        ).close()
+        postgres_connect(env).close()
     except psycopg.Error as exc:
         text = one_line(exc)
         raise MigrationError(f"cannot connect to the target {settings.describe()}: {text}") from None
