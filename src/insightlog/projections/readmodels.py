@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from insightlog.errors import one_line
 from insightlog.projections.projection import (
     CHUNK,
     GovernanceProjection,
@@ -19,6 +18,7 @@ from insightlog.projections.projection import (
     Status,
 )
 from insightlog.projections.sql import SqlAlchemyGovernanceView
+from insightlog.storage.guards import write_refusal
 
 if TYPE_CHECKING:
     from insightlog.application.ledger import Ledger
@@ -118,12 +118,12 @@ class ReadModels:
             try:
                 report = self.projection.run()
             except Exception as exc:
-                if not _refused(exc):
+                reason = write_refusal(exc)
+                if reason is None:
                     raise
                 # This role may read the ledger but not write the read models: read them as
                 # they stand (or compute from the events), as in read-only mode.
                 self.read_only = self.view.read_only = True
-                reason = one_line(getattr(exc, "orig", None) or exc)
                 note = f"cannot update the read models here ({reason}); shown as they stand"
         if self.read_only and not self.usable():
             from insightlog.analysis.governance import view_from_events
@@ -154,13 +154,3 @@ class ReadModels:
         return GovernanceResult(
             rows=rows, source=READ_MODELS, entries_behind=behind, errors=errors, report=report, note=note, dirty=dirty
         )
-
-
-def _refused(exc: BaseException) -> bool:
-    """Whether a database error means this connection may not write (privilege or read-only)."""
-    orig = getattr(exc, "orig", None)
-    sqlstate = getattr(orig, "sqlstate", None)
-    if sqlstate in ("42501", "25006"):  # insufficient_privilege, read_only_sql_transaction
-        return True
-    text = str(orig or exc).lower()
-    return "readonly database" in text or "read-only" in text
