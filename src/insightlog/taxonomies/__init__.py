@@ -24,6 +24,7 @@ from importlib import resources
 from typing import Any, Protocol
 
 from insightlog.errors import InsightlogError
+from insightlog.interchange.themelinks import ParentCycleError, ancestors_or_self
 
 COLUMNS = ("id", "key_question", "quality_statement")
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -218,14 +219,14 @@ def theme_statements(entries: Iterable[_Event]) -> dict[str, tuple[str | None, l
 
 def first_statement(theme: str, definitions: Mapping[str, tuple[str | None, list[str]]]) -> str | None:
     """The theme's first-listed quality statement, else its nearest ancestor's."""
-    seen: set[str] = set()
-    current: str | None = theme
-    while current is not None and current not in seen:
-        seen.add(current)
-        parent, ids = definitions.get(current, (None, []))
-        if ids:
-            return ids[0]
-        current = parent
+    none: tuple[str | None, list[str]] = (None, [])
+    try:
+        for name in ancestors_or_self(theme, lambda t: definitions.get(t, none)[0]):
+            ids = definitions.get(name, none)[1]
+            if ids:
+                return ids[0]
+    except ParentCycleError:
+        pass  # the parent links close a cycle before any ancestor lists a statement
     return None
 
 
