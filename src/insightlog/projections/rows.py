@@ -25,27 +25,16 @@ def from_json(text: str | None) -> Any:
 
 
 def event_row(notification_id: int, state: dict[str, Any]) -> dict[str, Any]:
-    """The ``rm_events`` record of a stored ``EntryAppended`` state (timestamps stay ISO text)."""
+    """The ``rm_events`` record of a stored ``EntryAppended`` state: the stored entry's envelope
+    fields (timestamps stay ISO text, the payload as JSON text) and its ledger provenance."""
     e = state["entry"]
-    return {
-        "position": state["position"],
-        "notification_id": notification_id,
-        "event_id": e["event_id"],
-        "service": e["service"],
-        "kind": e["kind"],
-        "theme": e["theme"],
-        "location": e["location"],
-        "team": e["team"],
-        "shift": e["shift"],
-        "actor_role": e["actor_role"],
-        "actor_id": e["actor_id"],
-        "record": e["record"],
-        "observed_at": e["observed_at"],
-        "recorded_at": e["recorded_at"],
-        "appended_at": state["appended_at"],
-        "source": state["source"],
-        "payload": orjson.dumps(e["payload"]).decode("utf-8"),
-    }
+    row = dict(e)
+    row["payload"] = orjson.dumps(e["payload"]).decode("utf-8")
+    row["position"] = state["position"]
+    row["notification_id"] = notification_id
+    row["appended_at"] = state["appended_at"]
+    row["source"] = state["source"]
+    return row
 
 
 def prepare_service(s: ServiceGovernance) -> PreparedService:
