@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 from insightlog.gcpause import cyclic_gc_paused
 from insightlog.projections.cache import CACHE_ENTRIES, EntryCache
 from insightlog.projections.port import GovernanceView, StaleTrackingError
-from insightlog.projections.records import Batch, PreparedService, ServiceFailure, Tracking
+from insightlog.projections.records import Batch, ServiceFailure, ServiceResult, Tracking
 from insightlog.projections.rows import event_row
 from insightlog.projections.workers import Ahead, compute_service, default_workers, start_ahead
 
@@ -315,10 +315,10 @@ class GovernanceProjection:
         while i < len(names):
             end = i
 
-            def group_from(tracking: Tracking) -> list[ServiceGovernance | PreparedService | ServiceFailure]:
+            def group_from(tracking: Tracking) -> list[ServiceResult]:
                 nonlocal end
                 now = self.ledger.now()
-                group: list[ServiceGovernance | PreparedService | ServiceFailure] = []
+                group: list[ServiceResult] = []
                 size = 0
                 end = i
                 while end < len(names) and len(group) < REFRESH_BATCH and (not group or size < self.chunk_size):
@@ -338,7 +338,7 @@ class GovernanceProjection:
             i = end
         return done
 
-    def _write_services(self, compute: Callable[[Tracking], list[ServiceGovernance | PreparedService | ServiceFailure]]) -> None:
+    def _write_services(self, compute: Callable[[Tracking], list[ServiceResult]]) -> None:
         """Write the services ``compute(tracking)`` gives at the current tracking position. When
         another run indexed more events meanwhile (and flagged these services again if it touched
         them), compute them again from the new position, up to ``MAX_STALE_RETRIES`` times."""
@@ -432,12 +432,14 @@ class GovernanceProjection:
         refreshed: list[str] = []
         for start in range(0, len(names), REFRESH_BATCH):
             part = names[start : start + REFRESH_BATCH]
-            self._write_services(
-                lambda tracking, part=part: [
+
+            def compute(tracking: Tracking, part: list[str] = part) -> list[ServiceResult]:
+                return [
                     self.compute_service(name, self.stored_entries(name, tracking.entry_position), now, self.taxonomies())
                     for name in part
                 ]
-            )
+
+            self._write_services(compute)
             refreshed += part
         return refreshed
 

@@ -4,7 +4,7 @@ projection step writes, in one transaction), and a service's computed rows or it
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 if TYPE_CHECKING:
     from insightlog.analysis.governance import ServiceGovernance
@@ -65,5 +65,9 @@ class Batch:
     entry_position: int
     updated_at: str
     events: list[dict[str, Any]] = field(default_factory=list)
-    services: list[ServiceGovernance | PreparedService | ServiceFailure] = field(default_factory=list)
+    services: list[ServiceResult] = field(default_factory=list)
     dirty: list[str] = field(default_factory=list)
+
+
+# A service's computed models (as the analysis gives them, or as table rows) or its failure.
+ServiceResult: TypeAlias = "ServiceGovernance | PreparedService | ServiceFailure"

@@ -13,6 +13,8 @@ import orjson
 from insightlog.projections.records import PreparedService
 
 if TYPE_CHECKING:
+    from sqlalchemy import Table
+
     from insightlog.analysis.governance import ServiceGovernance
 
 
@@ -55,7 +57,7 @@ def prepare_service(s: ServiceGovernance) -> PreparedService:
     )
 
 
-def tuples(table: Any, records: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
+def tuples(table: Table, records: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
     """Records as tuples in the table's column order (one C-level call per record)."""
     if not records:
         return []

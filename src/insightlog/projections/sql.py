@@ -4,14 +4,16 @@ SQL implementation of the port (``insightlog.projections.port``)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from insightlog.projections.port import GovernanceView, StaleTrackingError
 from insightlog.projections.records import Batch, PreparedService, Tracking
 from insightlog.projections.rows import JSON_RECOGNITION, RECOGNITION_KEYS, from_json, governance_row, prepare_service, tuples
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection, Engine
+    import psycopg
+    from sqlalchemy import ColumnElement, Table
+    from sqlalchemy.engine import Connection, Engine, RowMapping
 
 
 class SqlAlchemyGovernanceView(GovernanceView):
@@ -150,13 +152,19 @@ class SqlAlchemyGovernanceView(GovernanceView):
                 conn.execute(delete(table).where(table.c.service.in_(part)))
         per_table: dict[str, list[tuple[Any, ...]]] = {t.name: [] for t in tables.PER_SERVICE}
         status = []
-        for s in batch.services:
-            if isinstance(s, ServiceGovernance):
-                s = prepare_service(s)
-            computed = isinstance(s, PreparedService)  # else a ServiceFailure: no rows, its error
-            if computed:
+        for service in batch.services:
+            s = prepare_service(service) if isinstance(service, ServiceGovernance) else service
+            if isinstance(s, PreparedService):
                 for name, rows in s.tables.items():
                     per_table[name] += rows
+                results = {
+                    "definitions_version": s.definitions_version,
+                    "isolated_themes": s.isolated_themes,
+                    "overdue_reviews": s.overdue_reviews,
+                    "error": None,
+                }
+            else:  # a ServiceFailure: no rows, its error
+                results = {"definitions_version": "", "isolated_themes": "[]", "overdue_reviews": "[]", "error": s.error}
             status.append(
                 {
                     "service": s.service,
@@ -165,10 +173,7 @@ class SqlAlchemyGovernanceView(GovernanceView):
                     "last_entry_position": s.last_position,
                     "updated_position": batch.position,
                     "taxonomy_version": s.taxonomy_version,
-                    "definitions_version": s.definitions_version if computed else "",
-                    "isolated_themes": s.isolated_themes if computed else "[]",
-                    "overdue_reviews": s.overdue_reviews if computed else "[]",
-                    "error": None if computed else s.error,
+                    **results,
                     "dirty": 0,
                 }
             )
@@ -177,12 +182,12 @@ class SqlAlchemyGovernanceView(GovernanceView):
         self._insert(conn, tables.service_status, status)
 
     @classmethod
-    def _insert(cls, conn: Connection, table: Any, records: Sequence[dict[str, Any]]) -> None:
+    def _insert(cls, conn: Connection, table: Table, records: Sequence[dict[str, Any]]) -> None:
         """Insert many records (dicts keyed by column name); see ``_insert_rows``."""
         cls._insert_rows(conn, table, tuples(table, records))
 
     @staticmethod
-    def _insert_rows(conn: Connection, table: Any, rows: Sequence[tuple[Any, ...]]) -> None:
+    def _insert_rows(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]]) -> None:
         """Insert many rows (tuples in column order) with the driver's executemany, or COPY on
         PostgreSQL (SQLAlchemy's per-row parameter processing costs more than the database here;
         every column is plain Text or Integer)."""
@@ -192,7 +197,11 @@ class SqlAlchemyGovernanceView(GovernanceView):
         quote = conn.dialect.identifier_preparer.quote
         if conn.dialect.name == "postgresql":
             # COPY on the transaction's own connection: several times faster than executemany.
-            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            # The dialect is psycopg's, so the driver's connection and cursor are psycopg's.
+            dbapi = conn.connection.dbapi_connection
+            if dbapi is None:  # pragma: no cover - a connection in a transaction is never detached
+                raise RuntimeError("the read models' connection was detached from its driver connection")
+            cursor = cast("psycopg.Cursor[Any]", dbapi.cursor())
             try:
                 with cursor.copy(f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) FROM STDIN") as copy:
                     for row in rows:
@@ -298,9 +307,9 @@ class SqlAlchemyGovernanceView(GovernanceView):
             status_q = status_q.where(s.c.service == service)
         with self.engine.connect() as conn:
             overdue = {name: from_json(text) for name, text in conn.execute(status_q)}
-            records = conn.execute(rows_q).all()
+            found = conn.execute(rows_q).all()
         # Sorted here, not in SQL: PostgreSQL collations need not sort by code point.
-        records.sort(key=lambda rec: (rec.service, rec.ordinal))
+        records = sorted(found, key=lambda rec: (rec.service, rec.ordinal))
         return [governance_row(rec, overdue.get(rec.service, [])) for rec in records]
 
     def analysis_document(self, service: str) -> dict[str, Any] | None:
@@ -308,7 +317,7 @@ class SqlAlchemyGovernanceView(GovernanceView):
 
         from insightlog.projections import tables
 
-        def rows(conn: Connection, table: Any, *order: Any) -> list[Any]:
+        def rows(conn: Connection, table: Table, *order: ColumnElement[Any]) -> Sequence[RowMapping]:
             return conn.execute(select(table).where(table.c.service == service).order_by(*order)).mappings().all()
 
         with self.engine.connect() as conn:
@@ -363,7 +372,7 @@ def _parts(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
         yield items[i : i + size]
 
 
-def _start_tracking(conn: Any, projection: str, schema_version: int, definitions_version: str, now: str) -> None:
+def _start_tracking(conn: Connection, projection: str, schema_version: int, definitions_version: str, now: str) -> None:
     """The tracking record of a projection that has processed nothing yet."""
     from insightlog.projections import tables
 

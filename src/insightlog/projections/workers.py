@@ -17,6 +17,8 @@ from insightlog.projections.records import PreparedService, ServiceFailure
 from insightlog.projections.rows import prepare_service
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
+
     from insightlog.analysis.governance import ServiceGovernance
     from insightlog.analysis.policy import Policy
     from insightlog.application.ledger import Ledger
@@ -106,7 +108,9 @@ def compute_in_worker(
 class Ahead:
     """Services being computed by worker processes (see ``GovernanceProjection._start_ahead``)."""
 
-    def __init__(self, pool: Any, futures: dict[str, Any], head: int) -> None:
+    def __init__(
+        self, pool: ProcessPoolExecutor, futures: dict[str, Future[PreparedService | ServiceFailure]], head: int
+    ) -> None:
         self.pool = pool
         self.futures = futures
         self.head = head
@@ -117,7 +121,7 @@ class Ahead:
         if future is None or tracking.entry_position != self.head:
             return None
         try:
-            return future.result()  # type: ignore[no-any-return]
+            return future.result()
         except Exception:  # noqa: BLE001 - the caller computes the service itself (and meets any real error)
             return None
 

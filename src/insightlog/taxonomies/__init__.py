@@ -173,13 +173,22 @@ def version_from_state(state: Mapping[str, Any]) -> TaxonomyVersion:
 
 
 class _Event(Protocol):
-    """What these functions read of an Entry or an interchange Draft."""
+    """What these functions read of an Entry or an interchange Draft (both frozen: read-only)."""
 
-    event_id: str
-    service: str
-    kind: str
-    theme: str | None
-    payload: Mapping[str, Any]
+    @property
+    def event_id(self) -> str: ...
+
+    @property
+    def service(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def theme(self) -> str | None: ...
+
+    @property
+    def payload(self) -> Mapping[str, Any]: ...
 
 
 def version_name(taxonomy_version: Any) -> str | None:
