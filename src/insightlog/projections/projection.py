@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -223,13 +223,8 @@ class GovernanceProjection:
             report.chunks += 1
             flagged.update(batch.dirty)
             taxonomy_added = taxonomy_added or bool(chunk.taxonomy_names)
-            tracking = Tracking(
-                projection=tracking.projection,
-                position=batch.position,
-                entry_position=batch.entry_position,
-                schema_version=tracking.schema_version,
-                definitions_version=tracking.definitions_version,
-                updated_at=batch.updated_at,
+            tracking = replace(
+                tracking, position=batch.position, entry_position=batch.entry_position, updated_at=batch.updated_at
             )
             if chunk.notifications < self.chunk_size:
                 break
