@@ -13,7 +13,7 @@ import click
 
 from insightlog.cli import admin, analysis, ledger, proof, readmodels, report, sheets, web
 from insightlog.cli.context import Context
-from insightlog.errors import InsightlogError
+from insightlog.errors import InsightlogError, one_line
 
 
 class UserError(click.ClickException):
@@ -42,11 +42,6 @@ class Root(click.Group):
         except OSError as exc:  # a file the user named: missing, unwritable, a directory
             where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
             raise UserError(f"{where}{exc.strerror or one_line(exc)}") from None
-
-
-def one_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 @click.group(cls=Root, context_settings={"help_option_names": ["-h", "--help"]})

@@ -35,7 +35,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from insightlog.errors import InsightlogError, SettingsError
+from insightlog.errors import InsightlogError, SettingsError, one_line
 from insightlog.storage.backend import DEFAULT_DB
 from insightlog.storage.settings import StoreSettings
 
@@ -219,7 +219,7 @@ class House:
             except InsightlogError:
                 raise
             except Exception as exc:  # infrastructure errors at the boundary, in one line
-                text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                text = one_line(exc)
                 raise StoreOpenError(f"cannot open the ledger ({self.config.store.describe()}): {text}") from None
         return self._ledger
 

@@ -220,7 +220,7 @@ class Accounts:
         policy: AccountsPolicy | None = None,
         clock: Callable[[], datetime] = system_clock,
     ) -> None:
-        from insightlog.projections.engine import writer
+        from insightlog.projections.database import writer
 
         self.engine = engine
         self.write_engine = writer(engine)
@@ -981,7 +981,7 @@ def accounts_engine(settings: StoreSettings) -> Engine:
     """
     from sqlalchemy import create_engine, event
 
-    from insightlog.projections.engine import LOCK_TIMEOUT_SECONDS, WRITE_OPTION, engine_url
+    from insightlog.projections.database import LOCK_TIMEOUT_SECONDS, WRITE_OPTION, engine_url
 
     url = engine_url(replace(settings, read_only=False))
     if settings.database_url:

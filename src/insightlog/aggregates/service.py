@@ -11,6 +11,7 @@ from eventsourcing.utils import get_topic
 
 from insightlog.aggregates.base import Aggregate, AggregateSnapshot, SnapshotState
 from insightlog.proof.frontier import frontier_extend, frontier_root
+from insightlog.interchange.themelinks import ParentCycleError, ancestors_or_self
 from insightlog.interchange.timeutil import format_utc
 
 NAMESPACE = uuid5(NAMESPACE_URL, "https://insightlog.invalid/ledger")
@@ -85,13 +86,11 @@ class ServiceLedger(Aggregate):
         """A theme's parent chain must not lead back to the theme."""
         links = dict(self.themes if themes is None else themes)
         links[theme] = parent
-        seen = {theme}
-        current = parent
-        while current is not None:
-            if current in seen:
-                raise ThemeCycleError(f"theme {theme!r} with parent {parent!r} makes the parent links form a cycle")
-            seen.add(current)
-            current = links.get(current)
+        try:
+            for _ancestor in ancestors_or_self(theme, links.get):
+                pass
+        except ParentCycleError:
+            raise ThemeCycleError(f"theme {theme!r} with parent {parent!r} makes the parent links form a cycle") from None
 
     # Commands ------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from insightlog.interchange.entry import Entry
+from insightlog.interchange.themelinks import ParentCycleError, ancestors_or_self
 from insightlog.interchange.validation import EVIDENCE_KINDS, JUDGEMENT_KINDS
 from insightlog.interchange.timeutil import format_utc
 
@@ -19,14 +20,11 @@ def descendants_or_self(entries: list[Entry], theme: str) -> set[str]:
             parents[e.payload["theme"]] = e.payload.get("parent")
     out = {theme}
     for name in parents:
-        seen = set()
-        current: str | None = name
-        while current is not None and current not in seen:
-            seen.add(current)
-            if current == theme:
+        try:
+            if theme in ancestors_or_self(name, parents.get):
                 out.add(name)
-                break
-            current = parents.get(current)
+        except ParentCycleError:
+            pass  # its parent links close a cycle before they reach the theme
     return out
 
 

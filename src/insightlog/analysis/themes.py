@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from insightlog.analysis.errors import AnalysisInputError
 from insightlog.interchange import kinds as _kinds
+from insightlog.interchange.themelinks import ParentCycleError, ancestors_or_self
 
 if TYPE_CHECKING:
     from insightlog.interchange.entry import Entry
@@ -90,16 +91,10 @@ class ThemeTree:
         cached = self._chains.get(name)
         if cached is not None:
             return cached
-        out = [name]
-        seen = {name}
-        parent = self._parents.get(name)
-        while parent is not None:
-            if parent in seen:
-                raise ThemeTreeError(f"theme parent links form a cycle through {parent!r}")
-            out.append(parent)
-            seen.add(parent)
-            parent = self._parents.get(parent)
-        result = tuple(out)
+        try:
+            result = tuple(ancestors_or_self(name, self._parents.get))
+        except ParentCycleError as exc:
+            raise ThemeTreeError(str(exc)) from None
         self._chains[name] = result
         return result
 

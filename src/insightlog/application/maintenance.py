@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from insightlog.errors import LedgerError
+from insightlog.errors import LedgerError, one_line
 from insightlog.safefile import OutputFileError, private_workdir, publish
 
 if TYPE_CHECKING:
@@ -255,18 +255,11 @@ def _check_reachable(settings: StoreSettings) -> None:
     """Fail in seconds, in one line, when the target database cannot be reached."""
     import psycopg
 
-    from insightlog.storage.pgconnect import postgres_env
+    from insightlog.storage.pgconnect import postgres_connect, postgres_env
 
     env = postgres_env(str(settings.database_url))
     try:
-        psycopg.connect(
-            host=env["POSTGRES_HOST"],
-            port=env["POSTGRES_PORT"],
-            user=env["POSTGRES_USER"],
-            password=env["POSTGRES_PASSWORD"] or None,
-            dbname=env["POSTGRES_DBNAME"],
-            connect_timeout=10,
-        ).close()
+        postgres_connect(env).close()
     except psycopg.Error as exc:
-        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        text = one_line(exc)
         raise MigrationError(f"cannot connect to the target {settings.describe()}: {text}") from None

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from insightlog.errors import InsightlogError
+from insightlog.errors import InsightlogError, one_line
 
 if TYPE_CHECKING:
     from insightlog.analysis.basis import Basis
@@ -173,7 +173,7 @@ class UseCases:
         try:
             signed, new = self.checkpoint()
         except Exception as exc:  # noqa: BLE001 - committed: report, never fail
-            text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            text = one_line(exc)
             return CheckpointOutcome(
                 warning=f"the events were recorded, but no checkpoint was taken ({text}); "
                 "the next write or 'insightlog checkpoint' takes it"
@@ -220,7 +220,7 @@ class UseCases:
         except InsightlogError:
             raise
         except Exception as exc:  # infrastructure errors at the boundary
-            text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            text = one_line(exc)
             raise MigrationError(f"cannot open the target ({to.describe()}): {text}") from None
         try:
             return migrate(source, target_ledger, progress), to.describe()

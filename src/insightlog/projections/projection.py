@@ -28,22 +28,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
 from insightlog.gcpause import cyclic_gc_paused
-from insightlog.projections.view import (
-    Batch,
-    GovernanceView,
-    PreparedService,
-    ServiceFailure,
-    StaleTrackingError,
-    Tracking,
-    prepare_service,
-)
+from insightlog.projections.cache import CACHE_ENTRIES, EntryCache
+from insightlog.projections.port import GovernanceView, StaleTrackingError
+from insightlog.projections.records import Batch, ServiceFailure, ServiceResult, Tracking
+from insightlog.projections.rows import event_row
+from insightlog.projections.workers import Ahead, compute_service, default_workers, start_ahead
 
 if TYPE_CHECKING:
     from insightlog.analysis.policy import Policy
@@ -55,9 +49,7 @@ if TYPE_CHECKING:
 
 CHUNK = 20_000
 PAGE = 5_000
-CACHE_ENTRIES = 250_000  # entries a run keeps from phase 1 for phase 2 (about 1 KB each)
 PARALLEL_MIN_ENTRIES = 20_000  # a run this many entries behind (or more) starts worker processes
-MAX_WORKERS = 8
 REFRESH_BATCH = 50
 MAX_STALE_RETRIES = 5
 
@@ -102,30 +94,6 @@ class Status:
         return max(self.ledger_entries - self.entry_position, 0)
 
 
-def event_row(notification_id: int, state: dict[str, Any]) -> dict[str, Any]:
-    """The ``rm_events`` record of a stored ``EntryAppended`` state (timestamps stay ISO text)."""
-    e = state["entry"]
-    return {
-        "position": state["position"],
-        "notification_id": notification_id,
-        "event_id": e["event_id"],
-        "service": e["service"],
-        "kind": e["kind"],
-        "theme": e["theme"],
-        "location": e["location"],
-        "team": e["team"],
-        "shift": e["shift"],
-        "actor_role": e["actor_role"],
-        "actor_id": e["actor_id"],
-        "record": e["record"],
-        "observed_at": e["observed_at"],
-        "recorded_at": e["recorded_at"],
-        "appended_at": state["appended_at"],
-        "source": state["source"],
-        "payload": orjson.dumps(e["payload"]).decode("utf-8"),
-    }
-
-
 @dataclass
 class _Chunk:
     position: int
@@ -134,135 +102,6 @@ class _Chunk:
     events: list[dict[str, Any]] = field(default_factory=list)
     services: set[str] = field(default_factory=set)
     taxonomy_names: set[str] = field(default_factory=set)
-
-
-def default_workers(configured: int | None = None) -> int:
-    """Worker processes a large run may start: one per CPU this process may use, at most
-    ``MAX_WORKERS``. A configured number (``INSIGHTLOG_WORKERS``) overrides; 0 computes every
-    service in this process."""
-    import os
-
-    if configured is not None:
-        return max(0, configured)
-    try:
-        available = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        available = os.cpu_count() or 1
-    return min(available, MAX_WORKERS)
-
-
-def compute_service(
-    service: str, entries: Sequence[Entry], now: datetime, taxonomies: dict[str, TaxonomyVersion], policy: Policy | None
-) -> ServiceGovernance | ServiceFailure:
-    """One service's models as of ``now`` (or its latest recording, if a writer's clock ran ahead)."""
-    from insightlog.analysis.errors import AnalysisInputError
-    from insightlog.analysis.governance import service_governance
-    from insightlog.taxonomies import version_of_service
-    from insightlog.interchange.timeutil import now_as_of
-
-    latest = max((e.recorded_at for e in entries), default=now)
-    as_of = now_as_of(max(now, latest))
-    try:
-        return service_governance(entries, service, as_of, taxonomies, policy=policy)
-    except AnalysisInputError as exc:
-        return ServiceFailure(
-            service=service,
-            as_of=as_of.text,
-            error=str(exc),
-            entry_count=len(entries),
-            last_position=max((e.position for e in entries), default=0),
-            taxonomy_version=version_of_service(entries),
-        )
-
-
-_WORKER_STORES: dict[Any, tuple[Ledger, dict[str, TaxonomyVersion]]] = {}
-
-
-def _watch_parent(parent: int) -> None:
-    """In a worker process: exit when the process that started it is gone (killed, say), rather
-    than wait for work for ever holding a connection to the store."""
-    import os
-    import threading
-    import time
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1.0)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="insightlog-parent-watch", daemon=True).start()
-
-
-def _compute_in_worker(
-    settings: StoreSettings, policy: Policy | None, service: str, up_to: int, now: datetime
-) -> PreparedService | ServiceFailure:
-    """In a worker process: read one service's entries up to ``up_to`` and compute its rows."""
-    from insightlog.application.ledger import open_ledger
-    from insightlog.analysis.governance import ServiceGovernance
-    from insightlog.application.taxonomy import load_taxonomies
-
-    if settings not in _WORKER_STORES:
-        ledger = open_ledger(settings)
-        _WORKER_STORES[settings] = (ledger, load_taxonomies(ledger))
-    ledger, taxonomies = _WORKER_STORES[settings]
-    with cyclic_gc_paused():
-        entries = [e for e in ledger.service_entries(service) if e.position <= up_to]
-        result = compute_service(service, entries, now, taxonomies, policy)
-        return prepare_service(result) if isinstance(result, ServiceGovernance) else result
-
-
-class _Ahead:
-    """Services being computed by worker processes (see ``GovernanceProjection._start_ahead``)."""
-
-    def __init__(self, pool: Any, futures: dict[str, Any], head: int) -> None:
-        self.pool = pool
-        self.futures = futures
-        self.head = head
-
-    def result(self, service: str, tracking: Tracking) -> PreparedService | ServiceFailure | None:
-        """The worker's result for ``service`` if it is still right at ``tracking``, else None."""
-        future = self.futures.pop(service, None)
-        if future is None or tracking.entry_position != self.head:
-            return None
-        try:
-            return future.result()  # type: ignore[no-any-return]
-        except Exception:  # noqa: BLE001 - the caller computes the service itself (and meets any real error)
-            return None
-
-    def close(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
-
-
-class _EntryCache:
-    """Entries read in phase 1, by service, for phase 2: those of services not in ``known`` (the
-    services with status rows when the run began; None keeps nothing), valid up to ``complete``,
-    the entry position of the last chunk written. Past ``limit`` entries, the service being added
-    is dropped, and so is every service met after."""
-
-    def __init__(self, known: set[str] | None = None, limit: int = 0) -> None:
-        self.known = known
-        self.limit = limit
-        self.by_service: dict[str, list[Entry]] = {}
-        self.dropped: set[str] = set()
-        self.size = 0
-        self.complete = 0
-
-    def wants(self, service: str) -> bool:
-        return self.known is not None and service not in self.known and service not in self.dropped
-
-    def add(self, service: str, entry: Entry) -> None:
-        if self.size >= self.limit:
-            self.size -= len(self.by_service.pop(service, ()))
-            self.dropped.add(service)
-            return
-        self.by_service.setdefault(service, []).append(entry)
-        self.size += 1
-
-    def entries(self, service: str, up_to: int) -> list[Entry] | None:
-        found = self.by_service.get(service)
-        if found is None or up_to > self.complete:
-            return None
-        return [e for e in found if e.position <= up_to]
 
 
 class GovernanceProjection:
@@ -296,7 +135,7 @@ class GovernanceProjection:
         self.settings = settings  # where worker processes open the ledger (None: no workers)
         self.workers = default_workers(settings.workers if settings is not None else None)
         self.parallel_min_entries = PARALLEL_MIN_ENTRIES
-        self._cache = _EntryCache()
+        self._cache = EntryCache()
 
     # -- setup -------------------------------------------------------------------------------
 
@@ -356,9 +195,9 @@ class GovernanceProjection:
         finally:
             if ahead is not None:
                 ahead.close()
-            self._cache = _EntryCache()
+            self._cache = EntryCache()
 
-    def _phases(self, report: RunReport, tracking: Tracking, ahead: _Ahead | None, refresh_stale: bool, started: float) -> RunReport:
+    def _phases(self, report: RunReport, tracking: Tracking, ahead: Ahead | None, refresh_stale: bool, started: float) -> RunReport:
         self._start_cache(enabled=ahead is None)
         flagged: set[str] = set()
         taxonomy_added = False
@@ -384,13 +223,8 @@ class GovernanceProjection:
             report.chunks += 1
             flagged.update(batch.dirty)
             taxonomy_added = taxonomy_added or bool(chunk.taxonomy_names)
-            tracking = Tracking(
-                projection=tracking.projection,
-                position=batch.position,
-                entry_position=batch.entry_position,
-                schema_version=tracking.schema_version,
-                definitions_version=tracking.definitions_version,
-                updated_at=batch.updated_at,
+            tracking = replace(
+                tracking, position=batch.position, entry_position=batch.entry_position, updated_at=batch.updated_at
             )
             if chunk.notifications < self.chunk_size:
                 break
@@ -399,7 +233,7 @@ class GovernanceProjection:
             ahead.close()  # computed with the taxonomy versions known before this run
             ahead = None
         report.services = self.recompute_dirty(flagged=flagged, taxonomy_added=taxonomy_added, ahead=ahead)
-        self._cache = _EntryCache()
+        self._cache = EntryCache()
         if refresh_stale:
             report.refreshed = self.refresh_stale()
         report.position = self.tracking().position
@@ -458,7 +292,7 @@ class GovernanceProjection:
             dirty=sorted(dirty),
         )
 
-    def recompute_dirty(self, *, flagged: Iterable[str] = (), taxonomy_added: bool = False, ahead: _Ahead | None = None) -> list[str]:
+    def recompute_dirty(self, *, flagged: Iterable[str] = (), taxonomy_added: bool = False, ahead: Ahead | None = None) -> list[str]:
         """Phase 2: compute every dirty service once, from its stored entries up to the tracking's
         entry position, as of now; write its rows and clear its flag, a group of services per
         transaction (at most ``REFRESH_BATCH`` services, and about ``chunk_size`` entries unless
@@ -476,10 +310,10 @@ class GovernanceProjection:
         while i < len(names):
             end = i
 
-            def group_from(tracking: Tracking) -> list[ServiceGovernance | PreparedService | ServiceFailure]:
+            def group_from(tracking: Tracking) -> list[ServiceResult]:
                 nonlocal end
                 now = self.ledger.now()
-                group: list[ServiceGovernance | PreparedService | ServiceFailure] = []
+                group: list[ServiceResult] = []
                 size = 0
                 end = i
                 while end < len(names) and len(group) < REFRESH_BATCH and (not group or size < self.chunk_size):
@@ -499,7 +333,7 @@ class GovernanceProjection:
             i = end
         return done
 
-    def _write_services(self, compute: Callable[[Tracking], list[ServiceGovernance | PreparedService | ServiceFailure]]) -> None:
+    def _write_services(self, compute: Callable[[Tracking], list[ServiceResult]]) -> None:
         """Write the services ``compute(tracking)`` gives at the current tracking position. When
         another run indexed more events meanwhile (and flagged these services again if it touched
         them), compute them again from the new position, up to ``MAX_STALE_RETRIES`` times."""
@@ -519,7 +353,7 @@ class GovernanceProjection:
                 if attempt == MAX_STALE_RETRIES - 1:
                     raise
 
-    def _start_ahead(self, tracking: Tracking) -> _Ahead | None:
+    def _start_ahead(self, tracking: Tracking) -> Ahead | None:
         """Start computing, in worker processes, the services phase 2 will have to compute.
 
         Only for a large run (at least ``parallel_min_entries`` entries behind) with workers
@@ -540,26 +374,7 @@ class GovernanceProjection:
         new = [name for name in self.ledger.services() if name not in known]
         if len(new) < 2:
             return None
-        import multiprocessing
-        import os
-        import sys
-        from concurrent.futures import ProcessPoolExecutor
-        from dataclasses import replace
-
-        # Workers read, never write, and open their own connections: forked (cheap, no imports
-        # again) they leave this process's connections alone; where fork is not the platform's
-        # way, spawned (the calling script then needs the usual ``if __name__ == "__main__"``).
-        settings = replace(self.settings, read_only=True)
-        method = "fork" if sys.platform.startswith("linux") else "spawn"
-        pool = ProcessPoolExecutor(
-            max_workers=min(self.workers, len(new)),
-            mp_context=multiprocessing.get_context(method),
-            initializer=_watch_parent,
-            initargs=(os.getpid(),),
-        )
-        now = self.ledger.now()
-        futures = {name: pool.submit(_compute_in_worker, settings, self.policy, name, head, now) for name in new}
-        return _Ahead(pool, futures, head)
+        return start_ahead(self.settings, self.policy, new, head, self.ledger.now(), workers=self.workers)
 
     def stored_entries(self, service: str, up_to: int) -> list[Entry]:
         """A service's entries with positions up to ``up_to`` (the tracking's entry position).
@@ -584,7 +399,7 @@ class GovernanceProjection:
         once instead of twice.
         """
         known = {s["service"] for s in self.view.service_status()} if enabled and self.cache_limit > 0 else None
-        self._cache = _EntryCache(known, self.cache_limit)
+        self._cache = EntryCache(known, self.cache_limit)
 
     def compute_service(
         self, service: str, entries: Sequence[Entry], now: datetime, taxonomies: dict[str, TaxonomyVersion]
@@ -612,12 +427,14 @@ class GovernanceProjection:
         refreshed: list[str] = []
         for start in range(0, len(names), REFRESH_BATCH):
             part = names[start : start + REFRESH_BATCH]
-            self._write_services(
-                lambda tracking, part=part: [
+
+            def compute(tracking: Tracking, part: list[str] = part) -> list[ServiceResult]:
+                return [
                     self.compute_service(name, self.stored_entries(name, tracking.entry_position), now, self.taxonomies())
                     for name in part
                 ]
-            )
+
+            self._write_services(compute)
             refreshed += part
         return refreshed
 

@@ -17,7 +17,8 @@ from insightlog.projections.projection import (
     RunReport,
     Status,
 )
-from insightlog.projections.view import SqlAlchemyGovernanceView
+from insightlog.projections.sql import SqlAlchemyGovernanceView
+from insightlog.storage.guards import write_refusal
 
 from insightlog.errors import InsightlogError
 
@@ -54,7 +55,7 @@ class ReadModels:
     """The governance read models of one store."""
 
     def __init__(self, ledger: Ledger, settings: StoreSettings, *, chunk_size: int = CHUNK) -> None:
-        from insightlog.projections.engine import engine_for
+        from insightlog.projections.database import engine_for
 
         self.ledger = ledger
         self.settings = settings
@@ -123,12 +124,13 @@ class ReadModels:
             try:
                 report = self.projection.run()
             except Exception as exc:
-                if not _refused(exc):
+                reason = write_refusal(exc)
+                if reason is None:
                     raise
                 # This role may read the ledger but not write the read models: read them as
                 # they stand (or compute from the events), as in read-only mode.
                 self.read_only = self.view.read_only = True
-                note = f"cannot update the read models here ({_first_line(exc)}); shown as they stand"
+                note = f"cannot update the read models here ({reason}); shown as they stand"
         if self.read_only and not self.usable():
             from insightlog.application.governance import view_from_events
             from insightlog.interchange.timeutil import now_as_of
@@ -158,17 +160,3 @@ class ReadModels:
         return GovernanceResult(
             rows=rows, source=READ_MODELS, entries_behind=behind, errors=errors, report=report, note=note, dirty=dirty
         )
-
-
-def _first_line(exc: BaseException) -> str:
-    return str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-
-
-def _refused(exc: BaseException) -> bool:
-    """Whether a database error means this connection may not write (privilege or read-only)."""
-    orig = getattr(exc, "orig", None)
-    sqlstate = getattr(orig, "sqlstate", None)
-    if sqlstate in ("42501", "25006"):  # insufficient_privilege, read_only_sql_transaction
-        return True
-    text = str(orig or exc).lower()
-    return "readonly database" in text or "read-only" in text

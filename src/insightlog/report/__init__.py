@@ -8,11 +8,6 @@ printed: the CLI (``insightlog report``) writes the files.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING
-
 from insightlog.report.model import (
     Integrity,
     ReportError,
@@ -22,14 +17,8 @@ from insightlog.report.model import (
     theme_anchor,
 )
 from insightlog.report.pdf import chromium_path, print_pdf
-from insightlog.report.provider import ServiceSummary, nearest_rank, render_provider, summary_from_governance
+from insightlog.report.provider import ServiceSummary, nearest_rank, render_provider
 from insightlog.report.service_page import SECTIONS, render_service
-
-if TYPE_CHECKING:
-    from insightlog.analysis.policy import Policy
-    from insightlog.application.ledger import Ledger
-    from insightlog.proof.checkpoint import SignedCheckpoint
-    from insightlog.interchange.timeutil import AsOf
 
 __all__ = [
     "SECTIONS",

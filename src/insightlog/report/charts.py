@@ -36,7 +36,7 @@ def _signed(d: str | None) -> str:
 # --- drift ------------------------------------------------------------------------------------
 
 
-def drift_description(theme: str, rows: Sequence[Mapping[str, Any]], t3: Mapping[str, list[str]]) -> str:
+def drift_description(theme: str, rows: Sequence[Mapping[str, Any]], t3: Mapping[str, list[str | None]]) -> str:
     parts = [f"Leaders' score J and evidence score E for {theme}, month by month, on the 1 to 4 scale."]
     for r in rows:
         if r["J"] is None and r["E"] is None:

@@ -12,14 +12,13 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from insightlog.errors import InsightlogError
 
 if TYPE_CHECKING:
     from insightlog.analysis.policy import Policy
-    from insightlog.application.ledger import Ledger
     from insightlog.interchange.entry import Entry
     from insightlog.analysis.governance import ServiceGovernance
     from insightlog.proof.checkpoint import SignedCheckpoint
@@ -137,7 +136,8 @@ def review_schedules(entries: Iterable[Entry], service: str, as_of: AsOf, policy
             cadences[level] = entry
     held: dict[str, list[Entry]] = {level: [] for level in cadences}
     for _, entry in log.reviews:
-        bucket = held.get(entry.payload.get("level"))  # type: ignore[arg-type]
+        level = entry.payload.get("level")
+        bucket = held.get(level) if isinstance(level, str) else None
         if bucket is not None:
             bucket.append(entry)
     out = []

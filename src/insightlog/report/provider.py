@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Any
 from insightlog.report.charts import sign_text
 from insightlog.report.html import Markup, data_value, h, join, page, table
 from insightlog.report.model import Integrity, theme_anchor
-from insightlog.report.service_page import TRIGGER_NAMES, verified_phrase, section
+from insightlog.report.sections.common import section
+from insightlog.report.sections.integrity import verified_phrase
+from insightlog.report.sections.triggers import TRIGGER_NAMES
 
 if TYPE_CHECKING:
     from insightlog.interchange.timeutil import AsOf

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from insightlog.errors import LedgerError
+from insightlog.errors import LedgerError, one_line
 
 GUARD_MESSAGE = "insightlog: the ledger is append-only; corrections are new events"
 
@@ -134,17 +134,19 @@ def write_refusal(exc: BaseException) -> str | None:
     """A one-line reason if ``exc`` is the database refusing a write, else None.
 
     Covers PostgreSQL privilege errors (a read-only role, or the guard triggers), a read-only
-    PostgreSQL transaction, and SQLite's read-only connections and guard triggers.
+    PostgreSQL transaction, SQLite's read-only connections and guard triggers, and read models
+    opened read-only. An error SQLAlchemy wraps is judged by the driver's own (``orig``); the
+    causes and contexts of an error are judged too.
     """
     seen: set[int] = set()
-    current: BaseException | None = exc
+    current: BaseException | None = getattr(exc, "orig", None) or exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        sqlstate = getattr(current, "sqlstate", None)
-        text = str(current).strip().splitlines()[0] if str(current).strip() else ""
-        if sqlstate in ("42501", "25006"):  # insufficient_privilege, read_only_sql_transaction
+        text = one_line(current)
+        if getattr(current, "sqlstate", None) in ("42501", "25006"):  # insufficient_privilege, read_only_sql_transaction
             return text
-        if "attempt to write a readonly database" in text or GUARD_MESSAGE in text:
+        lowered = text.lower()
+        if "readonly database" in lowered or "read-only" in lowered or GUARD_MESSAGE in text:
             return text
         current = current.__cause__ or current.__context__
     return None

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlparse
 
-from insightlog.errors import LedgerError
+from insightlog.errors import LedgerError, one_line
 from insightlog.storage.pgconnect import POSTGRES_EVENTS_TABLE, POSTGRES_SNAPSHOTS_TABLE, postgres_connect, postgres_env
 
 DEFAULT_WRITER = "insightlog_writer"
@@ -146,9 +146,9 @@ def ensure_roles(
     except RolesError:
         raise
     except psycopg.errors.InsufficientPrivilege as exc:
-        raise RolesError(f"not allowed: {_first_line(exc)} (run `insightlog db roles` as the schema owner with CREATEROLE)") from None
+        raise RolesError(f"not allowed: {one_line(exc)} (run `insightlog db roles` as the schema owner with CREATEROLE)") from None
     except psycopg.Error as exc:
-        raise RolesError(f"could not set up the roles: {_first_line(exc)}") from None
+        raise RolesError(f"could not set up the roles: {one_line(exc)}") from None
     return report
 
 
@@ -165,8 +165,3 @@ def _sequences_of(cur: Any, tables: list[str]) -> list[str]:
         (SCHEMA, tables),
     )
     return sorted(row[0] for row in cur.fetchall() if row[0])
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -24,6 +24,7 @@ from importlib import resources
 from typing import Any, Protocol
 
 from insightlog.errors import InsightlogError
+from insightlog.interchange.themelinks import ParentCycleError, ancestors_or_self
 
 COLUMNS = ("id", "key_question", "quality_statement")
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -172,13 +173,22 @@ def version_from_state(state: Mapping[str, Any]) -> TaxonomyVersion:
 
 
 class _Event(Protocol):
-    """What these functions read of an Entry or an interchange Draft."""
+    """What these functions read of an Entry or an interchange Draft (both frozen: read-only)."""
 
-    event_id: str
-    service: str
-    kind: str
-    theme: str | None
-    payload: Mapping[str, Any]
+    @property
+    def event_id(self) -> str: ...
+
+    @property
+    def service(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def theme(self) -> str | None: ...
+
+    @property
+    def payload(self) -> Mapping[str, Any]: ...
 
 
 def version_name(taxonomy_version: Any) -> str | None:
@@ -218,14 +228,14 @@ def theme_statements(entries: Iterable[_Event]) -> dict[str, tuple[str | None, l
 
 def first_statement(theme: str, definitions: Mapping[str, tuple[str | None, list[str]]]) -> str | None:
     """The theme's first-listed quality statement, else its nearest ancestor's."""
-    seen: set[str] = set()
-    current: str | None = theme
-    while current is not None and current not in seen:
-        seen.add(current)
-        parent, ids = definitions.get(current, (None, []))
-        if ids:
-            return ids[0]
-        current = parent
+    none: tuple[str | None, list[str]] = (None, [])
+    try:
+        for name in ancestors_or_self(theme, lambda t: definitions.get(t, none)[0]):
+            ids = definitions.get(name, none)[1]
+            if ids:
+                return ids[0]
+    except ParentCycleError:
+        pass  # the parent links close a cycle before any ancestor lists a statement
     return None
 
 

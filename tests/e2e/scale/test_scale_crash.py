@@ -88,7 +88,7 @@ def check_verifies(settings) -> None:  # type: ignore[no-untyped-def]
 def rm_events(settings) -> list[tuple]:  # type: ignore[no-untyped-def]
     from sqlalchemy import text
 
-    from insightlog.projections.engine import engine_for
+    from insightlog.projections.database import engine_for
 
     engine = engine_for(settings)
     try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from insightlog.projections import projection as projection_module
+from insightlog.projections import workers as workers_module
 from tests.integration.readmodels.conftest import END_OF_JUNE
 from tests.integration.readmodels.test_read_models import assert_each_position_once, assert_models_equal_analysis
 from tests.integration.readmodels.test_recompute_once import NAMES, count_computations, interleaved
@@ -86,7 +87,7 @@ def test_a_worker_that_fails_leaves_its_service_to_this_process(make_store, monk
 
     store = loaded(make_store, 2)
     calls = count_computations(store)
-    real = projection_module.compute_service
+    real = workers_module.compute_service
     parent = os.getpid()
 
     def failing_in_workers_for_one(service: str, *args: Any) -> Any:
@@ -95,7 +96,7 @@ def test_a_worker_that_fails_leaves_its_service_to_this_process(make_store, monk
         return real(service, *args)
 
     # Worker processes are forked from this one, so they run the patched function.
-    monkeypatch.setattr(projection_module, "compute_service", failing_in_workers_for_one)
+    monkeypatch.setattr(workers_module, "compute_service", failing_in_workers_for_one)
     store.models.catch_up()
 
     assert calls == {NAMES[2]: 1}
@@ -110,7 +111,7 @@ def test_small_runs_and_single_cpu_settings_stay_in_one_process(make_store, monk
     monkeypatch.setenv("INSIGHTLOG_WORKERS", "0")
     from insightlog.bootstrap import config_from_env
 
-    assert projection_module.default_workers(config_from_env().store.workers) == 0
+    assert workers_module.default_workers(config_from_env().store.workers) == 0
     assert store.models.projection.parallel_min_entries > len(interleaved())  # the default threshold
     store.models.catch_up()
     assert calls == dict.fromkeys(NAMES, 1)
@@ -167,7 +168,7 @@ ORIGINAL_START_CACHE = projection_module.GovernanceProjection._start_cache
 def _exit_when_orphaned() -> None:
     import time
 
-    projection_module._watch_parent(-1)  # a parent that is already gone
+    workers_module.watch_parent(-1)  # a parent that is already gone
     time.sleep(30)
 
 

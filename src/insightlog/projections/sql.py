@@ -1,369 +1,26 @@
-"""The governance read models: the view interface and its SQLAlchemy implementation.
-
-A ``Batch`` is what one projection step writes: the rows of the ``rm_events`` index for the new
-notifications with the services they touch marked dirty, or recomputed per-service models (which
-clear their service's dirty flag), and the tracking position. The view writes all of it in ONE
-transaction, after checking that the tracking position is still the one the batch was computed
-from, so each event is applied exactly once and a crash leaves nothing half written.
-"""
+"""The governance read models as SQLAlchemy Core tables in the event store's own database: the
+SQL implementation of the port (``insightlog.projections.port``)."""
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from operator import itemgetter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-import orjson
+from insightlog.projections.port import GovernanceView, StaleTrackingError
+from insightlog.projections.records import Batch, PreparedService, Tracking
+from insightlog.projections.rows import JSON_RECOGNITION, RECOGNITION_KEYS, from_json, governance_row, prepare_service, tuples
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection, Engine
-
-    from insightlog.analysis.governance import ServiceGovernance
-
-
-class StaleTrackingError(Exception):
-    """Raised when the tracking position moved since a batch was computed (another run wrote first)."""
-
-
-@dataclass(frozen=True)
-class Tracking:
-    """The tracking record of a projection."""
-
-    projection: str
-    position: int
-    entry_position: int
-    schema_version: int
-    definitions_version: str
-    updated_at: str
-
-
-@dataclass
-class ServiceFailure:
-    """A service whose analysis raised: its rows are cleared and the error kept in its status."""
-
-    service: str
-    as_of: str
-    error: str
-    entry_count: int = 0
-    last_position: int = 0
-    taxonomy_version: str | None = None
-
-
-@dataclass
-class PreparedService:
-    """A service's computed models as the rows of its tables (values in column order): what a
-    phase-2 worker process sends back, smaller than the analysis document it came from."""
-
-    service: str
-    as_of: str
-    taxonomy_version: str | None
-    definitions_version: str
-    isolated_themes: str
-    overdue_reviews: str
-    entry_count: int
-    last_position: int
-    tables: dict[str, list[tuple[Any, ...]]]
-
-
-def prepare_service(s: ServiceGovernance) -> PreparedService:
-    """``s`` as table rows (see ``PreparedService``)."""
-    from insightlog.projections import tables
-
-    records = service_records(s)
-    return PreparedService(
-        service=s.service,
-        as_of=s.as_of,
-        taxonomy_version=s.taxonomy_version,
-        definitions_version=s.document["definitions_version"],
-        isolated_themes=_json(s.document["isolated_themes"]),
-        overdue_reviews=_json(s.overdue_reviews),
-        entry_count=s.entry_count,
-        last_position=s.last_position,
-        tables={t.name: _tuples(t, records[t.name]) for t in tables.PER_SERVICE},
-    )
-
-
-def _tuples(table: Any, records: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
-    """Records as tuples in the table's column order (one C-level call per record)."""
-    if not records:
-        return []
-    values = itemgetter(*[c.name for c in table.columns])
-    return [values(r) for r in records]
-
-
-@dataclass
-class Batch:
-    """One projection step, written atomically.
-
-    ``dirty`` names the services whose rows no longer reflect every indexed event (the services
-    of ``events``, or of an added taxonomy version): they are flagged, a placeholder status row
-    is made for a service not seen before. ``services`` replace their service's rows and status
-    (flag cleared).
-    """
-
-    expected_position: int
-    position: int
-    entry_position: int
-    updated_at: str
-    events: list[dict[str, Any]] = field(default_factory=list)
-    services: list[ServiceGovernance | PreparedService | ServiceFailure] = field(default_factory=list)
-    dirty: list[str] = field(default_factory=list)
-
-
-class GovernanceView(ABC):
-    """The port the projection writes to and the queries read from (a tracking recorder)."""
-
-    @abstractmethod
-    def exists(self) -> bool:
-        """Whether the read-model tables exist."""
-
-    @abstractmethod
-    def create(self, projection: str, schema_version: int, definitions_version: str, now: str) -> None:
-        """Create the tables and the tracking record (position 0) if missing."""
-
-    @abstractmethod
-    def drop(self) -> None:
-        """Drop every read-model table."""
-
-    @abstractmethod
-    def reset(self, projection: str, schema_version: int, definitions_version: str, now: str) -> None:
-        """Empty every read-model table and set the tracking record back to position 0, in one
-        transaction (needs no right to create or drop tables)."""
-
-    @abstractmethod
-    def tracking(self, projection: str) -> Tracking | None:
-        """The tracking record, or None when there is none."""
-
-    @abstractmethod
-    def write(self, projection: str, batch: Batch) -> None:
-        """Write the batch and move the tracking record, in one transaction.
-
-        Raises ``StaleTrackingError`` (and writes nothing) when the tracking position is no
-        longer ``batch.expected_position``.
-        """
-
-    @abstractmethod
-    def service_status(self) -> list[dict[str, Any]]:
-        """One dict per service: service, as_of, events, last_entry_position, ..., error."""
-
-    @abstractmethod
-    def services_with_version(self, names: Iterable[str]) -> list[str]:
-        """Services whose taxonomy version is one of ``names``."""
-
-    @abstractmethod
-    def dirty_services(self) -> list[str]:
-        """Services flagged dirty (indexed events not yet reflected in their rows), sorted."""
-
-    @abstractmethod
-    def pending_entries(self, services: Iterable[str]) -> dict[str, int]:
-        """For each of ``services``: its indexed entries after the last one its rows reflect."""
-
-    @abstractmethod
-    def governance_rows(self, service: str | None = None) -> list[dict[str, Any]]:
-        """The stored governance view rows (same shape as ``insightlog.analysis.governance``)."""
-
-    @abstractmethod
-    def analysis_document(self, service: str) -> dict[str, Any] | None:
-        """The analysis document of a service rebuilt from the tables (as of its stored as_of)."""
-
-    @abstractmethod
-    def event_positions(self) -> list[int]:
-        """Every position in the ``rm_events`` index, ascending (duplicates kept, for checks)."""
-
-
-# ------------------------------------------------------------------ row conversions
-
-
-def _json(value: Any) -> str:
-    return orjson.dumps(value).decode("utf-8")
-
-
-def _load(text: str | None) -> Any:
-    return None if text is None else orjson.loads(text)
-
-
-def governance_record(row: dict[str, Any], ordinal: int) -> dict[str, Any]:
-    """A governance view row as an ``rm_governance`` record."""
-    j = row["judgement"] or {}
-    this, prev = row["this_month"], row["previous_month"]
-    return {
-        "service": row["service"],
-        "ordinal": ordinal,
-        "as_of": row["as_of"],
-        "taxonomy_version": row["taxonomy_version"],
-        "key_question": row["key_question"],
-        "quality_statement": row["quality_statement"],
-        "theme": row["theme"],
-        "label": row["label"],
-        "parent": row["parent"],
-        "leaf": 1 if row["leaf"] else 0,
-        "judgement_event_id": j.get("event_id"),
-        "judgement_theme": j.get("theme"),
-        "judgement_score": j.get("score"),
-        "judgement_confidence": j.get("confidence"),
-        "judgement_exceptions": _json(j["exceptions"]) if j else None,
-        "judgement_actor_role": j.get("actor_role"),
-        "judgement_actor_id": j.get("actor_id"),
-        "judgement_recorded_at": j.get("recorded_at"),
-        "month": this["month"],
-        "j_month": this["J"],
-        "j_event_month": this["J_event"],
-        "e_month": this["E"],
-        "d_month": this["D"],
-        "sign_month": this["sign"],
-        "previous_month": prev["month"],
-        "j_previous": prev["J"],
-        "j_event_previous": prev["J_event"],
-        "e_previous": prev["E"],
-        "d_previous": prev["D"],
-        "sign_previous": prev["sign"],
-        "improvement_status": row["improvement_status"],
-        "open_actions_count": len(row["open_actions"]),
-        "open_actions": _json(row["open_actions"]),
-        "triggers_last_90_days": _json(row["triggers_last_90_days"]),
-    }
-
-
-def governance_row(rec: Any, overdue: list[dict[str, Any]]) -> dict[str, Any]:
-    """An ``rm_governance`` record back as a governance view row."""
-    judgement = None
-    if rec.judgement_event_id is not None:
-        judgement = {
-            "event_id": rec.judgement_event_id,
-            "theme": rec.judgement_theme,
-            "score": rec.judgement_score,
-            "confidence": rec.judgement_confidence,
-            "exceptions": _load(rec.judgement_exceptions),
-            "actor_role": rec.judgement_actor_role,
-            "actor_id": rec.judgement_actor_id,
-            "recorded_at": rec.judgement_recorded_at,
-        }
-    return {
-        "service": rec.service,
-        "as_of": rec.as_of,
-        "taxonomy_version": rec.taxonomy_version,
-        "key_question": rec.key_question,
-        "quality_statement": rec.quality_statement,
-        "theme": rec.theme,
-        "label": rec.label,
-        "parent": rec.parent,
-        "leaf": bool(rec.leaf),
-        "judgement": judgement,
-        "this_month": {
-            "month": rec.month,
-            "J": rec.j_month,
-            "J_event": rec.j_event_month,
-            "E": rec.e_month,
-            "D": rec.d_month,
-            "sign": rec.sign_month,
-        },
-        "previous_month": {
-            "month": rec.previous_month,
-            "J": rec.j_previous,
-            "J_event": rec.j_event_previous,
-            "E": rec.e_previous,
-            "D": rec.d_previous,
-            "sign": rec.sign_previous,
-        },
-        "improvement_status": rec.improvement_status,
-        "open_actions": _load(rec.open_actions),
-        "overdue_reviews": overdue,
-        "triggers_last_90_days": _load(rec.triggers_last_90_days),
-    }
-
-
-def service_records(sg: ServiceGovernance) -> dict[str, list[dict[str, Any]]]:
-    """The per-service table records of one service's analysis and governance rows."""
-    service = sg.service
-    doc = sg.document
-    recognition = [
-        {
-            "service": service,
-            "ordinal": i,
-            **{k: r[k] for k in RECOGNITION_SCALARS},
-            "affected_scopes": _json(r["affected_scopes"]),
-            "sampled_scopes": _json(r["sampled_scopes"]),
-            "after_acknowledgement": _json(r["after_acknowledgement"]),
-        }
-        for i, r in enumerate(doc["recognition"])
-    ]
-    drift = [
-        {
-            "service": service,
-            "ordinal": i,
-            "theme": r["theme"],
-            "scope": r["scope"],
-            "month": r["month"],
-            "j": r["J"],
-            "j_event": r["J_event"],
-            "e": r["E"],
-            "d": r["D"],
-            "sign": r["sign"],
-        }
-        for i, r in enumerate(doc["drift"])
-    ]
-    improvement = [
-        {"service": service, "theme": theme, "evaluation_date": day, "status": status}
-        for theme, days in doc["improvement_status"].items()
-        for day, status in days.items()
-    ]
-    triggers = [
-        {
-            "service": service,
-            "ordinal": i,
-            "trigger": t["trigger"],
-            "theme": t["theme"],
-            "scope": t["scope"],
-            "fired_on": t["fired_on"],
-            "events": _json(t["events"]),
-        }
-        for i, t in enumerate(doc["triggers"])
-    ]
-    overdue = [{"service": service, "ordinal": i, **r} for i, r in enumerate(doc["reviews"]["overdue"])]
-    late = [{"service": service, "ordinal": i, **r} for i, r in enumerate(doc["reviews"]["late_recorded"])]
-    governance = [governance_record(r, i) for i, r in enumerate(sg.rows)]
-    return {
-        "rm_recognition": recognition,
-        "rm_drift": drift,
-        "rm_improvement": improvement,
-        "rm_triggers": triggers,
-        "rm_overdue_reviews": overdue,
-        "rm_late_reviews": late,
-        "rm_governance": governance,
-    }
-
-
-RECOGNITION_KEYS = (
-    "theme",
-    "extent",
-    "affected_scopes",
-    "sampled_scopes",
-    "first_signal",
-    "first_signal_observed",
-    "pattern_detectable",
-    "pattern_detectable_recorded",
-    "acknowledgement",
-    "ack_recorded",
-    "recognition_lag_days",
-    "detectable_lag_days",
-    "claimed_lag_days",
-    "open_lag_days",
-    "after_acknowledgement",
-)
-JSON_RECOGNITION = frozenset({"affected_scopes", "sampled_scopes", "after_acknowledgement"})
-RECOGNITION_SCALARS = tuple(k for k in RECOGNITION_KEYS if k not in JSON_RECOGNITION)
-
-
-# ------------------------------------------------------------------ SQLAlchemy
+    import psycopg
+    from sqlalchemy import ColumnElement, Table
+    from sqlalchemy.engine import Connection, Engine, RowMapping
 
 
 class SqlAlchemyGovernanceView(GovernanceView):
     """The read models as SQLAlchemy Core tables in the event store's database."""
 
     def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
-        from insightlog.projections.engine import writer
+        from insightlog.projections.database import writer
 
         self.engine = engine
         self.write_engine = writer(engine)
@@ -495,13 +152,19 @@ class SqlAlchemyGovernanceView(GovernanceView):
                 conn.execute(delete(table).where(table.c.service.in_(part)))
         per_table: dict[str, list[tuple[Any, ...]]] = {t.name: [] for t in tables.PER_SERVICE}
         status = []
-        for s in batch.services:
-            if isinstance(s, ServiceGovernance):
-                s = prepare_service(s)
-            computed = isinstance(s, PreparedService)  # else a ServiceFailure: no rows, its error
-            if computed:
+        for service in batch.services:
+            s = prepare_service(service) if isinstance(service, ServiceGovernance) else service
+            if isinstance(s, PreparedService):
                 for name, rows in s.tables.items():
                     per_table[name] += rows
+                results = {
+                    "definitions_version": s.definitions_version,
+                    "isolated_themes": s.isolated_themes,
+                    "overdue_reviews": s.overdue_reviews,
+                    "error": None,
+                }
+            else:  # a ServiceFailure: no rows, its error
+                results = {"definitions_version": "", "isolated_themes": "[]", "overdue_reviews": "[]", "error": s.error}
             status.append(
                 {
                     "service": s.service,
@@ -510,10 +173,7 @@ class SqlAlchemyGovernanceView(GovernanceView):
                     "last_entry_position": s.last_position,
                     "updated_position": batch.position,
                     "taxonomy_version": s.taxonomy_version,
-                    "definitions_version": s.definitions_version if computed else "",
-                    "isolated_themes": s.isolated_themes if computed else "[]",
-                    "overdue_reviews": s.overdue_reviews if computed else "[]",
-                    "error": None if computed else s.error,
+                    **results,
                     "dirty": 0,
                 }
             )
@@ -522,12 +182,12 @@ class SqlAlchemyGovernanceView(GovernanceView):
         self._insert(conn, tables.service_status, status)
 
     @classmethod
-    def _insert(cls, conn: Connection, table: Any, records: Sequence[dict[str, Any]]) -> None:
+    def _insert(cls, conn: Connection, table: Table, records: Sequence[dict[str, Any]]) -> None:
         """Insert many records (dicts keyed by column name); see ``_insert_rows``."""
-        cls._insert_rows(conn, table, _tuples(table, records))
+        cls._insert_rows(conn, table, tuples(table, records))
 
     @staticmethod
-    def _insert_rows(conn: Connection, table: Any, rows: Sequence[tuple[Any, ...]]) -> None:
+    def _insert_rows(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]]) -> None:
         """Insert many rows (tuples in column order) with the driver's executemany, or COPY on
         PostgreSQL (SQLAlchemy's per-row parameter processing costs more than the database here;
         every column is plain Text or Integer)."""
@@ -537,7 +197,11 @@ class SqlAlchemyGovernanceView(GovernanceView):
         quote = conn.dialect.identifier_preparer.quote
         if conn.dialect.name == "postgresql":
             # COPY on the transaction's own connection: several times faster than executemany.
-            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            # The dialect is psycopg's, so the driver's connection and cursor are psycopg's.
+            dbapi = conn.connection.dbapi_connection
+            if dbapi is None:  # pragma: no cover - a connection in a transaction is never detached
+                raise RuntimeError("the read models' connection was detached from its driver connection")
+            cursor = cast("psycopg.Cursor[Any]", dbapi.cursor())
             try:
                 with cursor.copy(f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) FROM STDIN") as copy:
                     for row in rows:
@@ -642,10 +306,10 @@ class SqlAlchemyGovernanceView(GovernanceView):
             rows_q = rows_q.where(g.c.service == service)
             status_q = status_q.where(s.c.service == service)
         with self.engine.connect() as conn:
-            overdue = {name: _load(text) for name, text in conn.execute(status_q)}
-            records = conn.execute(rows_q).all()
+            overdue = {name: from_json(text) for name, text in conn.execute(status_q)}
+            found = conn.execute(rows_q).all()
         # Sorted here, not in SQL: PostgreSQL collations need not sort by code point.
-        records.sort(key=lambda rec: (rec.service, rec.ordinal))
+        records = sorted(found, key=lambda rec: (rec.service, rec.ordinal))
         return [governance_row(rec, overdue.get(rec.service, [])) for rec in records]
 
     def analysis_document(self, service: str) -> dict[str, Any] | None:
@@ -653,7 +317,7 @@ class SqlAlchemyGovernanceView(GovernanceView):
 
         from insightlog.projections import tables
 
-        def rows(conn: Connection, table: Any, *order: Any) -> list[Any]:
+        def rows(conn: Connection, table: Table, *order: ColumnElement[Any]) -> Sequence[RowMapping]:
             return conn.execute(select(table).where(table.c.service == service).order_by(*order)).mappings().all()
 
         with self.engine.connect() as conn:
@@ -674,8 +338,8 @@ class SqlAlchemyGovernanceView(GovernanceView):
             "definitions_version": status["definitions_version"],
             "service": service,
             "as_of": status["as_of"],
-            "recognition": [{k: _load(r[k]) if k in JSON_RECOGNITION else r[k] for k in RECOGNITION_KEYS} for r in recognition],
-            "isolated_themes": _load(status["isolated_themes"]),
+            "recognition": [{k: from_json(r[k]) if k in JSON_RECOGNITION else r[k] for k in RECOGNITION_KEYS} for r in recognition],
+            "isolated_themes": from_json(status["isolated_themes"]),
             "drift": [
                 {"theme": r["theme"], "scope": r["scope"], "month": r["month"], "J": r["j"], "J_event": r["j_event"], "E": r["e"], "D": r["d"], "sign": r["sign"]}
                 for r in drift
@@ -686,7 +350,7 @@ class SqlAlchemyGovernanceView(GovernanceView):
                 "late_recorded": [{k: r[k] for k in ("event_id", "level", "held", "recorded", "days_late")} for r in late],
             },
             "triggers": [
-                {"trigger": r["trigger"], "theme": r["theme"], "scope": r["scope"], "fired_on": r["fired_on"], "events": _load(r["events"])}
+                {"trigger": r["trigger"], "theme": r["theme"], "scope": r["scope"], "fired_on": r["fired_on"], "events": from_json(r["events"])}
                 for r in triggers
             ],
         }
@@ -708,7 +372,7 @@ def _parts(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
         yield items[i : i + size]
 
 
-def _start_tracking(conn: Any, projection: str, schema_version: int, definitions_version: str, now: str) -> None:
+def _start_tracking(conn: Connection, projection: str, schema_version: int, definitions_version: str, now: str) -> None:
     """The tracking record of a projection that has processed nothing yet."""
     from insightlog.projections import tables
 

@@ -10,7 +10,10 @@ from insightlog.errors import SettingsError
 from insightlog.storage.backend import DEFAULT_DB
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
+    import sqlite3
+
+    from sqlalchemy.engine import Connection, Engine
+    from sqlalchemy.pool import ConnectionPoolEntry
 
     from insightlog.storage.settings import StoreSettings
 
@@ -53,7 +56,7 @@ def engine_for(settings: StoreSettings) -> Engine:
     engine = create_engine(url, connect_args={"timeout": LOCK_TIMEOUT_SECONDS})
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
         # Let SQLAlchemy, not the driver, decide where transactions begin (SQLAlchemy's
         # documented recipe for pysqlite), so a write transaction takes its lock up front.
         dbapi_connection.isolation_level = None
@@ -67,7 +70,7 @@ def engine_for(settings: StoreSettings) -> Engine:
         dbapi_connection.execute("PRAGMA synchronous = NORMAL")
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn):  # type: ignore[no-untyped-def]
+    def _on_begin(conn: Connection) -> None:
         # A write transaction takes the write lock at BEGIN (waiting up to the busy timeout),
         # so it never fails half-way when upgrading a read lock; reads stay deferred.
         immediate = conn.get_execution_options().get(WRITE_OPTION) and not settings.read_only
