@@ -29,10 +29,11 @@ def init(obj: Context) -> None:
 @click.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--backfill", is_flag=True, help="Declare earlier history for services already in the store; flagged wherever shown.")
+@click.option("--strict", is_flag=True, help="Refuse lines naming a service, theme or scope not registered, defined or used before them (default: warn).")
 @click.option("--json", "as_json", is_flag=True, help="Print receipts (position per event) as JSON.")
 @click.pass_obj
 @creates_store
-def import_(obj: Context, file: Path, backfill: bool, as_json: bool) -> None:
+def import_(obj: Context, file: Path, backfill: bool, strict: bool, as_json: bool) -> None:
     """Import a JSON Lines history file, all or nothing.
 
     Lines already stored with the same content are skipped; a bad line stops the import with an
@@ -54,9 +55,9 @@ def import_(obj: Context, file: Path, backfill: bool, as_json: bool) -> None:
                     bar.update(len(raw))
                     yield raw
 
-            outcome = obj.app.import_file(file, backfill=backfill, lines=lines())
+            outcome = obj.app.import_file(file, backfill=backfill, lines=lines(), strict=strict)
     else:
-        outcome = obj.app.import_file(file, backfill=backfill)
+        outcome = obj.app.import_file(file, backfill=backfill, strict=strict)
     result = outcome.result
     report_write(outcome)
     if as_json:
@@ -133,7 +134,8 @@ def _observed(value: str | None) -> str | None:
 @click.option("--actor-id", required=True, metavar="ID", help="A staff id, never a name.")
 @click.option("--record", "record_label", metavar="LABEL", help="The provider's own name for the record.")
 @click.option("--observed-at", metavar="TIME", help="When it happened (RFC 3339 or a date); default now; never later than now.")
-@click.option("--event-id", metavar="ID", help="Your own id for the event (default: generated).")
+@click.option("--event-id", metavar="ID", help="Your own id for the event (default: generated); a retry with the same id and content records nothing twice.")
+@click.option("--new-scope", is_flag=True, help="The location, team or shift named is new to the service (otherwise it must be declared or used before).")
 @click.option("--payload", required=True, metavar="JSON", help="The payload: JSON text, @file.json, or - for stdin.")
 @click.option("--json", "as_json", is_flag=True, help="Print the stored event as JSON.")
 @click.pass_obj
@@ -151,6 +153,7 @@ def record(
     record_label: str | None,
     observed_at: str | None,
     event_id: str | None,
+    new_scope: bool,
     payload: str,
     as_json: bool,
 ) -> None:
@@ -177,7 +180,7 @@ def record(
         "observed_at": _observed(observed_at),
         "payload": _payload(payload),
     }
-    outcome = obj.app.record(event)
+    outcome = obj.app.record(event, new_scope=new_scope)
     report_write(outcome)
     result = outcome.result
     stored_id = result.receipts[0].event_id if result.receipts else result.skipped[0]

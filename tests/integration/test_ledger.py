@@ -139,8 +139,22 @@ def test_live_recording_keeps_the_service_in_recorded_order(ledger_factory) -> N
         ledger.record(dict(SPOT, event_id="LIVE-6"))
 
 
-def test_cli_record_prints_the_new_id_and_json_shows_the_stored_event(stores) -> None:
+def register_s_with_theme_t(args: list[str], tmp_path: Path) -> None:
+    """Service S registered and theme t defined: a live record may name only what is known."""
+    setup = [
+        {"event_id": "S-REG", "service": "S", "kind": "ServiceRegistered", "actor_role": "registered_manager", "actor_id": "RM-1",
+         "observed_at": "2026-01-02T09:00:00Z", "recorded_at": "2026-01-02T09:00:00Z",
+         "payload": {"framework": {"name": "CQC", "taxonomy_version": "SAF-2024"}, "service_type": "care home", "scopes": []}},
+        {"event_id": "S-T", "service": "S", "theme": "t", "kind": "ThemeDefined", "actor_role": "registered_manager", "actor_id": "RM-1",
+         "observed_at": "2026-01-02T09:01:00Z", "recorded_at": "2026-01-02T09:01:00Z",
+         "payload": {"theme": "t", "parent": None, "scope_by": "team", "label": "T", "quality_statements": []}},
+    ]
+    assert invoke([*args, "import", str(write_jsonl(tmp_path / "setup.jsonl", setup))]).exit_code == 0
+
+
+def test_cli_record_prints_the_new_id_and_json_shows_the_stored_event(stores, tmp_path: Path) -> None:
     args = stores.cli_args(stores.new())
+    register_s_with_theme_t(args, tmp_path)
     plain = invoke([*args, "record", "SpotCheckRecorded", "--service", "S", "--theme", "t", "--actor-role", "deputy_manager",
                     "--actor-id", "DM-1", "--payload", json.dumps(SPOT["payload"])])
     assert plain.exit_code == 0, plain.output
@@ -149,18 +163,20 @@ def test_cli_record_prints_the_new_id_and_json_shows_the_stored_event(stores) ->
                       "--actor-id", "DM-1", "--event-id", "MINE-1", "--payload", "-", "--json"], input=json.dumps(SPOT["payload"]))
     assert as_json.exit_code == 0, as_json.output
     stored = json.loads(as_json.stdout)
-    assert stored["event_id"] == "MINE-1" and stored["ledger"]["position"] == 2 and stored["ledger"]["source"] == "live"
+    assert stored["event_id"] == "MINE-1" and stored["ledger"]["position"] == 4 and stored["ledger"]["source"] == "live"
     assert len(stored["ledger"]["leaf_hash"]) == 64  # the receipt: its leaf in the verifiable log
 
 
-def test_cli_record_refuses_a_future_observed_time_with_a_one_line_error(stores) -> None:
+def test_cli_record_refuses_a_future_observed_time_with_a_one_line_error(stores, tmp_path: Path) -> None:
     args = stores.cli_args(stores.new())
+    register_s_with_theme_t(args, tmp_path)
+    before = invoke([*args, "export"]).stdout
     future = (datetime.now(tz=UTC) + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
     result = invoke([*args, "record", "SpotCheckRecorded", "--service", "S", "--theme", "t", "--actor-role", "deputy_manager",
                      "--actor-id", "DM-1", "--observed-at", future, "--payload", json.dumps(SPOT["payload"])])
     assert result.exit_code == 1
     assert "field 'observed_at': is later than recorded_at" in result.output
-    assert invoke([*args, "export"]).stdout == ""
+    assert invoke([*args, "export"]).stdout == before
 
 
 # --- history -----------------------------------------------------------------------------

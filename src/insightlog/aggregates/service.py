@@ -15,6 +15,7 @@ from insightlog.interchange.themelinks import ParentCycleError, ancestors_or_sel
 from insightlog.interchange.timeutil import format_utc
 
 NAMESPACE = uuid5(NAMESPACE_URL, "https://insightlog.invalid/ledger")
+SCOPE_FIELDS = ("location", "team", "shift")
 
 
 class RecordedOrderError(ValueError):
@@ -34,6 +35,10 @@ class ServiceLedgerState(SnapshotState):
     withdrawn: dict[str, list[str]] = {}
     # None when restored from such a snapshot: the registrations before it are not known here.
     registrations: list[str] | None = None
+    # Absent from snapshots taken before 0.2: None, the scopes used before are not known here
+    # (the door then reads the service's log instead).
+    scopes: dict[str, list[str]] | None = None
+    registered_at: str | None = None
 
 
 class ServiceLedger(Aggregate):
@@ -68,6 +73,10 @@ class ServiceLedger(Aggregate):
         self.withdrawn: dict[str, list[str]] = {}
         # The ids of the service's ServiceRegistered events (None: unknown, see the snapshot state).
         self.registrations: list[str] | None = []
+        # {location|team|shift: values declared in ServiceRegistered.scopes or used}: what a live
+        # record may name without saying the scope is new (None: unknown, see the snapshot state).
+        self.scopes: dict[str, list[str]] | None = {name: [] for name in SCOPE_FIELDS}
+        self.registered_at: str | None = None  # the first ServiceRegistered's recorded_at
 
     # Guards ------------------------------------------------------------------------------
 
@@ -94,9 +103,18 @@ class ServiceLedger(Aggregate):
 
     # Commands ------------------------------------------------------------------------------
 
+    def check_not_before_registration(self, recorded_at: str, *, backfill: bool) -> None:
+        """A back-filled entry may not be recorded before its service was registered."""
+        if backfill and self.registered_at is not None and recorded_at < self.registered_at:
+            raise RecordedOrderError(
+                f"recorded_at {recorded_at} is before service {self.name!r} was registered "
+                f"({self.registered_at}); a back-fill cannot reach before the registration"
+            )
+
     def append(self, entry: dict[str, Any], *, position: int, appended_at: datetime, source: str, backfill: bool) -> None:
         """Append one validated interchange entry (its 13 fields, timestamps as text)."""
         self.check_recorded_order(entry["recorded_at"], backfill=backfill)
+        self.check_not_before_registration(entry["recorded_at"], backfill=backfill)
         if entry["kind"] == "ThemeDefined":
             self.check_no_theme_cycle(entry["payload"]["theme"], entry["payload"].get("parent"))
         # An explicit trigger (no @event decorator): the decorator's argument mapping cost more
@@ -113,8 +131,26 @@ class ServiceLedger(Aggregate):
             self.themes[entry["payload"]["theme"]] = entry["payload"].get("parent")
         elif kind == "EntryWithdrawn":
             self.withdrawn[entry["payload"]["withdraws"]] = [entry["event_id"], entry["recorded_at"]]
-        elif kind == "ServiceRegistered" and self.registrations is not None:
-            self.registrations.append(entry["event_id"])
+        elif kind == "ServiceRegistered":
+            if self.registrations is not None:
+                self.registrations.append(entry["event_id"])
+            if self.scopes is not None:
+                if self.registered_at is None or entry["recorded_at"] < self.registered_at:
+                    self.registered_at = entry["recorded_at"]
+                for declared in entry["payload"].get("scopes") or ():
+                    if isinstance(declared, str):
+                        scope, _, value = declared.partition(":")
+                        self._learn_scope(scope, value)
+        scopes = self.scopes
+        if scopes is not None:
+            for name in SCOPE_FIELDS:
+                value = entry[name]
+                if value is not None and value not in scopes[name]:
+                    scopes[name].append(value)
+
+    def _learn_scope(self, scope: str, value: str) -> None:
+        if self.scopes is not None and scope in self.scopes and value and value not in self.scopes[scope]:
+            self.scopes[scope].append(value)
 
 
 class EventKey(Aggregate):

@@ -25,7 +25,31 @@ EXAMPLES = 3
 
 
 class _Event(Protocol):
-    event_id: str
+    """What the checks read of a draft, an entry, or a live record's fields (``Names.of``)."""
+
+    @property
+    def event_id(self) -> str | None: ...
+    @property
+    def service(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def theme(self) -> str | None: ...
+    @property
+    def location(self) -> str | None: ...
+    @property
+    def team(self) -> str | None: ...
+    @property
+    def shift(self) -> str | None: ...
+    @property
+    def payload(self) -> Mapping[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class Names:
+    """The names a live record's fields use."""
+
+    event_id: str | None
     service: str
     kind: str
     theme: str | None
@@ -33,6 +57,24 @@ class _Event(Protocol):
     team: str | None
     shift: str | None
     payload: Mapping[str, Any]
+
+    @classmethod
+    def of(cls, fields: Mapping[str, Any]) -> Names:
+        def text(name: str) -> str | None:
+            value = fields.get(name)
+            return value if isinstance(value, str) and value else None
+
+        payload = fields.get("payload")
+        return cls(
+            text("event_id"),
+            str(fields.get("service") or ""),
+            str(fields.get("kind") or ""),
+            text("theme"),
+            text("location"),
+            text("team"),
+            text("shift"),
+            payload if isinstance(payload, Mapping) else {},
+        )
 
 
 @dataclass
@@ -135,7 +177,11 @@ def refuse_unknown_names(event: _Event, services: Iterable[str], vocabulary: Ser
     if found:
         first = found[0]
         rest = "".join(f"; also field '{p.field}': {p.message}" for p in found[1:])
-        raise LineError(None, None, first.field, first.message + rest)
+        raise UnknownNameError(None, None, first.field, first.message + rest)
+
+
+class UnknownNameError(LineError):
+    """Raised when a live record names a service, theme or scope the ledger does not know."""
 
 
 def import_warnings(events: Iterable[_Event], stored: Mapping[str, ServiceVocabulary]) -> list[str]:
@@ -145,16 +191,15 @@ def import_warnings(events: Iterable[_Event], stored: Mapping[str, ServiceVocabu
     registrations, theme definitions and scopes count from the line they appear on.
     """
     vocabularies = {name: ServiceVocabulary(set(v.themes), {k: set(s) for k, s in v.scopes.items()}) for name, v in stored.items()}
-    counts: Counter[tuple[str, str]] = Counter()
-    examples: dict[tuple[str, str], list[str]] = {}
+    counts: Counter[str] = Counter()
+    examples: dict[str, list[str]] = {}
     for event in events:
         vocabulary = vocabularies.get(event.service)
         for problem in problems(event, vocabularies, vocabulary):
-            key = (problem.field, problem.field if problem.field != "service" else "service")
-            counts[key] += 1
-            examples.setdefault(key, [])
-            if len(examples[key]) < EXAMPLES:
-                examples[key].append(f"{event.event_id} ({problem.value!r})")
+            counts[problem.field] += 1
+            shown = examples.setdefault(problem.field, [])
+            if len(shown) < EXAMPLES:
+                shown.append(f"{event.event_id} ({problem.value!r})")
         if vocabulary is None:
             vocabulary = vocabularies[event.service] = ServiceVocabulary()
         vocabulary.learn(event)
@@ -166,6 +211,20 @@ def import_warnings(events: Iterable[_Event], stored: Mapping[str, ServiceVocabu
         "shift": "use(s) a shift neither declared in ServiceRegistered.scopes nor used before",
     }
     return [
-        f"{count} line(s) {what[key[0]]}, first {', '.join(examples[key])} (import --strict refuses them)"
-        for key, count in counts.items()
+        f"{count} line(s) {what[field]}, first {', '.join(examples[field])} (import --strict refuses them)"
+        for field, count in counts.items()
     ]
+
+
+def first_problem(events: Iterable[tuple[int | None, _Event]], stored: Mapping[str, ServiceVocabulary]) -> LineError | None:
+    """For ``import --strict``: the first line naming an unknown service, theme or scope."""
+    vocabularies = {name: ServiceVocabulary(set(v.themes), {k: set(s) for k, s in v.scopes.items()}) for name, v in stored.items()}
+    for line, event in events:
+        vocabulary = vocabularies.get(event.service)
+        found = problems(event, vocabularies, vocabulary)
+        if found:
+            return LineError(line, event.event_id, found[0].field, found[0].message.replace(" (--new-scope)", ""))
+        if vocabulary is None:
+            vocabulary = vocabularies[event.service] = ServiceVocabulary()
+        vocabulary.learn(event)
+    return None

@@ -37,6 +37,7 @@ from insightlog.proof.canonical import fields_leaf_object, leaf_hash, leaf_hash_
 from insightlog.interchange.timeutil import format_utc
 
 if TYPE_CHECKING:
+    from insightlog.application.doorchecks import ServiceVocabulary
     from insightlog.storage.backend import Backend
 
 UTC = timezone.utc
@@ -181,8 +182,12 @@ class Ledger(Application):  # type: ignore[type-arg]
         source_name: str,
         backfill: bool = False,
         progress: Callable[[int], None] | None = None,
+        vet: Callable[[list[tuple[int | None, Draft]]], list[str]] | None = None,
     ) -> AppendResult:
-        """Validate a whole interchange file, then append it atomically (all or nothing)."""
+        """Validate a whole interchange file, then append it atomically (all or nothing).
+
+        ``vet`` sees the validated lines before anything is written: it may refuse them (raise a
+        ``LineError``) or return warnings for the result."""
         self.check_writable()
         drafts: list[tuple[int | None, Draft]] = []
         previous: datetime | None = None
@@ -201,11 +206,12 @@ class Ledger(Application):  # type: ignore[type-arg]
             drafts.append((number, draft))
             if progress is not None:
                 progress(number)
+        vetted = vet(drafts) if vet is not None else []
         source = f"{'backfill' if backfill else 'import'}:{source_name}"
         result = self.append(drafts, source=source, backfill=backfill, appended_at=now)
         from insightlog.application.taxonomy import import_warnings
 
-        result.warnings = import_warnings(self, [d for _, d in drafts])
+        result.warnings = vetted + import_warnings(self, [d for _, d in drafts])
         return result
 
     def append(
@@ -458,6 +464,18 @@ class Ledger(Application):  # type: ignore[type-arg]
                 return
             lte = page[-1].originator_version - 1
 
+    def service_vocabulary(self, service: str) -> ServiceVocabulary | None:
+        """The themes defined and the scopes declared or used in a service so far (None: no such
+        service). From the aggregate (its snapshot), or the log where an older snapshot lacks them."""
+        from insightlog.application.doorchecks import ServiceVocabulary, vocabulary_of
+
+        ledger = self._get_or_none(ServiceLedger.create_id(service))
+        if ledger is None:
+            return None
+        if ledger.scopes is None:
+            return vocabulary_of(self.service_entries(service))
+        return ServiceVocabulary(set(ledger.themes), {name: set(values) for name, values in ledger.scopes.items()})
+
     def first_position(self, service: str) -> int | None:
         """The position of a service's first entry (None if it has none): one indexed read."""
         for stored in self.recorder.select_events(ServiceLedger.create_id(service), gt=ServiceLedger.INITIAL_VERSION, limit=1):
@@ -477,6 +495,10 @@ class Ledger(Application):  # type: ignore[type-arg]
         """Every entry of the store in position (log append) order, streamed page by page."""
         for n in self.notifications([ENTRY_TOPIC]):
             yield entry_from_state(self.decode(n))
+
+    def has_event(self, event_id: str) -> bool:
+        """Whether an event with this id is stored: one indexed read of its key."""
+        return self._find_key(event_id) is not None
 
     def find_entry(self, event_id: str) -> Entry | None:
         """Look an event up by its id."""

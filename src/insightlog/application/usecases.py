@@ -85,19 +85,48 @@ class UseCases:
             models.ensure()
         return size
 
-    def record(self, fields: dict[str, Any]) -> WriteOutcome:
+    def record(self, fields: dict[str, Any], *, new_scope: bool = False) -> WriteOutcome:
         """Record one event live (``recorded_at`` from the ledger's clock), then checkpoint.
 
         A missing ``event_id`` is generated; give one (an idempotency key) so that a retry after a
         lost answer never records the event twice: the same id with the same content is skipped.
+        Typos are refused at the door: the service must be registered (unless this registers it),
+        the theme defined for it (unless this defines it), and each scope value declared or used
+        before in the service (unless ``new_scope``), each refusal with the closest known names.
         """
+        from insightlog.application.doorchecks import Names, refuse_unknown_names
         from insightlog.application.ledger import new_event_id
 
+        names = Names.of(fields)
+        if names.event_id and self._already_recorded(fields):
+            from insightlog.application.ledger import AppendResult
+
+            return WriteOutcome(AppendResult(skipped=[names.event_id]))
+        refuse_unknown_names(names, self.ledger.services(), self.ledger.service_vocabulary(names.service), new_scope=new_scope)
         event = dict(fields)
         if not event.get("event_id"):
             event["event_id"] = new_event_id(self.ledger.now())
         result = self.ledger.record(event)
         return WriteOutcome(result, self._after_write(result))
+
+    def _already_recorded(self, fields: dict[str, Any]) -> bool:
+        """Whether a live record with this event id is stored already with the same content but for
+        the times the ledger stamped (a retry after a lost answer): then nothing is written twice.
+        The same id with other content is refused by the ledger as usual."""
+        from insightlog.application.ledger import live_draft
+
+        event_id = str(fields["event_id"])
+        stored = self.ledger.find_entry(event_id) if self.ledger.has_event(event_id) else None
+        if stored is None or stored.source != "live":
+            return False
+        again = dict(fields)
+        if again.get("observed_at") is None:
+            again["observed_at"] = stored.interchange()["observed_at"]
+        try:
+            candidate = live_draft(again, stored.recorded_at)
+        except InsightlogError:
+            return False
+        return bool(candidate.interchange() == stored.interchange())
 
     def import_lines(
         self,
@@ -106,16 +135,42 @@ class UseCases:
         source_name: str,
         backfill: bool = False,
         progress: Callable[[int], None] | None = None,
+        strict: bool = False,
     ) -> WriteOutcome:
-        """Import interchange lines, all or nothing, then checkpoint."""
-        result = self.ledger.import_lines(lines, source_name=source_name, backfill=backfill, progress=progress)
+        """Import interchange lines, all or nothing, then checkpoint.
+
+        Lines naming a service not registered before them, a theme not defined before them, or a
+        scope neither declared nor used before are warned about (counts and first examples), or
+        refused with ``strict``: a provider's real history often declares neither."""
+        result = self.ledger.import_lines(
+            lines, source_name=source_name, backfill=backfill, progress=progress, vet=lambda drafts: self._vet(drafts, strict)
+        )
         return WriteOutcome(result, self._after_write(result))
 
-    def import_file(self, path: Path, *, backfill: bool = False, lines: Iterable[bytes] | None = None) -> WriteOutcome:
+    def import_file(
+        self, path: Path, *, backfill: bool = False, lines: Iterable[bytes] | None = None, strict: bool = False
+    ) -> WriteOutcome:
         """Import a JSON Lines file (``lines`` may wrap its lines, e.g. for a progress bar)."""
         from insightlog.application.ledger import read_file_lines
 
-        return self.import_lines(lines if lines is not None else read_file_lines(path), source_name=path.name, backfill=backfill)
+        return self.import_lines(
+            lines if lines is not None else read_file_lines(path), source_name=path.name, backfill=backfill, strict=strict
+        )
+
+    def _vet(self, drafts: Sequence[tuple[int | None, Any]], strict: bool) -> list[str]:
+        from insightlog.application.doorchecks import first_problem, import_warnings
+
+        stored = {}
+        for service in {d.service for _, d in drafts}:
+            vocabulary = self.ledger.service_vocabulary(service)
+            if vocabulary is not None:
+                stored[service] = vocabulary
+        if strict:
+            problem = first_problem(drafts, stored)
+            if problem is not None:
+                raise problem
+            return []
+        return import_warnings((d for _, d in drafts), stored)
 
     def compare_sheet(self, result: ConversionResult, *, backfill: bool = False) -> StoreCheck:
         """What a converted spreadsheet would do to the store: new, already stored, changed, out

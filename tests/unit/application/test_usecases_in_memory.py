@@ -126,3 +126,15 @@ def test_a_failing_automatic_checkpoint_is_a_warning_and_the_write_stands(house:
     assert len(outcome.result.receipts) == 70
     assert outcome.checkpoint.warning is not None and "no checkpoint was taken" in outcome.checkpoint.warning
     assert len(house.usecases.history(SERVICE)) == 70
+
+
+def test_a_retry_after_a_lost_answer_later_on_the_clock_records_nothing_twice(house: House, clock: Clock) -> None:
+    house.usecases.import_file(HARBOUR)
+    house.usecases.record({**SPOT_CHECK, "event_id": "LATE-RETRY"})
+    clock.now = datetime(2026, 7, 1, 9, 3, tzinfo=UTC)  # the answer was lost; the user retries minutes later
+    retry = house.usecases.record({**SPOT_CHECK, "event_id": "LATE-RETRY"})
+    assert (retry.result.receipts, retry.result.skipped) == ([], ["LATE-RETRY"])
+    assert [r["event_id"] for r in house.usecases.history(SERVICE)].count("LATE-RETRY") == 1
+    # Check the same id with other content is still refused, not skipped.
+    with pytest.raises(LineError, match="already stored with different content"):
+        house.usecases.record({**SPOT_CHECK, "event_id": "LATE-RETRY", "payload": {**SPOT_CHECK["payload"], "summary": "other"}})
