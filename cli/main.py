@@ -61,7 +61,7 @@ class Root(click.Group):
 @click.option(
     "--checkpoint-file",
     metavar="PATH",
-    help="Checkpoint file kept outside the database [env INSIGHTLOG_CHECKPOINT_FILE; default insightlog-checkpoints.jsonl].",
+    help="Checkpoint file kept outside the database [env INSIGHTLOG_CHECKPOINT_FILE; default insightlog-checkpoints/<store origin>.jsonl, one per store].",
 )
 @click.version_option(package_name="insightlog")
 @click.pass_context

@@ -73,6 +73,7 @@ def checkpoint(ctx: click.Context, tsa_url: str | None, as_json: bool) -> None:
     cp = signed.checkpoint
     state = "signed" if new else "already signed (nothing appended since)"
     output.line(f"checkpoint {cp.size} events, root {cp.root_hash.hex()}, {cp.timestamp.strftime('%Y-%m-%dT%H:%M:%SZ')}: {state}")
+    output.line(f"outside checkpoint file: {obj.app.outside_file()} (keep a copy where the database's administrators cannot rewrite it)")
     if signed.tsa_token:
         output.line(f"timestamp token from {tsa_url} stored")
 
@@ -135,7 +136,7 @@ def verify(obj: Context, outside: tuple[Path, ...], trusted_key: tuple[Path, ...
     Example:
 
         \b
-        insightlog verify --checkpoint insightlog-checkpoints.jsonl
+        insightlog verify --checkpoint insightlog-checkpoints/ORIGIN.jsonl --trusted-key provider.key.pub
     """
     report = obj.app.verify(
         outside_files=outside, trusted_key_files=trusted_key, trusted_witness_files=trusted_witness, tsa_ca=tsa_ca
@@ -221,8 +222,11 @@ def verify_pack(path: Path, trusted_key: tuple[Path, ...], trusted_witness: tupl
 def _render_verify(report: Any) -> None:
     if report.ok:
         output.line(f"OK: {report.events} events verified; the stored history matches everything committed.")
-    else:
+    elif report.first_bad_position is not None:
         output.line(f"FAILED: the stored history no longer matches what was committed, from position {report.first_bad_position}.")
+    else:
+        output.line("FAILED: a commitment (a checkpoint, a signature or the ledger head) does not match the stored history.")
+    if not report.ok:
         for f in report.findings:
             where = f"position {f.position}: " if f.position is not None else ""
             output.line(f"  - {where}{f.message}")
@@ -230,10 +234,15 @@ def _render_verify(report: Any) -> None:
         f"{report.checkpoints} stored checkpoint(s), {report.outside_checkpoints} from outside; "
         f"{report.signatures_checked} signature(s) and {report.tokens_checked} timestamp token(s) checked"
     )
+    after = report.after_latest_checkpoint
     if report.latest_checkpoint_size is None:
         output.line("No checkpoint yet: nothing is signed; run 'insightlog keys init' and 'insightlog checkpoint'.")
+    elif after is not None and after < 0:
+        output.line(
+            f"The newest checkpoint covers {report.latest_checkpoint_size} events, more than the {report.events} stored."
+        )
     else:
-        output.line(f"{report.after_latest_checkpoint} event(s) lie after the newest checkpoint (size {report.latest_checkpoint_size}).")
+        output.line(f"{after} event(s) lie after the newest checkpoint (size {report.latest_checkpoint_size}).")
     for note in report.notes:
         output.line(f"  {note}")
 

@@ -13,7 +13,7 @@ defaults are local to the working directory.
 | ``INSIGHTLOG_CIPHER_KEY`` | AES key (base64) encrypting event state at rest | none |
 | ``INSIGHTLOG_KEY`` | the provider's private signing key | ``insightlog-keys/provider.key`` |
 | ``INSIGHTLOG_KEY_PASSPHRASE`` | passphrase of that key | none |
-| ``INSIGHTLOG_CHECKPOINT_FILE`` | checkpoint file kept outside the database | ``insightlog-checkpoints.jsonl`` |
+| ``INSIGHTLOG_CHECKPOINT_FILE`` | checkpoint file kept outside the database | ``insightlog-checkpoints/<origin>.jsonl`` (one per store) |
 | ``INSIGHTLOG_WORKERS`` | worker processes of a large read-model catch-up (0: none) | one per CPU, at most 4 |
 | ``INSIGHTLOG_CHROMIUM`` | Chromium executable printing PDFs | ``/usr/bin/chromium`` |
 | ``INSIGHTLOG_WRITER_PASSWORD``, ``INSIGHTLOG_AUDITOR_PASSWORD`` | passwords ``db roles`` sets | none |
@@ -44,7 +44,6 @@ if TYPE_CHECKING:
     from insightlog.application.usecases import UseCases
 
 DEFAULT_KEY = "insightlog-keys/provider.key"
-DEFAULT_CHECKPOINT_FILE = "insightlog-checkpoints.jsonl"
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
 
 
@@ -71,7 +70,7 @@ class Config:
     store: StoreSettings
     key_path: Path = Path(DEFAULT_KEY)
     key_passphrase: bytes | None = None
-    checkpoint_file: Path = Path(DEFAULT_CHECKPOINT_FILE)
+    checkpoint_file: Path | None = None  # None: insightlog-checkpoints/<the store's origin>.jsonl
     workers: int | None = None  # None: one per CPU (projections decide)
     chromium: str = DEFAULT_CHROMIUM
     writer_password: str | None = field(default=None, repr=False)
@@ -122,7 +121,7 @@ def config_from_env(
         store=store,
         key_path=Path(key or env.get("INSIGHTLOG_KEY") or DEFAULT_KEY),
         key_passphrase=passphrase.encode() if passphrase else None,
-        checkpoint_file=Path(checkpoint_file or env.get("INSIGHTLOG_CHECKPOINT_FILE") or DEFAULT_CHECKPOINT_FILE),
+        checkpoint_file=_path(checkpoint_file or env.get("INSIGHTLOG_CHECKPOINT_FILE")),
         chromium=env.get("INSIGHTLOG_CHROMIUM") or DEFAULT_CHROMIUM,
         writer_password=env.get("INSIGHTLOG_WRITER_PASSWORD") or None,
         auditor_password=env.get("INSIGHTLOG_AUDITOR_PASSWORD") or None,
@@ -139,6 +138,10 @@ def config_from_env(
             forwarded_allow_ips=env.get("INSIGHTLOG_FORWARDED_ALLOW_IPS") or "127.0.0.1",
         ),
     )
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value) if value else None
 
 
 def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -176,7 +179,8 @@ def store_environment(config: Config) -> dict[str, str]:
     elif store.sqlite_path:
         env["INSIGHTLOG_DB"] = store.sqlite_path
     env["INSIGHTLOG_KEY"] = str(config.key_path)
-    env["INSIGHTLOG_CHECKPOINT_FILE"] = str(config.checkpoint_file)
+    if config.checkpoint_file is not None:
+        env["INSIGHTLOG_CHECKPOINT_FILE"] = str(config.checkpoint_file)
     return env
 
 

@@ -38,6 +38,15 @@ KEY_TOPIC = get_topic(EventKey.Registered)
 CHECKPOINT_TOPICS = [get_topic(CheckpointRecord.Taken), get_topic(CheckpointRecord.Cosigned), get_topic(CheckpointRecord.Timestamped)]
 
 
+DEFAULT_CHECKPOINT_DIR = "insightlog-checkpoints"  # one file per store: <log origin>.jsonl
+
+
+def default_checkpoint_file(origin: str) -> Path:
+    """The outside checkpoint file of a store when none is configured: one per store (named after
+    its log's origin), so two stores in one folder never share a file."""
+    return Path(DEFAULT_CHECKPOINT_DIR) / (origin.rsplit("/", 1)[-1] + ".jsonl")
+
+
 class ProofError(LedgerError):
     """Raised when a proof cannot be made (no checkpoint, unknown event, no key)."""
 

@@ -204,17 +204,31 @@ class UseCases:
         return take_checkpoint(
             self.ledger,
             key,
-            outside_file=self.config.checkpoint_file,
+            outside_file=self.outside_file(),
             tsa_url=tsa_url,
             passphrase=self.config.key_passphrase,
         )
+
+    def outside_file(self) -> Path:
+        """Where this store's checkpoints are appended outside the database: the configured file,
+        else ``insightlog-checkpoints/<origin>.jsonl`` (one file per store)."""
+        from insightlog.application.proofs import default_checkpoint_file
+
+        if self.config.checkpoint_file is not None:
+            return self.config.checkpoint_file
+        head = self.ledger.head()
+        if head is None:
+            from insightlog.application.proofs import ProofError
+
+            raise ProofError("the ledger is empty: it has no checkpoints and no checkpoint file yet")
+        return default_checkpoint_file(head.origin)
 
     def cosign(self, *, size: int | None = None, role: str = "witness") -> SignedCheckpoint:
         """Co-sign a stored checkpoint with the configured key, and append it outside."""
         from insightlog.application.proofs import append_outside, cosign_checkpoint
 
         signed = cosign_checkpoint(self.ledger, self.config.key_path, size=size, role=role, passphrase=self.config.key_passphrase)
-        append_outside(self.config.checkpoint_file, signed)
+        append_outside(self.outside_file(), signed)
         return signed
 
     def _after_write(self, result: AppendResult) -> CheckpointOutcome:
@@ -236,7 +250,7 @@ class UseCases:
         if not new:
             return CheckpointOutcome()
         cp = signed.checkpoint
-        return CheckpointOutcome(cp.size, cp.root_hash.hex(), self.config.checkpoint_file)
+        return CheckpointOutcome(cp.size, cp.root_hash.hex(), self.outside_file())
 
     def backup(self, dest: Path) -> tuple[int, int]:
         """Copy a live SQLite store to ``dest`` and check the copy; returns (events, pages)."""
@@ -368,20 +382,40 @@ class UseCases:
         tsa_ca: Path | None = None,
     ) -> VerifyReport:
         """Verify the store against what was committed and the outside files; with trusted keys,
-        every provider (and witness) signature must be by one of them."""
+        every provider (and witness) signature must be by one of them.
+
+        Lines of a file that belong to other stores (another origin) are skipped and counted.
+        Without an outside file the report says where this store's own file is."""
         from insightlog.application.proofs import load_outside, verify
         from insightlog.proof.keys import key_id, load_public_key
 
-        outside = [cp for path in outside_files for cp in load_outside(path)]
+        files = list(outside_files)
+        head = self.ledger.head()
+        origin = head.origin if head is not None else None
+        outside = []
+        skipped = 0
+        for path in files:
+            for cp in load_outside(path):
+                if origin is not None and cp.checkpoint.origin != origin:
+                    skipped += 1
+                else:
+                    outside.append(cp)
         trusted = {key_id(public): public for public in (load_public_key(p) for p in trusted_key_files)}
         witnesses = {key_id(public): public for public in (load_public_key(p) for p in trusted_witness_files)}
-        return verify(
+        report = verify(
             self.ledger,
             outside=outside,
             trusted_keys=trusted,
             trusted_witnesses=witnesses,
             tsa_ca_pem=tsa_ca.read_bytes() if tsa_ca else None,
         )
+        if not files and head is not None and self.outside_file().is_file():
+            report.notes.append(
+                f"not checked against the checkpoints kept outside the database: add --checkpoint {self.outside_file()}"
+            )
+        if skipped:
+            report.notes.append(f"skipped {skipped} checkpoint(s) of other stores (another log origin) in the outside file(s)")
+        return report
 
     def pack(self, out: Path, *, service: str, as_of: AsOf, theme: str | None = None, tsa_ca: Path | None = None) -> PackSummary:
         """Write an evidence pack an inspector checks with nothing but the pack."""
