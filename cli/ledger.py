@@ -256,6 +256,97 @@ def history(obj: Context, service: str, theme: str | None, as_of: str | None, as
     )
 
 
+@click.command()
+@click.argument("event_id")
+@click.option("--reason", required=True, help="Why the entry was wrong (kept with the withdrawal).")
+@click.option("--actor-role", required=True, metavar="ROLE", help="Your interchange role.")
+@click.option("--actor-id", required=True, metavar="ID", help="Your staff id, never a name.")
+@click.option("--json", "as_json", is_flag=True, help="Print the receipts as JSON.")
+@click.pass_obj
+def withdraw(obj: Context, event_id: str, reason: str, actor_role: str, actor_id: str, as_json: bool) -> None:
+    """Withdraw an entry made in error (wrong service, theme, scope or time; a duplicate).
+
+    Nothing is erased: the entry stays in the log, in exports and in proofs, marked as withdrawn
+    from now on; as of any earlier moment it still counts, as it did then. Withdrawing a
+    ServiceRegistered marks the service as registered in error. To put the right entry in its
+    place in the same step, use 'insightlog correct'.
+
+    Example:
+
+        \b
+        insightlog withdraw HHC-052 --reason "entered twice" --actor-role quality_lead --actor-id QL-1
+    """
+    outcome = obj.app.withdraw(event_id, reason=reason, actor_role=actor_role, actor_id=actor_id)
+    _print_receipts(outcome, as_json, f"withdrew {event_id}")
+
+
+@click.command()
+@click.argument("event_id")
+@click.option("--reason", required=True, help="Why the entry was wrong (kept with the withdrawal).")
+@click.option("--actor-role", required=True, metavar="ROLE", help="Your interchange role.")
+@click.option("--actor-id", required=True, metavar="ID", help="Your staff id, never a name.")
+@click.option("--theme", metavar="THEME", help="The right theme.")
+@click.option("--location", help="The right location.")
+@click.option("--team", help="The right team.")
+@click.option("--shift", help="The right shift.")
+@click.option("--observed-at", metavar="TIME", help="The right time it happened (RFC 3339 or a date).")
+@click.option("--record", "record_label", metavar="LABEL", help="The right record label.")
+@click.option("--new-event-id", metavar="ID", help="The replacement's id (default: generated).")
+@click.option("--new-scope", is_flag=True, help="The location, team or shift given is new to the service.")
+@click.option("--json", "as_json", is_flag=True, help="Print the receipts as JSON.")
+@click.pass_obj
+def correct(
+    obj: Context,
+    event_id: str,
+    reason: str,
+    actor_role: str,
+    actor_id: str,
+    theme: str | None,
+    location: str | None,
+    team: str | None,
+    shift: str | None,
+    observed_at: str | None,
+    record_label: str | None,
+    new_event_id: str | None,
+    new_scope: bool,
+    as_json: bool,
+) -> None:
+    """Correct an entry's theme, scope, time or record label: withdraw it and record the same
+    entry with the changes, in one atomic append; the replacement names the original (corrects).
+
+    Payload fields (a score, a summary) are corrected with an EvidenceAmended record instead.
+
+    Example:
+
+        \b
+        insightlog correct HHC-052 --theme medicines.mar_charts --reason "wrong theme" \\
+            --actor-role quality_lead --actor-id QL-1
+    """
+    given = {"theme": theme, "location": location, "team": team, "shift": shift, "record": record_label}
+    changes: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
+    if observed_at is not None:
+        changes["observed_at"] = _observed(observed_at)
+    outcome = obj.app.correct(
+        event_id,
+        reason=reason,
+        actor_role=actor_role,
+        actor_id=actor_id,
+        changes=changes,
+        new_event_id=new_event_id,
+        new_scope=new_scope,
+    )
+    _print_receipts(outcome, as_json, f"withdrew {event_id} and recorded its replacement")
+
+
+def _print_receipts(outcome: Any, as_json: bool, done: str) -> None:
+    report_write(outcome)
+    receipts = outcome.result.receipts
+    if as_json:
+        output.emit_json([r.as_dict() for r in receipts])
+        return
+    output.line(f"{done}: " + ", ".join(f"{r.event_id} (position {r.position})" for r in receipts))
+
+
 def report_write(outcome: Any) -> None:
     """The notes every write prints after it: warnings, then the checkpoint taken."""
     for warning in outcome.warnings:
@@ -266,5 +357,5 @@ def report_write(outcome: Any) -> None:
 
 
 def register(group: click.Group) -> None:
-    for command in (init, import_, export, record, services, history):
+    for command in (init, import_, export, record, withdraw, correct, services, history):
         group.add_command(command)

@@ -49,3 +49,24 @@ def test_a_bad_as_of_is_a_one_line_error(tmp_path) -> None:
     result = invoke(["--db", str(tmp_path / "x.sqlite"), "history", "--service", "S", "--as-of", "last tuesday"])
     assert result.exit_code == 1
     assert "--as-of 'last tuesday' is neither" in result.output
+
+
+def test_withdraw_and_correct_from_the_command_line(stores) -> None:  # type: ignore[no-untyped-def]
+    import json as _json
+
+    from tests.helpers import HARBOUR as _HARBOUR
+
+    args = stores.cli_args(stores.new())
+    assert invoke([*args, "import", str(_HARBOUR)]).exit_code == 0
+    fixed = invoke([*args, "correct", "HHC-019", "--team", "north", "--reason", "wrong round",
+                    "--actor-role", "quality_lead", "--actor-id", "QL-1", "--json"])
+    assert fixed.exit_code == 0, fixed.output
+    withdrawal, replacement = _json.loads(fixed.stdout)
+    assert (withdrawal["position"], replacement["position"]) == (71, 72)
+    gone = invoke([*args, "withdraw", "HHC-021", "--reason", "duplicate", "--actor-role", "quality_lead", "--actor-id", "QL-1"])
+    assert gone.exit_code == 0 and gone.stdout.startswith("withdrew HHC-021: ")
+    again = invoke([*args, "withdraw", "HHC-021", "--reason", "again", "--actor-role", "quality_lead", "--actor-id", "QL-1"])
+    assert again.exit_code == 1 and "already withdrawn" in again.output
+    exported = [_json.loads(line) for line in invoke([*args, "export"]).stdout.splitlines()]
+    assert [e["kind"] for e in exported[70:]] == ["EntryWithdrawn", "SpotCheckRecorded", "EntryWithdrawn"]
+    assert exported[71]["payload"]["corrects"] == "HHC-019"

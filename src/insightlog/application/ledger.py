@@ -167,10 +167,16 @@ class Ledger(Application):  # type: ignore[type-arg]
         The clock is read in each attempt after the head is loaded, so a live event is never
         stamped earlier than one a concurrent writer committed before it.
         """
+        return self.record_together([obj])
+
+    def record_together(self, objs: list[dict[str, Any]]) -> AppendResult:
+        """Record several events live in one atomic append, in the order given (a withdrawal and
+        its replacement): all are stamped with the same ledger time, or none is written."""
         self.check_writable()
-        if obj.get("recorded_at") is not None:
-            raise LineError(None, obj.get("event_id"), "recorded_at", "is stamped by the ledger when recording live; do not supply it")
-        return self.append([], source="live", backfill=False, appended_at=None, live=obj)
+        for obj in objs:
+            if obj.get("recorded_at") is not None:
+                raise LineError(None, obj.get("event_id"), "recorded_at", "is stamped by the ledger when recording live; do not supply it")
+        return self.append([], source="live", backfill=False, appended_at=None, live=objs)
 
     # A bulk import allocates millions of small acyclic objects (freed by reference counting);
     # with the cyclic collector paused it does not walk the growing heap again and again.
@@ -221,7 +227,7 @@ class Ledger(Application):  # type: ignore[type-arg]
         source: str,
         backfill: bool,
         appended_at: datetime | None,
-        live: dict[str, Any] | None = None,
+        live: list[dict[str, Any]] | None = None,
     ) -> AppendResult:
         """Append validated drafts in one transaction, one writer at a time (``writer_lock``).
 
@@ -264,7 +270,7 @@ class Ledger(Application):  # type: ignore[type-arg]
         source: str,
         backfill: bool,
         appended_at: datetime | None,
-        live: dict[str, Any] | None = None,
+        live: list[dict[str, Any]] | None = None,
     ) -> AppendResult:
         result = AppendResult()
         head = self._get_or_none(LedgerHead.create_id()) or LedgerHead(origin=new_origin())
@@ -272,7 +278,7 @@ class Ledger(Application):  # type: ignore[type-arg]
             # Read the clock after the head: every write this one does not conflict with is
             # already visible here, and was stamped no later than now.
             appended_at = self.now()
-            drafts = [(None, live_draft(live, appended_at))]
+            drafts = [(None, live_draft(obj, appended_at)) for obj in live]
         if appended_at is None:
             raise ValueError("appended_at is required unless recording live")
         services: dict[str, ServiceLedger] = {}

@@ -109,6 +109,83 @@ class UseCases:
         result = self.ledger.record(event)
         return WriteOutcome(result, self._after_write(result))
 
+    def withdraw(
+        self,
+        event_id: str,
+        *,
+        reason: str,
+        actor_role: str,
+        actor_id: str,
+        replacement: dict[str, Any] | None = None,
+        new_scope: bool = False,
+    ) -> WriteOutcome:
+        """Withdraw an event entered in error (``EntryWithdrawn``, interchange 1.1), and record its
+        replacement (``corrects`` set to the withdrawn id) in the same atomic append if given.
+
+        Nothing is erased: the withdrawn event stays in the log, the exports and the proofs,
+        marked as withdrawn from the withdrawal's own recorded time."""
+        from insightlog.application.doorchecks import Names, refuse_unknown_names
+        from insightlog.application.ledger import new_event_id
+        from insightlog.errors import LedgerError
+
+        target = self.ledger.find_entry(event_id) if self.ledger.has_event(event_id) else None
+        if target is None:
+            raise LedgerError(f"no event {event_id!r} in this store; nothing was withdrawn")
+        now = self.ledger.now()
+        withdrawal = {
+            "event_id": new_event_id(now),
+            "service": target.service,
+            "kind": "EntryWithdrawn",
+            "actor_role": actor_role,
+            "actor_id": actor_id,
+            "payload": {"withdraws": event_id, "reason": reason},
+        }
+        batch = [withdrawal]
+        if replacement is not None:
+            again = {**replacement, "event_id": replacement.get("event_id") or new_event_id(now)}
+            again["payload"] = {**dict(again.get("payload") or {}), "corrects": event_id}
+            names = Names.of(again)
+            refuse_unknown_names(names, self.ledger.services(), self.ledger.service_vocabulary(names.service), new_scope=new_scope)
+            batch.append(again)
+        result = self.ledger.record_together(batch)
+        return WriteOutcome(result, self._after_write(result))
+
+    def correct(
+        self,
+        event_id: str,
+        *,
+        reason: str,
+        actor_role: str,
+        actor_id: str,
+        changes: dict[str, Any],
+        new_event_id: str | None = None,
+        new_scope: bool = False,
+    ) -> WriteOutcome:
+        """Withdraw an event and re-record it with changed envelope fields (the right theme, scope,
+        observed time or record label), in one atomic append; the copy ``corrects`` the original
+        and keeps its author (``actor_role``/``actor_id`` name who withdrew it)."""
+        from insightlog.errors import LedgerError
+
+        target = self.ledger.find_entry(event_id) if self.ledger.has_event(event_id) else None
+        if target is None:
+            raise LedgerError(f"no event {event_id!r} in this store; nothing was corrected")
+        allowed = {"theme", "location", "team", "shift", "observed_at", "record"}
+        unknown = sorted(set(changes) - allowed)
+        if unknown:
+            raise LedgerError(f"correct changes only {', '.join(sorted(allowed))}; not {', '.join(unknown)} (amend payload fields with EvidenceAmended)")
+        if not changes:
+            raise LedgerError("correct needs at least one changed field (--theme, --location, --team, --shift, --observed-at, --record)")
+        copy = target.interchange()
+        for stamped in ("recorded_at",):
+            copy.pop(stamped, None)
+        copy.update(changes)
+        copy["event_id"] = new_event_id
+        # The replacement is the original author's entry filed right (a judgement stays a
+        # leader's); the withdrawal names who corrected it.
+        return self.withdraw(
+            event_id, reason=reason, actor_role=actor_role, actor_id=actor_id, replacement=copy, new_scope=new_scope
+        )
+
     def _already_recorded(self, fields: dict[str, Any]) -> bool:
         """Whether a live record with this event id is stored already with the same content but for
         the times the ledger stamped (a retry after a lost answer): then nothing is written twice.
