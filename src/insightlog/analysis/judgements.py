@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 ACKNOWLEDGING_SCORE = 2
 
 
-class Exception_:
+class ScopeException:
     """One exception of a judgement: optional theme, optional scope, score."""
 
     __slots__ = ("theme", "scope", "score")
@@ -68,13 +68,13 @@ class Judgement:
             theme = raw.get("theme")
             scope = raw.get("scope")
             exceptions.append(
-                Exception_(
+                ScopeException(
                     theme if isinstance(theme, str) else None,
                     scope if isinstance(scope, str) else None,
                     _score(raw.get("score"), entry.event_id, "exceptions[].score"),
                 )
             )
-        self.exceptions: tuple[Exception_, ...] = tuple(exceptions)
+        self.exceptions: tuple[ScopeException, ...] = tuple(exceptions)
         self._theme_scores: dict[str, int] = {}
         self._scope_scores: dict[tuple[str, str], int] = {}
 
@@ -89,7 +89,7 @@ class Judgement:
         if cached is not None:
             return cached
         depths = tree.depth_in_chain(theme)
-        best: Exception_ | None = None
+        best: ScopeException | None = None
         best_depth = 0
         for ex in self.exceptions:
             if ex.scope is None and ex.theme is not None and ex.theme in depths:
@@ -106,7 +106,7 @@ class Judgement:
         if cached is not None:
             return cached
         depths = tree.depth_in_chain(theme)
-        best: Exception_ | None = None
+        best: ScopeException | None = None
         best_rank = -1
         for ex in self.exceptions:
             if ex.scope != scope:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, cast
 from uuid import UUID
 
 import orjson
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import (
     IntegrityError,
     Mapper,
@@ -32,6 +32,7 @@ from insightlog.interchange.entry import ENVELOPE_FIELDS, Entry
 from insightlog.gcpause import cyclic_gc_paused
 from insightlog.application.references import KeyInfo, ReferenceCheck
 from insightlog.interchange.validation import Draft, LineError, parse_line, validate_object
+from insightlog.storage.appsave import OrderedSaveApplication
 from insightlog.storage.mapper import OrjsonTranscoder, PydanticMapper
 from insightlog.proof.canonical import fields_leaf_object, leaf_hash, leaf_hash_of_bytes, leaf_object_bytes
 from insightlog.interchange.timeutil import format_utc
@@ -124,7 +125,7 @@ def interchange_fields(entry: Entry) -> dict[str, Any]:
     return entry.interchange()
 
 
-class Ledger(Application):  # type: ignore[type-arg]
+class Ledger(OrderedSaveApplication):
     """The insightlog event-sourced application."""
 
     name = "insightlog"
@@ -354,48 +355,18 @@ class Ledger(Application):  # type: ignore[type-arg]
         head.extend(leaves)
         self._save_in_position_order(head, *services.values(), *keys)
 
-    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
-        """Snapshot from the aggregates in memory (the library re-reads them from the database).
-
-        An aggregate whose new events crossed its snapshotting interval is snapshotted once, at
-        its current version.
-        """
-        if not self.snapshots:
-            return
-        crossed: dict[UUID, Any] = {}
-        for event in processing_event.events:
-            aggregate = processing_event.aggregates.get(event.originator_id)
-            interval = self.snapshotting_intervals.get(type(aggregate)) if aggregate is not None else None
-            if interval and event.originator_version % interval == 0:
-                crossed[event.originator_id] = aggregate
-        if crossed:
-            self.snapshots.put([type(a).Snapshot.take(a) for a in crossed.values()])
-
     def _save_in_position_order(self, *aggregates: Any) -> None:
         """Like ``save``, but the log receives the entries in position order across services,
         each entry followed by its event key, so notification order and position order agree."""
-        processing_event: ProcessingEvent[UUID] = ProcessingEvent()
-        # What ProcessingEvent.collect_events does, without its runtime Protocol checks (they
-        # cost ~50 µs per object, more than storing the event): aggregates give their pending
-        # events; event-key registrations are domain events already.
-        for obj in aggregates:
-            if isinstance(obj, EventKey.Registered):
-                processing_event.events.append(obj)
-            else:
-                processing_event.events.extend(obj.collect_events())
-                processing_event.aggregates[obj.id] = obj
 
         def order(event: Any) -> float:
             if isinstance(event, ServiceLedger.EntryAppended):
-                return event.position
+                return float(event.position)
             if isinstance(event, EventKey.Registered):
                 return event.position + 0.5
-            return 0
+            return 0.0
 
-        processing_event.events.sort(key=order)
-        recordings = self._record(processing_event)
-        self._take_snapshots(processing_event)
-        self._notify(recordings)
+        self.save_ordered(aggregates, order)
 
     def _get_or_none(self, aggregate_id: UUID) -> Any:
         try:
