@@ -97,7 +97,7 @@ def _loads(data: bytes | str, depth: int, *, envelope: bool) -> tuple[Any, bool]
                     try:
                         keys += _fast_walk(item, depth + 1)
                     except _Bad as bad:
-                        bad.parts.append(f".{key}")
+                        bad.parts.append(_key_part(key))
                         raise
         else:
             keys = _fast_walk(value, depth)
@@ -129,6 +129,14 @@ def _join(base: str, below: str) -> str:
     if not below or below.startswith("["):
         return base + below
     return f"{base}.{below}"
+
+
+def _key_part(key: Any) -> str:
+    """A key's step in a path: ``.name``, or ``["..."]`` (JSON-escaped) for a key that is not a
+    plain printable name, so the path itself never carries an invisible or control character."""
+    if isinstance(key, str) and key.isprintable() and "." not in key and "[" not in key and key:
+        return f".{key}"
+    return f"[{json.dumps(key)}]" if isinstance(key, str) else f"[{key!r}]"
 
 
 def _path(parts: list[str]) -> str:
@@ -183,7 +191,7 @@ def _fast_walk(value: Any, depth: int) -> int:
                 else:
                     keys += _fast_walk(item, depth + 1)
             except _Bad as bad:
-                bad.parts.append(f".{key}")
+                bad.parts.append(_key_part(key))
                 raise
     elif kind is list:
         if depth > MAX_DEPTH:
@@ -218,7 +226,7 @@ def _check_keys(obj: dict[str, Any]) -> None:
         problem = name_problem(key)
         if problem is not None:
             bad = _Bad(f"key {key!r} {problem}")
-            bad.parts.append(f".{key}")
+            bad.parts.append(_key_part(key))
             raise bad
 
 
@@ -267,7 +275,7 @@ def _strict_walk(value: Any, depth: int, *, python: bool) -> None:
             raise _Bad(f"nests deeper than {MAX_DEPTH} levels")
         if kind is _Pairs:
             bad = _Bad("appears twice in one object; a key may be named only once")
-            bad.parts.append(f".{value.duplicate}")
+            bad.parts.append(_key_part(value.duplicate))
             raise bad
         for key, item in value.items():
             try:
@@ -278,7 +286,7 @@ def _strict_walk(value: Any, depth: int, *, python: bool) -> None:
                     raise _Bad(f"key {key!r} {problem}")
                 _strict_walk(item, depth + 1, python=python)
             except _Bad as bad:
-                bad.parts.append(f".{key}")
+                bad.parts.append(_key_part(key))
                 raise
     elif kind is list:
         if depth > MAX_DEPTH:

@@ -15,6 +15,7 @@ Two rules, one for each sort of string:
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -142,12 +143,13 @@ def _value_name_problem(value: Any, is_name: bool) -> tuple[str, str] | None:
         # A dict field (an amendment's ``changes``): its keys name payload fields, and a value
         # of a name field is a name.
         for key, item in value.items():
+            step = f".{key}" if key.isprintable() else f"[{json.dumps(key)}]"
             problem = name_problem(key)
             if problem is not None:
-                return f".{key}", problem
+                return step, problem
             found = _value_name_problem(item, key in NAME_FIELDS)
             if found is not None:
-                return f".{key}{found[0]}", found[1]
+                return f"{step}{found[0]}", found[1]
         return None
     if hasattr(type(value), "model_fields"):
         found = model_name_problem(value)

@@ -433,7 +433,7 @@ def parse_line(text: str | bytes, line: int | None = None) -> Draft:
     except JSONInputError as exc:
         root = exc.root
         raw_id = root.get("event_id") if isinstance(root, dict) else None
-        eid = raw_id if isinstance(raw_id, str) and _EVENT_ID.fullmatch(raw_id) else None
+        eid = raw_id if isinstance(raw_id, str) and _EVENT_ID.fullmatch(raw_id) and exc.path != "event_id" else None
         raise LineError(line, eid, exc.path or "(line)", exc.message) from None
     return validate_object(obj, line, json_checked=True, printable=printable)
 
