@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from insightlog.cli import output
+from insightlog.cli.kinds import RecordCommand
 
 if TYPE_CHECKING:
     from insightlog.application.ledger import Ledger
@@ -221,97 +222,65 @@ def export(obj: Context, service: str | None, out: Path | None, with_provenance:
     output.note(f"exported {count} events to {out}")
 
 
-def _payload(value: str) -> Any:
-    import orjson
-
-    if value == "-":
-        text = sys.stdin.read()
-    elif value.startswith("@"):
-        text = Path(value[1:]).read_text(encoding="utf-8")
-    else:
-        text = value
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError as exc:
-        raise click.ClickException(f"field 'payload': is not valid JSON: {exc}") from None
-
-
-def _observed(value: str | None) -> str | None:
-    if value is None:
-        return None
-    from insightlog.interchange.timeutil import parse_observed
-
-    return run(parse_observed, value)
-
-
-@cli.command()
+@cli.command(cls=RecordCommand)
 @click.argument("kind")
-@click.option("--service", required=True, metavar="NAME")
-@click.option("--theme", metavar="THEME")
+@click.option("--service", metavar="NAME", help="The service (required).")
+@click.option("--theme", metavar="THEME", help="The theme (required for evidence and AuditCompleted).")
 @click.option("--location")
 @click.option("--team")
 @click.option("--shift")
-@click.option("--actor-role", required=True, metavar="ROLE")
-@click.option("--actor-id", required=True, metavar="ID", help="A staff id, never a name.")
+@click.option("--actor-role", metavar="ROLE", help="Who made the entry: one of the roles below (required).")
+@click.option("--actor-id", metavar="ID", help="A staff id, never a name (required).")
 @click.option("--record", "record_label", metavar="LABEL", help="The provider's own name for the record.")
 @click.option("--observed-at", metavar="TIME", help="When it happened (RFC 3339 or a date); default now; never later than now.")
 @click.option("--event-id", metavar="ID", help="Your own id for the event (default: generated).")
-@click.option("--payload", required=True, metavar="JSON", help="The payload: JSON text, @file.json, or - for stdin.")
+@click.option("--payload", metavar="JSON", help="The payload (required): JSON text, @file.json, or - for stdin.")
+@click.option("--prompt/--no-prompt", default=None, help="Ask for missing required fields [default: ask on a terminal].")
 @click.option("--json", "as_json", is_flag=True, help="Print the stored event as JSON.")
 @click.pass_obj
 def record(
     obj: Context,
     kind: str,
-    service: str,
+    service: str | None,
     theme: str | None,
     location: str | None,
     team: str | None,
     shift: str | None,
-    actor_role: str,
-    actor_id: str,
+    actor_role: str | None,
+    actor_id: str | None,
     record_label: str | None,
     observed_at: str | None,
     event_id: str | None,
-    payload: str,
+    payload: str | None,
+    prompt: bool | None,
     as_json: bool,
 ) -> None:
     """Record one event as it happens; the ledger stamps recorded_at with its own clock.
 
+    Every missing or invalid field is reported at once; on a terminal, missing required fields
+    can be entered at a prompt.
+
+    \b
     Example:
-
-        insightlog record SpotCheckRecorded --service "Harbour Home Care" --theme medicines.mar_charts
-        --team north --actor-role deputy_manager --actor-id DM-1
-        --payload '{"evidence_score": 2, "evidence_category": "observation", "source_type": "spot_check", "summary": "2 of 5 charts unsigned"}'
+        insightlog record SpotCheckRecorded --service "Harbour Home Care" --theme medicines.mar_charts \\
+          --team north --actor-role deputy_manager --actor-id DM-1 \\
+          --payload '{"evidence_score": 2, "evidence_category": "observation", "source_type": "spot_check", "summary": "2 of 5 charts unsigned"}'
     """
-    from insightlog.application.ledger import new_event_id
+    from insightlog.cli.kinds import record_event
 
-    ledger = obj.ledger
-    event = {
-        "event_id": event_id or new_event_id(ledger.now()),
+    fields = {
+        "event_id": event_id,
         "service": service,
         "theme": theme,
         "location": location,
         "team": team,
         "shift": shift,
-        "kind": kind,
         "actor_role": actor_role,
         "actor_id": actor_id,
         "record": record_label,
-        "observed_at": _observed(observed_at),
-        "payload": _payload(payload),
+        "observed_at": observed_at,
     }
-    result = run(ledger.record, event)
-    if result.receipts:
-        auto_checkpoint(obj)
-    if as_json:
-        entry = ledger.find_entry(event["event_id"])
-        from insightlog.application.ledger import stored_event_dict
-
-        output.emit_json(stored_event_dict(entry) if entry else result.receipts[0].as_dict())
-        return
-    if result.skipped:
-        output.note(f"{event['event_id']} was already stored with the same content; nothing written")
-    output.line(event["event_id"])
+    record_event(obj, kind, fields, payload, prompt=prompt, as_json=as_json)
 
 
 @cli.command()
@@ -406,3 +375,7 @@ _register_report(cli)
 from insightlog.cli.admin import register as _register_admin  # noqa: E402
 
 _register_admin(cli)
+
+from insightlog.cli.kinds import register as _register_kinds  # noqa: E402
+
+_register_kinds(cli)

@@ -159,7 +159,8 @@ def test_cli_record_refuses_a_future_observed_time_with_a_one_line_error(stores)
     result = invoke([*args, "record", "SpotCheckRecorded", "--service", "S", "--theme", "t", "--actor-role", "deputy_manager",
                      "--actor-id", "DM-1", "--observed-at", future, "--payload", json.dumps(SPOT["payload"])])
     assert result.exit_code == 1
-    assert "field 'observed_at': is later than recorded_at" in result.output
+    assert "record SpotCheckRecorded: --observed-at: is later than recorded_at; nothing written" in result.output
+    assert result.output.count("\n") == 1
     assert invoke([*args, "export"]).stdout == ""
 
 
