@@ -260,3 +260,63 @@ def test_the_ends_of_the_as_of_range_work_for_every_read_command(harbour_sqlite:
         result = invoke([*harbour_sqlite, *command, "--as-of", value])
         assert result.exit_code == 0, (command, result.output)
         json.loads(result.stdout)
+
+
+# --- the same rules through `record` ------------------------------------------------------------
+
+SPOT = {"evidence_score": 2, "evidence_category": "observation", "source_type": "spot_check", "summary": "2 of 5 charts unsigned"}
+BASE_OPTIONS = {"--service": "Oak House", "--theme": "medicines.mar_charts", "--actor-role": "deputy_manager", "--actor-id": "DM-1"}
+
+
+def _record_args(payload: str | None = None, **options: str) -> list[str]:
+    merged = dict(BASE_OPTIONS)
+    merged.update({f"--{k.replace('_', '-')}": v for k, v in options.items()})
+    args = ["record", "SpotCheckRecorded"]
+    for option, value in merged.items():
+        args += [option, value]
+    return [*args, "--payload", json.dumps(SPOT) if payload is None else payload]
+
+
+RECORD_CASES: list[tuple[str, list[str], str | bytes | None, str]] = [
+    ("event id ending in a newline", _record_args(event_id="MINE-1\n"), None, "--event-id: must be 1-64 characters"),
+    ("theme ending in a newline", _record_args(theme="medicines.mar_charts\n"), None, "--theme: contains U+000A"),
+    ("NUL in the service", _record_args(service="Oak\x00House"), None, "--service: contains U+0000"),
+    ("zero-width space in the team", _record_args(team="north\u200b"), None, "--team: contains U+200B"),
+    ("undecodable byte in the actor id (argv)", _record_args(actor_id="DM-\udcff"), None, "--actor-id: contains U+DCFF"),
+    ("control character in the summary", _record_args(json.dumps(dict(SPOT, summary="a\x07b"))), None, "--payload field 'summary': contains U+0007"),
+    ("duplicate key", _record_args('{"evidence_score": 2, "evidence_score": 3}'), None, "--payload field 'evidence_score': appears twice"),
+    ("integer beyond I-JSON", _record_args(json.dumps(dict(SPOT, ref=2**53))), None, "--payload field 'ref': integer 9007199254740992 is outside"),
+    ("integer literal beyond 64 bits", _record_args(json.dumps(dict(SPOT, ref=10**25))), None, "--payload field 'ref': integer"),
+    ("number overflowing a double", _record_args('{"evidence_score": 1e999}'), None, "--payload: is not valid JSON"),
+    ("NaN", _record_args('{"evidence_score": NaN}'), None, "--payload: is not valid JSON"),
+    ("nesting 65 levels", _record_args(json.dumps(dict(SPOT, deep=_nested(63)))), None, "deeper than 64 levels"),
+    ("payload not an object", _record_args("[1, 2]"), None, "--payload: must be a JSON object"),
+    ("invalid UTF-8 on stdin", _record_args("-"), b'{"summary": "\xff"}', "--payload: is not valid UTF-8"),
+    ("invalid UTF-8 in a file", _record_args("@bad.json"), None, "--payload: is not valid UTF-8"),
+    ("a payload file that is missing", _record_args("@missing.json"), None, "--payload: cannot read 'missing.json'"),
+    ("lone surrogate in the payload text", _record_args('{"summary": "\udcff"}'), None, "--payload: is not valid Unicode text"),
+    ("observed-at offset of +24:00", _record_args(observed_at="2026-01-01T00:00:00+24:00"), None, "--observed-at '2026-01-01T00:00:00+24:00' has the offset"),
+    ("observed-at overflowing year 1", _record_args(observed_at="0001-01-01T00:00:00+01:00"), None, "outside the years 1-9999"),
+    ("observed-at overflowing year 9999", _record_args(observed_at="9999-12-31T23:59:59-01:00"), None, "outside the years 1-9999"),
+    ("observed-at with a trailing newline inside", _record_args(observed_at="2026-01-01\nT00:00:00Z"), None, "is not an RFC 3339 timestamp"),
+]
+
+
+@pytest.mark.parametrize(("name", "args", "stdin", "message"), RECORD_CASES, ids=[c[0] for c in RECORD_CASES])
+def test_record_refuses_what_the_spec_forbids_naming_the_option_and_writes_nothing(
+    stores, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, args: list[str], stdin: str | bytes | None, message: str
+) -> None:
+    from click.testing import CliRunner
+
+    from insightlog.cli.main import cli
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bad.json").write_bytes(b'{"summary": "caf\xe9"}')
+    store = stores.cli_args(stores.new())
+    result = CliRunner().invoke(cli, [*store, *args], input=stdin, catch_exceptions=False)
+    assert result.exit_code == 1, result.output
+    err = result.output.strip()
+    assert err.startswith("Error: record SpotCheckRecorded: ") and err.count("\n") == 0, err
+    assert message in err and "Traceback" not in err, err
+    assert "il-" not in err
+    assert _export(store) == b""

@@ -513,11 +513,10 @@ def suggest(word: str, choices: tuple[str, ...] | list[str]) -> list[str]:
 
 
 def unknown_kind_message(kind: Any) -> str:
-    shown = kind if isinstance(kind, str) and kind.isprintable() else repr(kind)
     names = kind_names()
     hint = suggest(kind, names) if isinstance(kind, str) else []
     mean = f" (did you mean {' or '.join(hint)}?)" if hint else ""
-    return f"unknown kind {shown!r}{mean}; the kinds are {', '.join(names)}"
+    return f"unknown kind {kind!r}{mean}; the kinds are {', '.join(names)}"  # repr escapes what does not print
 
 
 @dataclass(frozen=True)
