@@ -15,12 +15,9 @@ Pure: nothing here prints or touches a store.
 
 from __future__ import annotations
 
-import difflib
-import shlex
 import types
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Any, Literal, NamedTuple, Union, get_args, get_origin
 
 from insightlog.interchange.kinds import ACTOR_ROLES
 from insightlog.interchange.textrules import NAME_FIELDS
@@ -277,8 +274,7 @@ ENVELOPE_REQUIRED = ("service", "actor_role", "actor_id")
 # --- descriptions -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class FieldDoc:
+class FieldDoc(NamedTuple):
     """One payload field as its model validates it."""
 
     name: str
@@ -346,8 +342,7 @@ def _plural(item: FieldDoc) -> str:
     return {"integer": "integers", "number": "numbers", "text": "texts", "name": "names", "choice": "values"}.get(item.base, "values")
 
 
-@dataclass(frozen=True)
-class Example:
+class Example(NamedTuple):
     """An example ``record`` command of a kind."""
 
     kind: str
@@ -364,6 +359,8 @@ class Example:
         return [*out, "--payload", json.dumps(self.payload, ensure_ascii=False)]
 
     def command(self) -> str:
+        import shlex
+
         return "insightlog " + " ".join(shlex.quote(a) for a in self.args())
 
     def interchange(self, now: datetime, event_id: str = "EXAMPLE-1") -> dict[str, Any]:
@@ -376,8 +373,7 @@ class Example:
         return obj
 
 
-@dataclass(frozen=True)
-class KindDoc:
+class KindDoc(NamedTuple):
     """Everything a user needs to record one kind."""
 
     kind: str
@@ -499,6 +495,8 @@ def _inherited_note(model_name: str, field_name: str) -> str:
 
 def suggest(word: str, choices: tuple[str, ...] | list[str]) -> list[str]:
     """Names the user may have meant: the same ignoring case, then close by edit distance."""
+    import difflib
+
     exact = [c for c in choices if c.lower() == word.lower()]
     if exact:
         return exact
@@ -519,8 +517,7 @@ def unknown_kind_message(kind: Any) -> str:
     return f"unknown kind {kind!r}{mean}; the kinds are {', '.join(names)}"  # repr escapes what does not print
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """One thing wrong with a live event: the interchange field and why."""
 
     field: str
@@ -528,9 +525,9 @@ class Problem:
     missing: bool = False
 
 
-@dataclass
 class _Collector:
-    problems: list[Problem] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
 
     def add(self, problem: Problem) -> None:
         if not any(p.field == problem.field for p in self.problems):
