@@ -200,7 +200,7 @@ def _should_prompt(kind: str, problems: list[Problem], prompt: bool | None, payl
     return click.confirm(f"record {kind}: missing {names}. Enter them now?", default=True, err=True)
 
 
-class _JsonValue(click.ParamType):
+class _JsonValue(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
     name = "json"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:

@@ -545,7 +545,7 @@ def live_problems(event: dict[str, Any], now: datetime, *, payload_problem: Prob
     known = isinstance(kind, str) and kind in PAYLOAD_MODELS
     if not known:
         found.add(Problem("kind", unknown_kind_message(kind)))
-    base_kind = kind if known else "VarianceIdentified"
+    base_kind = str(kind) if known else "VarianceIdentified"
     base = describe(base_kind).example.interchange(now)
     for name in ("service", "theme", "location", "team", "shift", "actor_role", "actor_id", "record", "observed_at", "event_id"):
         value = event.get(name)
