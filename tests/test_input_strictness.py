@@ -320,3 +320,32 @@ def test_record_refuses_what_the_spec_forbids_naming_the_option_and_writes_nothi
     assert message in err and "Traceback" not in err, err
     assert "il-" not in err
     assert _export(store) == b""
+
+
+# --- the same rules for a dict handed to the ledger in Python (the API path, no JSON text) ------
+
+LIVE = {"event_id": "API-1", "service": "Oak House", "theme": "medicines.mar_charts", "kind": "SpotCheckRecorded",
+        "actor_role": "deputy_manager", "actor_id": "DM-1", "payload": SPOT}
+API_CASES = [
+    ("NaN", {"payload": dict(SPOT, ratio=float("nan"))}, "payload.ratio", "not finite"),
+    ("infinity in a list", {"payload": dict(SPOT, ratios=[1.0, float("inf")])}, "payload.ratios[1]", "not finite"),
+    ("integer beyond I-JSON", {"payload": dict(SPOT, ref=2**60)}, "payload.ref", "I-JSON"),
+    ("a tuple", {"payload": dict(SPOT, pair=(1, 2))}, "payload.pair", "not a JSON value"),
+    ("a non-string key", {"payload": dict(SPOT, extra={1: "a"})}, "payload.extra[1]", "not a string"),
+    ("65 levels", {"payload": dict(SPOT, deep=_nested(63))}, "payload.deep[0][0]…", "deeper than 64"),
+    ("control character in free text", {"payload": dict(SPOT, summary="a\x00b")}, "payload.summary", "U+0000"),
+    ("control character in a name", {"actor_id": "DM\n1"}, "actor_id", "U+000A"),
+    ("kind as a list", {"kind": ["SpotCheckRecorded"]}, "kind", "must be a string"),
+    ("the ledger object not an object", {"ledger": 5}, "ledger", "JSON object"),
+]
+
+
+@pytest.mark.parametrize(("name", "changes", "field", "message"), API_CASES, ids=[c[0] for c in API_CASES])
+def test_a_python_value_the_spec_forbids_is_refused_by_the_ledger_itself(ledger_factory, name: str, changes: dict[str, Any], field: str, message: str) -> None:
+    from insightlog.interchange.validation import LineError
+
+    ledger = ledger_factory()
+    with pytest.raises(LineError) as refused:
+        ledger.record(dict(LIVE, **changes))
+    assert refused.value.field == field and message in refused.value.message, refused.value
+    assert ledger.head_size() == 0

@@ -120,15 +120,9 @@ def check_value(value: Any, path: str = "", *, depth: int = 1) -> None:
     try:
         _strict_walk(value, depth, python=True)
     except _Bad as bad:
-        raise JSONInputError(_join(path, _path(bad.parts)), bad.message) from None
-
-
-def _join(base: str, below: str) -> str:
-    if not base:
-        return below
-    if not below or below.startswith("["):
-        return base + below
-    return f"{base}.{below}"
+        if path:
+            bad.parts.append(f".{path}")
+        raise JSONInputError(_path(bad.parts), bad.message) from None
 
 
 def _key_part(key: Any) -> str:
