@@ -81,6 +81,8 @@ CASES: list[Case] = [
     ("payload field named twice", _replace(b'"summary":', b'"summary": "first", "summary":'), "payload.summary", "appears twice"),
     ("key named twice in a nested extra", lambda: _line(_row(payload__x={"y": 1})).replace(b'{"y": 1}', b'{"y": 1, "y": 2}'), "payload.x.y", "appears twice"),
     ("key named twice with space before the colon", _replace(b'"summary":', b'"summary" : "first", "summary":'), "payload.summary", "appears twice"),
+    ("key named twice among escaped quotes", _replace(b'"summary":', b'"note": "said \\": no\\"", "summary": "first", "summary":'), "payload.summary", "appears twice"),
+    ("escaped newline in a key", lambda: _line(_row(payload__extra={"a\nb": 1})), 'payload.extra["a\\nb"]', "U+000A"),
     ("key named twice through an escape", _replace(b'"summary":', b'"summ\\u0061ry": "first", "summary":'), "payload.summary", "appears twice"),
     # integers beyond I-JSON, everywhere; numbers that are not finite
     ("integer 2**53 in an extra field", lambda: _line(_row(payload__ref=2**53)), "payload.ref", "I-JSON"),
@@ -163,6 +165,7 @@ ACCEPTED = [
     ("integer -(2**53-1)", {"payload__ref": -(2**53 - 1)}),
     ("a large float", {"payload__ratio": 1e300}),
     ("free text with tab, newline and carriage return", {"payload__summary": "one\ttwo\nthree\r\nfour"}),
+    ("free text with escaped quotes, backslashes and colons", {"payload__summary": 'he said "no": see C:\\notes\\', "payload__x": {"k": '":'}}),
     ("free text with emoji, bidi text and a zero-width joiner", {"payload__summary": "ok 👩\u200d⚕️ שלום \u200f"}),
     ("a name in another script", {"actor_id": "Зоя-1", "team": "süd"}),
     ("64 levels of nesting", {"payload__deep": _nested(62)}),

@@ -1,4 +1,4 @@
-"""Strict JSON at the edge: what the interchange format accepts beyond what orjson checks.
+r"""Strict JSON at the edge: what the interchange format accepts beyond what orjson checks.
 
 orjson refuses bad syntax, NaN and Infinity, numbers that overflow a double, lone surrogates and
 invalid UTF-8. It silently keeps the last of two equal keys, turns an integer literal beyond 64
@@ -11,13 +11,15 @@ value (docs/spec-notes.md):
 * a string that breaks the free-text rule, an object key that breaks the name rule
   (``textrules``).
 
-The fast path costs a few memchr-speed scans of the bytes and one walk over the containers and
-numbers of the payload. With no backslash, DEL or C1 byte in the text, no string can hold a
-control character, and every '"' delimits a string, so '":' ends a key; if no '"' is followed by
-whitespace, every key of the text ends so, and the text names a key twice exactly when it has more
-'":' than the decoded objects have keys. Anything else (escapes, a float that may have been a big
-integer literal, a count that differs) takes a careful second parse: ``json.loads`` with an
-``object_pairs_hook``, exact integers, every string and key checked.
+The fast path costs a few memchr-speed scans of the bytes, a count of the key separators and one
+walk over the containers and numbers of the payload. With no DEL or C1 byte and no escape but
+\" \\ \/ \n \r \t, no string can hold a control character other than tab, LF and CR (which
+the name rule, applied to names afterwards, refuses there). With the whitespace taken out, every
+key of the text ends in an unescaped '"' followed by ':', and any other '":' only adds to the
+count, so the text names a key twice exactly when it has more '":' than the decoded objects have
+keys. Anything else (another escape, a float that may have been a big integer literal, a count
+that differs) takes a careful second parse: ``json.loads`` with an ``object_pairs_hook``, exact
+integers, every string and key checked.
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ MAX_DEPTH = 64
 MAX_INT = 2**53 - 1
 _FLOAT_INT_LIMIT = float(2**53)  # a float this large may be an integer literal orjson converted
 _C1_BYTES = re.compile(rb"\xc2[\x80-\x9f]")
+# An escape other than \" \\ \/ \n \r \t: \b, \f or \u can write a control character (or
+# spell a key another way), so such a line takes the careful parse.
+_OTHER_ESCAPE = re.compile(rb'\\[^"\\/nrt]')
 _BOM = b"\xef\xbb\xbf"
 _WHITESPACE = b" \t\r\n"  # JSON's insignificant whitespace (RFC 8259 §2)
 
@@ -85,9 +90,13 @@ def _loads(data: bytes | str, depth: int, *, envelope: bool) -> tuple[Any, bool]
         value = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         raise JSONInputError("", _syntax_message(data, exc)) from None
-    ascii_only = data.isascii()
-    if b"\\" in data or b"\x7f" in data or (not ascii_only and _C1_BYTES.search(data) is not None):
+    printable = data.isascii()
+    if b"\x7f" in data or (not printable and _C1_BYTES.search(data) is not None):
         return _careful(data, depth, value), False
+    if b"\\" in data:
+        if _OTHER_ESCAPE.search(data) is not None:
+            return _careful(data, depth, value), False
+        printable = False  # a \n, \r or \t escape may stand in a name
     try:
         if envelope and type(value) is dict:
             keys = len(value)
@@ -105,12 +114,12 @@ def _loads(data: bytes | str, depth: int, *, envelope: bool) -> tuple[Any, bool]
         raise JSONInputError(_path(bad.parts), bad.message, value) from None
     except _NeedsCare:
         return _careful(data, depth, value), False
-    # No backslash: every '"' delimits a string. With the whitespace taken out, every key of the
-    # text is a '"' followed by ':', and any other '":' (a string that opens with ':') only adds
-    # to the count; so the text names no key twice when the count equals the decoded keys.
+    # With the whitespace taken out, every key of the text ends in an unescaped '"' followed by
+    # ':'; any other '":' (inside a string, an escaped quote before a colon) only adds to the
+    # count. So the text names no key twice when the count equals the keys decoded.
     if data.translate(None, _WHITESPACE).count(b'":') != keys:
         return _careful(data, depth, value), False
-    return value, ascii_only
+    return value, printable
 
 
 def check_value(value: Any, path: str = "", *, depth: int = 1) -> None:
@@ -169,7 +178,7 @@ def _fast_walk(value: Any, depth: int) -> int:
         if depth > MAX_DEPTH:
             raise _Bad(f"nests deeper than {MAX_DEPTH} levels")
         keys = len(value)
-        if keys and not "".join(value).isascii():
+        if keys and not "".join(value).isprintable():
             _check_keys(value)
         for key, item in value.items():
             sub = type(item)
