@@ -83,6 +83,9 @@ CASES: list[Case] = [
     ("key named twice with space before the colon", _replace(b'"summary":', b'"summary" : "first", "summary":'), "payload.summary", "appears twice"),
     ("key named twice among escaped quotes", _replace(b'"summary":', b'"note": "said \\": no\\"", "summary": "first", "summary":'), "payload.summary", "appears twice"),
     ("escaped newline in a key", lambda: _line(_row(payload__extra={"a\nb": 1})), 'payload.extra["a\\nb"]', "U+000A"),
+    ("escaped zero-width space in the service", lambda: json.dumps(_row(service="Harbour Home Care\u200b")).encode(), "service", "U+200B"),
+    ("escaped bidi override in a payload name", lambda: json.dumps(_row(payload__source_type="staff\u202efeedback")).encode(), "payload.source_type", "U+202E"),
+    ("escaped C1 control in free text", lambda: json.dumps(_row(payload__summary="a\u0085b")).encode(), "payload.summary", "U+0085"),
     ("key named twice through an escape", _replace(b'"summary":', b'"summ\\u0061ry": "first", "summary":'), "payload.summary", "appears twice"),
     # integers beyond I-JSON, everywhere; numbers that are not finite
     ("integer 2**53 in an extra field", lambda: _line(_row(payload__ref=2**53)), "payload.ref", "I-JSON"),
@@ -170,6 +173,17 @@ ACCEPTED = [
     ("a name in another script", {"actor_id": "Зоя-1", "team": "süd"}),
     ("64 levels of nesting", {"payload__deep": _nested(62)}),
 ]
+
+
+def test_text_written_with_unicode_escapes_is_the_same_text(stores, tmp_path: Path) -> None:
+    args = stores.cli_args(stores.new())
+    row = _row(actor_id="Zoë-1", payload__summary="café – “quoted” \u200d emoji 👩\u200d⚕️")
+    path = tmp_path / "escaped.jsonl"
+    path.write_bytes(b"".join(json.dumps(r).encode("ascii") + b"\n" for r in [*GOOD_PREFIX, row]))  # \uXXXX escapes
+    result = invoke([*args, "import", str(path)])
+    assert result.exit_code == 0, result.output
+    exported = [json.loads(line) for line in _export(args).splitlines()]
+    assert exported[-1]["payload"]["summary"] == row["payload"]["summary"] and exported[-1]["actor_id"] == "Zoë-1"
 
 
 @pytest.mark.parametrize(("name", "changes"), ACCEPTED, ids=[a[0] for a in ACCEPTED])

@@ -12,12 +12,13 @@ value (docs/spec-notes.md):
   (``textrules``).
 
 The fast path costs a few memchr-speed scans of the bytes, a count of the key separators and one
-walk over the containers and numbers of the payload. With no DEL or C1 byte and no escape but
-\" \\ \/ \n \r \t, no string can hold a control character other than tab, LF and CR (which
-the name rule, applied to names afterwards, refuses there). With the whitespace taken out, every
+walk over the containers and numbers of the payload. With no DEL or C1 byte and no escape of a
+control character but \n, \r and \t, no string holds a control character other than tab, LF and
+CR (the name rule, applied to names and keys, refuses those and any escaped invisible character
+there). A key spelt two ways (``"a"``, ``"\u0061"``) is one key to orjson. With the whitespace taken out, every
 key of the text ends in an unescaped '"' followed by ':', and any other '":' only adds to the
 count, so the text names a key twice exactly when it has more '":' than the decoded objects have
-keys. Anything else (another escape, a float that may have been a big integer literal, a count
+keys. Anything else (a control escape, a float that may have been a big integer literal, a count
 that differs) takes a careful second parse: ``json.loads`` with an ``object_pairs_hook``, exact
 integers, every string and key checked.
 """
@@ -37,9 +38,10 @@ MAX_DEPTH = 64
 MAX_INT = 2**53 - 1
 _FLOAT_INT_LIMIT = float(2**53)  # a float this large may be an integer literal orjson converted
 _C1_BYTES = re.compile(rb"\xc2[\x80-\x9f]")
-# An escape other than \" \\ \/ \n \r \t: \b, \f or \u can write a control character (or
-# spell a key another way), so such a line takes the careful parse.
-_OTHER_ESCAPE = re.compile(rb'\\[^"\\/nrt]')
+# An escape that can write a control character other than tab, LF and CR (\b, \f, and \u for
+# U+0000-U+001F, U+007F-U+009F) sends the line to the careful parse. (An escaped backslash before
+# such text matches too: a false alarm only costs the careful parse.)
+_CONTROL_ESCAPE = re.compile(rb"\\[bf]|\\u00[01][0-9A-Fa-f]|\\u007[Ff]|\\u00[89][0-9A-Fa-f]")
 _BOM = b"\xef\xbb\xbf"
 _WHITESPACE = b" \t\r\n"  # JSON's insignificant whitespace (RFC 8259 §2)
 
@@ -94,9 +96,9 @@ def _loads(data: bytes | str, depth: int, *, envelope: bool) -> tuple[Any, bool]
     if b"\x7f" in data or (not printable and _C1_BYTES.search(data) is not None):
         return _careful(data, depth, value), False
     if b"\\" in data:
-        if _OTHER_ESCAPE.search(data) is not None:
+        if _CONTROL_ESCAPE.search(data) is not None:
             return _careful(data, depth, value), False
-        printable = False  # a \n, \r or \t escape may stand in a name
+        printable = False  # an escape may write a tab, a line break or an invisible character
     try:
         if envelope and type(value) is dict:
             keys = len(value)
