@@ -122,6 +122,8 @@ CASES: list[Case] = [
     ("extra field 65 levels deep", lambda: _line(_row(payload__deep=_nested(63))), "payload.deep[0][0]…", "deeper than 64 levels"),
     ("extra field 600 levels deep", lambda: _line(_row(payload__deep=_nested(600))), "payload.deep[0][0]…", "deeper than 64 levels"),
     ("extra field 2000 levels deep", _replace(b'"evidence_score": 2', b'"deep": ' + b"[" * 2000 + b"]" * 2000 + b', "evidence_score": 2'), "(line)", "deeper than 64 levels"),
+    ("1000 levels behind a control escape", _replace(b'"evidence_score": 2', b'"x": "\\u0007", "deep": ' + b"[" * 1000 + b"]" * 1000 + b', "evidence_score": 2'), "(line)", "deeper than 64 levels"),
+    ("1000 levels behind a float beyond 2**53", _replace(b'"evidence_score": 2', b'"x": 1e300, "deep": ' + b"[" * 1000 + b"]" * 1000 + b', "evidence_score": 2'), "(line)", "deeper than 64 levels"),
     ("deep nesting behind an escape", lambda: _line(_row(payload__summary="a\\b", payload__deep=_nested(80))), "payload.deep[0][0]…", "deeper than 64 levels"),
 ]
 

@@ -259,7 +259,9 @@ def _careful(data: bytes, depth: int, root: Any) -> Any:
     """The exact parse: every key pair seen, integers as written, every string checked."""
     try:
         value = json.loads(data, object_pairs_hook=_hook)
-    except (ValueError, RecursionError) as exc:  # orjson accepted it; json should too
+    except RecursionError:  # orjson reads up to 1024 levels, json fewer
+        raise JSONInputError("", f"nests deeper than {MAX_DEPTH} levels", root) from None
+    except ValueError as exc:  # orjson accepted it; json should too
         raise JSONInputError("", f"is not valid JSON: {exc}", root) from None
     try:
         _strict_walk(value, depth, python=False)
