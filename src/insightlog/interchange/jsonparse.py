@@ -106,12 +106,12 @@ def _loads(data: bytes | str, depth: int, *, envelope: bool) -> tuple[Any, bool]
                 item = value.get(key)
                 if type(item) is dict or type(item) is list:
                     try:
-                        keys += _fast_walk(item, depth + 1)
+                        keys += _fast_walk(item, depth + 1, not printable)
                     except _Bad as bad:
                         bad.parts.append(_key_part(key))
                         raise
         else:
-            keys = _fast_walk(value, depth)
+            keys = _fast_walk(value, depth, not printable)
     except _Bad as bad:
         raise JSONInputError(_path(bad.parts), bad.message, value) from None
     except _NeedsCare:
@@ -171,59 +171,61 @@ class _NeedsCare(Exception):
     """A float at or beyond 2**53 may be an integer literal orjson converted: parse exactly."""
 
 
-def _fast_walk(value: Any, depth: int) -> int:
-    """Depth, integers and keys of an orjson value whose text holds no escape, DEL or C1 byte (so
-    no string can hold a control character); returns the number of keys of its objects."""
+def _fast_walk(value: Any, depth: int, check_keys: bool = True) -> int:
+    """Depth, integers and keys of an orjson value whose text holds no control escape, DEL or C1
+    byte (so no string holds a control character but tab, LF or CR); returns the number of keys
+    of its objects. ``check_keys`` False: the text is ASCII without escapes, so keys print."""
     kind = type(value)
-    keys = 0
     if kind is dict:
-        if depth > MAX_DEPTH:
-            raise _Bad(f"nests deeper than {MAX_DEPTH} levels")
+        items: Any = value.values()
         keys = len(value)
-        if keys and not "".join(value).isprintable():
+        if check_keys and keys and not "".join(value).isprintable():
             _check_keys(value)
-        for key, item in value.items():
-            sub = type(item)
-            if sub is str or sub is bool or item is None:
-                continue
-            try:
-                if sub is int:
-                    if not -MAX_INT <= item <= MAX_INT:
-                        raise _Bad(_int_message(item))
-                elif sub is float:
-                    if abs(item) >= _FLOAT_INT_LIMIT:
-                        raise _NeedsCare
-                else:
-                    keys += _fast_walk(item, depth + 1)
-            except _Bad as bad:
-                bad.parts.append(_key_part(key))
-                raise
     elif kind is list:
-        if depth > MAX_DEPTH:
-            raise _Bad(f"nests deeper than {MAX_DEPTH} levels")
-        for index, item in enumerate(value):
-            sub = type(item)
-            if sub is str or sub is bool or item is None:
+        items = value
+        keys = 0
+    else:
+        _check_scalar(value)
+        return 0
+    if depth > MAX_DEPTH:
+        raise _Bad(f"nests deeper than {MAX_DEPTH} levels")
+    for item in items:
+        sub = type(item)
+        if sub is str or item is None or sub is bool:
+            continue
+        if sub is int:
+            if -MAX_INT <= item <= MAX_INT:
                 continue
+        elif sub is float:
+            if abs(item) < _FLOAT_INT_LIMIT:
+                continue
+        elif sub is dict or sub is list:
             try:
-                if sub is int:
-                    if not -MAX_INT <= item <= MAX_INT:
-                        raise _Bad(_int_message(item))
-                elif sub is float:
-                    if abs(item) >= _FLOAT_INT_LIMIT:
-                        raise _NeedsCare
-                else:
-                    keys += _fast_walk(item, depth + 1)
+                keys += _fast_walk(item, depth + 1, check_keys)
+                continue
             except _Bad as bad:
-                bad.parts.append(f"[{index}]")
+                bad.parts.append(_step_of(value, item))
                 raise
-    elif kind is int:
-        if not -MAX_INT <= value <= MAX_INT:
-            raise _Bad(_int_message(value))
-    elif kind is float:
-        if abs(value) >= _FLOAT_INT_LIMIT:
-            raise _NeedsCare
+        try:
+            _check_scalar(item)
+        except _Bad as bad:
+            bad.parts.append(_step_of(value, item))
+            raise
     return keys
+
+
+def _check_scalar(item: Any) -> None:
+    if type(item) is int and not -MAX_INT <= item <= MAX_INT:
+        raise _Bad(_int_message(item))
+    if type(item) is float and abs(item) >= _FLOAT_INT_LIMIT:
+        raise _NeedsCare
+
+
+def _step_of(container: Any, item: Any) -> str:
+    """The path step of ``item`` in ``container`` (found again only on the error path)."""
+    if type(container) is dict:
+        return next(_key_part(k) for k, v in container.items() if v is item)
+    return next(f"[{i}]" for i, v in enumerate(container) if v is item)
 
 
 def _check_keys(obj: dict[str, Any]) -> None:
