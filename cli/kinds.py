@@ -104,7 +104,10 @@ def kind_lines(doc: KindDoc) -> list[str]:
         for f in fields:
             lines.append(f"  {f.name.ljust(width)}  {f.type_text}" + (f"  ({f.note})" if f.note else ""))
             for sub in _sub_fields(f):
-                lines.append(f"  {''.ljust(width)}    {sub.name}{'' if sub.required else '?'}: {sub.type_text}" + (f"  ({sub.note})" if sub.note else ""))
+                lines.append(
+                    f"  {''.ljust(width)}    {sub.name}{'' if sub.required else '?'}: {sub.type_text}"
+                    + (f"  ({sub.note})" if sub.note else "")
+                )
     if doc.extra_fields_kept:
         lines += ["", "Any further payload fields are kept exactly as given."]
     lines += ["", "Example:", f"  {doc.example.command()}"]
@@ -157,7 +160,7 @@ def where(field: str) -> str:
     if field == "payload":
         return "--payload"
     if field.startswith("payload."):
-        return f"--payload field '{field[len('payload.'):]}'"
+        return f"--payload field '{field[len('payload.') :]}'"
     if field == "recorded_at":
         return "recorded_at (stamped by the ledger's clock)"
     return f"field '{field}'"
@@ -169,7 +172,9 @@ def render(kind: str, problems: list[Problem]) -> str:
 
     known = kind in kind_names()
     label = f"record {kind}" if known else "record"
-    hint = f"'insightlog kinds {kind}' shows its fields and an example" if known else "'insightlog kinds' lists the kinds"
+    hint = (
+        f"'insightlog kinds {kind}' shows its fields and an example" if known else "'insightlog kinds' lists the kinds"
+    )
     items = [p.message if p.message.startswith(where(p.field)) else f"{where(p.field)}: {p.message}" for p in problems]
     if len(items) == 1:
         return f"{label}: {items[0]}; nothing written ({hint})"

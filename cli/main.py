@@ -235,7 +235,7 @@ def export(obj: Context, service: str | None, out: Path | None, with_provenance:
 @click.option("--observed-at", metavar="TIME", help="When it happened (RFC 3339 or a date); default now; never later than now.")
 @click.option("--event-id", metavar="ID", help="Your own id for the event (default: generated).")
 @click.option("--payload", metavar="JSON", help="The payload (required): JSON text, @file.json, or - for stdin.")
-@click.option("--prompt/--no-prompt", default=None, help="Ask for missing required fields [default: ask on a terminal].")
+@click.option("--prompt/--no-prompt", default=None, help="Ask for missing required fields [default: on a terminal].")
 @click.option("--json", "as_json", is_flag=True, help="Print the stored event as JSON.")
 @click.pass_obj
 def record(

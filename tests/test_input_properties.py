@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,11 +16,15 @@ from hypothesis import strategies as st
 from insightlog.cli.main import cli
 from tests.helpers import HARBOUR, harbour_lines
 
-_SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+_SETTINGS = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 
 # Characters that matter at the edge: controls, invisibles, surrogates (as argv may carry them),
 # non-ASCII letters and JSON's own punctuation.
-_EDGE = st.sampled_from(["\x00", "\n", "\t", "\x7f", "\x85", "\u200b", "\u202e", "\u2028", "\ufeff", "\udcff", '"', "\\", ":", "é", "Ω"])
+_EDGE = st.sampled_from(
+    ["\x00", "\n", "\t", "\x7f", "\x85", "\u200b", "\u202e", "\u2028", "\ufeff", "\udcff", '"', "\\", ":", "é", "Ω"]
+)
 _text = st.text(st.one_of(st.characters(codec="utf-8"), _EDGE), max_size=12)
 _numbers = st.one_of(
     st.integers(min_value=-(2**70), max_value=2**70),
@@ -79,16 +82,37 @@ def _mutated(value: Any, path: list[str], replacement: Any) -> Any:
 
 
 _FIELDS = st.sampled_from(
-    [["event_id"], ["service"], ["theme"], ["kind"], ["actor_role"], ["actor_id"], ["team"], ["record"], ["observed_at"],
-     ["recorded_at"], ["payload"], ["ledger"], ["payload", "evidence_score"], ["payload", "summary"], ["payload", "extra"],
-     ["payload", "extra", "deep"], ["payload", "items_checked"], ["payload", "compliance_pct"]]
+    [
+        ["event_id"],
+        ["service"],
+        ["theme"],
+        ["kind"],
+        ["actor_role"],
+        ["actor_id"],
+        ["team"],
+        ["record"],
+        ["observed_at"],
+        ["recorded_at"],
+        ["payload"],
+        ["ledger"],
+        ["payload", "evidence_score"],
+        ["payload", "summary"],
+        ["payload", "extra"],
+        ["payload", "extra", "deep"],
+        ["payload", "items_checked"],
+        ["payload", "compliance_pct"],
+    ]
 )
 _line = st.one_of(
     st.binary(max_size=60),
     _json.map(_dumps),
     st.tuples(st.integers(0, 69), _FIELDS, _json).map(lambda t: _dumps(_mutated(harbour_lines()[t[0]], t[1], t[2]))),
-    st.tuples(st.integers(0, 69), st.integers(60, 90)).map(lambda t: _dumps(_mutated(harbour_lines()[t[0]], ["payload", "deep"], _deep(t[1])))),
-    st.tuples(st.integers(0, 69), _text).map(lambda t: _dumps(harbour_lines()[t[0]])[:-1] + b', "service": ' + _dumps(t[1]) + b"}"),
+    st.tuples(st.integers(0, 69), st.integers(60, 90)).map(
+        lambda t: _dumps(_mutated(harbour_lines()[t[0]], ["payload", "deep"], _deep(t[1])))
+    ),
+    st.tuples(st.integers(0, 69), _text).map(
+        lambda t: _dumps(harbour_lines()[t[0]])[:-1] + b', "service": ' + _dumps(t[1]) + b"}"
+    ),
 )
 
 
@@ -101,7 +125,9 @@ def seeded(stores) -> list[str]:  # type: ignore[no-untyped-def]
 
 @_SETTINGS
 @given(lines=st.lists(_line, min_size=1, max_size=4), position=st.integers(0, 12))
-def test_random_lines_in_an_import_never_crash_and_never_write_part_of_a_file(seeded: list[str], tmp_path_factory, lines: list[bytes], position: int) -> None:
+def test_random_lines_in_an_import_never_crash_and_never_write_part_of_a_file(
+    seeded: list[str], tmp_path_factory, lines: list[bytes], position: int
+) -> None:
     good = _other_service_lines()
     body = good[:position] + lines + good[position:]
     path = tmp_path_factory.mktemp("prop") / "random.jsonl"
@@ -120,8 +146,20 @@ def test_random_lines_in_an_import_never_crash_and_never_write_part_of_a_file(se
         assert after.startswith(before) and b'"P-HHC-001"' in after
 
 
-_OPTION = st.sampled_from(["--service", "--theme", "--location", "--team", "--shift", "--actor-role", "--actor-id", "--record",
-                           "--observed-at", "--event-id"])
+_OPTION = st.sampled_from(
+    [
+        "--service",
+        "--theme",
+        "--location",
+        "--team",
+        "--shift",
+        "--actor-role",
+        "--actor-id",
+        "--record",
+        "--observed-at",
+        "--event-id",
+    ]
+)
 _KIND = st.one_of(
     st.sampled_from(["SpotCheckRecorded", "ReviewHeld", "EvidenceAmended", "ServiceRegistered", "JudgementRevised"]),
     _text.filter(lambda s: not s.startswith("-")),
@@ -129,16 +167,43 @@ _KIND = st.one_of(
 _PAYLOAD = st.one_of(
     _json.map(_dumps),
     st.binary(max_size=40),
-    st.dictionaries(st.sampled_from(["evidence_score", "evidence_category", "source_type", "summary", "level", "amends", "changes",
-                                     "reason", "compliance_pct", "extra"]), _json, max_size=6).map(_dumps),
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "evidence_score",
+                "evidence_category",
+                "source_type",
+                "summary",
+                "level",
+                "amends",
+                "changes",
+                "reason",
+                "compliance_pct",
+                "extra",
+            ]
+        ),
+        _json,
+        max_size=6,
+    ).map(_dumps),
 )
 
 
 @_SETTINGS
-@given(kind=_KIND, options=st.dictionaries(_OPTION, _text, max_size=5), payload=_PAYLOAD, via=st.sampled_from(["arg", "stdin", "file"]))
-def test_random_records_never_crash_and_write_one_event_or_nothing(seeded: list[str], tmp_path_factory, kind: str, options: dict[str, str],
-                                                                   payload: bytes, via: str) -> None:
-    base = {"--service": "Harbour Home Care", "--theme": "medicines.mar_charts", "--actor-role": "deputy_manager", "--actor-id": "DM-1"}
+@given(
+    kind=_KIND,
+    options=st.dictionaries(_OPTION, _text, max_size=5),
+    payload=_PAYLOAD,
+    via=st.sampled_from(["arg", "stdin", "file"]),
+)
+def test_random_records_never_crash_and_write_one_event_or_nothing(
+    seeded: list[str], tmp_path_factory, kind: str, options: dict[str, str], payload: bytes, via: str
+) -> None:
+    base = {
+        "--service": "Harbour Home Care",
+        "--theme": "medicines.mar_charts",
+        "--actor-role": "deputy_manager",
+        "--actor-id": "DM-1",
+    }
     base.update(options)
     args = ["record", kind]
     for option, value in base.items():

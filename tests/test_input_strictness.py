@@ -55,7 +55,18 @@ CASES: list[Case] = [
     # whole-string patterns: Python's `$` matched before a trailing newline
     ("event id ending in a newline", lambda: _line(_row(event_id="HHC-016\n")), "event_id", "1-64 characters"),
     ("theme ending in a newline", lambda: _line(_row(theme="call_punctuality\n")), "theme", "U+000A"),
-    ("scope ending in a newline", lambda: _line(_row(9, payload__exceptions=[{"theme": None, "scope": "team:south\n", "score": 2, "note": "n"}], event_id="HHC-016")), "payload.exceptions[0].scope", "U+000A"),
+    (
+        "scope ending in a newline",
+        lambda: _line(
+            _row(
+                9,
+                payload__exceptions=[{"theme": None, "scope": "team:south\n", "score": 2, "note": "n"}],
+                event_id="HHC-016",
+            )
+        ),
+        "payload.exceptions[0].scope",
+        "U+000A",
+    ),
     # control and invisible characters in names and identifiers
     ("NUL in the service", lambda: _line(_row(service="Harbour Home Care\x00")), "service", "U+0000"),
     ("newline in the actor id", lambda: _line(_row(actor_id="TL\nS")), "actor_id", "U+000A"),
@@ -66,34 +77,119 @@ CASES: list[Case] = [
     ("line separator in the actor id", lambda: _line(_row(actor_id="TL\u2028S")), "actor_id", "U+2028"),
     ("DEL in the theme", lambda: _line(_row(theme="call_punctuality\x7f")), "theme", "U+007F"),
     ("C1 control in the actor id", lambda: _line(_row(actor_id="TL\u0085S")), "actor_id", "U+0085"),
-    ("newline in a payload name field", lambda: _line(_row(payload__source_type="staff\nfeedback")), "payload.source_type", "U+000A"),
-    ("zero-width space in an audit id", lambda: _line(_row(13, event_id="HHC-016", payload__audit_id="MAR-AUDIT\u200b-2026-01")), "payload.audit_id", "U+200B"),
-    ("tab in a quality statement id", lambda: _line(_row(2, event_id="HHC-016", payload__quality_statements=["S8", "W\t5"])), "payload.quality_statements[1]", "U+0009"),
-    ("control character in a key", lambda: _line(_row(payload__bad_key={"a\u200bb": 1})), "payload.bad_key[\"a\\u200bb\"]", "U+200B"),
+    (
+        "newline in a payload name field",
+        lambda: _line(_row(payload__source_type="staff\nfeedback")),
+        "payload.source_type",
+        "U+000A",
+    ),
+    (
+        "zero-width space in an audit id",
+        lambda: _line(_row(13, event_id="HHC-016", payload__audit_id="MAR-AUDIT\u200b-2026-01")),
+        "payload.audit_id",
+        "U+200B",
+    ),
+    (
+        "tab in a quality statement id",
+        lambda: _line(_row(2, event_id="HHC-016", payload__quality_statements=["S8", "W\t5"])),
+        "payload.quality_statements[1]",
+        "U+0009",
+    ),
+    (
+        "control character in a key",
+        lambda: _line(_row(payload__bad_key={"a\u200bb": 1})),
+        'payload.bad_key["a\\u200bb"]',
+        "U+200B",
+    ),
     # free text: tab, LF and CR are allowed, other control characters are not, in any field
     ("NUL in a summary", lambda: _line(_row(payload__summary="cut\x00short")), "payload.summary", "U+0000"),
-    ("escape character in an extra field", lambda: _line(_row(payload__harm={"note": "x\x1by"})), "payload.harm.note", "U+001B"),
+    (
+        "escape character in an extra field",
+        lambda: _line(_row(payload__harm={"note": "x\x1by"})),
+        "payload.harm.note",
+        "U+001B",
+    ),
     ("C1 control in free text", lambda: _line(_row(payload__summary="caf\u0080e")), "payload.summary", "U+0080"),
     ("raw DEL in free text", lambda: _line(_row(payload__summary="a\x7fb")), "payload.summary", "U+007F"),
     # duplicate keys, at any depth, however spelt
-    ("event id named twice", _replace(b'"service":', b'"event_id": "HHC-999", "service":'), "event_id", "appears twice"),
+    (
+        "event id named twice",
+        _replace(b'"service":', b'"event_id": "HHC-999", "service":'),
+        "event_id",
+        "appears twice",
+    ),
     ("service named twice", _replace(b'"theme":', b'"service": "Other", "theme":'), "service", "appears twice"),
-    ("payload field named twice", _replace(b'"summary":', b'"summary": "first", "summary":'), "payload.summary", "appears twice"),
-    ("key named twice in a nested extra", lambda: _line(_row(payload__x={"y": 1})).replace(b'{"y": 1}', b'{"y": 1, "y": 2}'), "payload.x.y", "appears twice"),
-    ("key named twice with space before the colon", _replace(b'"summary":', b'"summary" : "first", "summary":'), "payload.summary", "appears twice"),
-    ("key named twice among escaped quotes", _replace(b'"summary":', b'"note": "said \\": no\\"", "summary": "first", "summary":'), "payload.summary", "appears twice"),
+    (
+        "payload field named twice",
+        _replace(b'"summary":', b'"summary": "first", "summary":'),
+        "payload.summary",
+        "appears twice",
+    ),
+    (
+        "key named twice in a nested extra",
+        lambda: _line(_row(payload__x={"y": 1})).replace(b'{"y": 1}', b'{"y": 1, "y": 2}'),
+        "payload.x.y",
+        "appears twice",
+    ),
+    (
+        "key named twice with space before the colon",
+        _replace(b'"summary":', b'"summary" : "first", "summary":'),
+        "payload.summary",
+        "appears twice",
+    ),
+    (
+        "key named twice among escaped quotes",
+        _replace(b'"summary":', b'"note": "said \\": no\\"", "summary": "first", "summary":'),
+        "payload.summary",
+        "appears twice",
+    ),
     ("escaped newline in a key", lambda: _line(_row(payload__extra={"a\nb": 1})), 'payload.extra["a\\nb"]', "U+000A"),
-    ("escaped zero-width space in the service", lambda: json.dumps(_row(service="Harbour Home Care\u200b")).encode(), "service", "U+200B"),
-    ("escaped bidi override in a payload name", lambda: json.dumps(_row(payload__source_type="staff\u202efeedback")).encode(), "payload.source_type", "U+202E"),
-    ("escaped C1 control in free text", lambda: json.dumps(_row(payload__summary="a\u0085b")).encode(), "payload.summary", "U+0085"),
-    ("key named twice through an escape", _replace(b'"summary":', b'"summ\\u0061ry": "first", "summary":'), "payload.summary", "appears twice"),
+    (
+        "escaped zero-width space in the service",
+        lambda: json.dumps(_row(service="Harbour Home Care\u200b")).encode(),
+        "service",
+        "U+200B",
+    ),
+    (
+        "escaped bidi override in a payload name",
+        lambda: json.dumps(_row(payload__source_type="staff\u202efeedback")).encode(),
+        "payload.source_type",
+        "U+202E",
+    ),
+    (
+        "escaped C1 control in free text",
+        lambda: json.dumps(_row(payload__summary="a\u0085b")).encode(),
+        "payload.summary",
+        "U+0085",
+    ),
+    (
+        "key named twice through an escape",
+        _replace(b'"summary":', b'"summ\\u0061ry": "first", "summary":'),
+        "payload.summary",
+        "appears twice",
+    ),
     # integers beyond I-JSON, everywhere; numbers that are not finite
     ("integer 2**53 in an extra field", lambda: _line(_row(payload__ref=2**53)), "payload.ref", "I-JSON"),
     ("integer -(2**53) in a list", lambda: _line(_row(payload__refs=[1, -(2**53)])), "payload.refs[1]", "I-JSON"),
     ("integer 2**64 (orjson makes it a float)", lambda: _line(_row(payload__ref=2**64)), "payload.ref", "I-JSON"),
-    ("integer literal of 31 digits, nested", lambda: _line(_row(payload__x={"y": [10**30]})), "payload.x.y[0]", "I-JSON"),
-    ("integer beyond I-JSON in the ledger object", lambda: _line(_row(ledger={"position": 2**60})), "ledger.position", "I-JSON"),
-    ("number overflowing a double", _replace(b'"evidence_score": 2', b'"evidence_score": 2, "big": 1e400'), "(line)", "not valid JSON"),
+    (
+        "integer literal of 31 digits, nested",
+        lambda: _line(_row(payload__x={"y": [10**30]})),
+        "payload.x.y[0]",
+        "I-JSON",
+    ),
+    (
+        "integer beyond I-JSON in the ledger object",
+        lambda: _line(_row(ledger={"position": 2**60})),
+        "ledger.position",
+        "I-JSON",
+    ),
+    (
+        "number overflowing a double",
+        _replace(b'"evidence_score": 2', b'"evidence_score": 2, "big": 1e400'),
+        "(line)",
+        "not valid JSON",
+    ),
     ("NaN", _replace(b'"evidence_score": 2', b'"evidence_score": NaN'), "(line)", "not valid JSON"),
     # invalid UTF-8
     ("invalid start byte in a string", _replace(b"South carers", b"South \xffcarers"), "(line)", "not valid UTF-8"),
@@ -119,12 +215,46 @@ CASES: list[Case] = [
     ("line is an array", lambda: b"[1, 2]", "(line)", "JSON object"),
     ("kind nested 300 deep", lambda: _line(_row(kind=_nested(300))), "kind", "must be a string"),
     # nesting deeper than the documented limit (64 levels, the line's object is level 1)
-    ("extra field 65 levels deep", lambda: _line(_row(payload__deep=_nested(63))), "payload.deep[0][0]…", "deeper than 64 levels"),
-    ("extra field 600 levels deep", lambda: _line(_row(payload__deep=_nested(600))), "payload.deep[0][0]…", "deeper than 64 levels"),
-    ("extra field 2000 levels deep", _replace(b'"evidence_score": 2', b'"deep": ' + b"[" * 2000 + b"]" * 2000 + b', "evidence_score": 2'), "(line)", "deeper than 64 levels"),
-    ("1000 levels behind a control escape", _replace(b'"evidence_score": 2', b'"x": "\\u0007", "deep": ' + b"[" * 1000 + b"]" * 1000 + b', "evidence_score": 2'), "(line)", "deeper than 64 levels"),
-    ("1000 levels behind a float beyond 2**53", _replace(b'"evidence_score": 2', b'"x": 1e300, "deep": ' + b"[" * 1000 + b"]" * 1000 + b', "evidence_score": 2'), "(line)", "deeper than 64 levels"),
-    ("deep nesting behind an escape", lambda: _line(_row(payload__summary="a\\b", payload__deep=_nested(80))), "payload.deep[0][0]…", "deeper than 64 levels"),
+    (
+        "extra field 65 levels deep",
+        lambda: _line(_row(payload__deep=_nested(63))),
+        "payload.deep[0][0]…",
+        "deeper than 64 levels",
+    ),
+    (
+        "extra field 600 levels deep",
+        lambda: _line(_row(payload__deep=_nested(600))),
+        "payload.deep[0][0]…",
+        "deeper than 64 levels",
+    ),
+    (
+        "extra field 2000 levels deep",
+        _replace(b'"evidence_score": 2', b'"deep": ' + b"[" * 2000 + b"]" * 2000 + b', "evidence_score": 2'),
+        "(line)",
+        "deeper than 64 levels",
+    ),
+    (
+        "1000 levels behind a control escape",
+        _replace(
+            b'"evidence_score": 2', b'"x": "\\u0007", "deep": ' + b"[" * 1000 + b"]" * 1000 + b', "evidence_score": 2'
+        ),
+        "(line)",
+        "deeper than 64 levels",
+    ),
+    (
+        "1000 levels behind a float beyond 2**53",
+        _replace(
+            b'"evidence_score": 2', b'"x": 1e300, "deep": ' + b"[" * 1000 + b"]" * 1000 + b', "evidence_score": 2'
+        ),
+        "(line)",
+        "deeper than 64 levels",
+    ),
+    (
+        "deep nesting behind an escape",
+        lambda: _line(_row(payload__summary="a\\b", payload__deep=_nested(80))),
+        "payload.deep[0][0]…",
+        "deeper than 64 levels",
+    ),
 ]
 
 
@@ -170,7 +300,10 @@ ACCEPTED = [
     ("integer -(2**53-1)", {"payload__ref": -(2**53 - 1)}),
     ("a large float", {"payload__ratio": 1e300}),
     ("free text with tab, newline and carriage return", {"payload__summary": "one\ttwo\nthree\r\nfour"}),
-    ("free text with escaped quotes, backslashes and colons", {"payload__summary": 'he said "no": see C:\\notes\\', "payload__x": {"k": '":'}}),
+    (
+        "free text with escaped quotes, backslashes and colons",
+        {"payload__summary": 'he said "no": see C:\\notes\\', "payload__x": {"k": '":'}},
+    ),
     ("free text with emoji, bidi text and a zero-width joiner", {"payload__summary": "ok 👩\u200d⚕️ שלום \u200f"}),
     ("a name in another script", {"actor_id": "Зоя-1", "team": "süd"}),
     ("64 levels of nesting", {"payload__deep": _nested(62)}),
@@ -189,7 +322,9 @@ def test_text_written_with_unicode_escapes_is_the_same_text(stores, tmp_path: Pa
 
 
 @pytest.mark.parametrize(("name", "changes"), ACCEPTED, ids=[a[0] for a in ACCEPTED])
-def test_what_the_spec_allows_is_imported_and_exported_unchanged(stores, tmp_path: Path, name: str, changes: dict[str, Any]) -> None:
+def test_what_the_spec_allows_is_imported_and_exported_unchanged(
+    stores, tmp_path: Path, name: str, changes: dict[str, Any]
+) -> None:
     args = stores.cli_args(stores.new())
     row = _row(**changes)
     path = tmp_path / "ok.jsonl"
@@ -262,7 +397,9 @@ def harbour_sqlite(tmp_path: Path) -> list[str]:
 
 
 @pytest.mark.parametrize(("value", "message"), BAD_AS_OF, ids=[b[0] for b in BAD_AS_OF])
-def test_an_as_of_outside_the_representable_range_is_refused_by_every_command(harbour_sqlite: list[str], value: str, message: str) -> None:
+def test_an_as_of_outside_the_representable_range_is_refused_by_every_command(
+    harbour_sqlite: list[str], value: str, message: str
+) -> None:
     for command in AS_OF_COMMANDS:
         result = invoke([*harbour_sqlite, *command, "--as-of", value])
         # Check each command refuses with one line naming --as-of, and writes nothing.
@@ -273,9 +410,15 @@ def test_an_as_of_outside_the_representable_range_is_refused_by_every_command(ha
         assert not Path("r.html").exists() and not Path("p.zip").exists()
 
 
-@pytest.mark.parametrize("value", ["1900-01-01T00:00:00Z", "2099-12-31T23:59:59Z", "2099-12-31", "2026-03-31T23:59:59.5+01:00"])
+@pytest.mark.parametrize(
+    "value", ["1900-01-01T00:00:00Z", "2099-12-31T23:59:59Z", "2099-12-31", "2026-03-31T23:59:59.5+01:00"]
+)
 def test_the_ends_of_the_as_of_range_work_for_every_read_command(harbour_sqlite: list[str], value: str) -> None:
-    for command in (["analyse", "--service", "Harbour Home Care", "--json"], ["view", "--json"], ["history", "--service", "Harbour Home Care", "--json"]):
+    for command in (
+        ["analyse", "--service", "Harbour Home Care", "--json"],
+        ["view", "--json"],
+        ["history", "--service", "Harbour Home Care", "--json"],
+    ):
         result = invoke([*harbour_sqlite, *command, "--as-of", value])
         assert result.exit_code == 0, (command, result.output)
         json.loads(result.stdout)
@@ -283,8 +426,18 @@ def test_the_ends_of_the_as_of_range_work_for_every_read_command(harbour_sqlite:
 
 # --- the same rules through `record` ------------------------------------------------------------
 
-SPOT = {"evidence_score": 2, "evidence_category": "observation", "source_type": "spot_check", "summary": "2 of 5 charts unsigned"}
-BASE_OPTIONS = {"--service": "Oak House", "--theme": "medicines.mar_charts", "--actor-role": "deputy_manager", "--actor-id": "DM-1"}
+SPOT = {
+    "evidence_score": 2,
+    "evidence_category": "observation",
+    "source_type": "spot_check",
+    "summary": "2 of 5 charts unsigned",
+}
+BASE_OPTIONS = {
+    "--service": "Oak House",
+    "--theme": "medicines.mar_charts",
+    "--actor-role": "deputy_manager",
+    "--actor-id": "DM-1",
+}
 
 
 def _record_args(payload: str | None = None, **options: str) -> list[str]:
@@ -301,11 +454,36 @@ RECORD_CASES: list[tuple[str, list[str], str | bytes | None, str]] = [
     ("theme ending in a newline", _record_args(theme="medicines.mar_charts\n"), None, "--theme: contains U+000A"),
     ("NUL in the service", _record_args(service="Oak\x00House"), None, "--service: contains U+0000"),
     ("zero-width space in the team", _record_args(team="north\u200b"), None, "--team: contains U+200B"),
-    ("undecodable byte in the actor id (argv)", _record_args(actor_id="DM-\udcff"), None, "--actor-id: contains U+DCFF"),
-    ("control character in the summary", _record_args(json.dumps(dict(SPOT, summary="a\x07b"))), None, "--payload field 'summary': contains U+0007"),
-    ("duplicate key", _record_args('{"evidence_score": 2, "evidence_score": 3}'), None, "--payload field 'evidence_score': appears twice"),
-    ("integer beyond I-JSON", _record_args(json.dumps(dict(SPOT, ref=2**53))), None, "--payload field 'ref': integer 9007199254740992 is outside"),
-    ("integer literal beyond 64 bits", _record_args(json.dumps(dict(SPOT, ref=10**25))), None, "--payload field 'ref': integer"),
+    (
+        "undecodable byte in the actor id (argv)",
+        _record_args(actor_id="DM-\udcff"),
+        None,
+        "--actor-id: contains U+DCFF",
+    ),
+    (
+        "control character in the summary",
+        _record_args(json.dumps(dict(SPOT, summary="a\x07b"))),
+        None,
+        "--payload field 'summary': contains U+0007",
+    ),
+    (
+        "duplicate key",
+        _record_args('{"evidence_score": 2, "evidence_score": 3}'),
+        None,
+        "--payload field 'evidence_score': appears twice",
+    ),
+    (
+        "integer beyond I-JSON",
+        _record_args(json.dumps(dict(SPOT, ref=2**53))),
+        None,
+        "--payload field 'ref': integer 9007199254740992 is outside",
+    ),
+    (
+        "integer literal beyond 64 bits",
+        _record_args(json.dumps(dict(SPOT, ref=10**25))),
+        None,
+        "--payload field 'ref': integer",
+    ),
     ("number overflowing a double", _record_args('{"evidence_score": 1e999}'), None, "--payload: is not valid JSON"),
     ("NaN", _record_args('{"evidence_score": NaN}'), None, "--payload: is not valid JSON"),
     ("nesting 65 levels", _record_args(json.dumps(dict(SPOT, deep=_nested(63)))), None, "deeper than 64 levels"),
@@ -313,17 +491,48 @@ RECORD_CASES: list[tuple[str, list[str], str | bytes | None, str]] = [
     ("invalid UTF-8 on stdin", _record_args("-"), b'{"summary": "\xff"}', "--payload: is not valid UTF-8"),
     ("invalid UTF-8 in a file", _record_args("@bad.json"), None, "--payload: is not valid UTF-8"),
     ("a payload file that is missing", _record_args("@missing.json"), None, "--payload: cannot read 'missing.json'"),
-    ("lone surrogate in the payload text", _record_args('{"summary": "\udcff"}'), None, "--payload: is not valid Unicode text"),
-    ("observed-at offset of +24:00", _record_args(observed_at="2026-01-01T00:00:00+24:00"), None, "--observed-at '2026-01-01T00:00:00+24:00' has the offset"),
-    ("observed-at overflowing year 1", _record_args(observed_at="0001-01-01T00:00:00+01:00"), None, "outside the years 1-9999"),
-    ("observed-at overflowing year 9999", _record_args(observed_at="9999-12-31T23:59:59-01:00"), None, "outside the years 1-9999"),
-    ("observed-at with a trailing newline inside", _record_args(observed_at="2026-01-01\nT00:00:00Z"), None, "is not an RFC 3339 timestamp"),
+    (
+        "lone surrogate in the payload text",
+        _record_args('{"summary": "\udcff"}'),
+        None,
+        "--payload: is not valid Unicode text",
+    ),
+    (
+        "observed-at offset of +24:00",
+        _record_args(observed_at="2026-01-01T00:00:00+24:00"),
+        None,
+        "--observed-at '2026-01-01T00:00:00+24:00' has the offset",
+    ),
+    (
+        "observed-at overflowing year 1",
+        _record_args(observed_at="0001-01-01T00:00:00+01:00"),
+        None,
+        "outside the years 1-9999",
+    ),
+    (
+        "observed-at overflowing year 9999",
+        _record_args(observed_at="9999-12-31T23:59:59-01:00"),
+        None,
+        "outside the years 1-9999",
+    ),
+    (
+        "observed-at with a trailing newline inside",
+        _record_args(observed_at="2026-01-01\nT00:00:00Z"),
+        None,
+        "is not an RFC 3339 timestamp",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("name", "args", "stdin", "message"), RECORD_CASES, ids=[c[0] for c in RECORD_CASES])
 def test_record_refuses_what_the_spec_forbids_naming_the_option_and_writes_nothing(
-    stores, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, args: list[str], stdin: str | bytes | None, message: str
+    stores,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    args: list[str],
+    stdin: str | bytes | None,
+    message: str,
 ) -> None:
     from click.testing import CliRunner
 
@@ -343,8 +552,15 @@ def test_record_refuses_what_the_spec_forbids_naming_the_option_and_writes_nothi
 
 # --- the same rules for a dict handed to the ledger in Python (the API path, no JSON text) ------
 
-LIVE = {"event_id": "API-1", "service": "Oak House", "theme": "medicines.mar_charts", "kind": "SpotCheckRecorded",
-        "actor_role": "deputy_manager", "actor_id": "DM-1", "payload": SPOT}
+LIVE = {
+    "event_id": "API-1",
+    "service": "Oak House",
+    "theme": "medicines.mar_charts",
+    "kind": "SpotCheckRecorded",
+    "actor_role": "deputy_manager",
+    "actor_id": "DM-1",
+    "payload": SPOT,
+}
 API_CASES = [
     ("NaN", {"payload": dict(SPOT, ratio=float("nan"))}, "payload.ratio", "not finite"),
     ("infinity in a list", {"payload": dict(SPOT, ratios=[1.0, float("inf")])}, "payload.ratios[1]", "not finite"),
@@ -360,7 +576,9 @@ API_CASES = [
 
 
 @pytest.mark.parametrize(("name", "changes", "field", "message"), API_CASES, ids=[c[0] for c in API_CASES])
-def test_a_python_value_the_spec_forbids_is_refused_by_the_ledger_itself(ledger_factory, name: str, changes: dict[str, Any], field: str, message: str) -> None:
+def test_a_python_value_the_spec_forbids_is_refused_by_the_ledger_itself(
+    ledger_factory, name: str, changes: dict[str, Any], field: str, message: str
+) -> None:
     from insightlog.interchange.validation import LineError
 
     ledger = ledger_factory()

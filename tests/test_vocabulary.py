@@ -65,7 +65,9 @@ def test_every_field_of_every_model_is_described_with_its_type(kind: str) -> Non
                 value = next((getattr(m, bound) for m in info.metadata if hasattr(m, bound)), None)
                 if value is not None:
                     assert str(int(value)) in doc.type_text, (name, doc.type_text)
-            nested = next((a for a in _flatten(info.annotation) if isinstance(a, type) and issubclass(a, BaseModel)), None)
+            nested = next(
+                (a for a in _flatten(info.annotation) if isinstance(a, type) and issubclass(a, BaseModel)), None
+            )
             if nested is not None:
                 check(nested, doc.fields or (doc.item.fields if doc.item else ()))
 
@@ -189,8 +191,21 @@ def _exported(args: list[str]) -> str:
 def test_record_reports_every_missing_and_invalid_field_at_once_in_the_users_options(stores) -> None:
     args = stores.cli_args(stores.new())
     payload = {"evidence_score": 5, "evidence_category": "gossip", "source_type": "spot_check"}
-    result = invoke([*args, "record", "SpotCheckRecorded", "--service", "Oak House", "--actor-role", "cleaner",
-                     "--location", "ground\nfloor", "--payload", json.dumps(payload)])
+    result = invoke(
+        [
+            *args,
+            "record",
+            "SpotCheckRecorded",
+            "--service",
+            "Oak House",
+            "--actor-role",
+            "cleaner",
+            "--location",
+            "ground\nfloor",
+            "--payload",
+            json.dumps(payload),
+        ]
+    )
     # Check one attempt names all six problems, each by the option the user typed, and no id.
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
@@ -213,8 +228,21 @@ def test_record_reports_every_missing_and_invalid_field_at_once_in_the_users_opt
 
 def test_record_of_an_unknown_kind_lists_the_kinds_and_the_nearest(stores) -> None:
     args = stores.cli_args(stores.new())
-    result = invoke([*args, "record", "SpotCheck", "--service", "Oak", "--actor-role", "team_leader", "--actor-id", "TL-1",
-                     "--payload", "{}"])
+    result = invoke(
+        [
+            *args,
+            "record",
+            "SpotCheck",
+            "--service",
+            "Oak",
+            "--actor-role",
+            "team_leader",
+            "--actor-id",
+            "TL-1",
+            "--payload",
+            "{}",
+        ]
+    )
     assert result.exit_code == 1
     assert "record: KIND: unknown kind 'SpotCheck' (did you mean SpotCheckRecorded?)" in result.output
     assert all(k in result.output for k in KINDS)
@@ -239,47 +267,106 @@ def test_a_store_rule_broken_on_record_names_the_option_never_the_generated_id(s
 def test_record_prompts_for_missing_required_fields_when_asked(stores) -> None:
     args = stores.cli_args(stores.new())
     answers = "medicines.mar_charts\nteam_leader\nTL-N\n7\n2\nobservation\nspot_check\n2 of 5 charts unsigned\n"
-    result = CliRunner().invoke(cli, [*args, "record", "SpotCheckRecorded", "--service", "Oak", "--prompt"], input=answers,
-                                catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli,
+        [*args, "record", "SpotCheckRecorded", "--service", "Oak", "--prompt"],
+        input=answers,
+        catch_exceptions=False,
+    )
     # Check the out-of-range 7 was asked again, and the event holds the answers.
     assert result.exit_code == 0, result.output
     assert "7 is not in the range 1<=x<=4" in result.output
     (stored,) = [json.loads(line) for line in _exported(args).splitlines()]
-    assert stored["theme"] == "medicines.mar_charts" and stored["actor_role"] == "team_leader" and stored["actor_id"] == "TL-N"
-    assert stored["payload"] == {"evidence_score": 2, "evidence_category": "observation", "source_type": "spot_check",
-                                 "summary": "2 of 5 charts unsigned"}
+    assert (
+        stored["theme"] == "medicines.mar_charts"
+        and stored["actor_role"] == "team_leader"
+        and stored["actor_id"] == "TL-N"
+    )
+    assert stored["payload"] == {
+        "evidence_score": 2,
+        "evidence_category": "observation",
+        "source_type": "spot_check",
+        "summary": "2 of 5 charts unsigned",
+    }
 
 
-def test_on_a_terminal_record_offers_to_prompt_and_a_refusal_writes_nothing(stores, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_on_a_terminal_record_offers_to_prompt_and_a_refusal_writes_nothing(
+    stores, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import insightlog.cli.kinds as kinds_cli
 
     args = stores.cli_args(stores.new())
-    command = [*args, "record", "JudgementRecorded", "--service", "Oak", "--theme", "medicines", "--actor-role",
-               "registered_manager", "--actor-id", "RM-1", "--payload", '{"score": 3, "exceptions": []}']
+    command = [
+        *args,
+        "record",
+        "JudgementRecorded",
+        "--service",
+        "Oak",
+        "--theme",
+        "medicines",
+        "--actor-role",
+        "registered_manager",
+        "--actor-id",
+        "RM-1",
+        "--payload",
+        '{"score": 3, "exceptions": []}',
+    ]
     # Not a terminal (CliRunner): no question, the problems are reported.
     plain = invoke(command)
     assert plain.exit_code == 1 and "Enter them now?" not in plain.output
     assert "--payload field 'confidence': is required" in plain.output
     monkeypatch.setattr(kinds_cli, "_on_terminal", lambda: True)
     declined = CliRunner().invoke(cli, command, input="n\n", catch_exceptions=False)
-    assert "missing --payload field 'confidence', --payload field 'supersedes', --payload field 'narrative'. Enter them now?" in declined.output
+    assert (
+        "missing --payload field 'confidence', --payload field 'supersedes', --payload field 'narrative'. "
+        "Enter them now?"
+        in declined.output
+    )
     assert declined.exit_code == 1 and _exported(args) == ""
-    accepted = CliRunner().invoke(cli, command, input="y\nqualified\n\nMedicines safe on all rounds\n", catch_exceptions=False)
+    accepted = CliRunner().invoke(
+        cli, command, input="y\nqualified\n\nMedicines safe on all rounds\n", catch_exceptions=False
+    )
     assert accepted.exit_code == 0, accepted.output
     (stored,) = [json.loads(line) for line in _exported(args).splitlines()]
-    assert stored["payload"] == {"score": 3, "exceptions": [], "confidence": "qualified", "supersedes": None,
-                                 "narrative": "Medicines safe on all rounds"}
+    assert stored["payload"] == {
+        "score": 3,
+        "exceptions": [],
+        "confidence": "qualified",
+        "supersedes": None,
+        "narrative": "Medicines safe on all rounds",
+    }
 
 
-def test_record_does_not_prompt_when_something_is_wrong_rather_than_missing(stores, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_record_does_not_prompt_when_something_is_wrong_rather_than_missing(
+    stores, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import insightlog.cli.kinds as kinds_cli
 
     monkeypatch.setattr(kinds_cli, "_on_terminal", lambda: True)
     args = stores.cli_args(stores.new())
-    result = CliRunner().invoke(cli, [*args, "record", "ReviewHeld", "--service", "Oak", "--actor-role", "nobody", "--actor-id",
-                                      "RM-1", "--payload", '{"level": "rm_monthly"}'], input="y\nx\n", catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli,
+        [
+            *args,
+            "record",
+            "ReviewHeld",
+            "--service",
+            "Oak",
+            "--actor-role",
+            "nobody",
+            "--actor-id",
+            "RM-1",
+            "--payload",
+            '{"level": "rm_monthly"}',
+        ],
+        input="y\nx\n",
+        catch_exceptions=False,
+    )
     assert result.exit_code == 1 and "Enter them now?" not in result.output
-    assert "--actor-role: unknown role 'nobody'" in result.output and "--payload field 'summary': is required" in result.output
+    assert (
+        "--actor-role: unknown role 'nobody'" in result.output
+        and "--payload field 'summary': is required" in result.output
+    )
 
 
 def test_live_problems_finds_what_the_validator_finds_one_field_at_a_time() -> None:

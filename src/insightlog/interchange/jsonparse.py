@@ -87,7 +87,9 @@ def _loads(data: bytes | str, depth: int, *, envelope: bool) -> tuple[Any, bool]
         try:
             data = data.encode("utf-8")
         except UnicodeEncodeError as exc:
-            raise JSONInputError("", f"is not valid Unicode text (a lone surrogate at character {exc.start + 1})") from None
+            raise JSONInputError(
+                "", f"is not valid Unicode text (a lone surrogate at character {exc.start + 1})"
+            ) from None
     try:
         value = orjson.loads(data)
     except orjson.JSONDecodeError as exc:

@@ -275,7 +275,9 @@ def _first_error(exc: ValidationError) -> tuple[str, str]:
     return loc, msg
 
 
-def _check_str(obj: dict[str, Any], key: str, *, optional: bool, line: int | None, eid: str | None, printable: bool = False) -> None:
+def _check_str(
+    obj: dict[str, Any], key: str, *, optional: bool, line: int | None, eid: str | None, printable: bool = False
+) -> None:
     value = obj.get(key)
     if value is None:
         if optional:
@@ -290,7 +292,9 @@ def _check_str(obj: dict[str, Any], key: str, *, optional: bool, line: int | Non
 _ALLOWED_KEYS = frozenset(ENVELOPE_KEYS) | {"ledger"}
 
 
-def validate_object(obj: Any, line: int | None = None, *, json_checked: bool = False, printable: bool = False) -> Draft:
+def validate_object(
+    obj: Any, line: int | None = None, *, json_checked: bool = False, printable: bool = False
+) -> Draft:
     """Validate one decoded interchange object; raise LineError naming line, event and field.
 
     ``json_checked`` says the object came from ``jsonparse`` (which has applied the JSON rules to
@@ -383,8 +387,11 @@ def validate_object(obj: Any, line: int | None = None, *, json_checked: bool = F
 I_JSON_MAX = MAX_INT  # ±(2**53-1), RFC 7493 §2.2
 
 
+_JSON_TYPES = {dict: "an object", list: "an array", bool: "a boolean", int: "a number", float: "a number"}
+
+
 def _json_type(value: Any) -> str:
-    return {dict: "an object", list: "an array", bool: "a boolean", int: "a number", float: "a number"}.get(type(value), type(value).__name__)
+    return _JSON_TYPES.get(type(value), type(value).__name__)
 
 
 def _check_json_value(value: Any, path: str, line: int | None, eid: str | None) -> None:

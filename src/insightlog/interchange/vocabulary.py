@@ -101,10 +101,10 @@ FIELD_NOTES: dict[tuple[str, str], str] = {
     ("AuditCompletedPayload", "headline_pct"): "the dashboard figure",
     ("AuditCompletedPayload", "headline_score"): "the dashboard score",
     ("EvidenceAmendedPayload", "amends"): "the event id of an earlier evidence or AuditCompleted event of the service",
-    (
-        "EvidenceAmendedPayload",
-        "changes",
-    ): "payload fields of that event and their new values (never envelope fields); the result is validated like an original",
+    ("EvidenceAmendedPayload", "changes"): (
+        "payload fields of that event and their new values (never envelope fields); "
+        "the result is validated like an original"
+    ),
     ("EvidenceAmendedPayload", "reason"): "why, in words",
     ("JudgementException", "theme"): "the sub-theme excepted, or null",
     ("JudgementException", "scope"): "'location:NAME', 'team:NAME' or 'shift:NAME', or null",
@@ -155,7 +155,13 @@ EXAMPLES: dict[str, tuple[tuple[tuple[str, str], ...], dict[str, Any]]] = {
         {"level": "rm_monthly", "interval_days": 31, "anchor_date": "2026-07-01", "owner_role": "registered_manager"},
     ),
     "AuditSectionScored": (
-        (_HHC, ("--theme", "medicines.mar_charts"), ("--team", "north"), ("--actor-role", "quality_lead"), ("--actor-id", "QL-1")),
+        (
+            _HHC,
+            ("--theme", "medicines.mar_charts"),
+            ("--team", "north"),
+            ("--actor-role", "quality_lead"),
+            ("--actor-id", "QL-1"),
+        ),
         {
             "evidence_score": 3,
             "evidence_category": "processes",
@@ -168,23 +174,73 @@ EXAMPLES: dict[str, tuple[tuple[tuple[str, str], ...], dict[str, Any]]] = {
         },
     ),
     "IncidentRecorded": (
-        (_HHC, ("--theme", "medicines.time_critical"), ("--team", "east"), ("--actor-role", "team_leader"), ("--actor-id", "TL-E")),
-        {"evidence_score": 2, "evidence_category": "outcomes", "source_type": "incident", "summary": "Insulin call 50 minutes late"},
+        (
+            _HHC,
+            ("--theme", "medicines.time_critical"),
+            ("--team", "east"),
+            ("--actor-role", "team_leader"),
+            ("--actor-id", "TL-E"),
+        ),
+        {
+            "evidence_score": 2,
+            "evidence_category": "outcomes",
+            "source_type": "incident",
+            "summary": "Insulin call 50 minutes late",
+        },
     ),
     "ComplaintReceived": (
-        (_HHC, ("--theme", "call_punctuality"), ("--team", "south"), ("--actor-role", "registered_manager"), ("--actor-id", "RM-1")),
-        {"evidence_score": 2, "evidence_category": "people_experience", "source_type": "complaint", "summary": "Tea call late three days running"},
+        (
+            _HHC,
+            ("--theme", "call_punctuality"),
+            ("--team", "south"),
+            ("--actor-role", "registered_manager"),
+            ("--actor-id", "RM-1"),
+        ),
+        {
+            "evidence_score": 2,
+            "evidence_category": "people_experience",
+            "source_type": "complaint",
+            "summary": "Tea call late three days running",
+        },
     ),
     "FeedbackReceived": (
-        (_HHC, ("--theme", "call_punctuality"), ("--team", "north"), ("--actor-role", "team_leader"), ("--actor-id", "TL-N")),
-        {"evidence_score": 3, "evidence_category": "staff_leader_feedback", "source_type": "staff_feedback", "summary": "Carers: travel time now realistic"},
+        (
+            _HHC,
+            ("--theme", "call_punctuality"),
+            ("--team", "north"),
+            ("--actor-role", "team_leader"),
+            ("--actor-id", "TL-N"),
+        ),
+        {
+            "evidence_score": 3,
+            "evidence_category": "staff_leader_feedback",
+            "source_type": "staff_feedback",
+            "summary": "Carers: travel time now realistic",
+        },
     ),
     "SpotCheckRecorded": (
-        (_HHC, ("--theme", "medicines.mar_charts"), ("--team", "north"), ("--actor-role", "deputy_manager"), ("--actor-id", "DM-1")),
-        {"evidence_score": 2, "evidence_category": "observation", "source_type": "spot_check", "summary": "2 of 5 charts unsigned"},
+        (
+            _HHC,
+            ("--theme", "medicines.mar_charts"),
+            ("--team", "north"),
+            ("--actor-role", "deputy_manager"),
+            ("--actor-id", "DM-1"),
+        ),
+        {
+            "evidence_score": 2,
+            "evidence_category": "observation",
+            "source_type": "spot_check",
+            "summary": "2 of 5 charts unsigned",
+        },
     ),
     "ValidationSampled": (
-        (_HHC, ("--theme", "safeguarding.referrals"), ("--team", "east"), ("--actor-role", "deputy_manager"), ("--actor-id", "DM-1")),
+        (
+            _HHC,
+            ("--theme", "safeguarding.referrals"),
+            ("--team", "east"),
+            ("--actor-role", "deputy_manager"),
+            ("--actor-id", "DM-1"),
+        ),
         {
             "evidence_score": 4,
             "evidence_category": "processes",
@@ -197,14 +253,25 @@ EXAMPLES: dict[str, tuple[tuple[tuple[str, str], ...], dict[str, Any]]] = {
     ),
     "RotaMetricRecorded": (
         (_HHC, ("--theme", "call_punctuality"), ("--actor-role", "operations_manager"), ("--actor-id", "OM-1")),
-        {"evidence_score": 3, "evidence_category": "processes", "source_type": "metric", "summary": "Call monitoring: 90% of calls on time"},
+        {
+            "evidence_score": 3,
+            "evidence_category": "processes",
+            "source_type": "metric",
+            "summary": "Call monitoring: 90% of calls on time",
+        },
     ),
     "AuditCompleted": (
         (_HHC, ("--theme", "medicines"), ("--team", "north"), ("--actor-role", "quality_lead"), ("--actor-id", "QL-1")),
         {"audit_id": "MAR-AUDIT-2026-07", "headline_pct": 80.0, "headline_score": 3},
     ),
     "EvidenceAmended": (
-        (_HHC, ("--theme", "medicines.mar_charts"), ("--team", "south"), ("--actor-role", "quality_lead"), ("--actor-id", "QL-1")),
+        (
+            _HHC,
+            ("--theme", "medicines.mar_charts"),
+            ("--team", "south"),
+            ("--actor-role", "quality_lead"),
+            ("--actor-id", "QL-1"),
+        ),
         {
             "amends": "HHC-026",
             "changes": {"items_compliant": 9, "compliance_pct": 45.0, "evidence_score": 2},
@@ -217,7 +284,13 @@ EXAMPLES: dict[str, tuple[tuple[tuple[str, str], ...], dict[str, Any]]] = {
     ),
     "JudgementRecorded": (
         (_HHC, ("--theme", "call_punctuality"), ("--actor-role", "registered_manager"), ("--actor-id", "RM-1")),
-        {"score": 3, "confidence": "high", "exceptions": [], "supersedes": None, "narrative": "Calls on time on every round"},
+        {
+            "score": 3,
+            "confidence": "high",
+            "exceptions": [],
+            "supersedes": None,
+            "narrative": "Calls on time on every round",
+        },
     ),
     "JudgementRevised": (
         (_HHC, ("--theme", "safeguarding"), ("--actor-role", "registered_manager"), ("--actor-id", "RM-1")),
@@ -235,7 +308,12 @@ EXAMPLES: dict[str, tuple[tuple[tuple[str, str], ...], dict[str, Any]]] = {
     ),
     "ActionAssigned": (
         (_HHC, ("--theme", "medicines.mar_charts"), ("--actor-role", "registered_manager"), ("--actor-id", "RM-1")),
-        {"action_id": "ACT-2026-07", "owner_role": "team_leader", "description": "Weekly MAR checks on every round", "due": "2026-08-31"},
+        {
+            "action_id": "ACT-2026-07",
+            "owner_role": "team_leader",
+            "description": "Weekly MAR checks on every round",
+            "due": "2026-08-31",
+        },
     ),
     "ActionUpdated": (
         (_HHC, ("--actor-role", "team_leader"), ("--actor-id", "TL-N")),
@@ -307,7 +385,12 @@ class FieldDoc(NamedTuple):
         return self.base
 
     def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"name": self.name, "type": self.type_text, "required": self.required, "nullable": self.nullable}
+        out: dict[str, Any] = {
+            "name": self.name,
+            "type": self.type_text,
+            "required": self.required,
+            "nullable": self.nullable,
+        }
         if self.allowed:
             out["allowed"] = list(self.allowed)
         if self.minimum is not None:
@@ -339,7 +422,9 @@ def _bounds(low: float | None, high: float | None) -> str:
 def _plural(item: FieldDoc) -> str:
     if item.base == "object" and item.fields:
         return "objects " + item._bare()[len("object ") :]
-    return {"integer": "integers", "number": "numbers", "text": "texts", "name": "names", "choice": "values"}.get(item.base, "values")
+    return {"integer": "integers", "number": "numbers", "text": "texts", "name": "names", "choice": "values"}.get(
+        item.base, "values"
+    )
 
 
 class Example(NamedTuple):
@@ -547,7 +632,18 @@ def live_problems(event: dict[str, Any], now: datetime, *, payload_problem: Prob
         found.add(Problem("kind", unknown_kind_message(kind)))
     base_kind = str(kind) if known else "VarianceIdentified"
     base = describe(base_kind).example.interchange(now)
-    for name in ("service", "theme", "location", "team", "shift", "actor_role", "actor_id", "record", "observed_at", "event_id"):
+    for name in (
+        "service",
+        "theme",
+        "location",
+        "team",
+        "shift",
+        "actor_role",
+        "actor_id",
+        "record",
+        "observed_at",
+        "event_id",
+    ):
         value = event.get(name)
         if name in ("observed_at", "event_id") and value is None:
             continue  # defaulted: observed now, an id generated
