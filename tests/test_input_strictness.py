@@ -388,20 +388,20 @@ AS_OF_COMMANDS = [
 
 
 @pytest.fixture
-def harbour_sqlite(tmp_path: Path) -> list[str]:
+def harbour_store(stores) -> list[str]:  # type: ignore[no-untyped-def]
     from tests.helpers import HARBOUR
 
-    args = ["--db", str(tmp_path / "h.sqlite")]
+    args = stores.cli_args(stores.new())
     assert invoke([*args, "import", str(HARBOUR)]).exit_code == 0
     return args
 
 
 @pytest.mark.parametrize(("value", "message"), BAD_AS_OF, ids=[b[0] for b in BAD_AS_OF])
 def test_an_as_of_outside_the_representable_range_is_refused_by_every_command(
-    harbour_sqlite: list[str], value: str, message: str
+    harbour_store: list[str], value: str, message: str
 ) -> None:
     for command in AS_OF_COMMANDS:
-        result = invoke([*harbour_sqlite, *command, "--as-of", value])
+        result = invoke([*harbour_store, *command, "--as-of", value])
         # Check each command refuses with one line naming --as-of, and writes nothing.
         assert result.exit_code != 0, (command, result.output)
         err = result.output.strip()
@@ -413,13 +413,13 @@ def test_an_as_of_outside_the_representable_range_is_refused_by_every_command(
 @pytest.mark.parametrize(
     "value", ["1900-01-01T00:00:00Z", "2099-12-31T23:59:59Z", "2099-12-31", "2026-03-31T23:59:59.5+01:00"]
 )
-def test_the_ends_of_the_as_of_range_work_for_every_read_command(harbour_sqlite: list[str], value: str) -> None:
+def test_the_ends_of_the_as_of_range_work_for_every_read_command(harbour_store: list[str], value: str) -> None:
     for command in (
         ["analyse", "--service", "Harbour Home Care", "--json"],
         ["view", "--json"],
         ["history", "--service", "Harbour Home Care", "--json"],
     ):
-        result = invoke([*harbour_sqlite, *command, "--as-of", value])
+        result = invoke([*harbour_store, *command, "--as-of", value])
         assert result.exit_code == 0, (command, result.output)
         json.loads(result.stdout)
 
