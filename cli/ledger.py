@@ -10,6 +10,7 @@ import click
 
 from insightlog.cli import output
 from insightlog.cli.context import Context, creates_store, parse_as_of
+from insightlog.cli.kinds import RecordCommand
 
 @click.command()
 @click.pass_obj
@@ -59,7 +60,7 @@ def import_(obj: Context, file: Path, backfill: bool, strict: bool, as_json: boo
     else:
         outcome = obj.app.import_file(file, backfill=backfill, strict=strict)
     result = outcome.result
-    report_write(outcome)
+    output.report_write(outcome)
     if as_json:
         output.emit_json(
             {
@@ -100,21 +101,6 @@ def export(obj: Context, service: str | None, out: Path | None, with_provenance:
     output.note(f"exported {count} events to {out}")
 
 
-def _payload(value: str) -> Any:
-    import orjson
-
-    if value == "-":
-        text = sys.stdin.read()
-    elif value.startswith("@"):
-        text = Path(value[1:]).read_text(encoding="utf-8")
-    else:
-        text = value
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError as exc:
-        raise click.ClickException(f"field 'payload': is not valid JSON: {exc}") from None
-
-
 def _observed(value: str | None) -> str | None:
     if value is None:
         return None
@@ -123,41 +109,47 @@ def _observed(value: str | None) -> str | None:
     return parse_observed(value)
 
 
-@click.command()
+@click.command(cls=RecordCommand)
 @click.argument("kind")
-@click.option("--service", required=True, metavar="NAME")
-@click.option("--theme", metavar="THEME")
+@click.option("--service", metavar="NAME", help="The service (required).")
+@click.option("--theme", metavar="THEME", help="The theme (required for evidence and AuditCompleted).")
 @click.option("--location")
 @click.option("--team")
 @click.option("--shift")
-@click.option("--actor-role", required=True, metavar="ROLE")
-@click.option("--actor-id", required=True, metavar="ID", help="A staff id, never a name.")
+@click.option("--actor-role", metavar="ROLE", help="Who made the entry: one of the roles below (required).")
+@click.option("--actor-id", metavar="ID", help="A staff id, never a name (required).")
 @click.option("--record", "record_label", metavar="LABEL", help="The provider's own name for the record.")
 @click.option("--observed-at", metavar="TIME", help="When it happened (RFC 3339 or a date); default now; never later than now.")
 @click.option("--event-id", metavar="ID", help="Your own id for the event (default: generated); a retry with the same id and content records nothing twice.")
 @click.option("--new-scope", is_flag=True, help="The location, team or shift named is new to the service (otherwise it must be declared or used before).")
-@click.option("--payload", required=True, metavar="JSON", help="The payload: JSON text, @file.json, or - for stdin.")
+@click.option("--payload", metavar="JSON", help="The payload (required): JSON text, @file.json, or - for stdin.")
+@click.option("--prompt/--no-prompt", default=None, help="Ask for missing required fields [default: on a terminal].")
 @click.option("--json", "as_json", is_flag=True, help="Print the stored event as JSON.")
 @click.pass_obj
 @creates_store
 def record(
     obj: Context,
     kind: str,
-    service: str,
+    service: str | None,
     theme: str | None,
     location: str | None,
     team: str | None,
     shift: str | None,
-    actor_role: str,
-    actor_id: str,
+    actor_role: str | None,
+    actor_id: str | None,
     record_label: str | None,
     observed_at: str | None,
     event_id: str | None,
     new_scope: bool,
-    payload: str,
+    payload: str | None,
+    prompt: bool | None,
     as_json: bool,
 ) -> None:
     """Record one event as it happens; the ledger stamps recorded_at with its own clock.
+
+    Every missing or invalid field is reported at once; on a terminal, missing required fields
+    can be entered at a prompt. The service must be registered, the theme defined for it, and a
+    location, team or shift declared or used before (--new-scope says it is new).
 
     Example:
 
@@ -166,31 +158,21 @@ def record(
             --team north --actor-role deputy_manager --actor-id DM-1 \\
             --payload '{"evidence_score": 2, "evidence_category": "observation", "source_type": "spot_check", "summary": "2 of 5 charts unsigned"}'
     """
-    event = {
+    from insightlog.cli.kinds import record_event
+
+    fields = {
         "event_id": event_id,
         "service": service,
         "theme": theme,
         "location": location,
         "team": team,
         "shift": shift,
-        "kind": kind,
         "actor_role": actor_role,
         "actor_id": actor_id,
         "record": record_label,
-        "observed_at": _observed(observed_at),
-        "payload": _payload(payload),
+        "observed_at": observed_at,
     }
-    outcome = obj.app.record(event, new_scope=new_scope)
-    report_write(outcome)
-    result = outcome.result
-    stored_id = result.receipts[0].event_id if result.receipts else result.skipped[0]
-    if as_json:
-        stored = obj.app.stored_event(stored_id)
-        output.emit_json(stored if stored else result.receipts[0].as_dict())
-        return
-    if result.skipped:
-        output.note(f"{stored_id} was already stored with the same content; nothing written")
-    output.line(stored_id)
+    record_event(obj, kind, fields, payload, prompt=prompt, as_json=as_json, new_scope=new_scope)
 
 
 @click.command()
@@ -339,21 +321,12 @@ def correct(
 
 
 def _print_receipts(outcome: Any, as_json: bool, done: str) -> None:
-    report_write(outcome)
+    output.report_write(outcome)
     receipts = outcome.result.receipts
     if as_json:
         output.emit_json([r.as_dict() for r in receipts])
         return
     output.line(f"{done}: " + ", ".join(f"{r.event_id} (position {r.position})" for r in receipts))
-
-
-def report_write(outcome: Any) -> None:
-    """The notes every write prints after it: warnings, then the checkpoint taken."""
-    for warning in outcome.warnings:
-        output.note(f"warning: {warning}")
-    cp = outcome.checkpoint
-    if cp.taken:
-        output.note(f"checkpoint: {cp.size} events, root {cp.root_hash[:16]}…, signed and appended to {cp.outside_file}")
 
 
 def register(group: click.Group) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from insightlog.cli import admin, analysis, ledger, proof, readmodels, report, sheets, web
+from insightlog.cli import admin, analysis, kinds, ledger, proof, readmodels, report, sheets, web
 from insightlog.cli.context import Context
 from insightlog.errors import InsightlogError, one_line
 
@@ -87,7 +87,7 @@ def cli(
     ctx.call_on_close(ctx.obj.close)
 
 
-for family in (ledger, analysis, readmodels, proof, report, admin, sheets, web):
+for family in (ledger, kinds, analysis, readmodels, proof, report, admin, sheets, web):
     family.register(cli)
 
 

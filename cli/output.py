@@ -58,3 +58,12 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, max_width: i
         click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
     if not rows:
         click.echo("(none)")
+
+
+def report_write(outcome: Any) -> None:
+    """The notes every write prints after it: warnings, then the checkpoint taken."""
+    for warning in outcome.warnings:
+        note(f"warning: {warning}")
+    cp = outcome.checkpoint
+    if cp.taken:
+        note(f"checkpoint: {cp.size} events, root {cp.root_hash[:16]}…, signed and appended to {cp.outside_file}")

@@ -307,10 +307,9 @@ def _import(obj: Context, file: Path, result: ConversionResult, backfill: bool, 
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
-    from insightlog.cli.ledger import report_write
 
     receipts = outcome.result
-    report_write(outcome)
+    output.report_write(outcome)
     if as_json:
         output.emit_json(
             {

@@ -78,7 +78,7 @@ CASES = [
     ("bad event id", _set(15, "event_id", "HHC 016"), 16, "event_id", "1-64 characters"),
     ("unknown role", _set(15, "actor_role", "cleaner"), 16, "actor_role", "unknown role"),
     ("unknown envelope field", _set(15, "colour", "red"), 16, "colour", "not an interchange field"),
-    ("integer beyond I-JSON", _set(15, "payload.ref_number", 2**60), 16, "payload.ref_number", "outside ±2**53"),
+    ("integer beyond I-JSON", _set(15, "payload.ref_number", 2**60), 16, "payload.ref_number", "outside the I-JSON range"),
     ("theme cycle", _set(1, "payload.parent", "medicines.mar_charts"), 3, "payload.parent", "cycle"),
     ("same id, other content, in one file", _append(15, event_id="HHC-016", recorded_at="2026-06-30T12:00:00Z", observed_at="2026-06-30T12:00:00Z"), 71, "event_id", "different content"),
 ]

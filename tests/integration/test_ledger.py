@@ -175,7 +175,8 @@ def test_cli_record_refuses_a_future_observed_time_with_a_one_line_error(stores,
     result = invoke([*args, "record", "SpotCheckRecorded", "--service", "S", "--theme", "t", "--actor-role", "deputy_manager",
                      "--actor-id", "DM-1", "--observed-at", future, "--payload", json.dumps(SPOT["payload"])])
     assert result.exit_code == 1
-    assert "field 'observed_at': is later than recorded_at" in result.output
+    assert "record SpotCheckRecorded: --observed-at: is later than recorded_at; nothing written" in result.output
+    assert result.output.count("\n") == 1
     assert invoke([*args, "export"]).stdout == before
 
 
@@ -216,6 +217,9 @@ def test_history_of_an_unknown_service_fails_plainly(stores) -> None:
 # --- round trip of random valid histories -------------------------------------------------
 
 _kinds = st.sampled_from(["IncidentRecorded", "ComplaintReceived", "SpotCheckRecorded", "FeedbackReceived"])
+# Free text: any character but the control characters other than tab, LF and CR (docs/spec-notes.md).
+_CONTROLS = "".join(chr(c) for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)])
+_free_text = st.characters(codec="utf-8", exclude_characters=_CONTROLS)
 
 
 @st.composite
@@ -227,12 +231,12 @@ def histories(draw: st.DrawFn) -> list[dict]:
         t += timedelta(seconds=draw(st.integers(min_value=0, max_value=5 * 86400)))
         observed = t - timedelta(seconds=draw(st.integers(min_value=0, max_value=40 * 86400)))
         service = draw(st.sampled_from(["Alpha", "Beta Care", "Ω home"]))
-        extra = draw(st.dictionaries(st.text("abcxyz_", min_size=1, max_size=5), st.one_of(st.integers(min_value=-(2**53), max_value=2**53), st.text(max_size=8), st.none()), max_size=2))
+        extra = draw(st.dictionaries(st.text("abcxyz_", min_size=1, max_size=5), st.one_of(st.integers(min_value=-(2**53 - 1), max_value=2**53 - 1), st.text(_free_text, max_size=8), st.none()), max_size=2))
         payload = {
             "evidence_score": draw(st.integers(min_value=1, max_value=4)),
             "evidence_category": draw(st.sampled_from(["observation", "outcomes", "people_experience"])),
             "source_type": "spot_check",
-            "summary": draw(st.text(max_size=20)),
+            "summary": draw(st.text(_free_text, max_size=20)),
         }
         payload.update({k: v for k, v in extra.items() if k not in payload})
         rows.append({

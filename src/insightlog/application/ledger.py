@@ -200,9 +200,7 @@ class Ledger(OrderedSaveApplication):
         previous: datetime | None = None
         now = self.now()
         for number, raw in enumerate(lines, start=1):
-            if isinstance(raw, bytes):
-                raw = raw.decode("utf-8")
-            if not raw.strip():
+            if not raw.strip():  # bytes go to the decoder as they are: it names invalid UTF-8
                 continue
             draft = parse_line(raw, number)
             if draft.recorded_at > now:

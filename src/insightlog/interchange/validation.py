@@ -27,6 +27,8 @@ from pydantic import (
 
 from insightlog.errors import InsightlogError
 from insightlog.interchange.entry import ENVELOPE_FIELDS, interchange_dict
+from insightlog.interchange.jsonparse import MAX_INT, JSONInputError, check_value, loads_line
+from insightlog.interchange.textrules import model_name_problem, name_problem
 from insightlog.interchange.timeutil import TimeFormatError, format_utc, parse_strict_utc
 
 from insightlog.interchange.kinds import (  # noqa: E402 - re-exported for callers of this module
@@ -42,9 +44,11 @@ from insightlog.interchange.kinds import (  # noqa: E402 - re-exported for calle
     WITHDRAWAL_KIND,
 )
 
-_EVENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-_THEME = re.compile(r"^[^\s.]+(\.[^\s.]+)*$")
-_SCOPE = re.compile(r"^(location|team|shift):.+$")
+# Patterns are matched whole (fullmatch, and \A...\Z besides): ``$`` would accept a trailing "\n".
+_EVENT_ID = re.compile(r"\A[A-Za-z0-9._:-]{1,64}\Z")
+_THEME = re.compile(r"\A[^\s.]+(\.[^\s.]+)*\Z")
+_SCOPE = re.compile(r"\A(location|team|shift):.+\Z", re.DOTALL)
+_DATE = re.compile(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 
 ENVELOPE_KEYS = ENVELOPE_FIELDS
 OPTIONAL_ENVELOPE_KEYS = ("theme", "location", "team", "shift", "record")
@@ -120,7 +124,7 @@ class ServiceRegisteredPayload(_KindPayload):
     @classmethod
     def _scopes_are_field_value(cls, v: list[str]) -> list[str]:
         for s in v:
-            if not _SCOPE.match(s):
+            if not _SCOPE.fullmatch(s):
                 raise ValueError(f"scope {s!r} is not 'location:…', 'team:…' or 'shift:…'")
         return v
 
@@ -135,7 +139,7 @@ class ThemeDefinedPayload(_KindPayload):
     @field_validator("theme")
     @classmethod
     def _theme_is_dotted(cls, v: str) -> str:
-        if not _THEME.match(v):
+        if not _THEME.fullmatch(v):
             raise ValueError(f"{v!r} is not a dotted theme name")
         return v
 
@@ -149,7 +153,7 @@ class ReviewCadenceSetPayload(_KindPayload):
     @field_validator("anchor_date")
     @classmethod
     def _is_date(cls, v: str) -> str:
-        if not re.match(r"^\d{4}-\d{2}-\d{2}$", v):
+        if not _DATE.fullmatch(v):
             raise ValueError("must be a date YYYY-MM-DD")
         date.fromisoformat(v)
         return v
@@ -198,7 +202,7 @@ class JudgementException(BaseModel):
     @field_validator("scope")
     @classmethod
     def _scope_format(cls, v: str | None) -> str | None:
-        if v is not None and not _SCOPE.match(v):
+        if v is not None and not _SCOPE.fullmatch(v):
             raise ValueError(f"scope {v!r} is not 'location:…', 'team:…' or 'shift:…'")
         return v
 
@@ -317,7 +321,9 @@ def _first_error(exc: ValidationError) -> tuple[str, str]:
     return loc, msg
 
 
-def _check_str(obj: dict[str, Any], key: str, *, optional: bool, line: int | None, eid: str | None) -> None:
+def _check_str(
+    obj: dict[str, Any], key: str, *, optional: bool, line: int | None, eid: str | None, printable: bool = False
+) -> None:
     value = obj.get(key)
     if value is None:
         if optional:
@@ -325,40 +331,53 @@ def _check_str(obj: dict[str, Any], key: str, *, optional: bool, line: int | Non
         raise LineError(line, eid, key, "is required")
     if not isinstance(value, str) or not value:
         raise LineError(line, eid, key, "must be a non-empty string")
+    if not printable and not value.isprintable():
+        raise LineError(line, eid, key, name_problem(value) or "is not printable")
 
 
 _ALLOWED_KEYS = frozenset(ENVELOPE_KEYS) | {"ledger"}
 
 
-def validate_object(obj: Any, line: int | None = None) -> Draft:
-    """Validate one decoded interchange object; raise LineError naming line, event and field."""
+def validate_object(
+    obj: Any, line: int | None = None, *, json_checked: bool = False, printable: bool = False
+) -> Draft:
+    """Validate one decoded interchange object; raise LineError naming line, event and field.
+
+    ``json_checked`` says the object came from ``jsonparse`` (which has applied the JSON rules to
+    all of it; otherwise the payload and the ledger object are checked here); ``printable`` that
+    jsonparse found every string printable, so the name rule holds without checking each name."""
     if not isinstance(obj, dict):
         raise LineError(line, None, "(line)", "must be a JSON object")
     raw_id = obj.get("event_id")
-    eid = raw_id if isinstance(raw_id, str) else None
     if raw_id is None:
         raise LineError(line, None, "event_id", "is required")
-    if not isinstance(raw_id, str) or not _EVENT_ID.match(raw_id):
+    if not isinstance(raw_id, str) or not _EVENT_ID.fullmatch(raw_id):
         raise LineError(line, None, "event_id", "must be 1-64 characters of [A-Za-z0-9._:-]")
+    eid = raw_id
     for key in obj:
         if key not in _ALLOWED_KEYS:
-            raise LineError(line, eid, key, "is not an interchange field")
-    _check_str(obj, "service", optional=False, line=line, eid=eid)
+            shown = key if isinstance(key, str) and key.isprintable() else repr(key)
+            raise LineError(line, eid, shown, "is not an interchange field")
+    _check_str(obj, "service", optional=False, line=line, eid=eid, printable=printable)
     kind = obj.get("kind")
     if kind is None:
         raise LineError(line, eid, "kind", "is required")
+    if not isinstance(kind, str):
+        raise LineError(line, eid, "kind", f"must be a string naming a kind, not {_json_type(kind)}")
     if kind not in PAYLOAD_MODELS:
         raise LineError(line, eid, "kind", f"unknown kind {kind!r}")
     role = obj.get("actor_role")
     if role is None:
         raise LineError(line, eid, "actor_role", "is required")
+    if not isinstance(role, str):
+        raise LineError(line, eid, "actor_role", f"must be a string naming a role, not {_json_type(role)}")
     if role not in ACTOR_ROLES:
         raise LineError(line, eid, "actor_role", f"unknown role {role!r} (one of {', '.join(ACTOR_ROLES)})")
-    _check_str(obj, "actor_id", optional=False, line=line, eid=eid)
+    _check_str(obj, "actor_id", optional=False, line=line, eid=eid, printable=printable)
     for key in OPTIONAL_ENVELOPE_KEYS:
-        _check_str(obj, key, optional=True, line=line, eid=eid)
+        _check_str(obj, key, optional=True, line=line, eid=eid, printable=printable)
     theme = obj.get("theme")
-    if theme is not None and not _THEME.match(theme):
+    if theme is not None and not _THEME.fullmatch(theme):
         raise LineError(line, eid, "theme", f"{theme!r} is not a dotted theme name")
     if kind in NEEDS_THEME and theme is None:
         raise LineError(line, eid, "theme", f"is required for {kind}")
@@ -378,12 +397,21 @@ def validate_object(obj: Any, line: int | None = None) -> Draft:
         raise LineError(line, eid, "payload", "is required")
     if not isinstance(payload, dict):
         raise LineError(line, eid, "payload", "must be a JSON object")
-    _check_json_numbers(payload, "payload", line, eid)
+    ledger_object = obj.get("ledger")
+    if ledger_object is not None and not isinstance(ledger_object, dict):
+        raise LineError(line, eid, "ledger", "must be a JSON object (it is ignored on import)")
+    if not json_checked:
+        _check_json_value(payload, "payload", line, eid)
+        if ledger_object is not None:
+            _check_json_value(ledger_object, "ledger", line, eid)
     try:
         model = PAYLOAD_MODELS[kind].model_validate(payload)
     except ValidationError as exc:
         loc, msg = _first_error(exc)
         raise LineError(line, eid, f"payload.{loc}", msg) from None
+    named = None if printable else model_name_problem(model)
+    if named is not None:
+        raise LineError(line, eid, f"payload.{named[0]}", named[1])
     _check_payload_rules(kind, model, payload, line, eid)
     return Draft(
         event_id=raw_id,
@@ -402,38 +430,22 @@ def validate_object(obj: Any, line: int | None = None) -> Draft:
     )
 
 
-I_JSON_MAX = 2**53
+I_JSON_MAX = MAX_INT  # ±(2**53-1), RFC 7493 §2.2
 
 
-def _check_json_numbers(value: Any, path: str, line: int | None, eid: str | None) -> None:
-    """Integers must fit I-JSON (RFC 7493), so every reader and the proof encoding agree on them."""
-    found = _big_integer(value)
-    if found is not None:
-        where, number = found
-        raise LineError(line, eid, path + where, f"integer {number} is outside ±2**53; write it as a string")
+_JSON_TYPES = {dict: "an object", list: "an array", bool: "a boolean", int: "a number", float: "a number"}
 
 
-def _big_integer(value: Any) -> tuple[str, int] | None:
-    """The first integer beyond ±2**53 in ``value``: its path below ``value``, and the integer."""
-    kind = type(value)
-    if kind is dict:
-        for key, item in value.items():
-            if type(item) in _CONTAINERS_AND_INTS:
-                found = _big_integer(item)
-                if found is not None:
-                    return f".{key}{found[0]}", found[1]
-    elif kind is list:
-        for index, item in enumerate(value):
-            if type(item) in _CONTAINERS_AND_INTS:
-                found = _big_integer(item)
-                if found is not None:
-                    return f"[{index}]{found[0]}", found[1]
-    elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > I_JSON_MAX:
-        return "", value
-    return None
+def _json_type(value: Any) -> str:
+    return _JSON_TYPES.get(type(value), type(value).__name__)
 
 
-_CONTAINERS_AND_INTS = frozenset({dict, list, int})
+def _check_json_value(value: Any, path: str, line: int | None, eid: str | None) -> None:
+    """The JSON rules (jsonparse) on a value that did not come through ``jsonparse.loads``."""
+    try:
+        check_value(value, path, depth=2)
+    except JSONInputError as exc:
+        raise LineError(line, eid, exc.path, exc.message) from None
 
 
 def _check_payload_rules(kind: str, model: _Payload, payload: dict[str, Any], line: int | None, eid: str | None) -> None:
@@ -531,12 +543,15 @@ def amended_payload_error(
 
 
 def parse_line(text: str | bytes, line: int | None = None) -> Draft:
-    """Decode and validate one JSON line."""
+    """Decode (strictly: ``jsonparse``) and validate one JSON line."""
     try:
-        obj = orjson.loads(text)
-    except orjson.JSONDecodeError as exc:
-        raise LineError(line, None, "(line)", f"is not valid JSON: {exc}") from None
-    return validate_object(obj, line)
+        obj, printable = loads_line(text)
+    except JSONInputError as exc:
+        root = exc.root
+        raw_id = root.get("event_id") if isinstance(root, dict) else None
+        eid = raw_id if isinstance(raw_id, str) and _EVENT_ID.fullmatch(raw_id) and exc.path != "event_id" else None
+        raise LineError(line, eid, exc.path or "(line)", exc.message) from None
+    return validate_object(obj, line, json_checked=True, printable=printable)
 
 
 def dumps_interchange(fields: dict[str, Any]) -> bytes:

@@ -36,10 +36,10 @@ from insightlog.errors import InsightlogError
 from insightlog.proof.keys import PROVIDER, ROLES, key_id
 
 CHECKPOINT_FORMAT_VERSION = 1
-_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
-_DECIMAL = re.compile(r"^(0|[1-9][0-9]*)$")
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
-_BASE64_32 = re.compile(r"^[A-Za-z0-9+/]{43}=$")
+_TIMESTAMP = re.compile(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\Z")
+_DECIMAL = re.compile(r"\A(0|[1-9][0-9]*)\Z")
+_HEX64 = re.compile(r"\A[0-9a-f]{64}\Z")
+_BASE64_32 = re.compile(r"\A[A-Za-z0-9+/]{43}=\Z")
 
 
 class CheckpointFormatError(InsightlogError, ValueError):
@@ -51,7 +51,7 @@ def _format_time(value: datetime) -> str:
 
 
 def _parse_time(text: str) -> datetime:
-    if not isinstance(text, str) or not _TIMESTAMP.match(text):
+    if not isinstance(text, str) or not _TIMESTAMP.fullmatch(text):
         raise CheckpointFormatError(f"timestamp {text!r} is not YYYY-MM-DDTHH:MM:SSZ")
     try:
         return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
@@ -117,9 +117,9 @@ def parse_signed_body(body: bytes) -> Checkpoint:
     if len(lines) != 5 or lines[4] != "":
         raise CheckpointFormatError("checkpoint body must be exactly four newline-ended lines")
     origin, size_text, root_text, time_text = lines[:4]
-    if not _DECIMAL.match(size_text):
+    if not _DECIMAL.fullmatch(size_text):
         raise CheckpointFormatError(f"checkpoint size {size_text!r} is not a decimal number")
-    if not _BASE64_32.match(root_text):
+    if not _BASE64_32.fullmatch(root_text):
         raise CheckpointFormatError("checkpoint root hash is not 32 bytes in base64")
     checkpoint = Checkpoint(
         origin, int(size_text), _b64decode(root_text, "root hash"), _parse_time(time_text)
@@ -138,7 +138,7 @@ class Signature:
     signature: bytes
 
     def __post_init__(self) -> None:
-        if not isinstance(self.key_id, str) or not _HEX64.match(self.key_id):
+        if not isinstance(self.key_id, str) or not _HEX64.fullmatch(self.key_id):
             raise CheckpointFormatError(f"key id {self.key_id!r} is not 64 lowercase hex digits")
         if self.role not in ROLES:
             raise CheckpointFormatError(f"role {self.role!r} is not one of {', '.join(ROLES)}")
@@ -227,7 +227,7 @@ class SignedCheckpoint:
         if data["v"] != CHECKPOINT_FORMAT_VERSION:
             raise CheckpointFormatError(f"checkpoint record version {data['v']!r} is not 1")
         root = data["root_hash"]
-        if not isinstance(root, str) or not _HEX64.match(root):
+        if not isinstance(root, str) or not _HEX64.fullmatch(root):
             raise CheckpointFormatError("root_hash is not 64 lowercase hex digits")
         checkpoint = Checkpoint(
             data["origin"], data["size"], bytes.fromhex(root), _parse_time(data["timestamp"])

@@ -32,7 +32,7 @@ DEFAULT_WRITER = "insightlog_writer"
 DEFAULT_AUDITOR = "insightlog_auditor"
 SCHEMA = "public"
 READ_MODEL_PREFIX = "rm_"
-_ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_ROLE_NAME = re.compile(r"\A[a-z_][a-z0-9_]{0,62}\Z")
 
 
 class RolesError(LedgerError):
@@ -54,7 +54,7 @@ class RolesReport:
 
 
 def check_role_name(name: str) -> str:
-    if not _ROLE_NAME.match(name):
+    if not _ROLE_NAME.fullmatch(name):
         raise RolesError(f"role name {name!r} must be lower-case letters, digits and _ (at most 63), not starting with a digit")
     return name
 

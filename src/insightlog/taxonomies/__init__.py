@@ -27,7 +27,7 @@ from insightlog.errors import InsightlogError
 from insightlog.interchange.themelinks import ParentCycleError, ancestors_or_self
 
 COLUMNS = ("id", "key_question", "quality_statement")
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+NAME_PATTERN = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
 SHIPPED = "shipped"
 LEDGER = "ledger"
 
@@ -97,7 +97,7 @@ def statements_digest(statements: Iterable[Statement]) -> str:
 
 
 def check_name(name: str) -> str:
-    if not isinstance(name, str) or not NAME_PATTERN.match(name):
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
         raise TaxonomyError(
             f"taxonomy name {name!r} must be one word of letters, digits, '.', '_' or '-' "
             "(a service names its version by the first word of framework.taxonomy_version)"
