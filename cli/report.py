@@ -77,6 +77,7 @@ def report(
     when = parse_as_of(as_of)
     policy = _load_policy(policy_file)
     chosen = chosen_basis(obj, basis, tsa_ca)
+    on = "" if basis == "recorded" else f" on the {basis} basis"
     written: list[Path] = []
     if service is not None:
         target = Path(out) if out else Path(service_file_names([service])[service])
@@ -85,7 +86,7 @@ def report(
         html = obj.app.service_report(service, when, policy=policy, outside_files=outside, basis=chosen)
         _write(target, html, force)
         written.append(target)
-        output.note(f"wrote {target}: {service} as of {when.text}")
+        output.note(f"wrote {target}: {service} as of {when.text}{on}")
     else:
         target = Path(out or "provider.html")
         if out and (out.endswith(("/", os.sep)) or target.is_dir()):
@@ -97,7 +98,7 @@ def report(
             path = target.parent / name
             _write(path, text, force)
             written.append(path)
-        output.note(f"wrote {target} and {len(pages.services)} service report(s) beside it, as of {when.text}")
+        output.note(f"wrote {target} and {len(pages.services)} service report(s) beside it, as of {when.text}{on}")
         for name in pages.skipped:
             output.note(f"skipped {name}: no event recorded by {when.text}")
     if pdf:

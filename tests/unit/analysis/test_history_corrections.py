@@ -46,7 +46,7 @@ def test_a_withdrawn_entry_is_marked_with_when_who_and_why_once_the_withdrawal_i
 
 
 def test_a_replacement_and_the_entry_it_replaces_link_to_each_other() -> None:
-    h, item, withdrawal, replacement = spot_check_history()
+    h, item, _, replacement = spot_check_history()
     rows = by_id(history_rows(h.entries))
     assert rows[item.event_id]["replaced_by"] == [replacement.event_id]
     assert f"replaced by {replacement.event_id}" in rows[item.event_id]["flags"]
@@ -99,8 +99,16 @@ def test_a_withdrawn_amendment_no_longer_gives_the_value_a_later_amendment_chang
 def ledger_history() -> tuple[History, Any, Any, Any]:
     """A live entry, a back-fill of an earlier observation, then a withdrawal appended late."""
     h = History()
-    h.add("ThemeDefined", "2026-01-01", {"theme": "meds", "parent": None, "scope_by": "team"}, theme="meds", appended="2026-01-01")
-    live = h.add("SpotCheckRecorded", "2026-01-10", {"evidence_score": 2}, theme="meds", team="north", appended="2026-01-12")
+    h.add(
+        "ThemeDefined",
+        "2026-01-01",
+        {"theme": "meds", "parent": None, "scope_by": "team"},
+        theme="meds",
+        appended="2026-01-01",
+    )
+    live = h.add(
+        "SpotCheckRecorded", "2026-01-10", {"evidence_score": 2}, theme="meds", team="north", appended="2026-01-12"
+    )
     backfill = h.add(
         "SpotCheckRecorded", "2026-01-05", {"evidence_score": 1}, theme="meds", team="south", appended="2026-01-20"
     )
@@ -158,7 +166,13 @@ def test_the_governance_view_does_not_count_withdrawn_actions_as_open_or_closed(
 
 def test_the_governance_view_on_the_ledger_basis_shows_only_themes_appended_by_then_and_names_the_basis() -> None:
     h = History()
-    h.add("ThemeDefined", "2026-01-01", {"theme": "meds", "parent": None, "scope_by": "team"}, theme="meds", appended="2026-02-01")
+    h.add(
+        "ThemeDefined",
+        "2026-01-01",
+        {"theme": "meds", "parent": None, "scope_by": "team"},
+        theme="meds",
+        appended="2026-02-01",
+    )
     h.add("SpotCheckRecorded", "2026-01-03", {"evidence_score": 2}, theme="meds", team="north", appended="2026-02-01")
     recorded = service_governance(h.entries, SERVICE, as_of("2026-01-15"), {})
     assert [r["theme"] for r in recorded.rows] == ["meds"] and "basis" not in recorded.rows[0]

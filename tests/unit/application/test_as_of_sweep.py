@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ SWEEP = [(START + timedelta(days=d)).isoformat() for d in range(0, (END - START)
     "2026-07-06",
     "2026-07-31",
 ]
-UTC = timezone.utc
+UTC = UTC
 INTEGRITY = Integrity(checked_at="2026-12-01T12:00:00Z", ok=True)
 MADE = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 

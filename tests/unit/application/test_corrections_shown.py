@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import zipfile
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from insightlog.interchange.validation import LineError
 ROOT = Path(__file__).resolve().parents[3]
 CORRECTIONS = ROOT / "examples" / "harbour_home_care_corrections.jsonl"
 SERVICE = "Harbour Home Care"
-UTC = timezone.utc
+UTC = UTC
 WITHDRAWN = {
     "HHC-046": ("HHC-W01", "2026-07-02", "registered_manager", "note belongs to another service"),
     "HHC-051": ("HHC-W02", "2026-07-02", "registered_manager", "wrong care round"),
@@ -45,7 +45,9 @@ def clock() -> Clock:
 
 @pytest.fixture
 def house(tmp_path: Path, clock: Clock) -> Iterator[House]:
-    config = memory_config(clock=clock, key_path=tmp_path / "keys" / "provider.key", checkpoint_file=tmp_path / "cp.jsonl")
+    config = memory_config(
+        clock=clock, key_path=tmp_path / "keys" / "provider.key", checkpoint_file=tmp_path / "cp.jsonl"
+    )
     built = House(config)
     built.usecases.import_file(CORRECTIONS)
     yield built
@@ -79,7 +81,9 @@ def test_hide_withdrawn_hides_what_was_withdrawn_as_of_the_moment(house: House) 
     shown = {r["event_id"] for r in house.usecases.history(SERVICE, hide_withdrawn=True)}
     assert shown.isdisjoint(WITHDRAWN) and {"HHC-W01", "HHC-051R", "HHC-W04"} <= shown
     assert len(shown) == 75 - 4
-    july_2 = {r["event_id"] for r in house.usecases.history(SERVICE, as_of=parse_as_of("2026-07-02"), hide_withdrawn=True)}
+    july_2 = {
+        r["event_id"] for r in house.usecases.history(SERVICE, as_of=parse_as_of("2026-07-02"), hide_withdrawn=True)
+    }
     assert "HHC-030" in july_2 and "HHC-063" in july_2 and "HHC-046" not in july_2 and "HHC-051" not in july_2
 
 
@@ -100,7 +104,11 @@ def registration(event_id: str, name: str, recorded: str) -> dict[str, Any]:
         "actor_id": "RM-1",
         "observed_at": recorded,
         "recorded_at": recorded,
-        "payload": {"service_type": "care home", "framework": {"name": "CQC", "taxonomy_version": "SAF-2024"}, "scopes": []},
+        "payload": {
+            "service_type": "care home",
+            "framework": {"name": "CQC", "taxonomy_version": "SAF-2024"},
+            "scopes": [],
+        },
     }
 
 
@@ -147,7 +155,9 @@ def test_a_service_registered_in_error_is_listed_only_when_every_service_is_aske
     assert [s.registered_in_error for s in house.usecases.service_listing(between)] == [False, False]
     # Check the ledger refuses it further events (the mark the listing shows is the one it enforces).
     with pytest.raises(LineError, match="registered in error"):
-        house.usecases.import_lines(lines(registration("OH-2", "Oak Hous", "2026-07-21T09:00:00Z")), source_name="x.jsonl")
+        house.usecases.import_lines(
+            lines(registration("OH-2", "Oak Hous", "2026-07-21T09:00:00Z")), source_name="x.jsonl"
+        )
 
 
 def test_the_view_on_a_non_default_basis_is_computed_from_the_events_as_of_now_and_names_it(
@@ -200,7 +210,9 @@ def test_a_pack_on_the_ledger_basis_says_so_in_its_readme_and_its_analysis(house
     make_key(house)
     house.usecases.checkpoint()
     out = tmp_path / "ledger.zip"
-    summary = house.usecases.pack(out, service=SERVICE, as_of=parse_as_of("2026-08-01"), theme="medicines", basis=LEDGER_BASIS)
+    summary = house.usecases.pack(
+        out, service=SERVICE, as_of=parse_as_of("2026-08-01"), theme="medicines", basis=LEDGER_BASIS
+    )
     assert summary.basis == "ledger" and summary.withdrawn == 2  # HHC-030 and HHC-051 are medicines entries
     with zipfile.ZipFile(out) as z:
         readme = z.read("README.txt").decode()
