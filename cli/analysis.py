@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from insightlog.cli import output
+from insightlog.cli.basis import basis_option, chosen_basis, tsa_ca_option
 from insightlog.cli.context import Context, parse_as_of
 
 BACKFILL_MARK = "†"
@@ -27,19 +28,8 @@ def _load_policy(path: Path | None) -> Any:
 @click.option("--service", required=True, metavar="NAME", help="The exact service name.")
 @click.option("--as-of", metavar="TIME", help="What the log said then: RFC 3339, or a date (end of that UTC day). Default: now.")
 @click.option("--policy", "policy_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Thresholds overriding insightlog-defs-0.2 (JSON or TOML).")
-@click.option(
-    "--basis",
-    type=click.Choice(["recorded", "ledger", "proven"]),
-    default="recorded",
-    show_default=True,
-    help="Whose clock says when each event was recorded: the provider's recorded_at, this store's append time, "
-    "or the verified timestamp of the first checkpoint covering it (definitions §3.5).",
-)
-@click.option(
-    "--tsa-ca",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="With --basis proven: the TSA's CA certificate the timestamp tokens must chain to.",
-)
+@basis_option
+@tsa_ca_option
 @click.option("--json", "as_json", is_flag=True, help="Print the analysis document (analysis-output.md).")
 @click.pass_obj
 def analyse(
@@ -67,9 +57,7 @@ def analyse(
     """
     when = parse_as_of(as_of)
     policy = _load_policy(policy_file)
-    chosen, notes = obj.app.analysis_basis(basis, tsa_ca=tsa_ca)
-    for text in notes:
-        output.note(text)
+    chosen = chosen_basis(obj, basis, tsa_ca)
     if as_json:
         output.emit_json(obj.app.analyse(service, when, policy, chosen))
         return

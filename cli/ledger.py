@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from insightlog.cli import output
+from insightlog.cli.basis import RECORDED_BY, basis_option, chosen_basis, tsa_ca_option
 from insightlog.cli.context import Context, creates_store, parse_as_of
 from insightlog.cli.kinds import RecordCommand
 
@@ -177,46 +178,111 @@ def record(
 
 @click.command()
 @click.option("--as-of", metavar="TIME", help="Only services with an event recorded by then (RFC 3339 or a date).")
+@click.option(
+    "--all",
+    "show_all",
+    is_flag=True,
+    help="Also list services registered in error (their ServiceRegistered withdrawn), marked; "
+    "with --json, objects {service, registered_in_error}.",
+)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def services(obj: Context, as_of: str | None, as_json: bool) -> None:
+def services(obj: Context, as_of: str | None, show_all: bool, as_json: bool) -> None:
     """List the services in the store.
+
+    A service whose registration was withdrawn (registered in error: a misspelt name, say) takes
+    no further events and is listed only with --all, marked as withdrawn.
 
     Example:
 
         \b
         insightlog services
+        insightlog services --all
     """
-    names = obj.app.services(parse_as_of(as_of) if as_of else None)
-    if as_json:
-        output.emit_json(names)
+    when = parse_as_of(as_of) if as_of else None
+    if not show_all:
+        names = obj.app.services(when)
+        if as_json:
+            output.emit_json(names)
+            return
+        for name in names:
+            output.line(name)
         return
-    for name in names:
-        output.line(name)
+    listing = obj.app.service_listing(when)
+    if as_json:
+        output.emit_json([s.as_dict() for s in listing])
+        return
+    for s in listing:
+        w = s.withdrawal
+        if w is None:
+            output.line(s.name)
+        else:
+            output.line(
+                f"{s.name}  [WITHDRAWN: registered in error; its ServiceRegistered {w.withdraws} "
+                f"withdrawn on {w.recorded_at.date().isoformat()} by {w.actor_role}: {w.reason} ({w.event_id})]"
+            )
+
+
+def _correction_cell(r: dict[str, Any]) -> str:
+    parts = []
+    w = r["withdrawn"]
+    if w is not None:
+        parts.append(f"WITHDRAWN on {w['recorded_at'][:10]} by {w['actor_role']}")
+    if r["corrects"]:
+        parts.append(f"corrects {r['corrects']}")
+    if r["replaced_by"]:
+        parts.append(f"replaced by {', '.join(r['replaced_by'])}")
+    return "; ".join(parts) or "-"
+
+
+_CORRECTION_FLAGS = ("withdrawn on ", "corrects ", "replaced by ", "imported history")
 
 
 @click.command()
 @click.option("--service", required=True, metavar="NAME")
-@click.option("--theme", metavar="THEME", help="Only this theme, its sub-themes and their amendments.")
+@click.option("--theme", metavar="THEME", help="Only this theme, its sub-themes and their amendments and withdrawals.")
 @click.option("--as-of", metavar="TIME", help="What the log said then: RFC 3339, or a date (end of that UTC day).")
+@click.option("--hide-withdrawn", is_flag=True, help="Leave out the entries withdrawn by then (they are marked otherwise).")
+@basis_option
+@tsa_ca_option
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def history(obj: Context, service: str, theme: str | None, as_of: str | None, as_json: bool) -> None:
+def history(
+    obj: Context,
+    service: str,
+    theme: str | None,
+    as_of: str | None,
+    hide_withdrawn: bool,
+    basis: str,
+    tsa_ca: Path | None,
+    as_json: bool,
+) -> None:
     """Show a service's full, unedited history: both times, who, which record, what changed.
+
+    An entry withdrawn as made in error is marked "withdrawn on D by ROLE: reason" (as of
+    --as-of: a withdrawal recorded later is not yet one), and a replacement and the entry it
+    replaces name each other; --hide-withdrawn leaves the withdrawn entries out. --basis says
+    which instant counts as "recorded by --as-of": with ledger, the store's own append time.
 
     Example:
 
         \b
         insightlog history --service "Harbour Home Care" --theme medicines --as-of 2026-03-01
+        insightlog history --service "Harbour Home Care" --hide-withdrawn --basis ledger
     """
     when = parse_as_of(as_of) if as_of else None
-    rows = obj.app.history(service, theme=theme, as_of=when)
+    chosen = chosen_basis(obj, basis, tsa_ca)
+    rows = obj.app.history(service, theme=theme, as_of=when, basis=chosen, hide_withdrawn=hide_withdrawn)
     if as_json:
         output.emit_json(rows)
         return
     title = f"{service}: {len(rows)} events" + (f" as of {when.text}" if when else "")
+    if basis != "recorded":
+        title += f" on the {basis} basis ({RECORDED_BY[basis]})"
+    if hide_withdrawn:
+        title += "; withdrawn entries hidden"
     output.table(
-        ["pos", "event", "recorded", "observed", "role", "record", "kind", "theme", "scope", "what", "provenance"],
+        ["pos", "event", "recorded", "observed", "role", "record", "kind", "theme", "scope", "what", "correction", "provenance"],
         [
             [
                 r["position"],
@@ -229,13 +295,25 @@ def history(obj: Context, service: str, theme: str | None, as_of: str | None, as
                 r["theme"],
                 r["scope"],
                 r["change"],
-                "; ".join([*(f for f in r["flags"] if f != "imported history"), r["source"]]),
+                _correction_cell(r),
+                "; ".join([*(f for f in r["flags"] if not f.startswith(_CORRECTION_FLAGS)), r["source"]]),
             ]
             for r in rows
         ],
         max_width=70,
         title=title,
     )
+    withdrawn = [r for r in rows if r["withdrawn"] is not None]
+    if withdrawn:
+        output.line("")
+        output.line(f"Withdrawn entries ({len(withdrawn)}; they count for nothing from their withdrawal on):")
+        for r in withdrawn:
+            w = r["withdrawn"]
+            replaced = f"; replaced by {', '.join(r['replaced_by'])}" if r["replaced_by"] else ""
+            output.line(
+                f"  {r['event_id']}: withdrawn on {w['recorded_at'][:10]} by {w['actor_role']}: {w['reason']} "
+                f"(by {w['by']}){replaced}"
+            )
 
 
 @click.command()

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from insightlog.cli import output
+from insightlog.cli.basis import basis_option, chosen_basis
 from insightlog.cli.context import Context, parse_as_of
 
 
@@ -154,23 +155,34 @@ def verify(obj: Context, outside: tuple[Path, ...], trusted_key: tuple[Path, ...
 @click.option("--theme", metavar="THEME", help="Only this theme, its sub-themes and their amendments.")
 @click.option("--as-of", metavar="TIME", help="The ledger as it stood then (RFC 3339 or a date); default now.")
 @click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--tsa-ca", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="The TSA's CA certificate, shipped in the pack.")
+@click.option(
+    "--tsa-ca",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The TSA's CA certificate, shipped in the pack (and, with --basis proven, the CA the tokens must chain to).",
+)
+@basis_option
 @click.pass_obj
-def pack(obj: Context, service: str, theme: str | None, as_of: str | None, out: Path, tsa_ca: Path | None) -> None:
+def pack(obj: Context, service: str, theme: str | None, as_of: str | None, out: Path, tsa_ca: Path | None, basis: str) -> None:
     """Make an evidence pack an inspector can check offline with nothing but the pack.
 
     It holds the selected events, their inclusion proofs, consistency proofs between the
     checkpoints, the signed checkpoints and timestamp tokens, the public keys, the analysis as of
-    that moment and a plain-language README (with OpenSSL commands).
+    that moment and a plain-language README (with OpenSSL commands). The README names the basis
+    (whose clock decided what was recorded by --as-of) and marks every entry withdrawn by then.
 
     Example:
 
         \b
         insightlog pack --service "Harbour Home Care" --theme safeguarding --as-of 2026-03-31 -o pack.zip
     """
-    summary = obj.app.pack(out, service=service, as_of=parse_as_of(as_of), theme=theme, tsa_ca=tsa_ca)
+    chosen = chosen_basis(obj, basis, tsa_ca)
+    summary = obj.app.pack(out, service=service, as_of=parse_as_of(as_of), theme=theme, tsa_ca=tsa_ca, basis=chosen)
     flagged = f", {summary.backfilled} back-filled (flagged)" if summary.backfilled else ""
-    output.line(f"pack {out}: {summary.events} events{flagged}, proven against checkpoint {summary.checkpoint_size}; {summary.files} files")
+    flagged += f", {summary.withdrawn} withdrawn (marked)" if summary.withdrawn else ""
+    output.line(
+        f"pack {out}: {summary.events} events{flagged}, proven against checkpoint {summary.checkpoint_size}; "
+        f"{summary.files} files; basis {summary.basis}"
+    )
 
 
 @click.command("verify-pack")

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from insightlog.cli import output
+from insightlog.cli.basis import basis_option, chosen_basis, tsa_ca_option
 
 from insightlog.cli.context import creates_store
 
@@ -71,7 +72,8 @@ def render_view(rows: list[dict[str, Any]], errors: dict[str, str]) -> None:
             output.line()
             continue
         first = group[0]
-        output.line(f"{name} (as of {first['as_of']}, taxonomy {first['taxonomy_version'] or 'not declared'})")
+        on = f", basis {first['basis']}" if "basis" in first else ""
+        output.line(f"{name} (as of {first['as_of']}{on}, taxonomy {first['taxonomy_version'] or 'not declared'})")
         output.line(f"overdue reviews: {_overdue_text(first['overdue_reviews'])}")
         by_kq: dict[str, list[dict[str, Any]]] = {}
         for row in group:
@@ -107,16 +109,19 @@ def render_view(rows: list[dict[str, Any]], errors: dict[str, str]) -> None:
 @click.command()
 @click.option("--service", metavar="NAME", help="Only this service (default: every service).")
 @click.option("--as-of", metavar="TIME", help="Compute from the events as of then (RFC 3339 or a date); default: now, from the read models.")
+@basis_option
+@tsa_ca_option
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of rows (service, key_question, theme, ...).")
 @click.pass_obj
-def view(obj: Context, service: str | None, as_of: str | None, as_json: bool) -> None:
+def view(obj: Context, service: str | None, as_of: str | None, basis: str, tsa_ca: Path | None, as_json: bool) -> None:
     """The governance view: per service and theme, the current leadership judgement, E and drift
     sign this month and last, improvement status, open actions, overdue reviews and the triggers
     of the last 90 days, grouped by CQC key question.
 
     Without --as-of it reads the SQL read models, which catch up first (read-only stores are read
     as they stand, with a note of how many events they are behind). With --as-of it computes from
-    the events, writing nothing.
+    the events, writing nothing. The read models keep the default basis: --basis ledger or proven
+    computes from the events (as of now without --as-of), and every row names the basis.
 
     Example:
 
@@ -125,10 +130,14 @@ def view(obj: Context, service: str | None, as_of: str | None, as_json: bool) ->
 
         \b
         insightlog view --as-of 2026-03-31 --json
+
+        \b
+        insightlog view --as-of 2026-03-31 --basis ledger
     """
     from insightlog.cli.context import parse_as_of
 
-    result = obj.app.view(service, parse_as_of(as_of) if as_of is not None else None)
+    chosen = chosen_basis(obj, basis, tsa_ca)
+    result = obj.app.view(service, parse_as_of(as_of) if as_of is not None else None, chosen)
     rows, errors = result.rows, result.errors
     if result.note:
         output.note(result.note)

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from insightlog.cli import output
+from insightlog.cli.basis import basis_option, chosen_basis, tsa_ca_option
 from insightlog.cli.context import Context, parse_as_of
 
 
@@ -34,6 +35,8 @@ def _write(path: Path, text: str, overwrite: bool) -> None:
 @click.option("--policy", "policy_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Thresholds overriding insightlog-defs-0.2 (JSON or TOML).")
 @click.option("--checkpoint", "outside", type=click.Path(exists=True, dir_okay=False, path_type=Path), multiple=True, help="A checkpoint file held outside the store, checked when verifying; repeatable.")
 @click.option("--force", is_flag=True, help="Replace files that exist (never through a symbolic link).")
+@basis_option
+@tsa_ca_option
 @click.pass_obj
 def report(
     obj: Context,
@@ -45,6 +48,8 @@ def report(
     policy_file: Path | None,
     outside: tuple[Path, ...],
     force: bool,
+    basis: str,
+    tsa_ca: Path | None,
 ) -> None:
     """Write the governance report: one self-contained HTML file (no scripts, no network).
 
@@ -53,6 +58,8 @@ def report(
     integrity, all as of --as-of. With --all: the provider page (recognition lags, drift heat
     map, overdue reviews, open triggers), written to -o, and each service's report beside it as
     report-<service>.html, linked from it. --pdf prints every page written to PDF as well.
+    --basis says whose clock decides what was recorded by --as-of; the report header names it.
+    Entries withdrawn by then are struck through in the evidence table, with who, when and why.
 
     Example:
 
@@ -69,27 +76,29 @@ def report(
         raise click.UsageError("give either --service NAME or --all")
     when = parse_as_of(as_of)
     policy = _load_policy(policy_file)
+    chosen = chosen_basis(obj, basis, tsa_ca)
+    on = "" if basis == "recorded" else f" on the {basis} basis"
     written: list[Path] = []
     if service is not None:
         target = Path(out) if out else Path(service_file_names([service])[service])
         if out and (out.endswith(("/", os.sep)) or target.is_dir()):
             raise click.UsageError(f"-o {out} is a directory; give the HTML file to write")
-        html = obj.app.service_report(service, when, policy=policy, outside_files=outside)
+        html = obj.app.service_report(service, when, policy=policy, outside_files=outside, basis=chosen)
         _write(target, html, force)
         written.append(target)
-        output.note(f"wrote {target}: {service} as of {when.text}")
+        output.note(f"wrote {target}: {service} as of {when.text}{on}")
     else:
         target = Path(out or "provider.html")
         if out and (out.endswith(("/", os.sep)) or target.is_dir()):
             target = target / "provider.html"
-        pages = obj.app.provider_report(when, policy=policy, outside_files=outside)
+        pages = obj.app.provider_report(when, policy=policy, outside_files=outside, basis=chosen)
         _write(target, pages.provider, force)
         written.append(target)
         for name, text in pages.services.items():
             path = target.parent / name
             _write(path, text, force)
             written.append(path)
-        output.note(f"wrote {target} and {len(pages.services)} service report(s) beside it, as of {when.text}")
+        output.note(f"wrote {target} and {len(pages.services)} service report(s) beside it, as of {when.text}{on}")
         for name in pages.skipped:
             output.note(f"skipped {name}: no event recorded by {when.text}")
     if pdf:

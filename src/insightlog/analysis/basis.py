@@ -73,6 +73,18 @@ class Basis:
         return None if when is None else instant_us(when)
 
 
+BASIS_WORDS = {
+    RECORDED: "every recording instant is the provider's recorded_at (the default basis)",
+    LEDGER: "every recording instant is this store's own append time, not the provider's recorded_at",
+    PROVEN: "every recording instant is the verified timestamp of the first checkpoint covering the event",
+}
+
+
+def basis_sentence(name: str) -> str:
+    """``Basis NAME (definitions §3.5): every recording instant is ...``, for reports and packs."""
+    return f"Basis {name} (definitions §3.5): {BASIS_WORDS[name]}."
+
+
 RECORDED_BASIS = Basis()
 LEDGER_BASIS = Basis(LEDGER)
 

@@ -19,6 +19,9 @@ the analysis package's own judgement rules (§6.3 latest applicable judgement, �
 * ``triggers_last_90_days``: trigger occurrences on exactly this theme fired in the 90 days up
   to ``date(A)`` (``[date(A) − 89, date(A)]``, §2.5).
 
+Known at ``A`` means recorded by ``A`` on the basis (definitions §3.5; ``recorded`` unless the
+caller says otherwise, and then each row names it in ``basis``) and not withdrawn by ``A`` (§3.4).
+
 Rows are grouped by the key question of the theme's first-listed quality statement in the
 service's taxonomy version (see ``insightlog.application.taxonomy``); key question null when the version is
 not loaded or lacks the statement.
@@ -34,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from insightlog.taxonomies import first_statement, theme_statements, version_of_service
 
 if TYPE_CHECKING:
+    from insightlog.analysis.basis import Basis
     from insightlog.analysis.servicelog import ServiceLog
     from insightlog.analysis.policy import Policy
     from insightlog.interchange.entry import Entry
@@ -109,11 +113,16 @@ def current_judgement(log: ServiceLog, theme: str, t: int) -> dict[str, Any] | N
 
 
 def open_actions(ordered: Iterable[Entry], as_of: AsOf) -> dict[str | None, list[dict[str, Any]]]:
-    """Open actions by envelope theme: assigned, known at A, and not closed by then (log order)."""
+    """Open actions by envelope theme: assigned, known at A, and not closed by then (log order).
+
+    ``ordered`` is the log known at A in the basis's log order, less the entries withdrawn by A
+    (§3.4: a withdrawn assignment or closure is as if never recorded); an entry recorded after A
+    is skipped here too. On every basis an event known at A has ``recorded_at`` ≤ A (§3.5).
+    """
     open_by_id: dict[str, dict[str, Any]] = {}
     for e in ordered:
         if e.recorded_at > as_of.instant:
-            break
+            continue
         action_id = e.payload.get("action_id")
         if not isinstance(action_id, str):
             continue
@@ -153,24 +162,32 @@ def service_governance(
     taxonomies: Mapping[str, TaxonomyVersion],
     *,
     policy: Policy | None = None,
+    basis: Basis | None = None,
 ) -> ServiceGovernance:
-    """The analysis document and the governance rows of one service as of ``as_of``."""
+    """The analysis document and the governance rows of one service as of ``as_of``.
+
+    ``basis`` (definitions §3.5, default ``recorded``) says which clock decides what was recorded
+    by ``as_of``; the document names it when it is not the default, and so does every row.
+    """
+    from insightlog.analysis.basis import RECORDED_BASIS
     from insightlog.analysis.engine import analyse_with_log
     from insightlog.analysis.instants import instant_us
     from insightlog.analysis.policy import DEFAULT_POLICY
 
     policy = policy or DEFAULT_POLICY
+    basis = basis or RECORDED_BASIS
     own = [e for e in entries if e.service == service]
     ordered = log_order(own)
-    document, log = analyse_with_log(ordered, service, as_of, policy)
+    document, log = analyse_with_log(ordered, service, as_of, policy, basis)
     a = instant_us(as_of.instant)
-    # The view shows only what was recorded by the as-of moment: the taxonomy version declared
-    # then, and the themes defined then (the analysis document keeps §4.1's whole-log tree).
-    known = [e for e in ordered if e.recorded_at <= as_of.instant]
+    # The view shows only what was recorded by the as-of moment on the basis, less what was
+    # withdrawn by then: the taxonomy version declared then, and the themes defined then (the
+    # analysis document keeps §4.1's whole-log tree). ``log.entries`` is that log, in log order.
+    known = [e for e in log.entries if e.event_id not in log.withdrawn]
     version_name = version_of_service(known)
     version = taxonomies.get(version_name) if version_name else None
     definitions = theme_statements(known)
-    actions = open_actions(ordered, as_of)
+    actions = open_actions(known, as_of)
 
     a_date = as_of.instant.date()
     this_month, previous_month = _month_text(a_date), _month_text(a_date, 1)
@@ -184,7 +201,7 @@ def service_governance(
                 {"trigger": t["trigger"], "scope": t["scope"], "fired_on": t["fired_on"], "events": list(t["events"])}
             )
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name, info in log.theme_tree.themes.items():
         if name not in definitions:
             continue  # not defined yet at the as-of moment
@@ -212,6 +229,7 @@ def service_governance(
                 "open_actions": actions.get(name, []),
                 "overdue_reviews": overdue,
                 "triggers_last_90_days": triggers.get(name, []),
+                **({} if basis.is_default else {"basis": basis.name}),
             }
         )
     rank = version.key_question_rank if version else (lambda _kq: 0)
@@ -244,6 +262,7 @@ def governance_rows(
     taxonomies: Mapping[str, TaxonomyVersion],
     *,
     policy: Policy | None = None,
+    basis: Basis | None = None,
 ) -> list[dict[str, Any]]:
     """The governance view rows of one service as of ``as_of`` (see the module docstring)."""
-    return service_governance(entries, service, as_of, taxonomies, policy=policy).rows
+    return service_governance(entries, service, as_of, taxonomies, policy=policy, basis=basis).rows

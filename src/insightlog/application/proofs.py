@@ -31,6 +31,7 @@ from insightlog.proof.merkle import MerkleTree, verify_consistency, verify_inclu
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+    from insightlog.analysis.basis import Basis
     from insightlog.application.ledger import Ledger
 
 UTC = timezone.utc
@@ -440,6 +441,8 @@ class PackSummary:
     backfilled: int
     checkpoint_size: int
     files: int
+    withdrawn: int = 0
+    basis: str = "recorded"
 
 
 def make_pack(
@@ -452,17 +455,27 @@ def make_pack(
     signing_key: Path | None = None,
     tsa_ca_pem: bytes | None = None,
     passphrase: bytes | None = None,
+    basis: Basis | None = None,
 ) -> PackSummary:
-    """Write an evidence pack for a service (and theme) as of a moment; checkable offline."""
+    """Write an evidence pack for a service (and theme) as of a moment; checkable offline.
+
+    The events are those known at ``as_of`` on ``basis`` (definitions §3.5, default ``recorded``),
+    withdrawn ones included (with the withdrawals themselves); the README names the basis and
+    marks every entry withdrawn by then and its replacements, and ``analysis.json`` is on the same
+    basis (naming it when it is not the default).
+    """
     import orjson
 
+    from insightlog.analysis.basis import RECORDED_BASIS
     from insightlog.analysis.engine import analyse
     from insightlog.analysis.history import history_rows
+    from insightlog.application.packnotes import pack_corrections_text
     from insightlog.proof.canonical import entry_leaf_bytes
     from insightlog.proof.pack import PackKey, build_pack, pack_proofs
 
+    basis = basis or RECORDED_BASIS
     entries = ledger.read_service(service)
-    rows = history_rows(entries, theme=theme, as_of=as_of.instant)
+    rows = history_rows(entries, theme=theme, as_of=as_of.instant, basis=basis)
     wanted = {r["position"] for r in rows}
     selected = [e for e in entries if e.position in wanted]
     stored = stored_checkpoints(ledger)
@@ -486,7 +499,7 @@ def make_pack(
             roles.setdefault(sig.key_id, sig.role)
         pems.update(c.keys)
     keys = [PackKey(roles[kid], pem.encode("ascii")) for kid, pem in sorted(pems.items()) if kid in roles]
-    analysis = orjson.dumps(analyse(entries, service, as_of)) + b"\n"
+    analysis = orjson.dumps(analyse(entries, service, as_of, basis=basis)) + b"\n"
     if signing_key is None or not signing_key.exists():
         raise ProofError(f"no signing key at {signing_key}: a pack's manifest must be signed by the provider's key")
     manifest_key = load_private_key(signing_key, passphrase)
@@ -501,6 +514,7 @@ def make_pack(
             f"{len(backfilled)} of them were back-filled (their recording time rests on the provider's word, "
             f"not on the ledger): {', '.join(backfilled)}. Their 'ledger.source' says 'backfill:'.\n"
         )
+    preamble += pack_corrections_text(rows, basis.name)
     files = build_pack(
         out,
         events=[(e.position, entry_leaf_bytes(e)) for e in selected],
@@ -514,4 +528,5 @@ def make_pack(
         manifest_key=manifest_key,
         created_at=ledger.now(),
     )
-    return PackSummary(out, len(selected), len(backfilled), latest, len(files))
+    withdrawn = sum(1 for r in rows if r["withdrawn"] is not None)
+    return PackSummary(out, len(selected), len(backfilled), latest, len(files), withdrawn, basis.name)

@@ -23,6 +23,7 @@ from insightlog.report.provider import ServiceSummary, render_provider, summary_
 from insightlog.report.service_page import render_service
 
 if TYPE_CHECKING:
+    from insightlog.analysis.basis import Basis
     from insightlog.analysis.policy import Policy
     from insightlog.application.ledger import Ledger
     from insightlog.interchange.timeutil import AsOf
@@ -71,22 +72,26 @@ def gather_service(
     outside: Sequence[SignedCheckpoint] = (),
     taxonomies: Mapping[str, Any] | None = None,
     now: datetime | None = None,
+    basis: Basis | None = None,
 ) -> ServiceReport:
-    """Everything the service report shows, as of ``as_of``."""
+    """Everything the service report shows, as of ``as_of`` on ``basis`` (default ``recorded``)."""
+    from insightlog.analysis.basis import RECORDED_BASIS
     from insightlog.analysis.engine import explain
     from insightlog.analysis.policy import DEFAULT_POLICY
     from insightlog.analysis.governance import service_governance
-    from insightlog.analysis.history import history_rows
+    from insightlog.analysis.history import history_rows, known_entries
     from insightlog.application.taxonomy import load_taxonomies
     from insightlog.interchange.timeutil import format_utc
 
     policy = policy or DEFAULT_POLICY
+    basis = basis or RECORDED_BASIS
     entries = ledger.read_service(service)
-    if not any(e.recorded_at <= as_of.instant for e in entries):
-        raise ReportError(f"service {service!r} has no event recorded by {as_of.text}")
+    if not known_entries(entries, as_of.instant, basis):
+        on = "" if basis.is_default else f" on the {basis.name} basis"
+        raise ReportError(f"service {service!r} has no event recorded by {as_of.text}{on}")
     taxonomies = load_taxonomies(ledger) if taxonomies is None else taxonomies
-    governance = service_governance(entries, service, as_of, taxonomies, policy=policy)
-    detail = explain(entries, service, as_of, policy)
+    governance = service_governance(entries, service, as_of, taxonomies, policy=policy, basis=basis)
+    detail = explain(entries, service, as_of, policy, basis)
     document = governance.document
     if integrity is None:
         integrity = ledger_integrity(ledger, outside=outside, now=now)
@@ -98,10 +103,11 @@ def gather_service(
         detail=detail,
         governance=governance,
         entries=entries,
-        history=history_rows(entries, as_of=as_of.instant),
-        schedules=review_schedules(entries, service, as_of, policy, document),
+        history=history_rows(entries, as_of=as_of.instant, basis=basis),
+        schedules=review_schedules(entries, service, as_of, policy, document, basis),
         integrity=integrity,
         store_events=ledger.head_size(),
+        basis=basis.name,
     )
 
 
@@ -117,9 +123,12 @@ def service_report_html(
     policy: Policy | None = None,
     outside: Sequence[SignedCheckpoint] = (),
     now: datetime | None = None,
+    basis: Basis | None = None,
 ) -> str:
-    """The governance report of one service as of ``as_of``, as one HTML document."""
-    return render_service(gather_service(ledger, service, as_of, policy=policy, outside=outside, now=now or _now()))
+    """The governance report of one service as of ``as_of`` on ``basis``, as one HTML document."""
+    return render_service(
+        gather_service(ledger, service, as_of, policy=policy, outside=outside, now=now or _now(), basis=basis)
+    )
 
 
 @dataclass
@@ -139,6 +148,7 @@ def provider_report_html(
     outside: Sequence[SignedCheckpoint] = (),
     now: datetime | None = None,
     file_names: Mapping[str, str] | None = None,
+    basis: Basis | None = None,
 ) -> ProviderPages:
     """The provider page across every service with an event recorded by ``as_of``, plus each
     service's own report, linked by file name (``service_file_names``)."""
@@ -155,7 +165,9 @@ def provider_report_html(
     skipped: list[str] = []
     for name in names:
         try:
-            report = gather_service(ledger, name, as_of, policy=policy, integrity=integrity, taxonomies=taxonomies, now=now)
+            report = gather_service(
+                ledger, name, as_of, policy=policy, integrity=integrity, taxonomies=taxonomies, now=now, basis=basis
+            )
         except ReportError:
             skipped.append(name)
             continue
@@ -163,6 +175,13 @@ def provider_report_html(
         summaries.append(summary_from_governance(name, files[name], report.governance, as_of))
     if not summaries:
         raise ReportError(f"no service has an event recorded by {as_of.text}")
-    provider = render_provider(summaries, as_of_text=as_of.text, generated_at=format_utc(now), integrity=integrity, skipped=skipped)
+    provider = render_provider(
+        summaries,
+        as_of_text=as_of.text,
+        generated_at=format_utc(now),
+        integrity=integrity,
+        skipped=skipped,
+        basis=basis.name if basis is not None else "recorded",
+    )
     return ProviderPages(provider, pages, skipped)
 

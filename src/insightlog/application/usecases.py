@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from insightlog.analysis.basis import Basis
     from insightlog.analysis.policy import Policy
     from insightlog.application.ledger import AppendResult, Ledger
+    from insightlog.application.corrections import ServiceListing
     from insightlog.application.proofs import PackSummary, VerifyReport
     from insightlog.application.reports import ProviderPages
     from insightlog.bootstrap import Config, House
@@ -375,22 +376,52 @@ class UseCases:
 
     # ------------------------------------------------------------------ queries
 
-    def services(self, as_of: AsOf | None = None) -> list[str]:
-        """The services of the store, sorted; as of a moment, those with an event recorded by then."""
+    def services(self, as_of: AsOf | None = None, *, include_withdrawn: bool = False) -> list[str]:
+        """The services of the store, sorted; as of a moment, those with an event recorded by then.
+
+        A service registered in error (its ``ServiceRegistered`` withdrawn, by ``as_of`` when given)
+        is left out unless ``include_withdrawn``; ``service_listing`` says which they are."""
+        return [s.name for s in self.service_listing(as_of) if include_withdrawn or not s.registered_in_error]
+
+    def service_listing(self, as_of: AsOf | None = None) -> list[ServiceListing]:
+        """Every service (with an event recorded by ``as_of``, when given), sorted, each with the
+        withdrawal of its registration known then (None for a service not registered in error)."""
+        from insightlog.application.corrections import service_listing
+
         names = self.ledger.services()
-        if as_of is None:
-            return names
-        return [n for n in names if any(e.recorded_at <= as_of.instant for e in self.entries(n))]
+        if as_of is not None:
+            names = [n for n in names if any(e.recorded_at <= as_of.instant for e in self.entries(n))]
+        return service_listing(self.ledger, names, as_of.instant if as_of else None)
 
     def entries(self, service: str) -> list[Entry]:
         """A service's entries in log order (raises ``ServiceNotFoundError``)."""
         return self.ledger.read_service(service)
 
-    def history(self, service: str, *, theme: str | None = None, as_of: AsOf | None = None) -> list[dict[str, Any]]:
-        """The readable history of a service: one row per event, as the log stood at ``as_of``."""
+    def history(
+        self,
+        service: str,
+        *,
+        theme: str | None = None,
+        as_of: AsOf | None = None,
+        basis: Basis | None = None,
+        hide_withdrawn: bool = False,
+    ) -> list[dict[str, Any]]:
+        """The readable history of a service: one row per event, as the log stood at ``as_of``.
+
+        ``basis`` (definitions §3.5) says which instant counts as "recorded by ``as_of``": the
+        provider's ``recorded_at`` (default), the store's append time (``ledger``), or the verified
+        time of the first timestamped checkpoint covering the event (``proven``). Withdrawn rows are
+        marked, and left out with ``hide_withdrawn`` (withdrawn as of ``as_of``)."""
+        from insightlog.analysis.basis import RECORDED_BASIS
         from insightlog.analysis.history import history_rows
 
-        return history_rows(self.entries(service), theme=theme, as_of=as_of.instant if as_of else None)
+        return history_rows(
+            self.entries(service),
+            theme=theme,
+            as_of=as_of.instant if as_of else None,
+            basis=basis or RECORDED_BASIS,
+            hide_withdrawn=hide_withdrawn,
+        )
 
     def export(self, out: BinaryIO, *, service: str | None = None, with_provenance: bool = False) -> int:
         """Stream the interchange export to ``out``; returns the number of lines."""
@@ -439,11 +470,11 @@ class UseCases:
         detail = explain(entries, service, as_of, policy or DEFAULT_POLICY, basis or RECORDED_BASIS)
         return detail, {e.event_id for e in entries if e.is_backfill}
 
-    def view_from_events(self, as_of: AsOf, service: str | None = None) -> list[dict[str, Any]]:
-        """The governance view computed from the events (any moment, any store)."""
+    def view_from_events(self, as_of: AsOf, service: str | None = None, basis: Basis | None = None) -> list[dict[str, Any]]:
+        """The governance view computed from the events (any moment, any store, any basis)."""
         from insightlog.application.governance import view_from_events
 
-        return view_from_events(self.ledger, as_of, service)
+        return view_from_events(self.ledger, as_of, service, basis=basis)
 
     def prove(self, event_id: str) -> dict[str, Any]:
         from insightlog.application.proofs import prove
@@ -494,8 +525,18 @@ class UseCases:
             report.notes.append(f"skipped {skipped} checkpoint(s) of other stores (another log origin) in the outside file(s)")
         return report
 
-    def pack(self, out: Path, *, service: str, as_of: AsOf, theme: str | None = None, tsa_ca: Path | None = None) -> PackSummary:
-        """Write an evidence pack an inspector checks with nothing but the pack."""
+    def pack(
+        self,
+        out: Path,
+        *,
+        service: str,
+        as_of: AsOf,
+        theme: str | None = None,
+        tsa_ca: Path | None = None,
+        basis: Basis | None = None,
+    ) -> PackSummary:
+        """Write an evidence pack an inspector checks with nothing but the pack; its selection and
+        analysis are on ``basis`` (default ``recorded``), which its README names."""
         from insightlog.application.proofs import make_pack
 
         return make_pack(
@@ -507,27 +548,39 @@ class UseCases:
             signing_key=self.config.key_path,
             tsa_ca_pem=tsa_ca.read_bytes() if tsa_ca else None,
             passphrase=self.config.key_passphrase,
+            basis=basis,
         )
 
     def service_report(
-        self, service: str, as_of: AsOf, *, policy: Policy | None = None, outside_files: Sequence[Path] = ()
+        self,
+        service: str,
+        as_of: AsOf,
+        *,
+        policy: Policy | None = None,
+        outside_files: Sequence[Path] = (),
+        basis: Basis | None = None,
     ) -> str:
-        """The governance report of one service, as one HTML document."""
+        """The governance report of one service, as one HTML document, on ``basis``."""
         from insightlog.application.proofs import load_outside
         from insightlog.application.reports import service_report_html
 
         outside = [cp for path in outside_files for cp in load_outside(path)]
-        return service_report_html(self.ledger, service, as_of, policy=policy, outside=outside)
+        return service_report_html(self.ledger, service, as_of, policy=policy, outside=outside, basis=basis)
 
     def provider_report(
-        self, as_of: AsOf, *, policy: Policy | None = None, outside_files: Sequence[Path] = ()
+        self,
+        as_of: AsOf,
+        *,
+        policy: Policy | None = None,
+        outside_files: Sequence[Path] = (),
+        basis: Basis | None = None,
     ) -> ProviderPages:
-        """The provider page and each service's report, by file name."""
+        """The provider page and each service's report, by file name, on ``basis``."""
         from insightlog.application.proofs import load_outside
         from insightlog.application.reports import provider_report_html
 
         outside = [cp for path in outside_files for cp in load_outside(path)]
-        return provider_report_html(self.ledger, as_of, policy=policy, outside=outside)
+        return provider_report_html(self.ledger, as_of, policy=policy, outside=outside, basis=basis)
 
 
     # ------------------------------------------------------------------ the read side
@@ -550,11 +603,16 @@ class UseCases:
                 raise ReadModelError(f"read models: {detail}") from None
             raise
 
-    def view(self, service: str | None = None, as_of: AsOf | None = None) -> GovernanceResult:
+    def view(self, service: str | None = None, as_of: AsOf | None = None, basis: Basis | None = None) -> GovernanceResult:
         """The governance view: from the read models (caught up first) now, from the events as of
-        a moment."""
+        a moment. The read models keep the default basis; on another basis (definitions §3.5) the
+        view is computed from the events, as of now when no moment is given."""
+        from insightlog.interchange.timeutil import now_as_of
         from insightlog.projections.readmodels import EVENTS, GovernanceResult
 
+        if basis is not None and not basis.is_default:
+            when = as_of if as_of is not None else now_as_of(self.ledger.now())
+            return GovernanceResult(rows=self.view_from_events(when, service, basis), source=EVENTS)
         if as_of is not None:
             return GovernanceResult(rows=self.view_from_events(as_of, service), source=EVENTS)
         with self.read_models() as models:

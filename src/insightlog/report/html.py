@@ -147,6 +147,9 @@ td.empty { color: var(--muted); font-style: italic; }
 .flag-amended { border-width: 2px; }
 .amendment { margin-top: .25rem; padding-left: .5rem; border-left: 3px double var(--ink); font-size: .82rem; }
 tr.is-amendment td, tr.is-amendment th { background: #fbf7ec; }
+.flag-withdrawn { border-width: 3px; border-style: double; font-weight: 600; }
+tr.is-withdrawn del { text-decoration: line-through; text-decoration-thickness: 2px; }
+.correction { margin-top: .25rem; font-size: .82rem; }
 figure { margin: 1rem 0 1.6rem; break-inside: avoid; page-break-inside: avoid; }
 figcaption { font-weight: 600; margin-bottom: .3rem; }
 svg.chart { width: 100%; max-width: 940px; height: auto; display: block; border: 1px solid var(--rule); background: #fff; }

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from insightlog.errors import InsightlogError
 
 if TYPE_CHECKING:
+    from insightlog.analysis.basis import Basis
     from insightlog.analysis.policy import Policy
     from insightlog.interchange.entry import Entry
     from insightlog.analysis.governance import ServiceGovernance
@@ -116,17 +117,25 @@ class ReviewSchedule:
     rows: list[dict[str, Any]]
 
 
-def review_schedules(entries: Iterable[Entry], service: str, as_of: AsOf, policy: Policy, document: Mapping[str, Any]) -> list[ReviewSchedule]:
+def review_schedules(
+    entries: Iterable[Entry],
+    service: str,
+    as_of: AsOf,
+    policy: Policy,
+    document: Mapping[str, Any],
+    basis: Basis | None = None,
+) -> list[ReviewSchedule]:
     """Each cadence known at A with its reviews: the due date each met or missed, then the next due.
 
     Walks the schedule as §13 does (due = anchor + interval; after a review held on h the next is
     due h + interval; reviews by held date). ``overdue`` and ``late_recorded`` on each row come
     from the analysis document, matched by level and due date, and by event id.
     """
+    from insightlog.analysis.basis import RECORDED_BASIS
     from insightlog.analysis.instants import instant_us
     from insightlog.analysis.servicelog import ServiceLog
 
-    log = ServiceLog(entries, service, instant_us(as_of.instant), policy)
+    log = ServiceLog(entries, service, instant_us(as_of.instant), policy, basis or RECORDED_BASIS)
     overdue = {(r["level"], r["due_by"]): r for r in document["reviews"]["overdue"]}
     late = {r["event_id"]: r for r in document["reviews"]["late_recorded"]}
     cadences: dict[str, Entry] = {}
@@ -199,3 +208,4 @@ class ServiceReport:
     schedules: list[ReviewSchedule]
     integrity: Integrity
     store_events: int
+    basis: str = "recorded"

@@ -283,12 +283,16 @@ def render_provider(
     generated_at: str,
     integrity: Integrity | None = None,
     skipped: Sequence[str] = (),
+    basis: str = "recorded",
 ) -> str:
+    from insightlog.analysis.basis import basis_sentence
+
     total = len(PROVIDER_SECTIONS)
     header = h(
         "header",
         h("h1", "Provider governance overview"),
         h("p", f"As of {as_of_text}, across {len(summaries)} service(s). Report made {generated_at}.", class_="meta"),
+        h("p", basis_sentence(basis), class_="meta basis", data_basis=basis),
         h("p", "Ledger integrity: ", verified_phrase(integrity), f" (checked {integrity.checked_at}).", class_="meta") if integrity else None,
         h("p", "Services with no event recorded by then (not shown): ", ", ".join(skipped), class_="meta") if skipped else None,
         h("ul", [h("li", _svc_link(s), f" \u2014 full report: {s.href}") for s in summaries], class_="services"),

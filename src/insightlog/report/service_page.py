@@ -9,6 +9,7 @@ header, contents, sections and footer together.
 
 from __future__ import annotations
 
+from insightlog.analysis.basis import basis_sentence
 from insightlog.report.html import h, join, page
 from insightlog.report.model import ServiceReport
 from insightlog.report.sections.common import EventLinks
@@ -31,6 +32,16 @@ SECTIONS = [
 ]
 
 
+def _withdrawn_note(report: ServiceReport) -> str:
+    withdrawn = [r["event_id"] for r in report.history if r["withdrawn"] is not None]
+    if not withdrawn:
+        return ""
+    return (
+        f" {len(withdrawn)} entr{'y was' if len(withdrawn) == 1 else 'ies were'} withdrawn by then "
+        f"({', '.join(withdrawn)}): struck through in the evidence table, and counted for nothing."
+    )
+
+
 def render_service(report: ServiceReport) -> str:
     doc = report.document
     events = EventLinks(report)
@@ -48,6 +59,7 @@ def render_service(report: ServiceReport) -> str:
             f"; taxonomy {report.governance.taxonomy_version or 'not stated'}.",
             class_="meta",
         ),
+        h("p", basis_sentence(report.basis), _withdrawn_note(report), class_="meta basis", data_basis=report.basis),
         h("p", f"Report made {report.generated_at} by insightlog from the ledger ({report.store_events} events in the store). Ledger integrity at that time: ", verified_phrase(report.integrity), ".", class_="meta"),
         class_="report-header",
         data_service=report.service,

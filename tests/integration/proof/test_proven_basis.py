@@ -92,3 +92,46 @@ def _other_ca(path: Path) -> Path:
     )
     path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     return path
+
+
+def test_history_view_and_pack_on_the_proven_basis_know_only_what_a_timestamped_checkpoint_covers(
+    stores, tmp_path: Path, local_tsa
+) -> None:
+    import zipfile
+
+    from insightlog.interchange.timeutil import format_utc
+    from insightlog.proof.tsa import token_gen_time
+
+    args = [
+        *stores.cli_args(stores.new()),
+        "--key",
+        str(tmp_path / "provider.key"),
+        "--checkpoint-file",
+        str(tmp_path / "cp.jsonl"),
+    ]
+    rows = [json.loads(line) for line in HARBOUR.read_text().splitlines()]
+    assert invoke([*args, "import", str(write_jsonl(tmp_path / "a.jsonl", rows[:50]))]).exit_code == 0
+    assert invoke([*args, "keys", "init"]).exit_code == 0
+    stamped = invoke([*args, "checkpoint", "--tsa", local_tsa.url, "--json"])
+    assert stamped.exit_code == 0, stamped.output
+    gen_time = format_utc(token_gen_time(base64.b64decode(json.loads(stamped.stdout)["tsa_token"])))
+    assert invoke([*args, "import", str(write_jsonl(tmp_path / "b.jsonl", rows[50:]))]).exit_code == 0
+    proven = ["--basis", "proven", "--tsa-ca", str(local_tsa.ca_pem)]
+
+    history = invoke([*args, "history", "--service", SERVICE, *proven, "--json"])
+    assert history.exit_code == 0, history.output
+    shown = json.loads(history.stdout)
+    assert [r["position"] for r in shown] == list(range(1, 51))
+    assert {(r["basis"], r["known_at"]) for r in shown} == {("proven", gen_time)}
+
+    view = invoke([*args, "view", "--service", SERVICE, *proven, "--json"])
+    assert view.exit_code == 0, view.output
+    assert {r["basis"] for r in json.loads(view.stdout)} == {"proven"}
+
+    pack = tmp_path / "proven.zip"
+    made = invoke([*args, "pack", "--service", SERVICE, *proven, "-o", str(pack)])
+    assert made.exit_code == 0, made.output
+    with zipfile.ZipFile(pack) as z:
+        assert json.loads(z.read("analysis.json"))["basis"] == "proven"
+        assert "Basis proven (definitions §3.5)" in z.read("README.txt").decode()
+        assert len(z.read("events.jsonl").splitlines()) == 50
