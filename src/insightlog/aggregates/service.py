@@ -56,7 +56,7 @@ class ServiceLedger(Aggregate):
         appended_at: str
         source: str
 
-        def apply(self, aggregate: ServiceLedger) -> None:  # type: ignore[override]
+        def apply(self, aggregate: ServiceLedger) -> None:
             aggregate.apply_entry(self.entry)
 
     @staticmethod

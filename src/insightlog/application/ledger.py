@@ -124,7 +124,7 @@ def interchange_fields(entry: Entry) -> dict[str, Any]:
     return entry.interchange()
 
 
-class Ledger(Application):  # type: ignore[type-arg]
+class Ledger(Application[UUID]):
     """The insightlog event-sourced application."""
 
     name = "insightlog"
@@ -142,7 +142,7 @@ class Ledger(Application):  # type: ignore[type-arg]
         self.read_only = False
         self.read_only_reason: str | None = None  # why, when not the user's choice (an auditor role)
 
-    def construct_mapper(self) -> Mapper:  # type: ignore[type-arg]
+    def construct_mapper(self) -> Mapper[UUID]:
         return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=PydanticMapper)
 
     def construct_transcoder(self) -> Transcoder:
@@ -329,7 +329,7 @@ class Ledger(Application):  # type: ignore[type-arg]
         if head.origin != origin:
             raise LedgerError(f"this store is log {head.origin}, not {origin}")
         services: dict[str, ServiceLedger] = {}
-        keys = []
+        keys: list[EventKey.Registered] = []
         leaves: list[bytes] = []
         for entry in entries:
             if entry.position != head.size + len(keys) + 1:
@@ -401,7 +401,8 @@ class Ledger(Application):  # type: ignore[type-arg]
 
     def head(self) -> LedgerHead | None:
         """The store-wide head (None for an empty store)."""
-        return self._get_or_none(LedgerHead.create_id())
+        head: LedgerHead | None = self._get_or_none(LedgerHead.create_id())
+        return head
 
     def head_size(self) -> int:
         head = self.head()
