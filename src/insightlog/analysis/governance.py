@@ -184,7 +184,7 @@ def service_governance(
                 {"trigger": t["trigger"], "scope": t["scope"], "fired_on": t["fired_on"], "events": list(t["events"])}
             )
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name, info in log.theme_tree.themes.items():
         if name not in definitions:
             continue  # not defined yet at the as-of moment

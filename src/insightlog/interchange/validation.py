@@ -35,6 +35,9 @@ from insightlog.interchange.kinds import (  # noqa: E402 - re-exported for calle
     CONFIDENCE,
     EVIDENCE_CATEGORIES,
     EVIDENCE_KINDS,
+    ActorRole,
+    Confidence,
+    EvidenceCategory,
     JUDGEMENT_KINDS,
     LEADERSHIP_ROLES,
     REVIEW_LEVELS,
@@ -144,7 +147,7 @@ class ReviewCadenceSetPayload(_KindPayload):
     level: Literal["rm_monthly", "senior_quarterly"]
     interval_days: StrictInt = Field(ge=1)
     anchor_date: StrictStr
-    owner_role: Literal[ACTOR_ROLES]  # type: ignore[valid-type]
+    owner_role: ActorRole
 
     @field_validator("anchor_date")
     @classmethod
@@ -157,7 +160,7 @@ class ReviewCadenceSetPayload(_KindPayload):
 
 class EvidencePayload(_KindPayload):
     evidence_score: StrictInt = Score
-    evidence_category: Literal[EVIDENCE_CATEGORIES]  # type: ignore[valid-type]
+    evidence_category: EvidenceCategory
     source_type: StrictStr
     summary: StrictStr
     items_checked: StrictInt | None = Field(default=None, ge=0)
@@ -212,7 +215,7 @@ class EntryWithdrawnPayload(_Payload):
 
 class JudgementPayload(_KindPayload):
     score: StrictInt = Score
-    confidence: Literal[CONFIDENCE]  # type: ignore[valid-type]
+    confidence: Confidence
     exceptions: list[JudgementException]
     supersedes: Name | None
     narrative: StrictStr
