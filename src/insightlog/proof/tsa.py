@@ -57,7 +57,7 @@ _HASHLIB = {
 }
 
 
-class _TimeStampResp(core.Sequence):
+class _TimeStampResp(core.Sequence):  # type: ignore[misc]  # asn1crypto ships no type information
     """RFC 3161 TimeStampResp; asn1crypto's own marks the token required, but it is optional."""
 
     _fields = [
@@ -164,13 +164,15 @@ def token_from_response(response_der: bytes) -> bytes:
     token = response["time_stamp_token"]
     if isinstance(token, core.Void):
         raise TimestampVerificationError("granted TimeStampResp carries no token")
-    return token.dump()
+    der: bytes = token.dump()
+    return der
 
 
 def response_from_token(token_der: bytes) -> bytes:
     """Wrap a token in a granted TimeStampResp (the ``.tsr`` form ``openssl ts`` reads by default)."""
     token = cms.ContentInfo.load(token_der)
-    return _TimeStampResp({"status": {"status": "granted"}, "time_stamp_token": token}).dump()
+    der: bytes = _TimeStampResp({"status": {"status": "granted"}, "time_stamp_token": token}).dump()
+    return der
 
 
 def check_response(response_der: bytes, request: TimestampRequest) -> bytes:
@@ -227,7 +229,8 @@ def _parse_tst_info(signed_data: cms.SignedData) -> tsp.TSTInfo:
 
 def token_gen_time(token_der: bytes) -> datetime:
     """The genTime of a token, without verifying anything."""
-    return _tst_info(token_der)["gen_time"].native
+    gen_time: datetime = _tst_info(token_der)["gen_time"].native
+    return gen_time
 
 
 def _embedded_certificates(signed_data: cms.SignedData) -> list[asn1_x509.Certificate]:

@@ -590,16 +590,10 @@ class _TableConverter:
             raw = cells[index] if index < len(cells) else None
             if raw is None or (raw.__class__ is str and not raw.strip()):
                 return on_empty()
-            if time_index is not None:
-                return _with_time(
-                    raw, cells[time_index] if time_index < len(cells) else None, times, time_of_day, index, time_index
-                )
-            try:
-                return convert_value(raw)
-            except _Bad as exc:
-                exc.column = index
-                exc.value = raw
-                raise
+            # Only a date with a separate time column gets here (``plain`` reads the others).
+            return _with_time(
+                raw, cells[time_index] if time_index < len(cells) else None, times, time_of_day, index, time_index
+            )
 
         return evaluate
 
