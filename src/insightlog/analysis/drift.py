@@ -28,7 +28,7 @@ Ratio = tuple[int, int]
 
 def format_decimal(value: Fraction) -> str:
     """§16.2: nearest binary64, then ``%.2f`` (binary ties to even, sign kept: ``-0.00``)."""
-    return "%.2f" % float(value)
+    return f"{float(value):.2f}"
 
 
 def format_ratio(value: Ratio) -> str:
@@ -74,7 +74,7 @@ class MonthEvidence:
     ``ids`` (only when collected) holds the items behind each cell, in log order.
     """
 
-    __slots__ = ("cells", "ids", "_tree", "_themes", "_evidence", "_signs")
+    __slots__ = ("_evidence", "_signs", "_themes", "_tree", "cells", "ids")
 
     def __init__(
         self,

@@ -207,7 +207,7 @@ def leaf_patterns(log: ServiceLog, leaf: LeafSignals, a: int, policy: Policy) ->
                 per_scope[scope] = [transition]
             else:
                 bucket.append(transition)
-    for ep, transitions in zip(repeated, per_episode):
+    for ep, transitions in zip(repeated, per_episode, strict=True):
         ep.detectable = first_instant_meeting_rule(transitions, policy)
     scope_detectable: dict[str, int] = {}
     current = log.scope_set(leaf.theme)

@@ -34,11 +34,11 @@ from typing import TYPE_CHECKING, Any
 from insightlog.taxonomies import first_statement, theme_statements, version_of_service
 
 if TYPE_CHECKING:
-    from insightlog.analysis.servicelog import ServiceLog
     from insightlog.analysis.policy import Policy
+    from insightlog.analysis.servicelog import ServiceLog
     from insightlog.interchange.entry import Entry
-    from insightlog.taxonomies import TaxonomyVersion
     from insightlog.interchange.timeutil import AsOf
+    from insightlog.taxonomies import TaxonomyVersion
 
 WINDOW_DAYS = 90
 NO_MONTH = {"J": None, "J_event": None, "E": None, "D": None, "sign": None}

@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from insightlog.interchange.entry import Entry
+from insightlog.interchange.kinds import EVIDENCE_KINDS, JUDGEMENT_KINDS
 from insightlog.interchange.themelinks import ParentCycleError, ancestors_or_self
-from insightlog.interchange.validation import EVIDENCE_KINDS, JUDGEMENT_KINDS
 from insightlog.interchange.timeutil import format_utc
 
 
@@ -32,7 +32,7 @@ def _describe(entry: Entry, by_id: dict[str, Entry], effective: dict[str, dict[s
     p = entry.payload
     if entry.kind == "EvidenceAmended":
         target = p.get("amends")
-        before = effective.get(target, {})
+        before = effective.get(target, {}) if isinstance(target, str) else {}
         parts = [f"{k}: {before.get(k, '(absent)')!r} -> {v!r}" for k, v in p.get("changes", {}).items()]
         return f"amends {target}: " + "; ".join(parts) + f" ({p.get('reason', '')})"
     if entry.kind in JUDGEMENT_KINDS:
@@ -79,7 +79,7 @@ def history_rows(entries: Iterable[Entry], *, theme: str | None = None, as_of: d
     for e in known:
         change = _describe(e, by_id, effective)
         if e.kind == "EvidenceAmended":
-            target = e.payload.get("amends")
+            target = e.payload.get("amends", "")  # validated: an amendment names its target
             effective.setdefault(target, dict(by_id[target].payload) if target in by_id else {})
             effective[target].update(e.payload.get("changes", {}))
         elif e.kind in (*EVIDENCE_KINDS, "AuditCompleted"):
@@ -87,7 +87,7 @@ def history_rows(entries: Iterable[Entry], *, theme: str | None = None, as_of: d
         if e.kind in JUDGEMENT_KINDS and e.payload.get("supersedes"):
             superseded_by[e.payload["supersedes"]] = e.event_id
         if themes is not None:
-            subject = by_id.get(e.payload.get("amends")) if e.kind == "EvidenceAmended" else e
+            subject = by_id.get(e.payload.get("amends", "")) if e.kind == "EvidenceAmended" else e
             if subject is None or subject.theme not in themes:
                 continue
         flags = []

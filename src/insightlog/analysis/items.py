@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
+from datetime import UTC
 from itertools import accumulate
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from insightlog.analysis.errors import AnalysisInputError
-from insightlog.analysis.instants import UTC
 
 if TYPE_CHECKING:
     from insightlog.interchange.entry import Entry
@@ -31,27 +31,27 @@ class Item:
     """
 
     __slots__ = (
-        "idx",
+        "_amendments",
+        "am_times",
+        "category",
+        "cell",
+        "covering",
         "entry",
         "event_id",
-        "kind",
-        "theme",
-        "scope",
-        "obs",
-        "month",
-        "order",
-        "rec",
+        "idx",
         "is_evidence",
-        "covering",
-        "cell",
-        "score",
-        "source_type",
-        "category",
-        "am_times",
+        "kind",
+        "month",
+        "obs",
+        "order",
         "payloads",
+        "rec",
+        "scope",
+        "score",
         "scores",
+        "source_type",
+        "theme",
         "wd",
-        "_amendments",
     )
 
     def __init__(
@@ -201,7 +201,7 @@ class LeafSignals:
     ``adverse_count(t)`` how many are known at ``t``.
     """
 
-    __slots__ = ("theme", "items", "dates", "threshold", "_transitions", "_steps")
+    __slots__ = ("_steps", "_transitions", "dates", "items", "theme", "threshold")
 
     _transitions: list[tuple[int, int, int, str | None]] | None
 

@@ -192,9 +192,8 @@ class ServiceLog:
             elif kind == "ReviewCadenceSet":
                 if wd is None:
                     self.cadences.append(entry)
-            elif kind == "ReviewHeld":
-                if wd is None:
-                    self.reviews.append((idx, entry))
+            elif kind == "ReviewHeld" and wd is None:
+                self.reviews.append((idx, entry))
         for item in amended:
             item.settle()
         self.by_id = by_id

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 from insightlog.errors import InsightlogError
-
-UTC = timezone.utc
 
 _STRICT = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$")  # ASCII digits only
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -27,23 +27,15 @@ from pydantic import (
 
 from insightlog.errors import InsightlogError
 from insightlog.interchange.entry import ENVELOPE_FIELDS, interchange_dict
-from insightlog.interchange.timeutil import TimeFormatError, format_utc, parse_strict_utc
-
-from insightlog.interchange.kinds import (  # noqa: E402 - re-exported for callers of this module
+from insightlog.interchange.kinds import (
     ACTOR_ROLES,
-    AMENDABLE_KINDS,
-    CONFIDENCE,
-    EVIDENCE_CATEGORIES,
     EVIDENCE_KINDS,
+    WITHDRAWAL_KIND,
     ActorRole,
     Confidence,
     EvidenceCategory,
-    JUDGEMENT_KINDS,
-    LEADERSHIP_ROLES,
-    REVIEW_LEVELS,
-    SCOPE_FIELDS,
-    WITHDRAWAL_KIND,
 )
+from insightlog.interchange.timeutil import TimeFormatError, parse_strict_utc
 
 _EVENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 _THEME = re.compile(r"^[^\s.]+(\.[^\s.]+)*$")
