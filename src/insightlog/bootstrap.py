@@ -222,7 +222,7 @@ class House:
                 self._ledger = open_ledger(self.config.store, clock=self.config.clock or system_clock)
             except InsightlogError:
                 raise
-            except Exception as exc:  # infrastructure errors at the boundary, in one line
+            except Exception as exc:  # noqa: BLE001 - infrastructure errors at the boundary, in one line
                 text = one_line(exc)
                 raise StoreOpenError(f"cannot open the ledger ({self.config.store.describe()}): {text}") from None
         return self._ledger

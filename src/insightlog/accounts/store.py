@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 
     from insightlog.storage.settings import StoreSettings
 
-UTC = UTC
 FULL = "full"
 SECOND_FACTOR = "second_factor"
 REQUIRE_SECOND_FACTOR = "require_second_factor"

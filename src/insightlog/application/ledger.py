@@ -7,7 +7,7 @@ import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
@@ -26,21 +26,20 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import get_topic
 
-from insightlog.errors import ConflictError, LedgerError, ReadOnlyError, ServiceNotFoundError
 from insightlog.aggregates.service import EventKey, LedgerHead, RecordedOrderError, ServiceLedger, ThemeCycleError
-from insightlog.interchange.entry import ENVELOPE_FIELDS, Entry
-from insightlog.gcpause import cyclic_gc_paused
 from insightlog.application.references import KeyInfo, ReferenceCheck
-from insightlog.interchange.validation import Draft, LineError, parse_line, validate_object
-from insightlog.storage.mapper import OrjsonTranscoder, PydanticMapper
-from insightlog.proof.canonical import fields_leaf_object, leaf_hash, leaf_hash_of_bytes, leaf_object_bytes
+from insightlog.errors import ConflictError, LedgerError, ReadOnlyError, ServiceNotFoundError
+from insightlog.gcpause import cyclic_gc_paused
+from insightlog.interchange.entry import ENVELOPE_FIELDS, Entry
 from insightlog.interchange.timeutil import format_utc
+from insightlog.interchange.validation import Draft, LineError, parse_line, validate_object
+from insightlog.proof.canonical import fields_leaf_object, leaf_hash, leaf_hash_of_bytes, leaf_object_bytes
+from insightlog.storage.mapper import OrjsonTranscoder, PydanticMapper
 
 if TYPE_CHECKING:
     from insightlog.application.doorchecks import ServiceVocabulary
     from insightlog.storage.backend import Backend
 
-UTC = timezone.utc
 ENTRY_TOPIC = get_topic(ServiceLedger.EntryAppended)
 OPENED_TOPIC = get_topic(ServiceLedger.Opened)
 PAGE = 1000

@@ -288,7 +288,7 @@ class UseCases:
             target_ledger = open_target(to)
         except InsightlogError:
             raise
-        except Exception as exc:  # infrastructure errors at the boundary
+        except Exception as exc:  # noqa: BLE001 - infrastructure errors at the boundary
             text = one_line(exc)
             raise MigrationError(f"cannot open the target ({to.describe()}): {text}") from None
         try:
