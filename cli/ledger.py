@@ -11,6 +11,7 @@ import click
 from insightlog.cli import output
 from insightlog.cli.context import Context, creates_store, parse_as_of
 
+
 @click.command()
 @click.pass_obj
 @creates_store

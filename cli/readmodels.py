@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from insightlog.cli import output
-
 from insightlog.cli.context import creates_store
 
 if TYPE_CHECKING:

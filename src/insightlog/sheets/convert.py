@@ -420,7 +420,7 @@ class _TableConverter:
     def _header_list(self) -> str:
         items = [f"{column_letter(i)} {t!r}" for i, t in sorted(self.header_text.items())]
         if len(items) > 20:
-            items = items[:20] + ["…"]
+            items = [*items[:20], "…"]
         return ", ".join(items) or "none"
 
     def _compile(self, recipes: dict[str, Recipe]) -> _Compiled:
@@ -997,4 +997,4 @@ def _type_name(value: Any) -> str:
     return type(value).__name__
 
 
-__all__ = ["ConversionResult", "MAX_PROBLEMS", "Origin", "convert", "show_value"]
+__all__ = ["MAX_PROBLEMS", "ConversionResult", "Origin", "convert", "show_value"]

@@ -167,17 +167,20 @@ def guarded(
                     target = path + (f"?{request.url.query}" if request.url.query else "")
                     return RedirectResponse(f"/sign-in?next={quote(target, safe='')}", status_code=303)
                 return refused(request, state, 401, "Sign in first.", api=False)
-            if request.method not in SAFE_METHODS and not api:
-                if not tokens_match(expected_csrf(request, state, actor), await csrf_given(request)):
-                    detail = {"method": request.method, "path": path, "reason": "missing or wrong CSRF token"}
-                    await log(request, "csrf_refused", subject=service, detail=detail)
-                    return refused(
-                        request,
-                        state,
-                        403,
-                        "This form has expired or did not come from this site. Go back, reload the page and try again.",
-                        api=False,
-                    )
+            if (
+                request.method not in SAFE_METHODS
+                and not api
+                and not tokens_match(expected_csrf(request, state, actor), await csrf_given(request))
+            ):
+                detail = {"method": request.method, "path": path, "reason": "missing or wrong CSRF token"}
+                await log(request, "csrf_refused", subject=service, detail=detail)
+                return refused(
+                    request,
+                    state,
+                    403,
+                    "This form has expired or did not come from this site. Go back, reload the page and try again.",
+                    api=False,
+                )
             response = await view(*args, **kwargs)
             if actor is not None:
                 response.headers["cache-control"] = "no-store"
