@@ -5,7 +5,7 @@ they show on a store holding only the events recorded by T."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,7 +20,7 @@ SWEEP = [START + timedelta(days=d) for d in range(0, (END - START).days + 1, 9)]
 
 
 def appended_now() -> datetime:
-    return datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+    return datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
 
 def house_of(lines: list[bytes]) -> House:
