@@ -30,7 +30,7 @@ import heapq
 import random
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,6 @@ import orjson
 from insightlog.interchange.entry import ENVELOPE_FIELDS
 from insightlog.interchange.validation import compliance_band
 
-UTC = timezone.utc
 START = datetime(2016, 7, 1, 8, 0, tzinfo=UTC)
 END = datetime(2026, 6, 30, 18, 0, tzinfo=UTC)
 SPAN_SECONDS = int((END - START).total_seconds())
@@ -456,7 +455,7 @@ class _Service:
 
     def _body_kind(self) -> str:
         r = self.rng.random() * _total
-        for kind, cum in zip(_KINDS, _CUM):
+        for kind, cum in zip(_KINDS, _CUM, strict=True):
             if r < cum:
                 return kind
         return _KINDS[-1]

@@ -401,7 +401,7 @@ class Suite:
         ledger.close()
         if imported != n:
             raise RuntimeError(f"imported {imported} of {n}")
-        del lines
+        lines.clear()  # free them before the baseline (do_import still refers to the list)
         events, snapshots = stored_rows(settings)
         raw_times = []
         for _ in range(max(1, s.repeats)):
@@ -730,9 +730,9 @@ def format_table(figures: list[Figure], markdown: bool = False) -> str:
         out += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
         return "\n".join(out)
     widths = [max(len(c), *(len(r[i]) for r in rows)) if rows else len(c) for i, c in enumerate(COLUMNS)]
-    line = "  ".join(c.ljust(w) for c, w in zip(COLUMNS, widths))
+    line = "  ".join(c.ljust(w) for c, w in zip(COLUMNS, widths, strict=True))
     out = [line, "  ".join("-" * w for w in widths)]
-    out += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in rows]
+    out += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
     return "\n".join(out)
 
 

@@ -111,7 +111,7 @@ def generate_rows(rows: int, seed: int = SEED) -> list[list[Any]]:
     areas, rounds = list(AREAS), list(ROUNDS)
     for i in range(rows):
         entered = start + timedelta(seconds=int(span * i / rows) // 60 * 60)
-        if entered.month == 3 and entered.day >= 25 or entered.month == 10 and entered.day >= 25:
+        if (entered.month == 3 and entered.day >= 25) or (entered.month == 10 and entered.day >= 25):
             entered = entered.replace(hour=12)  # keep clear of the clock changes: not what is measured
         checked_on = entered - timedelta(hours=rng.randint(1, 6))
         checked = rng.randint(5, 20)

@@ -114,7 +114,7 @@ def render_report(detail: dict[str, Any], backfilled: set[str]) -> None:
         ["theme", "scope", "month", "J", "J event", "E", "D", "sign", "evidence behind E"],
         [
             [row["theme"], row["scope"], row["month"], row["J"], row["J_event"], row["E"], row["D"], sign_text[row["sign"]], _ids(ex["evidence"], backfilled)]
-            for row, ex in zip(doc["drift"], detail["drift"])
+            for row, ex in zip(doc["drift"], detail["drift"], strict=True)
             if row["J"] is not None or row["E"] is not None
         ],
         max_width=70,

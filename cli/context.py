@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 if TYPE_CHECKING:
@@ -95,5 +95,5 @@ def parse_as_of(value: str | None) -> AsOf:
     from insightlog.interchange.timeutil import parse_as_of as _parse
 
     if value is None:
-        return now_as_of(datetime.now(tz=timezone.utc))
+        return now_as_of(datetime.now(tz=UTC))
     return _parse(value)

@@ -9,7 +9,7 @@ models); it is imported inside the functions, so the CLI starts without pydantic
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -267,7 +267,7 @@ def record_event(
     from insightlog.interchange.validation import LineError
     from insightlog.interchange.vocabulary import Problem, describe, kind_names, live_problems
 
-    now = datetime.now(tz=timezone.utc).replace(microsecond=0)
+    now = datetime.now(tz=UTC).replace(microsecond=0)
     payload, payload_problem = read_payload(payload_text)
     event: dict[str, Any] = {name: value for name, value in fields.items() if name != "observed_at"}
     event.update(kind=kind, payload=payload, observed_at=None)

@@ -13,6 +13,7 @@ from insightlog.cli.basis import RECORDED_BY, basis_option, chosen_basis, tsa_ca
 from insightlog.cli.context import Context, creates_store, parse_as_of
 from insightlog.cli.kinds import RecordCommand
 
+
 @click.command()
 @click.pass_obj
 @creates_store

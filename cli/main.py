@@ -7,6 +7,7 @@ and every command start fast.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import click
@@ -17,11 +18,20 @@ from insightlog.errors import InsightlogError, one_line
 
 
 class UserError(click.ClickException):
-    """A user error, as one line and its exit code (never a traceback)."""
+    """A user error, as one line (never a traceback); exit 1, or another code by ``user_error``."""
 
-    def __init__(self, message: str, exit_code: int = 1) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
+
+@functools.cache
+def _coded(code: int) -> type[UserError]:
+    class CodedUserError(UserError):
+        exit_code = code
+
+    return CodedUserError
+
+
+def user_error(message: str, exit_code: int = 1) -> UserError:
+    """A user error with its exit code: click reads ``exit_code`` from the class (a ClassVar)."""
+    return (UserError if exit_code == UserError.exit_code else _coded(exit_code))(message)
 
 
 class Root(click.Group):
@@ -36,12 +46,12 @@ class Root(click.Group):
             return super().invoke(ctx)
         except click.UsageError as exc:
             where = exc.ctx.command_path if exc.ctx is not None else ctx.command_path
-            raise UserError(f"{exc.format_message()} (see '{where} --help')", exc.exit_code) from None
+            raise user_error(f"{exc.format_message()} (see '{where} --help')", exc.exit_code) from None
         except InsightlogError as exc:
-            raise UserError(one_line(exc), exc.exit_code) from None
+            raise user_error(one_line(exc), exc.exit_code) from None
         except OSError as exc:  # a file the user named: missing, unwritable, a directory
             where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
-            raise UserError(f"{where}{exc.strerror or one_line(exc)}") from None
+            raise user_error(f"{where}{exc.strerror or one_line(exc)}") from None
 
 
 @click.group(cls=Root, context_settings={"help_option_names": ["-h", "--help"]})

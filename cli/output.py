@@ -52,10 +52,10 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, max_width: i
             widths[i] = max(widths[i], len(c))
     if title:
         click.echo(title)
-    click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip())
+    click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
     click.echo("  ".join("-" * w for w in widths))
     for row in cells:
-        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)).rstrip())
     if not rows:
         click.echo("(none)")
 

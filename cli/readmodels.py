@@ -12,7 +12,6 @@ import click
 
 from insightlog.cli import output
 from insightlog.cli.basis import basis_option, chosen_basis, tsa_ca_option
-
 from insightlog.cli.context import creates_store
 
 if TYPE_CHECKING:

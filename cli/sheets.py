@@ -6,6 +6,7 @@ Registered on the root group by ``register(cli)``; the sheet modules are importe
 from __future__ import annotations
 
 import sys
+from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,13 +53,13 @@ class _Bar:
 
 
 def _convert(file: Path, mapping: SheetMapping, max_problems: int, quiet: bool) -> ConversionResult:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from insightlog.sheets.convert import convert
 
     bar = _Bar("reading rows") if sys.stderr.isatty() and not quiet else None
     try:
-        result = convert(file, mapping, now=datetime.now(tz=timezone.utc), max_problems=max_problems, progress=bar)
+        result = convert(file, mapping, now=datetime.now(tz=UTC), max_problems=max_problems, progress=bar)
     except OSError as exc:
         raise click.ClickException(f"{file}: cannot be read: {exc.strerror or exc}") from None
     finally:

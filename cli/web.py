@@ -12,14 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from insightlog.cli import output
 
 from insightlog.accounts.errors import AccountError
+from insightlog.cli import output
 
 if TYPE_CHECKING:
-    from insightlog.cli.context import Context
-
     from insightlog.accounts.store import Accounts, By
+    from insightlog.cli.context import Context
 
 
 def _accounts(obj: Context) -> Accounts:
@@ -31,7 +30,7 @@ def _accounts(obj: Context) -> Accounts:
         return open_accounts(obj.settings, policy=accounts_policy(obj.config))
     except InsightlogError:
         raise
-    except Exception as exc:  # infrastructure errors at the boundary
+    except Exception as exc:  # noqa: BLE001 - infrastructure errors at the boundary
         raise AccountError(f"cannot open the accounts ({obj.settings.describe()}): {one_line(exc)}") from None
 
 
@@ -462,7 +461,7 @@ def serve(obj: Context, host: str | None, port: int | None, workers: int | None,
         app = build_app(obj.config)  # opens both, creates the accounts tables: fails here, not in a worker
     except InsightlogError:
         raise
-    except Exception as exc:  # infrastructure errors at the boundary
+    except Exception as exc:  # noqa: BLE001 - infrastructure errors at the boundary
         raise AccountError(f"cannot start on {settings.describe()}: {one_line(exc)}") from None
     scheme = "https" if obj.config.web.hsts else "http"
     output.note(

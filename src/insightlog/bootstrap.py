@@ -33,7 +33,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from insightlog.errors import InsightlogError, SettingsError, one_line
 from insightlog.storage.backend import DEFAULT_DB
@@ -222,7 +222,7 @@ class House:
                 self._ledger = open_ledger(self.config.store, clock=self.config.clock or system_clock)
             except InsightlogError:
                 raise
-            except Exception as exc:  # infrastructure errors at the boundary, in one line
+            except Exception as exc:  # noqa: BLE001 - infrastructure errors at the boundary, in one line
                 text = one_line(exc)
                 raise StoreOpenError(f"cannot open the ledger ({self.config.store.describe()}): {text}") from None
         return self._ledger
@@ -246,6 +246,6 @@ def build(config: Config, *, may_create: bool = True) -> House:
     return House(config, may_create=may_create)
 
 
-def memory_config(**overrides: object) -> Config:
+def memory_config(**overrides: Any) -> Config:
     """A configuration on the library's in-memory store (tests; nothing persists)."""
-    return replace(Config(store=StoreSettings(memory=True)), **overrides)  # type: ignore[arg-type]
+    return replace(Config(store=StoreSettings(memory=True)), **overrides)

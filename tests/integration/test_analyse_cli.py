@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -110,7 +111,7 @@ def test_analyse_json_equals_the_corrections_example_field_for_field(stores, as_
 def test_analyse_on_the_ledger_basis_shows_what_the_store_itself_knew(stores) -> None:
     """Two imports: January–March on 2026-04-01, the rest on 2026-07-01. On the ledger basis, as of
     2026-06-30 the store knew only the first; on the recorded basis it already shows the rest."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from insightlog.analysis import LEDGER_BASIS, analyse
     from insightlog.application.ledger import open_ledger
@@ -119,7 +120,7 @@ def test_analyse_on_the_ledger_basis_shows_what_the_store_itself_knew(stores) ->
     settings = stores.new()
     lines = HARBOUR.read_text().splitlines()
     for part, day in ((lines[:50], 4), (lines[50:], 7)):
-        ledger = open_ledger(settings, clock=lambda day=day: datetime(2026, day, 1, tzinfo=timezone.utc))
+        ledger = open_ledger(settings, clock=lambda day=day: datetime(2026, day, 1, tzinfo=UTC))
         try:
             ledger.import_lines(part, source_name=f"part-{day}.jsonl")
         finally:

@@ -43,10 +43,10 @@ def test_the_old_store_shows_the_same_history(old_store: Path) -> None:
     result = invoke(["--db", "store.sqlite", "--read-only", "history", "--service", SERVICE, "--json"])
     now = json.loads(result.output)
     then = json.loads((old_store / "history.json").read_text())
-    assert [{k: row[k] for k in old} for row, old in zip(now, then)] == then and len(now) == len(then)
+    assert [{k: row[k] for k in old} for row, old in zip(now, then, strict=False)] == then and len(now) == len(then)
     no_corrections = {"withdrawn": None, "withdraws": None, "corrects": None, "replaced_by": []}
     assert all({k: row[k] for k in no_corrections} == no_corrections for row in now)
-    assert all(set(row) == set(old) | set(no_corrections) for row, old in zip(now, then))
+    assert all(set(row) == set(old) | set(no_corrections) for row, old in zip(now, then, strict=False))
 
 
 def test_the_old_store_analyses_as_before_but_for_the_definitions_version(old_store: Path) -> None:

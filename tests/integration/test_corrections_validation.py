@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -514,7 +515,7 @@ def test_a_store_holding_an_old_style_amendment_still_opens_analyses_and_verifie
     """Amendments 1.0 accepted (an envelope name in changes, a compliance_pct off its band) are
     history: a store holding them opens, exports, analyses and verifies; importing that export
     into a new store is refused with the 1.1 rule."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from insightlog.application.ledger import open_ledger
     from insightlog.interchange.entry import Entry
@@ -546,7 +547,7 @@ def test_a_store_holding_an_old_style_amendment_still_opens_analyses_and_verifie
                     recorded_at=parse_strict_utc(raw["recorded_at"]),
                     payload=raw["payload"],
                     position=head.size + number,
-                    appended_at=datetime(2026, 7, 3, tzinfo=timezone.utc),
+                    appended_at=datetime(2026, 7, 3, tzinfo=UTC),
                     source="live",
                 )
             )
@@ -594,7 +595,7 @@ def test_withdrawals_survive_the_service_snapshot_and_a_reopened_store(stores, t
 
 
 def test_a_service_snapshot_taken_before_interchange_1_1_loads_with_no_withdrawals() -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from eventsourcing.utils import get_topic
 
@@ -604,7 +605,7 @@ def test_a_service_snapshot_taken_before_interchange_1_1_loads_with_no_withdrawa
     snapshot = ServiceLedger.Snapshot(
         originator_id=ServiceLedger.create_id(SERVICE),
         originator_version=71,
-        timestamp=datetime(2026, 7, 1, tzinfo=timezone.utc),
+        timestamp=datetime(2026, 7, 1, tzinfo=UTC),
         topic=get_topic(ServiceLedger),
         state=old_state,
     )

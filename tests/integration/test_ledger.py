@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,8 +16,6 @@ from insightlog.application.ledger import read_file_lines, write_export
 from insightlog.errors import LedgerError, ServiceNotFoundError
 from insightlog.interchange.validation import LineError
 from tests.helpers import HARBOUR, harbour_lines, invoke, write_jsonl
-
-UTC = timezone.utc
 
 
 def export_bytes(ledger, **kwargs) -> bytes:  # type: ignore[no-untyped-def]

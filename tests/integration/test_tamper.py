@@ -3,6 +3,7 @@ right first bad position — on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import sqlite3
 from pathlib import Path
@@ -204,7 +205,7 @@ def test_verify_passes_on_random_valid_histories_across_checkpoints(tmp_path_fac
     try:
         # Check: import the history in parts, a checkpoint after each part, then verify it all.
         bounds = sorted({c for c in cuts if c < len(rows)} | {0, len(rows)})
-        for start, end in zip(bounds, bounds[1:]):
+        for start, end in itertools.pairwise(bounds):
             part = write_jsonl(d / f"part{start}.jsonl", rows[start:end])
             ledger.import_lines(read_file_lines(part), source_name=part.name)
             take_checkpoint(ledger, d / "k.key", outside_file=d / "outside.jsonl")

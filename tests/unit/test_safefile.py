@@ -74,7 +74,7 @@ def test_an_existing_target_is_refused_unless_overwrite_is_asked_for(tmp_path: P
         target.symlink_to(victim)
     else:
         target.symlink_to(tmp_path / "nowhere")
-    with pytest.raises(OutputFileError, match="report.html exists.*not overwriting") as caught:
+    with pytest.raises(OutputFileError, match=r"report.html exists.*not overwriting") as caught:
         write_bytes(target, b"new\n")
     assert isinstance(caught.value, InsightlogError) and "\n" not in str(caught.value)
     assert victim.read_bytes() == b"precious\n"
@@ -132,9 +132,8 @@ def test_a_missing_directory_or_a_directory_target_is_a_one_line_error(tmp_path:
         write_bytes(tmp_path / "d", b"")
     with pytest.raises(OutputFileError, match="is a directory"):
         write_bytes(tmp_path / "d", b"", overwrite=True)
-    with pytest.raises(OutputFileError, match="not a file name"):
-        with creating(tmp_path / ".."):
-            pass
+    with pytest.raises(OutputFileError, match="not a file name"), creating(tmp_path / ".."):
+        pass
 
 
 def test_appending_creates_then_appends_and_syncs(tmp_path: Path) -> None:

@@ -31,11 +31,10 @@ from insightlog.accounts.throttle import ThrottlePolicy
 from insightlog.interchange.timeutil import format_utc
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection, Engine
+    from sqlalchemy.engine import Connection, Engine, Row
 
     from insightlog.storage.settings import StoreSettings
 
-UTC = UTC
 FULL = "full"
 SECOND_FACTOR = "second_factor"
 REQUIRE_SECOND_FACTOR = "require_second_factor"
@@ -52,6 +51,18 @@ def system_clock() -> datetime:
 
 def _parse(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
+
+
+def _instant(text: str) -> datetime:
+    """A time from a column that is never null."""
+    return datetime.fromisoformat(text)
+
+
+def _inserted_id(key: Row[Any] | None) -> int:
+    """The id an INSERT gave its row (SQLAlchemy types the key as optional: only an INSERT has one)."""
+    if key is None:
+        raise RuntimeError("the INSERT returned no primary key")
+    return int(key[0])
 
 
 def digest(secret: str) -> str:
@@ -454,7 +465,7 @@ class Accounts:
                     updated_at=now,
                 )
             )
-            user_id = int(result.inserted_primary_key[0])  # type: ignore[index]  # set by an INSERT
+            user_id = _inserted_id(result.inserted_primary_key)
             user = _user(self._user_row(conn, user_id=user_id)._mapping)
             self._append_log(conn, "user_added", by, subject=name, detail=_scope_detail(user))
         return user
@@ -651,7 +662,7 @@ class Accounts:
             raise ValueError(stage)
         token = secrets.token_urlsafe(32)
         now = self.now()
-        values = {
+        values: dict[str, Any] = {
             "id_hash": digest(token),
             "user_id": user.id,
             "stage": stage,
@@ -667,7 +678,7 @@ class Accounts:
             conn.execute(tables.sessions.insert().values(**values))
             if stage == FULL:
                 self._append_log(conn, "signed_in", by, user=user)
-        return token, Session(**{k: v for k, v in values.items()})  # type: ignore[arg-type]
+        return token, Session(**values)
 
     def session(self, token: str, *, client: str | None = None) -> tuple[Session, User] | None:
         """The live session of a cookie value and its account, or None (unknown, ended, timed out,
@@ -685,9 +696,9 @@ class Accounts:
         m = row._mapping
         now = self.now()
         expired = None
-        if now >= _parse(m["expires_at"]):  # type: ignore[operator]
+        if now >= _instant(m["expires_at"]):
             expired = "absolute timeout"
-        elif now - _parse(m["last_seen_at"]) >= self.policy.idle_timeout:  # type: ignore[operator]
+        elif now - _instant(m["last_seen_at"]) >= self.policy.idle_timeout:
             expired = "idle timeout"
         user = self.user_by_id(int(m["user_id"]))
         if user is None:
@@ -701,7 +712,7 @@ class Accounts:
             return None
         if not user.active:
             return None
-        if now - _parse(m["last_seen_at"]) >= self.policy.touch_every:  # type: ignore[operator]
+        if now - _instant(m["last_seen_at"]) >= self.policy.touch_every:
             with self.write_engine.begin() as conn:
                 conn.execute(update(s).where(s.c.id_hash == key).values(last_seen_at=format_utc(now)))
         session = Session(
@@ -818,8 +829,7 @@ class Accounts:
             "expires_at": format_utc(now + expires_in) if expires_in else None,
         }
         with self.write_engine.begin() as conn:
-            inserted = conn.execute(tables.tokens.insert().values(**values)).inserted_primary_key
-            token_id = int(inserted[0])  # type: ignore[index]  # set by an INSERT
+            token_id = _inserted_id(conn.execute(tables.tokens.insert().values(**values)).inserted_primary_key)
             detail = {
                 "token": token_id,
                 "rights": values["rights"],
@@ -991,13 +1001,13 @@ def accounts_engine(settings: StoreSettings) -> Engine:
     engine = create_engine(url, connect_args={"timeout": LOCK_TIMEOUT_SECONDS, "check_same_thread": False})
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:  # a DB-API connection: untyped
         dbapi_connection.isolation_level = None  # SQLAlchemy's pysqlite recipe: we say where BEGIN goes
         dbapi_connection.execute("PRAGMA synchronous = FULL")
         dbapi_connection.execute("PRAGMA foreign_keys = ON")
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn):  # type: ignore[no-untyped-def]
+    def _on_begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE_OPTION) else "BEGIN")
 
     return engine

@@ -42,10 +42,10 @@ class DomainEvent(BaseModel):
 
 
 class Aggregate(BaseAggregate):
-    class Event(DomainEvent, CanMutateAggregate):  # type: ignore[misc]
+    class Event(DomainEvent, CanMutateAggregate[UUID]):
         pass
 
-    class Created(Event, CanInitAggregate):  # type: ignore[misc]
+    class Created(Event, CanInitAggregate[UUID]):
         originator_topic: str
 
 
@@ -53,6 +53,6 @@ class SnapshotState(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
-class AggregateSnapshot(DomainEvent, CanSnapshotAggregate):  # type: ignore[misc]
+class AggregateSnapshot(DomainEvent, CanSnapshotAggregate[UUID]):
     topic: str
     state: SnapshotState

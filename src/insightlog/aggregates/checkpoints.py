@@ -20,7 +20,9 @@ class CheckpointRecord(Aggregate):
         origin: str
         size: int
         root_hash: str
-        timestamp: str
+        # The signed checkpoint's own time, stored under this name since 0.1.0 (it shadows the
+        # event's datetime; renaming it would make existing stores unreadable).
+        timestamp: str  # type: ignore[assignment]
         key_id: str
         role: str
         signature: str

@@ -8,11 +8,12 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
 from eventsourcing.utils import get_topic
+from pydantic import Field
 
 from insightlog.aggregates.base import Aggregate, AggregateSnapshot, SnapshotState
-from insightlog.proof.frontier import frontier_extend, frontier_root
 from insightlog.interchange.themelinks import ParentCycleError, ancestors_or_self
 from insightlog.interchange.timeutil import format_utc
+from insightlog.proof.frontier import frontier_extend, frontier_root
 
 NAMESPACE = uuid5(NAMESPACE_URL, "https://insightlog.invalid/ledger")
 SCOPE_FIELDS = ("location", "team", "shift")
@@ -32,7 +33,7 @@ class ServiceLedgerState(SnapshotState):
     entry_count: int
     themes: dict[str, str | None]
     # Absent from snapshots taken before interchange 1.1, which could hold no withdrawal.
-    withdrawn: dict[str, list[str]] = {}
+    withdrawn: dict[str, list[str]] = Field(default_factory=dict)
     # None when restored from such a snapshot: the registrations before it are not known here.
     registrations: list[str] | None = None
     # Absent from snapshots taken before 0.2: None, the scopes used before are not known here
@@ -56,7 +57,7 @@ class ServiceLedger(Aggregate):
         appended_at: str
         source: str
 
-        def apply(self, aggregate: ServiceLedger) -> None:  # type: ignore[override]
+        def apply(self, aggregate: ServiceLedger) -> None:
             aggregate.apply_entry(self.entry)
 
     @staticmethod

@@ -28,7 +28,7 @@ Ratio = tuple[int, int]
 
 def format_decimal(value: Fraction) -> str:
     """§16.2: nearest binary64, then ``%.2f`` (binary ties to even, sign kept: ``-0.00``)."""
-    return "%.2f" % float(value)
+    return f"{float(value):.2f}"
 
 
 def format_ratio(value: Ratio) -> str:
@@ -74,7 +74,7 @@ class MonthEvidence:
     ``ids`` (only when collected) holds the items behind each cell, in log order.
     """
 
-    __slots__ = ("cells", "ids", "_tree", "_themes", "_evidence", "_signs")
+    __slots__ = ("_evidence", "_signs", "_themes", "_tree", "cells", "ids")
 
     def __init__(
         self,
@@ -177,8 +177,9 @@ class MonthBook:
         self.collect = collect
         self._base: dict[int, MonthEvidence] = {}
         self._recs: dict[int, list[int]] = {}
-        self._amended: dict[int, list[Item]] = {}
-        self._withdrawn: dict[int, list[Item]] = {}
+        # Each month's amended and withdrawn items that have a cell, with that cell.
+        self._amended: dict[int, list[tuple[Cell, Item]]] = {}
+        self._withdrawn: dict[int, list[tuple[Cell, Item]]] = {}
         self._stated: dict[tuple[RowKey, int], tuple[int | None, Judgement | None]] = {}
 
     def stated(self, key: RowKey, t: int) -> tuple[int | None, Judgement | None]:
@@ -201,21 +202,21 @@ class MonthBook:
         a = self._a
         cells: dict[Cell, list[int]] = {}
         ids: dict[Cell, list[Item]] | None = {} if self.collect else None
-        amended: list[Item] = []
-        withdrawn: list[Item] = []
+        amended: list[tuple[Cell, Item]] = []
+        withdrawn: list[tuple[Cell, Item]] = []
         items = self._log.by_month.get(month, [])
         for item in items:
             key = item.cell
             if key is None:
                 continue
             if item.wd is not None:  # withdrawn by A: no part of E as of A (§3.4)
-                withdrawn.append(item)
+                withdrawn.append((key, item))
                 continue
             if item.am_times is None:
                 score = item.score
             else:
                 score = item.score_at(a)
-                amended.append(item)
+                amended.append((key, item))
             cell = cells.get(key)
             if cell is None:
                 cells[key] = [score, 1]
@@ -238,11 +239,11 @@ class MonthBook:
         items = self._log.by_month.get(month, [])
         late = items[bisect_right(self._recs[month], k) :]
         changed = [
-            item
-            for item in self._amended[month]
-            if item.rec <= k and item.am_times[-1] > k  # type: ignore[index]
+            (cell_key, item)
+            for cell_key, item in self._amended[month]
+            if item.rec <= k and item.amendment_times[-1] > k
         ]
-        revived = [item for item in self._withdrawn[month] if item.present(k)]
+        revived = [(cell_key, item) for cell_key, item in self._withdrawn[month] if item.present(k)]
         if not changed and not revived and not any(item.cell is not None and item.wd is None for item in late):
             return base
         cells = {key: cell[:] for key, cell in base.cells.items()}
@@ -251,10 +252,10 @@ class MonthBook:
                 cell = cells[item.cell]
                 cell[0] -= item.score_at(a)
                 cell[1] -= 1
-        for item in changed:
-            cells[item.cell][0] += item.score_at(k) - item.score_at(a)  # type: ignore[index]
-        for item in revived:
-            cell = cells.setdefault(item.cell, [0, 0])  # type: ignore[arg-type]
+        for cell_key, item in changed:
+            cells[cell_key][0] += item.score_at(k) - item.score_at(a)
+        for cell_key, item in revived:
+            cell = cells.setdefault(cell_key, [0, 0])
             cell[0] += item.score_at(k)
             cell[1] += 1
         return MonthEvidence(cells, self._log.theme_tree)
@@ -332,7 +333,7 @@ def drift_table(
                     "J_event": judgement.event_id if judgement is not None else None,
                     "E": format_ratio(e) if e is not None else None,
                     "D": format_ratio(d) if d is not None else None,
-                    "sign": evidence.sign(key, j, policy) if d is not None else None,  # type: ignore[arg-type]
+                    "sign": evidence.sign(key, j, policy) if j is not None and d is not None else None,
                 }
             )
             if collect:

@@ -169,7 +169,7 @@ def explain(
     backfilled = {e.event_id for e in run.log.entries if e.is_backfill}
     position = {entry.event_id: i for i, entry in enumerate(run.log.entries)}
     drift = []
-    for row, groups in zip(run.drift.rows, run.drift.evidence_ids):
+    for row, groups in zip(run.drift.rows, run.drift.evidence_ids, strict=True):
         ids = sorted({i for group in groups.values() for i in group}, key=position.__getitem__)
         drift.append(
             {

@@ -88,7 +88,7 @@ def episodes_at(leaf: LeafSignals, t: int, policy: Policy) -> list[list[Item]]:
         if item.rec > t or (item.wd is not None and item.wd <= t):
             continue
         am_times = item.am_times
-        score = item.score if am_times is None else item.scores[bisect_right(am_times, t)]  # type: ignore[index]
+        score = item.score if am_times is None else item.scores[bisect_right(am_times, t)]
         if score <= threshold:
             if current and item.obs - last > gap:
                 episodes.append(current)
@@ -207,7 +207,7 @@ def leaf_patterns(log: ServiceLog, leaf: LeafSignals, a: int, policy: Policy) ->
                 per_scope[scope] = [transition]
             else:
                 bucket.append(transition)
-    for ep, transitions in zip(repeated, per_episode):
+    for ep, transitions in zip(repeated, per_episode, strict=True):
         ep.detectable = first_instant_meeting_rule(transitions, policy)
     scope_detectable: dict[str, int] = {}
     current = log.scope_set(leaf.theme)

@@ -38,11 +38,11 @@ from insightlog.taxonomies import first_statement, theme_statements, version_of_
 
 if TYPE_CHECKING:
     from insightlog.analysis.basis import Basis
-    from insightlog.analysis.servicelog import ServiceLog
     from insightlog.analysis.policy import Policy
+    from insightlog.analysis.servicelog import ServiceLog
     from insightlog.interchange.entry import Entry
-    from insightlog.taxonomies import TaxonomyVersion
     from insightlog.interchange.timeutil import AsOf
+    from insightlog.taxonomies import TaxonomyVersion
 
 WINDOW_DAYS = 90
 NO_MONTH = {"J": None, "J_event": None, "E": None, "D": None, "sign": None}

@@ -9,13 +9,13 @@ at each amendment's instant and at each instant an amendment of it is withdrawn.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import UTC
 from itertools import accumulate
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from insightlog.analysis.errors import AnalysisInputError
-from insightlog.analysis.instants import UTC
 
 if TYPE_CHECKING:
     from insightlog.interchange.entry import Entry
@@ -24,34 +24,34 @@ if TYPE_CHECKING:
 class Item:
     """An evidence or ``AuditCompleted`` event with its payload as effective over time.
 
-    ``score`` is the score as recorded; ``am_times``/``scores``/``payloads`` stay None until an
-    amendment names the item, then hold, for each instant at which the effective payload may
-    change (an amendment, or the withdrawal of one), the version from then on (version 0 = as
-    recorded). ``wd`` is the instant of the item's own withdrawal (None: never withdrawn).
+    ``score`` is the score as recorded; ``am_times`` stays None (``scores``/``payloads`` empty)
+    until an amendment names the item, then they hold, for each instant at which the effective
+    payload may change (an amendment, or the withdrawal of one), the version from then on (version
+    0 = as recorded). ``wd`` is the instant of the item's own withdrawal (None: never withdrawn).
     """
 
     __slots__ = (
-        "idx",
+        "_amendments",
+        "am_times",
+        "category",
+        "cell",
+        "covering",
         "entry",
         "event_id",
-        "kind",
-        "theme",
-        "scope",
-        "obs",
-        "month",
-        "order",
-        "rec",
+        "idx",
         "is_evidence",
-        "covering",
-        "cell",
-        "score",
-        "source_type",
-        "category",
-        "am_times",
+        "kind",
+        "month",
+        "obs",
+        "order",
         "payloads",
+        "rec",
+        "scope",
+        "score",
         "scores",
+        "source_type",
+        "theme",
         "wd",
-        "_amendments",
     )
 
     def __init__(
@@ -89,8 +89,8 @@ class Item:
         self.source_type = payload.get("source_type")
         self.category = payload.get("evidence_category")
         self.am_times: list[int] | None = None
-        self.payloads: list[Mapping[str, Any]] | None = None
-        self.scores: list[int] | None = None
+        self.payloads: Sequence[Mapping[str, Any]] = ()
+        self.scores: Sequence[int] = ()
         self.wd = wd
         self._amendments: list[tuple[int, int | None, Mapping[str, Any], str]] | None = None
 
@@ -146,14 +146,14 @@ class Item:
         am_times = self.am_times
         if am_times is None:
             return self.score
-        return self.scores[bisect_right(am_times, t)]  # type: ignore[index]
+        return self.scores[bisect_right(am_times, t)]
 
     def payload_at(self, t: int) -> Mapping[str, Any]:
         """The effective payload at instant ``t`` (§3.3)."""
         am_times = self.am_times
         if am_times is None:
             return self.entry.payload
-        return self.payloads[bisect_right(am_times, t)]  # type: ignore[index]
+        return self.payloads[bisect_right(am_times, t)]
 
     def present(self, t: int) -> bool:
         """Known at ``t``: recorded by ``t`` and not withdrawn by ``t`` (§3.1, §3.4)."""
@@ -182,7 +182,7 @@ class Item:
                     continue
                 if wd is not None and t >= wd:
                     break
-                now = scores[k + 1] <= threshold  # type: ignore[index]
+                now = scores[k + 1] <= threshold
                 if now != current:
                     out.append((t, 1 if now else -1))
                     current = now
@@ -201,7 +201,7 @@ class LeafSignals:
     ``adverse_count(t)`` how many are known at ``t``.
     """
 
-    __slots__ = ("theme", "items", "dates", "threshold", "_transitions", "_steps")
+    __slots__ = ("_steps", "_transitions", "dates", "items", "theme", "threshold")
 
     _transitions: list[tuple[int, int, int, str | None]] | None
 

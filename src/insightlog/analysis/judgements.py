@@ -18,7 +18,7 @@ ACKNOWLEDGING_SCORE = 2
 class ScopeException:
     """One exception of a judgement: optional theme, optional scope, score."""
 
-    __slots__ = ("theme", "scope", "score")
+    __slots__ = ("scope", "score", "theme")
 
     def __init__(self, theme: str | None, scope: str | None, score: int) -> None:
         self.theme = theme
@@ -34,18 +34,18 @@ class Judgement:
     """
 
     __slots__ = (
-        "idx",
+        "_scope_scores",
+        "_theme_scores",
+        "confidence",
         "entry",
         "event_id",
-        "theme",
+        "exceptions",
+        "idx",
+        "obs_date",
         "rec",
         "rec_date",
-        "obs_date",
         "score",
-        "confidence",
-        "exceptions",
-        "_theme_scores",
-        "_scope_scores",
+        "theme",
         "wd",
     )
 
@@ -92,9 +92,8 @@ class Judgement:
         best: ScopeException | None = None
         best_depth = 0
         for ex in self.exceptions:
-            if ex.scope is None and ex.theme is not None and ex.theme in depths:
-                if depths[ex.theme] > best_depth:
-                    best, best_depth = ex, depths[ex.theme]
+            if ex.scope is None and ex.theme is not None and ex.theme in depths and depths[ex.theme] > best_depth:
+                best, best_depth = ex, depths[ex.theme]
         value = best.score if best is not None else self.score
         self._theme_scores[theme] = value
         return value

@@ -23,7 +23,7 @@ def review_report(log: ServiceLog, a_date: int, policy: Policy) -> dict[str, lis
     held: dict[str, list[tuple[int, int, Any]]] = {level: [] for level in schedules}
     recs = log.rec
     for idx, entry in log.reviews:
-        bucket = held.get(entry.payload.get("level"))  # type: ignore[arg-type]
+        bucket = held.get(entry.payload.get("level", ""))
         if bucket is not None:
             bucket.append((date_ordinal(entry.observed_at), idx, entry))
     overdue: list[dict[str, Any]] = []

@@ -60,7 +60,8 @@ class ServiceLog:
         recs: list[int] = []
         definitions: list[Entry] = []
         in_order = True
-        last_rec = last_position = None
+        last_rec: int | None = None
+        last_position = 0  # read only once last_rec is set
         recorded = basis.name == RECORDED
         for entry in entries:
             if entry.service != service:
@@ -72,7 +73,7 @@ class ServiceLog:
                 continue
             position = entry.position
             if last_rec is not None and (
-                rec < last_rec or (rec == last_rec and position <= last_position)  # type: ignore[operator]
+                rec < last_rec or (rec == last_rec and position <= last_position)
             ):
                 in_order = False
             last_rec, last_position = rec, position
@@ -176,7 +177,7 @@ class ServiceLog:
                     self.headlines.append(item)
                 by_id[entry.event_id] = item
             elif kind == AMENDMENT_KIND:
-                target = by_id.get(entry.payload.get("amends"))  # type: ignore[arg-type]
+                target = by_id.get(entry.payload.get("amends", ""))
                 changes = entry.payload.get("changes")
                 if target is not None and isinstance(changes, Mapping):
                     if target._amendments is None:
@@ -191,9 +192,8 @@ class ServiceLog:
             elif kind == "ReviewCadenceSet":
                 if wd is None:
                     self.cadences.append(entry)
-            elif kind == "ReviewHeld":
-                if wd is None:
-                    self.reviews.append((idx, entry))
+            elif kind == "ReviewHeld" and wd is None:
+                self.reviews.append((idx, entry))
         for item in amended:
             item.settle()
         self.by_id = by_id

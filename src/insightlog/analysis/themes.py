@@ -118,10 +118,7 @@ class ThemeTree:
         """The defined themes among ancestors-or-self(name); empty for an undefined name."""
         cached = self._covering.get(name)
         if cached is None:
-            if name in self.themes:
-                cached = tuple(a for a in self.chain(name) if a in self.themes)
-            else:
-                cached = ()
+            cached = tuple(a for a in self.chain(name) if a in self.themes) if name in self.themes else ()
             self._covering[name] = cached
         return cached
 

@@ -232,7 +232,8 @@ def t6_metric_experience_mismatch(
         for item in log.by_month.get(month, ()):
             if item.rec > k:
                 break
-            if not is_leaf(item.theme) or (item.wd is not None and item.wd <= k):
+            theme = item.theme
+            if theme is None or not is_leaf(theme) or (item.wd is not None and item.wd <= k):
                 continue
             if item.am_times is None:
                 score, source_type, category = item.score, item.source_type, item.category
@@ -241,9 +242,9 @@ def t6_metric_experience_mismatch(
                 score = item.score_at(k)
                 source_type = payload.get("source_type")
                 category = payload.get("evidence_category")
-            acc = sums.get(item.theme)  # type: ignore[arg-type]
+            acc = sums.get(theme)
             if acc is None:
-                acc = sums[item.theme] = [0, 0, 0, 0]  # type: ignore[index]
+                acc = sums[theme] = [0, 0, 0, 0]
             if source_type == "metric":
                 acc[0] += score
                 acc[1] += 1

@@ -7,7 +7,7 @@ import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
@@ -26,22 +26,21 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import get_topic
 
-from insightlog.errors import ConflictError, LedgerError, ReadOnlyError, ServiceNotFoundError
 from insightlog.aggregates.service import EventKey, LedgerHead, RecordedOrderError, ServiceLedger, ThemeCycleError
-from insightlog.interchange.entry import ENVELOPE_FIELDS, Entry
-from insightlog.gcpause import cyclic_gc_paused
 from insightlog.application.references import KeyInfo, ReferenceCheck
+from insightlog.errors import ConflictError, LedgerError, ReadOnlyError, ServiceNotFoundError
+from insightlog.gcpause import cyclic_gc_paused
+from insightlog.interchange.entry import ENVELOPE_FIELDS, Entry
+from insightlog.interchange.timeutil import format_utc
 from insightlog.interchange.validation import Draft, LineError, parse_line, validate_object
+from insightlog.proof.canonical import fields_leaf_object, leaf_hash, leaf_hash_of_bytes, leaf_object_bytes
 from insightlog.storage.appsave import OrderedSaveApplication
 from insightlog.storage.mapper import OrjsonTranscoder, PydanticMapper
-from insightlog.proof.canonical import fields_leaf_object, leaf_hash, leaf_hash_of_bytes, leaf_object_bytes
-from insightlog.interchange.timeutil import format_utc
 
 if TYPE_CHECKING:
     from insightlog.application.doorchecks import ServiceVocabulary
     from insightlog.storage.backend import Backend
 
-UTC = timezone.utc
 ENTRY_TOPIC = get_topic(ServiceLedger.EntryAppended)
 OPENED_TOPIC = get_topic(ServiceLedger.Opened)
 PAGE = 1000
@@ -143,7 +142,7 @@ class Ledger(OrderedSaveApplication):
         self.read_only = False
         self.read_only_reason: str | None = None  # why, when not the user's choice (an auditor role)
 
-    def construct_mapper(self) -> Mapper:  # type: ignore[type-arg]
+    def construct_mapper(self) -> Mapper[UUID]:
         return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=PydanticMapper)
 
     def construct_transcoder(self) -> Transcoder:
@@ -334,7 +333,7 @@ class Ledger(OrderedSaveApplication):
         if head.origin != origin:
             raise LedgerError(f"this store is log {head.origin}, not {origin}")
         services: dict[str, ServiceLedger] = {}
-        keys = []
+        keys: list[EventKey.Registered] = []
         leaves: list[bytes] = []
         for entry in entries:
             if entry.position != head.size + len(keys) + 1:
@@ -376,7 +375,8 @@ class Ledger(OrderedSaveApplication):
 
     def head(self) -> LedgerHead | None:
         """The store-wide head (None for an empty store)."""
-        return self._get_or_none(LedgerHead.create_id())
+        head: LedgerHead | None = self._get_or_none(LedgerHead.create_id())
+        return head
 
     def head_size(self) -> int:
         head = self.head()

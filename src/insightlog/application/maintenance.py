@@ -176,7 +176,7 @@ def migrate(source: Ledger, target: Ledger, progress: Callable[[int], None] | No
     Service streams, event keys and the head are rebuilt by the target from the entries, so the
     target's tree is the source's: the migration ends by comparing the two heads.
     """
-    from insightlog.application.ledger import ENTRY_TOPIC, PAGE, entry_from_state
+    from insightlog.application.ledger import ENTRY_TOPIC, entry_from_state
 
     _refuse_read_only(target)
     report = MigrationReport()

@@ -7,26 +7,33 @@ See docs/proof-format.md for the encodings and ADR 0005 for the choices.
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from eventsourcing.utils import get_topic
-
 from eventsourcing.persistence import IntegrityError
+from eventsourcing.utils import get_topic
 
 from insightlog import safefile
 from insightlog.aggregates.checkpoints import CheckpointRecord
 from insightlog.aggregates.service import EventKey
-from insightlog.application.ledger import ENTRY_TOPIC, PAGE, entry_from_state
+from insightlog.application.ledger import ENTRY_TOPIC, entry_from_state
 from insightlog.errors import LedgerError
 from insightlog.proof.canonical import leaf_hash
 from insightlog.proof.checkpoint import Checkpoint, Signature, SignedCheckpoint, load_jsonl, sign, verify_signature
-from insightlog.proof.keys import PROVIDER, WITNESS, KeyFileError, key_id, load_private_key, public_key_from_pem, public_key_pem
+from insightlog.proof.keys import (
+    PROVIDER,
+    WITNESS,
+    KeyFileError,
+    key_id,
+    load_private_key,
+    public_key_from_pem,
+    public_key_pem,
+)
 from insightlog.proof.merkle import MerkleTree, verify_consistency, verify_inclusion
-
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -34,7 +41,6 @@ if TYPE_CHECKING:
     from insightlog.analysis.basis import Basis
     from insightlog.application.ledger import Ledger
 
-UTC = timezone.utc
 KEY_TOPIC = get_topic(EventKey.Registered)
 CHECKPOINT_TOPICS = [get_topic(CheckpointRecord.Taken), get_topic(CheckpointRecord.Cosigned), get_topic(CheckpointRecord.Timestamped)]
 
@@ -405,7 +411,7 @@ def verify(
                 report.notes.append(f"{label}: timestamped by {info.tsa_subject} at {info.gen_time.strftime('%Y-%m-%dT%H:%M:%SZ')}")
             except Exception as exc:  # noqa: BLE001 - report any token failure
                 report.findings.append(Finding(None, f"{label}: the timestamp token does not verify ({exc})"))
-    for (s1, r1), (s2, r2) in zip(sorted(set(good_sizes)), sorted(set(good_sizes))[1:]):
+    for (s1, r1), (s2, r2) in pairwise(sorted(set(good_sizes))):
         if s1 == s2:
             continue
         proof = tree.consistency_proof(s1, s2)

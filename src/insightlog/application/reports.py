@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from insightlog.report.model import (
@@ -28,8 +28,6 @@ if TYPE_CHECKING:
     from insightlog.application.ledger import Ledger
     from insightlog.interchange.timeutil import AsOf
     from insightlog.proof.checkpoint import SignedCheckpoint
-
-UTC = timezone.utc
 
 
 def ledger_integrity(ledger: Ledger, *, outside: Sequence[SignedCheckpoint] = (), now: datetime | None = None) -> Integrity:
@@ -77,9 +75,9 @@ def gather_service(
     """Everything the service report shows, as of ``as_of`` on ``basis`` (default ``recorded``)."""
     from insightlog.analysis.basis import RECORDED_BASIS
     from insightlog.analysis.engine import explain
-    from insightlog.analysis.policy import DEFAULT_POLICY
     from insightlog.analysis.governance import service_governance
     from insightlog.analysis.history import history_rows, known_entries
+    from insightlog.analysis.policy import DEFAULT_POLICY
     from insightlog.application.taxonomy import load_taxonomies
     from insightlog.interchange.timeutil import format_utc
 
@@ -112,7 +110,7 @@ def gather_service(
 
 
 def _now() -> datetime:
-    return datetime.now(tz=timezone.utc).replace(microsecond=0)
+    return datetime.now(tz=UTC).replace(microsecond=0)
 
 
 def service_report_html(

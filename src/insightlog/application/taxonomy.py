@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 from insightlog.aggregates.taxonomy import Taxonomy, added_topic
 from insightlog.taxonomies import (
-    COLUMNS,
     LEDGER,
     TaxonomyConflictError,
     TaxonomyError,

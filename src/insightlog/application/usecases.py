@@ -19,8 +19,8 @@ from insightlog.errors import InsightlogError, one_line
 if TYPE_CHECKING:
     from insightlog.analysis.basis import Basis
     from insightlog.analysis.policy import Policy
-    from insightlog.application.ledger import AppendResult, Ledger
     from insightlog.application.corrections import ServiceListing
+    from insightlog.application.ledger import AppendResult, Ledger
     from insightlog.application.proofs import PackSummary, VerifyReport
     from insightlog.application.reports import ProviderPages
     from insightlog.bootstrap import Config, House
@@ -366,7 +366,7 @@ class UseCases:
             target_ledger = open_target(to)
         except InsightlogError:
             raise
-        except Exception as exc:  # infrastructure errors at the boundary
+        except Exception as exc:  # noqa: BLE001 - infrastructure errors at the boundary
             text = one_line(exc)
             raise MigrationError(f"cannot open the target ({to.describe()}): {text}") from None
         try:

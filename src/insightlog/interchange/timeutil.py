@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 from insightlog.errors import InsightlogError
 
-UTC = timezone.utc
+UTC = UTC
 
 # Matched whole (fullmatch; \A...\Z besides), ASCII digits only: ``$`` accepts a trailing "\n"
 # and ``\d`` any Unicode digit.

@@ -28,21 +28,16 @@ from pydantic import (
 from insightlog.errors import InsightlogError
 from insightlog.interchange.entry import ENVELOPE_FIELDS, interchange_dict
 from insightlog.interchange.jsonparse import MAX_INT, JSONInputError, check_value, loads_line
-from insightlog.interchange.textrules import model_name_problem, name_problem
-from insightlog.interchange.timeutil import TimeFormatError, format_utc, parse_strict_utc
-
-from insightlog.interchange.kinds import (  # noqa: E402 - re-exported for callers of this module
+from insightlog.interchange.kinds import (
     ACTOR_ROLES,
-    AMENDABLE_KINDS,
-    CONFIDENCE,
-    EVIDENCE_CATEGORIES,
     EVIDENCE_KINDS,
-    JUDGEMENT_KINDS,
-    LEADERSHIP_ROLES,
-    REVIEW_LEVELS,
-    SCOPE_FIELDS,
     WITHDRAWAL_KIND,
+    ActorRole,
+    Confidence,
+    EvidenceCategory,
 )
+from insightlog.interchange.textrules import model_name_problem, name_problem
+from insightlog.interchange.timeutil import TimeFormatError, parse_strict_utc
 
 # Patterns are matched whole (fullmatch, and \A...\Z besides): ``$`` would accept a trailing "\n".
 _EVENT_ID = re.compile(r"\A[A-Za-z0-9._:-]{1,64}\Z")
@@ -148,7 +143,7 @@ class ReviewCadenceSetPayload(_KindPayload):
     level: Literal["rm_monthly", "senior_quarterly"]
     interval_days: StrictInt = Field(ge=1)
     anchor_date: StrictStr
-    owner_role: Literal[ACTOR_ROLES]  # type: ignore[valid-type]
+    owner_role: ActorRole
 
     @field_validator("anchor_date")
     @classmethod
@@ -161,7 +156,7 @@ class ReviewCadenceSetPayload(_KindPayload):
 
 class EvidencePayload(_KindPayload):
     evidence_score: StrictInt = Score
-    evidence_category: Literal[EVIDENCE_CATEGORIES]  # type: ignore[valid-type]
+    evidence_category: EvidenceCategory
     source_type: StrictStr
     summary: StrictStr
     items_checked: StrictInt | None = Field(default=None, ge=0)
@@ -216,7 +211,7 @@ class EntryWithdrawnPayload(_Payload):
 
 class JudgementPayload(_KindPayload):
     score: StrictInt = Score
-    confidence: Literal[CONFIDENCE]  # type: ignore[valid-type]
+    confidence: Confidence
     exceptions: list[JudgementException]
     supersedes: Name | None
     narrative: StrictStr

@@ -40,10 +40,10 @@ from insightlog.projections.rows import event_row
 from insightlog.projections.workers import Ahead, compute_service, default_workers, start_ahead
 
 if TYPE_CHECKING:
+    from insightlog.analysis.governance import ServiceGovernance
     from insightlog.analysis.policy import Policy
     from insightlog.application.ledger import Ledger
     from insightlog.interchange.entry import Entry
-    from insightlog.analysis.governance import ServiceGovernance
     from insightlog.storage.settings import StoreSettings
     from insightlog.taxonomies import TaxonomyVersion
 
@@ -119,8 +119,8 @@ class GovernanceProjection:
         policy: Policy | None = None,
         settings: StoreSettings | None = None,
     ) -> None:
-        from insightlog.application.ledger import ENTRY_TOPIC
         from insightlog.aggregates.taxonomy import added_topic
+        from insightlog.application.ledger import ENTRY_TOPIC
 
         self.ledger = ledger
         self.view = view
@@ -310,12 +310,12 @@ class GovernanceProjection:
         while i < len(names):
             end = i
 
-            def group_from(tracking: Tracking) -> list[ServiceResult]:
+            def group_from(tracking: Tracking, first: int = i) -> list[ServiceResult]:
                 nonlocal end
                 now = self.ledger.now()
                 group: list[ServiceResult] = []
                 size = 0
-                end = i
+                end = first
                 while end < len(names) and len(group) < REFRESH_BATCH and (not group or size < self.chunk_size):
                     computed = ahead.result(names[end], tracking) if ahead is not None else None
                     if computed is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from insightlog.errors import InsightlogError
 from insightlog.projections.projection import (
     CHUNK,
     GovernanceProjection,
@@ -19,8 +20,6 @@ from insightlog.projections.projection import (
 )
 from insightlog.projections.sql import SqlAlchemyGovernanceView
 from insightlog.storage.guards import write_refusal
-
-from insightlog.errors import InsightlogError
 
 if TYPE_CHECKING:
     from insightlog.application.ledger import Ledger

@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING, Any, cast
 
 from insightlog.projections.port import GovernanceView, StaleTrackingError
 from insightlog.projections.records import Batch, PreparedService, Tracking
-from insightlog.projections.rows import JSON_RECOGNITION, RECOGNITION_KEYS, from_json, governance_row, prepare_service, tuples
+from insightlog.projections.rows import (
+    JSON_RECOGNITION,
+    RECOGNITION_KEYS,
+    from_json,
+    governance_row,
+    prepare_service,
+    tuples,
+)
 
 if TYPE_CHECKING:
     import psycopg
@@ -216,7 +223,7 @@ class SqlAlchemyGovernanceView(GovernanceView):
             mark = "%s"
         else:  # pragma: no cover - other drivers
             for part in _parts(rows, 5000):
-                conn.execute(table.insert(), [dict(zip(columns, row)) for row in part])
+                conn.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in part])
             return
         sql = (
             f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "

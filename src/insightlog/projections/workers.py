@@ -51,8 +51,8 @@ def compute_service(
     """One service's models as of ``now`` (or its latest recording, if a writer's clock ran ahead)."""
     from insightlog.analysis.errors import AnalysisInputError
     from insightlog.analysis.governance import service_governance
-    from insightlog.taxonomies import version_of_service
     from insightlog.interchange.timeutil import now_as_of
+    from insightlog.taxonomies import version_of_service
 
     latest = max((e.recorded_at for e in entries), default=now)
     as_of = now_as_of(max(now, latest))
@@ -91,8 +91,8 @@ def compute_in_worker(
     settings: StoreSettings, policy: Policy | None, service: str, up_to: int, now: datetime
 ) -> PreparedService | ServiceFailure:
     """In a worker process: read one service's entries up to ``up_to`` and compute its rows."""
-    from insightlog.application.ledger import open_ledger
     from insightlog.analysis.governance import ServiceGovernance
+    from insightlog.application.ledger import open_ledger
     from insightlog.application.taxonomy import load_taxonomies
 
     if settings not in _WORKER_STORES:

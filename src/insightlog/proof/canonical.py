@@ -18,7 +18,7 @@ import hashlib
 import json
 import math
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from json.encoder import encode_basestring as _encode_basestring
 from typing import TYPE_CHECKING, Any
@@ -133,7 +133,7 @@ def canonical_text(value: Any) -> str:
     return canonicalize(value).decode("utf-8")
 
 
-def format_number(value: int | float) -> str:
+def format_number(value: float) -> str:
     """Format a JSON number as ECMAScript ``Number.prototype.toString`` does (RFC 8785 §3.2.2.3).
 
     Integers are accepted when their magnitude is at most 2**53 (so that they denote exactly one
@@ -246,7 +246,7 @@ def parse_json(data: bytes | str) -> Any:
 
 def format_timestamp(value: datetime, what: str = "timestamp") -> str:
     """Format an aware datetime as ``YYYY-MM-DDTHH:MM:SSZ`` in UTC, dropping any fraction."""
-    if value.__class__ is datetime and value.tzinfo is timezone.utc:
+    if value.__class__ is datetime and value.tzinfo is UTC:
         return value.isoformat()[:19] + "Z"
     if not isinstance(value, datetime):
         raise CanonicalizationError(f"{what} is not a datetime: {value!r}")

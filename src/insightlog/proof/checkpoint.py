@@ -25,7 +25,7 @@ import binascii
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -47,14 +47,14 @@ class CheckpointFormatError(InsightlogError, ValueError):
 
 
 def _format_time(value: datetime) -> str:
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _parse_time(text: str) -> datetime:
     if not isinstance(text, str) or not _TIMESTAMP.fullmatch(text):
         raise CheckpointFormatError(f"timestamp {text!r} is not YYYY-MM-DDTHH:MM:SSZ")
     try:
-        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     except ValueError:
         raise CheckpointFormatError(f"timestamp {text!r} is not a valid date and time") from None
 
@@ -91,7 +91,7 @@ class Checkpoint:
             raise CheckpointFormatError(f"timestamp {ts!r} must be an aware datetime")
         if ts.microsecond:
             raise CheckpointFormatError(f"timestamp {ts.isoformat()} is not a whole second")
-        object.__setattr__(self, "timestamp", ts.astimezone(timezone.utc))
+        object.__setattr__(self, "timestamp", ts.astimezone(UTC))
 
     def signed_body(self) -> bytes:
         """The exact bytes that are signed and timestamped."""
@@ -104,7 +104,7 @@ def signed_body(checkpoint: Checkpoint) -> bytes:
         f"{checkpoint.origin}\n{checkpoint.size}\n"
         f"{base64.b64encode(checkpoint.root_hash).decode('ascii')}\n"
         f"{_format_time(checkpoint.timestamp)}\n"
-    ).encode("utf-8")
+    ).encode()
 
 
 def parse_signed_body(body: bytes) -> Checkpoint:
@@ -177,7 +177,7 @@ class SignedCheckpoint:
     def with_signature(self, signature: Signature) -> SignedCheckpoint:
         """A copy with ``signature`` added (replacing an earlier one by the same key)."""
         kept = tuple(s for s in self.signatures if s.key_id != signature.key_id)
-        return replace(self, signatures=kept + (signature,))
+        return replace(self, signatures=(*kept, signature))
 
     def with_tsa_token(self, token: bytes) -> SignedCheckpoint:
         """A copy carrying the timestamp token ``token`` (DER ContentInfo)."""

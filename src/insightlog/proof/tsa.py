@@ -25,7 +25,8 @@ import secrets
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import Any, ClassVar
 
 from asn1crypto import algos, cms, core, tsp
 from asn1crypto import x509 as asn1_x509
@@ -57,10 +58,10 @@ _HASHLIB = {
 }
 
 
-class _TimeStampResp(core.Sequence):
+class _TimeStampResp(core.Sequence):  # type: ignore[misc]  # asn1crypto ships no type information
     """RFC 3161 TimeStampResp; asn1crypto's own marks the token required, but it is optional."""
 
-    _fields = [
+    _fields: ClassVar[list[tuple[Any, ...]]] = [
         ("status", tsp.PKIStatusInfo),
         ("time_stamp_token", cms.ContentInfo, {"optional": True}),
     ]
@@ -135,7 +136,7 @@ def post_request(url: str, request_der: bytes, *, timeout: float = 10.0) -> byte
         headers={"Content-Type": CONTENT_TYPE_QUERY, "Accept": CONTENT_TYPE_REPLY},
     )
     try:
-        with urllib.request.urlopen(http_request, timeout=timeout) as response:  # noqa: S310
+        with urllib.request.urlopen(http_request, timeout=timeout) as response:
             body: bytes = response.read(MAX_RESPONSE_BYTES + 1)
     except urllib.error.HTTPError as exc:
         raise TimestampError(f"timestamping authority {url} answered HTTP {exc.code}") from None
@@ -164,13 +165,15 @@ def token_from_response(response_der: bytes) -> bytes:
     token = response["time_stamp_token"]
     if isinstance(token, core.Void):
         raise TimestampVerificationError("granted TimeStampResp carries no token")
-    return token.dump()
+    der: bytes = token.dump()
+    return der
 
 
 def response_from_token(token_der: bytes) -> bytes:
     """Wrap a token in a granted TimeStampResp (the ``.tsr`` form ``openssl ts`` reads by default)."""
     token = cms.ContentInfo.load(token_der)
-    return _TimeStampResp({"status": {"status": "granted"}, "time_stamp_token": token}).dump()
+    der: bytes = _TimeStampResp({"status": {"status": "granted"}, "time_stamp_token": token}).dump()
+    return der
 
 
 def check_response(response_der: bytes, request: TimestampRequest) -> bytes:
@@ -227,7 +230,8 @@ def _parse_tst_info(signed_data: cms.SignedData) -> tsp.TSTInfo:
 
 def token_gen_time(token_der: bytes) -> datetime:
     """The genTime of a token, without verifying anything."""
-    return _tst_info(token_der)["gen_time"].native
+    gen_time: datetime = _tst_info(token_der)["gen_time"].native
+    return gen_time
 
 
 def _embedded_certificates(signed_data: cms.SignedData) -> list[asn1_x509.Certificate]:
@@ -450,7 +454,7 @@ def _verify_token(token_der: bytes, data: bytes, ca_cert_pem: bytes | None) -> T
 
     gen_time: datetime = tst_info["gen_time"].native
     if gen_time.tzinfo is None:
-        gen_time = gen_time.replace(tzinfo=timezone.utc)
+        gen_time = gen_time.replace(tzinfo=UTC)
     _check_tsa_certificate(cert, gen_time)
 
     if ca_cert_pem is not None:

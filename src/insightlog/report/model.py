@@ -12,20 +12,18 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta, timezone
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from insightlog.errors import InsightlogError
 
 if TYPE_CHECKING:
     from insightlog.analysis.basis import Basis
+    from insightlog.analysis.governance import ServiceGovernance
     from insightlog.analysis.policy import Policy
     from insightlog.interchange.entry import Entry
-    from insightlog.analysis.governance import ServiceGovernance
-    from insightlog.proof.checkpoint import SignedCheckpoint
     from insightlog.interchange.timeutil import AsOf
-
-UTC = timezone.utc
+    from insightlog.proof.checkpoint import SignedCheckpoint
 
 
 class ReportError(InsightlogError):

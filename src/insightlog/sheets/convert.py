@@ -420,7 +420,7 @@ class _TableConverter:
     def _header_list(self) -> str:
         items = [f"{column_letter(i)} {t!r}" for i, t in sorted(self.header_text.items())]
         if len(items) > 20:
-            items = items[:20] + ["…"]
+            items = [*items[:20], "…"]
         return ", ".join(items) or "none"
 
     def _compile(self, recipes: dict[str, Recipe]) -> _Compiled:
@@ -590,16 +590,10 @@ class _TableConverter:
             raw = cells[index] if index < len(cells) else None
             if raw is None or (raw.__class__ is str and not raw.strip()):
                 return on_empty()
-            if time_index is not None:
-                return _with_time(
-                    raw, cells[time_index] if time_index < len(cells) else None, times, time_of_day, index, time_index
-                )
-            try:
-                return convert_value(raw)
-            except _Bad as exc:
-                exc.column = index
-                exc.value = raw
-                raise
+            # Only a date with a separate time column gets here (``plain`` reads the others).
+            return _with_time(
+                raw, cells[time_index] if time_index < len(cells) else None, times, time_of_day, index, time_index
+            )
 
         return evaluate
 
@@ -1003,4 +997,4 @@ def _type_name(value: Any) -> str:
     return type(value).__name__
 
 
-__all__ = ["ConversionResult", "MAX_PROBLEMS", "Origin", "convert", "show_value"]
+__all__ = ["MAX_PROBLEMS", "ConversionResult", "Origin", "convert", "show_value"]

@@ -584,9 +584,9 @@ def _check_values(recipe: Recipe, origin: str) -> None:
             raise MappingError(f"{origin}: {where}: {value!r} is not one of {', '.join(vocabulary)}")
         if recipe.target == "theme" and isinstance(value, str) and not _THEME.match(value):
             raise MappingError(f"{origin}: {where}: {value!r} is not a dotted theme name such as medicines.mar_charts")
-        if recipe.target in ("payload.evidence_score", "payload.headline_score", "payload.score"):
-            if type(value) is not int or not 1 <= value <= 4:
-                raise MappingError(f"{origin}: {where}: {value!r} is not a score from 1 to 4")
+        scores = ("payload.evidence_score", "payload.headline_score", "payload.score")
+        if recipe.target in scores and (type(value) is not int or not 1 <= value <= 4):
+            raise MappingError(f"{origin}: {where}: {value!r} is not a score from 1 to 4")
         if value == "":
             raise MappingError(f"{origin}: {where}: an empty text is not a value (leave the field out for none)")
 

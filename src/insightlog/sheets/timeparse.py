@@ -8,11 +8,10 @@ hour) is an error unless the mapping says how to resolve it.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-UTC = timezone.utc
 DEFAULT_FORMATS = (
     "%d/%m/%Y %H:%M:%S",
     "%d/%m/%Y %H:%M",
@@ -93,7 +92,7 @@ class LocalTimes:
             return value
         if isinstance(value, date):
             return datetime.combine(value, time_of_day or self.date_only_at)
-        if isinstance(value, bool) or isinstance(value, (int, float)):
+        if isinstance(value, (bool, int, float)):
             raise TimeValueError("is a number, not a date; format the column as a date or text in the spreadsheet")
         if not isinstance(value, str):
             raise TimeValueError(f"is a {type(value).__name__}, not a date and time")

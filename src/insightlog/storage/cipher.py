@@ -51,9 +51,10 @@ class StoreCipher(Cipher):
         key = dict.get(environment, "CIPHER_KEY") or ""
         if key:
             from eventsourcing.cipher import AESCipher  # pycryptodome: only when a key is set
+            from eventsourcing.utils import Environment as KeyOnly
 
             try:
-                self.aes = AESCipher({"CIPHER_KEY": key})  # type: ignore[arg-type]
+                self.aes = AESCipher(KeyOnly(env={"CIPHER_KEY": key}))
             except (ValueError, binascii.Error):
                 raise CipherKeyError(
                     "INSIGHTLOG_CIPHER_KEY is not base64 of 16, 24 or 32 bytes (make one with `insightlog db new-key`)"

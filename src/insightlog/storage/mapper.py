@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
+from uuid import UUID
 
 import orjson
 from eventsourcing.persistence import Mapper, ProgrammingError, StoredEvent, Transcoder, Transcoding
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from eventsourcing.domain import DomainEventProtocol
 
 
-class PydanticMapper(Mapper):  # type: ignore[type-arg]
+class PydanticMapper(Mapper[UUID]):
     """Converts pydantic domain events to stored events and back."""
 
     def to_stored_event(self, domain_event: DomainEventProtocol[Any]) -> StoredEvent:
@@ -39,7 +40,8 @@ class PydanticMapper(Mapper):  # type: ignore[type-arg]
         )
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[Any]:
-        return resolve_topic(stored_event.topic)(**self.decode_state(stored_event))
+        event: DomainEventProtocol[Any] = resolve_topic(stored_event.topic)(**self.decode_state(stored_event))
+        return event
 
     def decode_state(self, stored_event: StoredEvent) -> dict[str, Any]:
         """The event's JSON state, without building the domain event (fast path for readers)."""

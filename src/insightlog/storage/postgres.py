@@ -53,9 +53,13 @@ class ChunkedPostgresApplicationRecorder(PostgresApplicationRecorder):
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         """Large saves go by ``COPY ... FROM STDIN (FORMAT BINARY)``, in the transaction, under
         the table lock and with the NOTIFY the library uses; small ones by the library's INSERT."""
+        # The library's ``retry`` decorator is typed as returning Any: the annotations say what comes back.
+        ids: Sequence[int] | None
         if len(stored_events) < COPY_MIN_EVENTS or self.datastore.enable_db_functions:
-            return super().insert_events(stored_events, **kwargs)
-        return self._copy_events(stored_events)
+            ids = super().insert_events(stored_events, **kwargs)
+        else:
+            ids = self._copy_events(stored_events)
+        return ids
 
     # The library retries its own inserts on a dropped connection or a lock timeout; so does this.
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
@@ -65,7 +69,8 @@ class ChunkedPostgresApplicationRecorder(PostgresApplicationRecorder):
             self._lock_table(curs)
             self._notify_channel(curs)
             curs.execute(SQL("SELECT COALESCE(MAX(notification_id), 0) AS last FROM {0}").format(table))
-            last = curs.fetchone()["last"]
+            row = curs.fetchone()  # an aggregate: always one row
+            last = row["last"] if row is not None else 0
             copy_statement = SQL("COPY {0} (originator_id, originator_version, topic, state) FROM STDIN (FORMAT BINARY)").format(table)
             with curs.copy(copy_statement) as copy:
                 copy.set_types([self.datastore.originator_id_type, "int8", "text", "bytea"])

@@ -131,7 +131,7 @@ def parse_csv(text: str, *, origin: str = "CSV") -> tuple[Statement, ...]:
             if len(row) != len(COLUMNS):
                 raise TaxonomyError(f"{origin} line {line}: expected {len(COLUMNS)} fields ({','.join(COLUMNS)}), found {len(row)}")
             values = [c.strip() for c in row]
-            for name, value in zip(COLUMNS, values):
+            for name, value in zip(COLUMNS, values, strict=True):
                 if not value:
                     raise TaxonomyError(f"{origin} line {line}: field {name!r} is empty")
             sid, key_question, statement = values

@@ -51,7 +51,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 @guarded(LIST_SERVICES, api=True)
 async def api_services(request: Request) -> Response:
     actor = actor_of(request)
-    assert actor is not None  # noqa: S101 - the guard let only signed-in actors through
+    assert actor is not None  # the guard let only signed-in actors through
     names = actor.visible(await run_in_threadpool(web_state(request).usecases.services))
     return JSONResponse(ServicesOut(services=names).model_dump())
 

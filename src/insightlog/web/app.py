@@ -103,18 +103,18 @@ def _add_error_handlers(app: FastAPI, state: WebState) -> None:
     app.add_exception_handler(Exception, server_error)
 
 
-def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
-    def schema() -> dict[str, Any]:
-        if app.openapi_schema is None:
+class _Site(FastAPI):
+    """FastAPI whose OpenAPI document declares the bearer-token security scheme."""
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
             from fastapi.openapi.utils import get_openapi
 
-            doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            doc = get_openapi(title=self.title, version=self.version, description=self.description, routes=self.routes)
             doc.setdefault("components", {})["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
             doc["security"] = [{"bearer": []}]
-            app.openapi_schema = doc
-        return app.openapi_schema
-
-    return schema
+            self.openapi_schema = doc
+        return self.openapi_schema
 
 
 def create_app(
@@ -139,7 +139,7 @@ def create_app(
         yield
         close_all()
 
-    app = FastAPI(
+    app = _Site(
         title="insightlog",
         version=__version__,
         description="The governance audit trail of care services: read access for integrations, with bearer tokens.",
@@ -154,7 +154,6 @@ def create_app(
     pages.router.add_to(app)
     api.router.add_to(app)
     app.mount(STATIC, StaticFiles(packages=[("insightlog.web", "static")]), name="static")
-    app.openapi = _openapi(app)  # type: ignore[method-assign]
     _add_error_handlers(app, state)
     app.add_middleware(SecurityHeadersMiddleware, config=config)
     check_guarded(app)

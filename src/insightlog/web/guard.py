@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec
 from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
@@ -31,7 +31,10 @@ if TYPE_CHECKING:
     from insightlog.web.render import Pages
     from insightlog.web.usecases import UseCases
 
-View = TypeVar("View", bound=Callable[..., Awaitable[Response]])
+Params = ParamSpec("Params")
+View = Callable[Params, Awaitable[Response]]
+# The permission of every guarded view, by the function a route calls (the wrapper).
+_PERMISSIONS: dict[Callable[..., Any], Permission] = {}
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
@@ -46,7 +49,8 @@ class WebState:
 
 
 def web_state(request: Request) -> WebState:
-    return request.app.state.insightlog  # type: ignore[no-any-return]
+    state: WebState = request.app.state.insightlog
+    return state
 
 
 def actor_of(request: Request) -> Actor | None:
@@ -126,13 +130,17 @@ def refused(request: Request, state: WebState, status: int, message: str, *, api
     return state.pages.error(request, status, message)
 
 
-def guarded(permission: Permission, *, api: bool = False, service_param: str = "service") -> Callable[[View], View]:
+def guarded(
+    permission: Permission, *, api: bool = False, service_param: str = "service"
+) -> Callable[[View[Params]], View[Params]]:
     """Declare a view's permission; the check runs before the view, every time."""
 
-    def decorate(view: View) -> View:
+    def decorate(view: View[Params]) -> View[Params]:
         @functools.wraps(view)
-        async def wrapper(*args: Any, **kwargs: Any) -> Response:
-            request: Request = kwargs["request"]
+        async def wrapper(*args: Params.args, **kwargs: Params.kwargs) -> Response:
+            request = kwargs["request"]
+            if not isinstance(request, Request):  # FastAPI passes every parameter by name
+                raise TypeError(f"{view.__name__} is guarded but takes no 'request: Request'")
             state = web_state(request)
             actor, why = await resolve_actor(request, state, api)
             request.state.actor = actor
@@ -159,28 +167,30 @@ def guarded(permission: Permission, *, api: bool = False, service_param: str = "
                     target = path + (f"?{request.url.query}" if request.url.query else "")
                     return RedirectResponse(f"/sign-in?next={quote(target, safe='')}", status_code=303)
                 return refused(request, state, 401, "Sign in first.", api=False)
-            if request.method not in SAFE_METHODS and not api:
-                if not tokens_match(expected_csrf(request, state, actor), await csrf_given(request)):
-                    detail = {"method": request.method, "path": path, "reason": "missing or wrong CSRF token"}
-                    await log(request, "csrf_refused", subject=service, detail=detail)
-                    return refused(
-                        request,
-                        state,
-                        403,
-                        "This form has expired or did not come from this site. Go back, reload the page and try again.",
-                        api=False,
-                    )
+            if (
+                request.method not in SAFE_METHODS
+                and not api
+                and not tokens_match(expected_csrf(request, state, actor), await csrf_given(request))
+            ):
+                detail = {"method": request.method, "path": path, "reason": "missing or wrong CSRF token"}
+                await log(request, "csrf_refused", subject=service, detail=detail)
+                return refused(
+                    request,
+                    state,
+                    403,
+                    "This form has expired or did not come from this site. Go back, reload the page and try again.",
+                    api=False,
+                )
             response = await view(*args, **kwargs)
             if actor is not None:
                 response.headers["cache-control"] = "no-store"
             return response
 
-        wrapper.permission = permission  # type: ignore[attr-defined]
-        wrapper.api = api  # type: ignore[attr-defined]
-        return wrapper  # type: ignore[return-value]
+        _PERMISSIONS[wrapper] = permission
+        return wrapper
 
     return decorate
 
 
 def permission_of(endpoint: Any) -> Permission | None:
-    return getattr(endpoint, "permission", None)
+    return _PERMISSIONS.get(endpoint) if callable(endpoint) else None

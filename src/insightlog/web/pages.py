@@ -59,7 +59,7 @@ NOTICES = {
 
 def _actor(request: Request) -> Actor:
     actor = actor_of(request)
-    assert actor is not None  # the guard let only signed-in actors through  # noqa: S101
+    assert actor is not None  # the guard let only signed-in actors through
     return actor
 
 

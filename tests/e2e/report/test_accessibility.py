@@ -67,7 +67,7 @@ def test_each_drift_chart_description_states_its_numbers(pages: dict[str, Node],
 @pytest.mark.parametrize("day", list(EXPECTED))
 def test_each_recognition_timeline_description_states_its_dates_and_lags(pages: dict[str, Node], expected: dict[str, Any], day: str) -> None:
     figures = pages[day].find_all("figure", cls="recognition")
-    for fig, r in zip(figures, expected[day]["recognition"]):
+    for fig, r in zip(figures, expected[day]["recognition"], strict=True):
         desc = fig.find("desc").text  # type: ignore[union-attr]
         for value in (r["first_signal"], r["first_signal_observed"], r["pattern_detectable_recorded"], r["ack_recorded"]):
             assert value in desc

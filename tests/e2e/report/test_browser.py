@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import HARBOUR, invoke
 from tests.e2e.report.cdp import Browser
+from tests.helpers import HARBOUR, invoke
 from tests.integration.report.fixtures import ARTIFACTS, SERVICE, in_ci
 
 SCREENSHOT = ARTIFACTS / "report-harbour.png"
@@ -145,7 +145,7 @@ def test_the_pdf_starts_each_of_the_seven_sections_on_a_new_page(chromium: str, 
     assert all(len(pages) == 1 for pages in starts.values()), starts  # each section's heading once
     first_pages = [starts[n][0] for n in range(1, 8)]
     assert first_pages == sorted(set(first_pages)), first_pages  # in order, each on its own page
-    for n, page in zip(range(1, 8), first_pages):  # the heading is the first thing on its page
+    for n, page in zip(range(1, 8), first_pages, strict=True):  # the heading is the first thing on its page
         assert texts[page].lstrip().startswith(f"Section {n} of 7"), texts[page][:80]
     assert len(texts) >= 8
     assert "Governance report: Harbour Home Care" in texts[0]

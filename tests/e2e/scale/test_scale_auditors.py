@@ -10,11 +10,11 @@ import psycopg
 import pytest
 
 from insightlog.application.ledger import open_ledger, read_file_lines
+from insightlog.errors import SettingsError
 from insightlog.storage.guards import GUARD_MESSAGE
 from insightlog.storage.settings import StoreSettings
-from insightlog.errors import SettingsError
-from tests.helpers import HARBOUR, invoke
 from tests.e2e.scale.conftest import pg_connect, store_args
+from tests.helpers import HARBOUR, invoke
 
 ROOT = Path(__file__).resolve().parents[3]
 TAXONOMY_CSV = ROOT / "src" / "insightlog" / "taxonomies" / "SAF-2024.csv"
@@ -106,9 +106,8 @@ def test_a_read_only_connection_refuses_raw_sql(imported: StoreSettings) -> None
     try:
         datastore = ledger.recorder.datastore
         for sql in (f"DELETE FROM {table}", "CREATE TABLE sneaky (a int)"):
-            with pytest.raises(Exception, match=refusal):
-                with datastore.transaction(commit=True) as cursor:
-                    cursor.execute(sql)
+            with pytest.raises(Exception, match=refusal), datastore.transaction(commit=True) as cursor:
+                cursor.execute(sql)
         assert ledger.head_size() == 70
     finally:
         ledger.close()

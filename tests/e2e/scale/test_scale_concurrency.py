@@ -142,10 +142,12 @@ def test_the_writer_lock_lets_one_writer_in_at_a_time_and_says_when_it_waited_to
 
     settings = stores.new()
     first, second = ledger_factory(settings), ledger_factory(settings)
-    with writer_lock(first):
-        with pytest.raises(WriterBusyError, match=r"another writer held the ledger for more than 0.2 s; nothing was written"):
-            with writer_lock(second, wait=0.2):
-                pass
+    with (
+        writer_lock(first),
+        pytest.raises(WriterBusyError, match=r"another writer held the ledger for more than 0.2 s; nothing was written"),
+        writer_lock(second, wait=0.2),
+    ):
+        pass
     # Check the lock is free again once released, and can be taken again by the first.
     with writer_lock(second, wait=0.2):
         pass

@@ -22,9 +22,9 @@ import pytest
 from insightlog.application.ledger import open_ledger, read_file_lines
 from insightlog.application.maintenance import check_store
 from insightlog.projections.readmodels import ReadModels
-from tests.helpers import HARBOUR
 from tests.e2e.scale.bigfile import write_big_file
 from tests.e2e.scale.conftest import clean_env, cli_command, export_bytes, pg_connect, run_cli, store_args
+from tests.helpers import HARBOUR
 
 CLONES = 60  # 4,200 entries in 60 services
 SERVICE = "Harbour Home Care"
@@ -143,10 +143,7 @@ def test_a_store_survives_sigkill_during_import_and_during_projection_catch_up(s
     check_verifies(settings)
 
     # Kill a projection catch-up over those 4,270 events while it writes the read models.
-    if stores.backend == "sqlite":
-        writing = wal_grew(settings)
-    else:
-        writing = pg_lock_held(settings, "rm_%", "RowExclusiveLock")
+    writing = wal_grew(settings) if stores.backend == "sqlite" else pg_lock_held(settings, "rm_%", "RowExclusiveLock")
     killed = kill_while([*store_args(settings), "projections", "update"], writing)
     assert killed, "the projection finished before it could be killed"
 

@@ -6,20 +6,20 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import asdict, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from insightlog.application.ledger import open_ledger, read_file_lines
-from insightlog.storage.cipher import CipherKeyError, new_key
 from insightlog.application.maintenance import migrate
+from insightlog.storage.cipher import CipherKeyError, new_key
 from insightlog.storage.settings import StoreSettings
-from tests.helpers import HARBOUR, invoke
 from tests.e2e.scale.conftest import export_bytes, pg_connect, store_args
+from tests.helpers import HARBOUR, invoke
 
 SECRETS = (b"Harbour Home Care", b"charts", b"registered_manager", b"RM-1", b"medicines")
-FIXED = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
+FIXED = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
 
 def clock() -> datetime:

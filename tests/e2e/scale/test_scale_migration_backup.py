@@ -15,8 +15,8 @@ import pytest
 from insightlog.application.ledger import open_ledger, read_file_lines
 from insightlog.application.maintenance import MigrationError, check_store, migrate
 from insightlog.storage.settings import StoreSettings
-from tests.helpers import HARBOUR, invoke
 from tests.e2e.scale.conftest import WORKER, export_bytes, store_args
+from tests.helpers import HARBOUR, invoke
 
 ROOT = Path(__file__).resolve().parents[3]
 TAXONOMY_CSV = ROOT / "src" / "insightlog" / "taxonomies" / "SAF-2024.csv"
@@ -167,7 +167,7 @@ def test_a_backup_of_a_live_store_is_a_consistent_complete_snapshot(tmp_path: Pa
             assert result.exit_code == 0, result.output
             assert "the copy checks out" in result.output
             copies.append(dest)
-        out, err = writer.communicate(timeout=120)
+        _out, err = writer.communicate(timeout=120)
         assert writer.returncode == 0, err
     finally:
         if writer.poll() is None:
@@ -189,7 +189,7 @@ def test_a_backup_of_a_live_store_is_a_consistent_complete_snapshot(tmp_path: Pa
         assert invoke(["--db", str(dest), "--read-only", "verify"]).exit_code == 0
     print(f"\nbackup sizes while writing: {sizes}")
     # Check the copies were taken while the writer was writing.
-    assert sizes == sorted(sizes) and 70 <= sizes[0] and sizes[-1] < 470, sizes
+    assert sizes == sorted(sizes) and sizes[0] >= 70 and sizes[-1] < 470, sizes
 
 
 def test_backup_never_overwrites_and_points_postgresql_users_to_pg_dump(tmp_path: Path) -> None:

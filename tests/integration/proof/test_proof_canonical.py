@@ -7,7 +7,7 @@ import hashlib
 import json
 import math
 import struct
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given
@@ -28,8 +28,6 @@ from insightlog.proof.canonical import (
 )
 
 from .conftest import make_entry
-
-UTC = timezone.utc
 
 # RFC 8785 Appendix B: IEEE 754 bit patterns and their canonical JSON numbers.
 APPENDIX_B = [

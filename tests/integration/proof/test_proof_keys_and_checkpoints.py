@@ -8,7 +8,7 @@ import hashlib
 import os
 import stat
 import subprocess
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import orjson
@@ -45,7 +45,6 @@ from insightlog.proof.keys import (
 
 from .conftest import OPENSSL, needs_openssl
 
-UTC = timezone.utc
 ROOT = hashlib.sha256(b"some root").digest()
 CHECKPOINT = Checkpoint("store-3f2a", 1234, ROOT, datetime(2026, 3, 31, 23, 59, 59, tzinfo=UTC))
 

@@ -59,7 +59,7 @@ def _checkpoint_of(raw: RawStore, originator_id: str) -> Checkpoint:
 
 
 def test_a_store_re_signed_with_a_fresh_key_fails_against_the_providers_public_key(stores, tmp_path: Path) -> None:
-    settings, args = _store(stores, tmp_path)
+    settings, _args = _store(stores, tmp_path)
     create_key_files(tmp_path / "fresh.key", tmp_path / "fresh.key.pub")
     fresh = _resign_stored_rows(settings, TAKEN, tmp_path / "fresh.key")
     base = stores.cli_args(settings)
@@ -81,7 +81,7 @@ def test_a_store_re_signed_with_a_fresh_key_fails_against_the_providers_public_k
 
 
 def test_an_untouched_store_verifies_against_the_providers_public_key_and_the_outside_file(stores, tmp_path: Path) -> None:
-    settings, args = _store(stores, tmp_path)
+    _settings, args = _store(stores, tmp_path)
     report = invoke([*args, "verify", "--json", "--trusted-key", str(tmp_path / "provider.key.pub"),
                      "--checkpoint", str(tmp_path / "outside.jsonl")])  # fmt: skip
     assert report.exit_code == 0, report.output

@@ -143,8 +143,8 @@ def naive_path(m: int, data: list[bytes]) -> list[bytes]:
         return []
     k = _k(len(data))
     if m < k:
-        return naive_path(m, data[:k]) + [naive_mth(data[k:])]
-    return naive_path(m - k, data[k:]) + [naive_mth(data[:k])]
+        return [*naive_path(m, data[:k]), naive_mth(data[k:])]
+    return [*naive_path(m - k, data[k:]), naive_mth(data[:k])]
 
 
 def naive_subproof(m: int, data: list[bytes], complete: bool) -> list[bytes]:
@@ -153,8 +153,8 @@ def naive_subproof(m: int, data: list[bytes], complete: bool) -> list[bytes]:
         return [] if complete else [naive_mth(data)]
     k = _k(n)
     if m <= k:
-        return naive_subproof(m, data[:k], complete) + [naive_mth(data[k:])]
-    return naive_subproof(m - k, data[k:], False) + [naive_mth(data[:k])]
+        return [*naive_subproof(m, data[:k], complete), naive_mth(data[k:])]
+    return [*naive_subproof(m - k, data[k:], False), naive_mth(data[:k])]
 
 
 def leaf_data(n: int) -> list[bytes]:
@@ -255,7 +255,7 @@ def test_an_inclusion_proof_fails_for_any_other_index_size_or_leaf(data: st.Data
     if size > 1:
         other_leaf = TREE.leaf_hash((index + 1) % size)
         assert not verify_inclusion(other_leaf, index, size, path, root)
-    assert not verify_inclusion(leaf, index, size, path + [root], root)
+    assert not verify_inclusion(leaf, index, size, [*path, root], root)
     if path:
         assert not verify_inclusion(leaf, index, size, path[:-1], root)
 
@@ -273,7 +273,7 @@ def test_a_consistency_proof_fails_for_any_other_sizes_or_roots(data: st.DataObj
     assert not verify_consistency(old, other_new, old_root, TREE.root(other_new), path)
     assert not verify_consistency(old, new, new_root, old_root, path)
     assert not verify_consistency(old, new, old_root, new_root, path[:-1])
-    assert not verify_consistency(old, new, old_root, new_root, path + [new_root])
+    assert not verify_consistency(old, new, old_root, new_root, [*path, new_root])
     assert not verify_consistency(new, old, new_root, old_root, path)
 
 
@@ -288,7 +288,7 @@ def test_flipping_any_byte_of_an_inclusion_proof_leaf_or_root_fails(index: int, 
     assert verify_inclusion(leaf, index, size, path, root)
     for j, element in enumerate(path):
         for i in range(len(element)):
-            bad = path[:j] + [flipped(element, i)] + path[j + 1 :]
+            bad = [*path[:j], flipped(element, i), *path[j + 1:]]
             assert not verify_inclusion(leaf, index, size, bad, root)
     for i in range(32):
         assert not verify_inclusion(flipped(leaf, i), index, size, path, root)
@@ -302,7 +302,7 @@ def test_flipping_any_byte_of_a_consistency_proof_or_root_fails(old: int, new: i
     assert verify_consistency(old, new, old_root, new_root, path)
     for j, element in enumerate(path):
         for i in range(len(element)):
-            bad = path[:j] + [flipped(element, i)] + path[j + 1 :]
+            bad = [*path[:j], flipped(element, i), *path[j + 1:]]
             assert not verify_consistency(old, new, old_root, new_root, bad)
     for i in range(32):
         assert not verify_consistency(old, new, flipped(old_root, i), new_root, path)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import socket
 import subprocess
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -36,7 +36,6 @@ from insightlog.proof.tsa import (
 from .conftest import OPENSSL, LocalTSA, needs_openssl
 
 pytestmark = needs_openssl
-UTC = timezone.utc
 BODY = Checkpoint(
     "store-3f2a", 42, hashlib.sha256(b"root").digest(), datetime(2026, 3, 31, 12, 0, tzinfo=UTC)
 ).signed_body()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import UTC
 from pathlib import Path
 
 from tests.helpers import HARBOUR, invoke, write_jsonl
@@ -69,7 +70,7 @@ def test_the_proven_basis_reads_verified_checkpoint_times_only(stores, tmp_path:
 
 def _other_ca(path: Path) -> Path:
     """A self-signed CA certificate that signed nothing of the local TSA."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
@@ -78,7 +79,7 @@ def _other_ca(path: Path) -> Path:
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Some Other CA")])
-    now = datetime.now(timezone.utc) - timedelta(days=1)
+    now = datetime.now(UTC) - timedelta(days=1)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)

@@ -10,12 +10,12 @@ import pytest
 
 from insightlog.analysis import latest_judgement
 from insightlog.analysis.engine import analyse
-from insightlog.interchange.entry import Entry
 from insightlog.analysis.governance import governance_rows, open_actions
 from insightlog.application.governance import view_from_events
 from insightlog.application.taxonomy import load_taxonomies
-from insightlog.taxonomies import TaxonomyVersion, parse_csv, statements_digest
+from insightlog.interchange.entry import Entry
 from insightlog.interchange.timeutil import parse_as_of
+from insightlog.taxonomies import TaxonomyVersion, parse_csv, statements_digest
 from tests.helpers import invoke
 from tests.integration.readmodels.conftest import END_OF_JUNE, SERVICE, UTC
 

@@ -7,9 +7,16 @@ from typing import Any
 
 import pytest
 
-from insightlog.interchange.validation import parse_line
 from insightlog.application.taxonomy import add_taxonomy, import_warnings, load_taxonomies
-from insightlog.taxonomies import TaxonomyConflictError, TaxonomyError, parse_csv, unknown_statements, version_name, version_of_service
+from insightlog.interchange.validation import parse_line
+from insightlog.taxonomies import (
+    TaxonomyConflictError,
+    TaxonomyError,
+    parse_csv,
+    unknown_statements,
+    version_name,
+    version_of_service,
+)
 from tests.helpers import invoke, write_jsonl
 from tests.integration.readmodels.conftest import SERVICE, harbour_objects, harbour_text
 

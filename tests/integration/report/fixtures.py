@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ EXPECTED = {
     "2026-06-30": EXAMPLES / "harbour_home_care.expected.json",
     "2026-03-31": EXAMPLES / "harbour_home_care.asof-2026-03-31.expected.json",
 }
-MADE_AT = datetime(2026, 7, 1, 8, 0, 0, tzinfo=timezone.utc)
+MADE_AT = datetime(2026, 7, 1, 8, 0, 0, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[3]
 ARTIFACTS = ROOT / "test-artifacts"
 

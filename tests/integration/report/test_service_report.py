@@ -99,7 +99,7 @@ def test_the_first_signal_is_shown_observed_and_recorded_and_a_claimed_date_wher
 
 @pytest.mark.parametrize("day", DAYS)
 def test_later_lapses_and_stand_downs_are_on_the_timeline(pages: dict[str, Node], expected: dict[str, Any], day: str) -> None:
-    for f, r in zip(pages[day].find_all("figure", cls="recognition"), expected[day]["recognition"]):
+    for f, r in zip(pages[day].find_all("figure", cls="recognition"), expected[day]["recognition"], strict=True):
         lanes = [g.get("data-lane") for g in f.find_all("g", cls="milestone")]
         assert [lane for lane in lanes if lane and lane.startswith("Then ")] == [f"Then {a['event_id']}" for a in r["after_acknowledgement"]]
         desc = f.find("desc")
@@ -141,7 +141,7 @@ def test_each_theme_has_a_drift_chart_plotting_j_and_e_month_by_month(pages: dic
             (g.get("data-month"), int_or_none(g.get("data-j")), nullable(g.get("data-e")), nullable(g.get("data-d")), int_or_none(g.get("data-sign")))
             for g in months
         ] == [(r["month"], r["J"], r["E"], r["D"], r["sign"]) for r in rows]
-        for g, r in zip(months, rows):
+        for g, r in zip(months, rows, strict=True):
             gap = g.find("rect", cls="gap-rect")
             has_gap = r["J"] is not None and r["E"] is not None and float(r["E"]) != r["J"]
             assert (gap is not None) == has_gap, r
@@ -186,7 +186,7 @@ def test_the_triggers_and_the_events_they_cite_equal_the_analysis(pages: dict[st
     ]
     assert got == expected[day]["triggers"]
     assert len(got) == {"2026-06-30": 16, "2026-03-31": 14}[day]
-    for row, trigger in zip(rows, expected[day]["triggers"]):
+    for row, trigger in zip(rows, expected[day]["triggers"], strict=True):
         links = [a for a in row.find_all("a") if (a.get("href") or "").startswith("#ev-")]
         assert [a.text for a in links] == trigger["events"]
         for a in links:
@@ -330,11 +330,11 @@ def test_the_integrity_section_says_the_store_verified_and_that_nothing_is_signe
 
 def test_the_integrity_section_shows_the_latest_checkpoint_its_signatures_and_timestamp(tmp_path: Path) -> None:
     from insightlog.application.ledger import open_ledger, read_file_lines
-    from insightlog.proof.keys import create_key_files
     from insightlog.application.proofs import cosign_checkpoint, latest_checkpoint, take_checkpoint
     from insightlog.application.reports import service_report_html
-    from insightlog.storage.settings import StoreSettings
     from insightlog.interchange.timeutil import parse_as_of
+    from insightlog.proof.keys import create_key_files
+    from insightlog.storage.settings import StoreSettings
     from tests.helpers import HARBOUR
 
     settings = StoreSettings(sqlite_path=str(tmp_path / "signed.sqlite"))

@@ -21,7 +21,6 @@ with warnings.catch_warnings():
 from insightlog.accounts.passwords import TEST_PARAMETERS
 from insightlog.accounts.rights import Right
 from insightlog.accounts.store import Accounts, AccountsPolicy, By, User, accounts_engine
-from insightlog.application.ledger import open_ledger
 from insightlog.storage.settings import StoreSettings
 from insightlog.web.app import create_app
 from insightlog.web.config import WebConfig

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hypothesis import given, settings
@@ -15,7 +15,7 @@ from insightlog.analysis import LEDGER_BASIS, analyse
 from insightlog.interchange.entry import Entry
 from insightlog.interchange.timeutil import AsOf, format_utc
 
-BASE = datetime(2026, 1, 1, 8, 0, tzinfo=timezone.utc)
+BASE = datetime(2026, 1, 1, 8, 0, tzinfo=UTC)
 SERVICE = "Prop"
 EVIDENCE = [
     "AuditSectionScored",

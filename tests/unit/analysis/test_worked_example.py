@@ -27,7 +27,7 @@ def assert_strictly_equal(actual: Any, expected: Any, path: str = "$") -> None:
             assert_strictly_equal(actual[key], expected[key], f"{path}.{key}")
     elif isinstance(expected, list):
         assert len(actual) == len(expected), f"{path}: {len(actual)} items != {len(expected)}"
-        for i, (a, e) in enumerate(zip(actual, expected)):
+        for i, (a, e) in enumerate(zip(actual, expected, strict=True)):
             assert_strictly_equal(a, e, f"{path}[{i}]")
     else:
         assert actual == expected, f"{path}: {actual!r} != {expected!r}"

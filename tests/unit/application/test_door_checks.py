@@ -4,7 +4,7 @@ with --strict; a back-fill cannot reach before its service's registration."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,6 @@ from insightlog.interchange.validation import LineError
 ROOT = Path(__file__).resolve().parents[3]
 HARBOUR = ROOT / "examples" / "harbour_home_care.jsonl"
 SERVICE = "Harbour Home Care"
-UTC = timezone.utc
 SPOT = {
     "service": SERVICE,
     "kind": "SpotCheckRecorded",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,6 @@ from insightlog.interchange.validation import LineError
 ROOT = Path(__file__).resolve().parents[3]
 HARBOUR = ROOT / "examples" / "harbour_home_care.jsonl"
 SERVICE = "Harbour Home Care"
-UTC = timezone.utc
 SPOT_CHECK = {
     "service": SERVICE,
     "kind": "SpotCheckRecorded",

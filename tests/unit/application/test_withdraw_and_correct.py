@@ -3,7 +3,7 @@ one atomic append), through the use cases on the in-memory store."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,7 @@ from insightlog.interchange.validation import LineError
 ROOT = Path(__file__).resolve().parents[3]
 HARBOUR = ROOT / "examples" / "harbour_home_care.jsonl"
 SERVICE = "Harbour Home Care"
-UTC = timezone.utc
+UTC = UTC
 QL = {"actor_role": "quality_lead", "actor_id": "QL-1"}
 
 

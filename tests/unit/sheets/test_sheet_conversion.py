@@ -317,7 +317,7 @@ def test_the_preview_shows_the_first_events_in_append_order_with_their_rows() ->
             "summary": "MAR charts (North): 7 of 10",
         }
     ]
-    assert list(result.jsonl())[0].startswith(b'{"event_id":"SC-a"')
+    assert next(iter(result.jsonl())).startswith(b'{"event_id":"SC-a"')
 
 
 def test_the_mapping_can_be_given_as_text_bytes_or_a_path(tmp_path: Any) -> None:

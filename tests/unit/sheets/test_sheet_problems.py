@@ -192,8 +192,9 @@ def test_the_row_named_is_the_spreadsheet_row_even_after_a_cell_with_line_breaks
 
 
 def test_the_row_and_column_named_in_a_workbook_are_those_of_the_cell_written() -> None:
-    from openpyxl import load_workbook
     import io
+
+    from openpyxl import load_workbook
 
     mapping = SPOT_CHECK_MAPPING.replace(
         'kind = "SpotCheckRecorded"', 'kind = "SpotCheckRecorded"\nsheet = "Log"\nheader_row = 4\nfirst_data_row = 6'

@@ -15,8 +15,6 @@ from insightlog.accounts.rights import Right, check_rights_for_role, needs_secon
 from insightlog.accounts.throttle import ThrottlePolicy
 from insightlog.interchange.kinds import ACTOR_ROLES, LEADERSHIP_ROLES
 
-UTC = UTC
-
 
 @pytest.mark.parametrize(
     "password", ["correct horse battery", "three random words", "Zebra-lamp-cloud", "ünïcödé pass phrase", "x" * 1024]
@@ -75,7 +73,7 @@ def test_throttling_doubles_the_wait_after_the_free_attempts(failures: int, wait
 
 def test_lock_out_comes_at_the_tenth_failure() -> None:
     policy = ThrottlePolicy()
-    assert [n for n in range(1, 15) if policy.locks(n)][0] == 10
+    assert next(n for n in range(1, 15) if policy.locks(n)) == 10
     last = datetime(2026, 1, 1, tzinfo=UTC)
     assert policy.retry_at(2, last) is None and policy.retry_at(3, last) == last + timedelta(seconds=2)
 
@@ -127,7 +125,7 @@ def rows(n: int) -> list[dict[str, Any]]:
             "via": "web",
             "client": "10.0.0.1",
             "subject": "A",
-            "detail": '{"n":%d}' % seq,
+            "detail": f'{{"n":{seq}}}',
         }
         row["prev_hash"] = prev
         row["hash"] = prev = chain.row_hash(prev, row)

@@ -7,7 +7,7 @@ import os
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
 
@@ -228,7 +228,7 @@ def build_pack(
             "format": PACK_FORMAT,
             "v": PACK_FORMAT_VERSION,
             "origin": latest.origin,
-            "created_at": when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "created_at": when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "latest_checkpoint": {"size": latest.size, "root_hash": latest.root_hash.hex()},
             "files": table,
         }
@@ -255,7 +255,7 @@ def _check_limits(files: Mapping[str, bytes]) -> None:
 
 
 def _write_zip(path: Path, files: Mapping[str, bytes], when: datetime, overwrite: bool) -> None:
-    utc = when.astimezone(timezone.utc)
+    utc = when.astimezone(UTC)
     stamp = (
         max(utc.year, 1980),
         utc.month,
@@ -264,7 +264,7 @@ def _write_zip(path: Path, files: Mapping[str, bytes], when: datetime, overwrite
         utc.minute,
         utc.second - utc.second % 2,
     )
-    order = [README, MANIFEST] + sorted(n for n in files if n not in (README, MANIFEST))
+    order = [README, MANIFEST, *sorted(n for n in files if n not in (README, MANIFEST))]
     # A new file beside the target, moved into place: never through a symlink, never over a file.
     with safefile.creating(path, overwrite=overwrite) as fh, zipfile.ZipFile(
         fh, "w", compression=zipfile.ZIP_DEFLATED

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from insightlog.proof.canonical import LEAF_FORMAT_VERSION
 from insightlog.proof.checkpoint import SignedCheckpoint
@@ -28,7 +28,7 @@ def render_readme(
     ``manifest_key_file`` is the pack's file of the provider key that signed ``manifest.json``.
     """
     cp = latest.checkpoint
-    when = created_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    when = created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     out: list[str] = []
     w = out.append
     w("EVIDENCE PACK")

@@ -11,7 +11,6 @@ from insightlog.report.sections.common import EventLinks, or_dash, section, sign
 from insightlog.report.sections.integrity import verified_phrase
 from insightlog.report.sections.triggers import TRIGGER_NAMES
 
-
 STATUS_WORDS = {
     "no_adverse_signal_yet": "no adverse signal yet",
     "not_improving": "not improving",

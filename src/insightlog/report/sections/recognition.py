@@ -11,7 +11,6 @@ from insightlog.report.html import Markup, breakable, data_value, h, table
 from insightlog.report.model import ServiceReport
 from insightlog.report.sections.common import EventLinks, or_dash, plural_days, section
 
-
 AFTER_WORDS = {"acknowledged": "acknowledged again", "lapsed": "lapsed", "stood_down": "stood down"}
 
 

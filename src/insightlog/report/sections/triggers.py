@@ -6,7 +6,6 @@ from insightlog.report.html import Markup, data_value, h, join, table
 from insightlog.report.model import ServiceReport
 from insightlog.report.sections.common import EventLinks, or_dash, section
 
-
 TRIGGER_NAMES = {
     "T1_REPEATED_THEME_UNACKNOWLEDGED": ("T1", "Repeated theme unacknowledged", "a repeated pattern with no leadership acknowledgement 14 days after it became detectable; cites the pattern-detectable event"),
     "T2_HEADLINE_MASKS_DETAIL": ("T2", "Headline masks detail", "an audit headline scored well while a section scored badly; cites the headline and the weak sections"),
@@ -22,7 +21,7 @@ def triggers_section(report: ServiceReport, events: EventLinks, total: int) -> M
     doc = report.document
     rows = []
     for t in doc["triggers"]:
-        short, name, why = TRIGGER_NAMES.get(t["trigger"], (t["trigger"], t["trigger"], ""))
+        short, name, _why = TRIGGER_NAMES.get(t["trigger"], (t["trigger"], t["trigger"], ""))
         cited = []
         for event_id in t["events"]:
             cited.append(h("div", events.link(event_id), f" {events.kind(event_id) or ''}, recorded {or_dash(events.recorded(event_id))}"))
