@@ -314,10 +314,14 @@ class Accounts:
         user_name: str | None = None,
     ) -> int:
         """Append one row to the chain inside ``conn``'s (write) transaction; its sequence number."""
-        from sqlalchemy import select, text
+        from sqlalchemy import select
 
         if self.is_postgres:
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_LOCK_KEY})
+            # One appender at a time: a row lock only roles that may write may take (a select-only
+            # role could hold an advisory lock and stop every sign-in; storage/writelock.py).
+            from insightlog.storage.writelock import WEB_ACCESS_LOG, transaction_lock
+
+            transaction_lock(lambda sql, params: conn.exec_driver_sql(sql, params).first(), WEB_ACCESS_LOG, PG_LOCK_KEY)
         log = tables.access_log
         last = conn.execute(select(log.c.seq, log.c.hash).order_by(log.c.seq.desc()).limit(1)).first()
         seq = 1 if last is None else int(last[0]) + 1

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from insightlog.proof.checkpoint import SignedCheckpoint
     from insightlog.sheets.convert import ConversionResult
     from insightlog.sheets.ledger import StoreCheck
-    from insightlog.storage.roles import RolesReport
+    from insightlog.storage.roles import RolesCheck, RolesReport
     from insightlog.taxonomies import TaxonomyVersion
 
 
@@ -429,19 +429,46 @@ class UseCases:
     # ------------------------------------------------------------------ administration
 
     def ensure_roles(
-        self, *, writer: str, auditor: str, writer_password: str | None, auditor_password: str | None
+        self,
+        *,
+        writer: str,
+        auditor: str,
+        projector: str = "insightlog_projector",
+        writer_password: str | None = None,
+        auditor_password: str | None = None,
+        projector_password: str | None = None,
     ) -> RolesReport:
-        """Create or check the least-privilege PostgreSQL roles of a provider group."""
+        """Create the least-privilege PostgreSQL roles of a provider group (writer, projector,
+        auditor) and make their privileges exactly the documented set."""
         from insightlog.storage.roles import RolesError, ensure_roles
+
+        url = self._roles_database("db roles")
+        if self.config.store.read_only:
+            raise RolesError("db roles changes the database; not with --read-only")
+        return ensure_roles(
+            url,
+            writer=writer,
+            auditor=auditor,
+            projector=projector,
+            writer_password=writer_password or self.config.writer_password,
+            auditor_password=auditor_password or self.config.auditor_password,
+            projector_password=projector_password or self.config.projector_password,
+        )
+
+    def check_roles(self, *, writer: str, auditor: str, projector: str = "insightlog_projector") -> RolesCheck:
+        """Every privilege the three roles hold in the store's database, flagged where it is beyond
+        the documented set (nothing is changed)."""
+        from insightlog.storage.roles import check_roles
+
+        return check_roles(self._roles_database("db roles --check"), writer=writer, auditor=auditor, projector=projector)
+
+    def _roles_database(self, what: str) -> str:
+        from insightlog.storage.roles import RolesError
 
         store = self.config.store
         if not store.is_postgres or store.database_url is None:
-            raise RolesError("db roles sets up PostgreSQL roles; give --database-url postgresql://... (a SQLite file has no roles)")
-        if store.read_only:
-            raise RolesError("db roles changes the database; not with --read-only")
-        return ensure_roles(
-            store.database_url, writer=writer, auditor=auditor, writer_password=writer_password, auditor_password=auditor_password
-        )
+            raise RolesError(f"{what} is about PostgreSQL roles; give --database-url postgresql://... (a SQLite file has no roles)")
+        return store.database_url
 
     @staticmethod
     def new_cipher_key() -> str:

@@ -59,9 +59,12 @@ class ReadModels:
 
         self.ledger = ledger
         self.settings = settings
-        # A ledger may be read-only without the setting: a PostgreSQL role that may only read.
-        self.read_only = bool(settings.read_only or getattr(ledger, "read_only", False))
-        self.view = SqlAlchemyGovernanceView(engine_for(settings), read_only=self.read_only)
+        # The read models' own rights decide, not the ledger's: on PostgreSQL the projector role
+        # may write them but not the ledger, the writer role the ledger but not them.
+        self.view = SqlAlchemyGovernanceView(engine_for(settings), read_only=bool(settings.read_only))
+        self.refusal = None if settings.read_only else self.view.write_refusal()
+        self.read_only = bool(settings.read_only or self.refusal)
+        self.view.read_only = self.read_only
         self.projection = GovernanceProjection(ledger, self.view, chunk_size=chunk_size, settings=settings)
 
     def close(self) -> None:
@@ -78,12 +81,17 @@ class ReadModels:
     def _check_writable(self, what: str) -> None:
         from insightlog.errors import LedgerError
 
+        if self.refusal:
+            raise LedgerError(f"cannot {what}: {self.refusal}")
         if self.read_only:
             raise LedgerError(f"cannot {what}: the store is open read-only")
 
     def ensure(self) -> bool:
         """Create the read-model tables if missing (for ``insightlog init``, run as the schema
-        owner, so roles granted afterwards cover them); True if they were rebuilt."""
+        owner, so roles granted afterwards cover them); True if they were rebuilt. A role that may
+        not write them finds nothing to do when they are there and current."""
+        if self.read_only and self.usable():
+            return False
         self._check_writable("create the read models")
         return self.projection.ensure()
 
@@ -149,6 +157,8 @@ class ReadModels:
         if service is not None and not rows and service not in known and service not in self.ledger.services():
             raise ServiceNotFoundError(f"no events of service {service!r} in this store")
         behind = max(self.ledger.head_size() - tracking.entry_position, 0)
+        if behind and self.refusal and note is None:
+            note = f"{self.refusal}; shown as they stand"
         # Services whose indexed events are not yet in their rows (a run that has not finished,
         # or none allowed here): shown as last computed, and counted as behind.
         dirty = [s["service"] for s in statuses if s["dirty"] and (service is None or s["service"] == service)]

@@ -77,6 +77,29 @@ class SqlAlchemyGovernanceView(GovernanceView):
         if self.read_only:
             raise PermissionError("the read models are open read-only")
 
+    def write_refusal(self) -> str | None:
+        """Why this connection's role may not write the read models (None if it may): on
+        PostgreSQL only the projector role and the owner may (``insightlog db roles``). SQLite has
+        no roles (a file it may not write is refused when written)."""
+        from sqlalchemy import text
+
+        from insightlog.projections import tables
+
+        if self.engine.dialect.name != "postgresql":
+            return None
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                text(
+                    "SELECT current_user, to_regclass(:t) IS NOT NULL, "
+                    "COALESCE(has_table_privilege(to_regclass(:t), 'UPDATE'), false), has_schema_privilege('public', 'CREATE')"
+                ),
+                {"t": f"public.{tables.tracking.name}"},
+            ).one()
+        role, exists, may_update, may_create = row
+        if (exists and may_update) or (not exists and may_create):
+            return None
+        return f"role {role!r} may not write the read models (the projector role does: `insightlog projections update`)"
+
     # -- writing -----------------------------------------------------------------------------
 
     def write(self, projection: str, batch: Batch) -> None:
