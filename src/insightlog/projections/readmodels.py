@@ -81,16 +81,19 @@ class ReadModels:
     def _check_writable(self, what: str) -> None:
         from insightlog.errors import LedgerError
 
-        if self.refusal:
-            raise LedgerError(f"cannot {what}: {self.refusal}")
-        if self.read_only:
+        if self.read_only and not self.refusal:
             raise LedgerError(f"cannot {what}: the store is open read-only")
+        if self.refusal:
+            # A role that may write neither (the auditor) is told that it may only read.
+            reason = getattr(self.ledger, "read_only_reason", None) if getattr(self.ledger, "read_only", False) else None
+            raise LedgerError(f"cannot {what}: {reason or self.refusal}")
 
     def ensure(self) -> bool:
         """Create the read-model tables if missing (for ``insightlog init``, run as the schema
-        owner, so roles granted afterwards cover them); True if they were rebuilt. A role that may
-        not write them finds nothing to do when they are there and current."""
-        if self.read_only and self.usable():
+        owner, so roles granted afterwards cover them); True if they were rebuilt. The writer role,
+        which may write the ledger but not them, finds nothing to do when they are there and current."""
+        ledger_writable = not (self.settings.read_only or getattr(self.ledger, "read_only", False))
+        if self.refusal and ledger_writable and self.usable():
             return False
         self._check_writable("create the read models")
         return self.projection.ensure()

@@ -355,6 +355,8 @@ def _grant(conn: Any, cur: Any, dbname: str, names: dict[str, str], tables: set[
         cur.execute("SELECT to_regprocedure(%s) IS NOT NULL", (f"pg_catalog.{signature}",))
         if not cur.fetchone()[0]:
             continue
+        function = sql.SQL(f"pg_catalog.{signature}")
+        _try(conn, cur, sql.SQL("REVOKE EXECUTE ON FUNCTION {} FROM {}").format(function, everyone), report, None)
         statement = f"REVOKE EXECUTE ON FUNCTION pg_catalog.{signature} FROM PUBLIC"
         if not _try(conn, cur, sql.SQL(statement), report, None):
             report.warnings.append(
