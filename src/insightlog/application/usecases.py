@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from insightlog.interchange.timeutil import AsOf
     from insightlog.projections.projection import RunReport, Status
     from insightlog.projections.readmodels import GovernanceResult, ReadModels
+    from insightlog.projections.verify import ReadModelCheck
     from insightlog.proof.checkpoint import SignedCheckpoint
     from insightlog.sheets.convert import ConversionResult
     from insightlog.sheets.ledger import StoreCheck
@@ -384,15 +385,22 @@ class UseCases:
                 raise ReadModelError(f"read models: {detail}") from None
             raise
 
-    def view(self, service: str | None = None, as_of: AsOf | None = None) -> GovernanceResult:
+    def view(self, service: str | None = None, as_of: AsOf | None = None, *, verify: bool = False) -> GovernanceResult:
         """The governance view: from the read models (caught up first) now, from the events as of
-        a moment."""
+        a moment. Rows from the read models are checked against their digests before they are
+        shown, or with ``verify`` recomputed from the events and compared (``result.checked``)."""
         from insightlog.projections.readmodels import EVENTS, GovernanceResult
 
         if as_of is not None:
-            return GovernanceResult(rows=self.view_from_events(as_of, service), source=EVENTS)
+            return GovernanceResult(rows=self.view_from_events(as_of, service), source=EVENTS, checked=EVENTS)
         with self.read_models() as models:
-            return models.governance(service)
+            return models.governance(service, verify=verify)
+
+    def verify_read_models(self, service: str | None = None) -> ReadModelCheck:
+        """Recompute the read models from the events, in memory, and compare them row by row with
+        the stored tables (every one, or one service's rows); nothing is written."""
+        with self.read_models() as models:
+            return models.verify(None if service is None else [service])
 
     def projections_status(self) -> Status:
         with self.read_models() as models:
