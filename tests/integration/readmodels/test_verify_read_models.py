@@ -123,10 +123,44 @@ def test_a_taxonomy_added_after_a_catch_up_does_not_make_a_false_alarm(harbour, 
     assert verify_read_models(harbour.ledger, harbour.models.view).ok
 
 
+def test_a_service_flagged_by_a_new_taxonomy_verifies_against_the_versions_it_was_computed_with(make_store, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from insightlog.application.taxonomy import add_taxonomy
+    from tests.helpers import write_jsonl
+    from tests.integration.readmodels.conftest import harbour_objects
+    from tests.integration.readmodels.test_taxonomy_versions import NEW_CSV
+
+    store = make_store()
+    objects = harbour_objects()
+    objects[0]["payload"]["framework"]["taxonomy_version"] = "SAF-2026 (2 statements)"
+    for o in objects:
+        if o["kind"] == "ThemeDefined":
+            o["payload"]["quality_statements"] = ["N2"]
+    store.ledger.import_lines(write_jsonl(tmp_path / "h.jsonl", objects).read_text().splitlines(), source_name="h.jsonl")
+    store.models.catch_up()
+    add_taxonomy(store.ledger, "SAF-2026", NEW_CSV)
+
+    def crash(batch: Any) -> None:
+        if batch.services:
+            raise Crash
+
+    # Check phase 1 flags the service, and its rows (computed without SAF-2026) verify as such.
+    store.models.view.before_commit = crash
+    with pytest.raises(Crash):
+        store.models.catch_up()
+    assert store.models.status().dirty == [SERVICE]
+    check = verify_read_models(store.ledger, store.models.view)
+    assert check.ok, [d.text() for d in check.differences]
+    # Check that claiming it is not dirty is found: the events and SAF-2026 give other rows.
+    execute(store, "UPDATE rm_service_status SET dirty = 0")
+    texts = [d.text() for d in verify_read_models(store.ledger, store.models.view).differences]
+    assert any("key_question: stored None, recomputed 'Well-led'" in t for t in texts), texts
+    store.models.view.before_commit = None
+
+
 OPERATIONS = st.lists(st.sampled_from(["rest", "catch_up", "record", "later", "taxonomy", "crash"]), max_size=7)
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(
     seed=st.integers(0, 10**6),
     services=st.integers(1, 3),
