@@ -58,7 +58,9 @@ class Difference:
         if self.column is None:
             state = "is missing (the events give it)" if self.stored is None else "is not given by the events"
             return f"{self.table} row ({where}) {state}"
-        return f"{self.table} ({where}) {self.column}: stored {_short(self.stored)}, recomputed {_short(self.recomputed)}"
+        return (
+            f"{self.table} ({where}) {self.column}: stored {_short(self.stored)}, recomputed {_short(self.recomputed)}"
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -166,12 +168,19 @@ def verify_read_models(
     wanted = None if services is None else sorted(set(services))
     with view.snapshot() as snap:
         tracking = snap.tracking(PROJECTION)
-        if tracking is None or tracking["schema_version"] != SCHEMA_VERSION or tracking["definitions_version"] != DEFINITIONS_VERSION:
-            found = "no tracking record" if tracking is None else (
-                f"schema {tracking['schema_version']}, definitions {tracking['definitions_version']}"
+        if (
+            tracking is None
+            or tracking["schema_version"] != SCHEMA_VERSION
+            or tracking["definitions_version"] != DEFINITIONS_VERSION
+        ):
+            found = (
+                "no tracking record"
+                if tracking is None
+                else (f"schema {tracking['schema_version']}, definitions {tracking['definitions_version']}")
             )
             check.notes.append(
-                f"the read models are not of the current layout ({found}; current: schema {SCHEMA_VERSION}, definitions "
+                f"the read models are not of the current layout ({found}; "
+                f"current: schema {SCHEMA_VERSION}, definitions "
                 f"{DEFINITIONS_VERSION}): no command shows them (readers compute from the events, writers rebuild them)"
             )
             check.seconds = time.perf_counter() - started
@@ -230,7 +239,9 @@ def _read_log(ledger: Ledger, position: int, *, events: bool) -> _Log:
 def _check_tracking(check: ReadModelCheck, tracking: Mapping[str, Any], log: _Log) -> None:
     key = (("projection", PROJECTION),)
     if check.position > log.latest:
-        check.add(Difference("rm_tracking", key, "position", check.position, f"at most {log.latest} (the last notification)"))
+        check.add(
+            Difference("rm_tracking", key, "position", check.position, f"at most {log.latest} (the last notification)")
+        )
     if check.entry_position != log.entry_position:
         check.add(Difference("rm_tracking", key, "entry_position", check.entry_position, log.entry_position))
 
@@ -267,7 +278,13 @@ def _check_service(
     from insightlog.analysis.governance import ServiceGovernance
     from insightlog.interchange.timeutil import TimeFormatError, format_utc, parse_strict_utc
     from insightlog.projections import tables
-    from insightlog.projections.rows import STATUS_DIGEST_COLUMNS, prepare_service, prepared_status, service_digests, status_values
+    from insightlog.projections.rows import (
+        STATUS_DIGEST_COLUMNS,
+        prepare_service,
+        prepared_status,
+        service_digests,
+        status_values,
+    )
     from insightlog.projections.sql import placeholder
     from insightlog.projections.workers import compute_service
 
@@ -286,7 +303,11 @@ def _check_service(
     if dirty not in (0, 1):
         check.add(Difference("rm_service_status", key, "dirty", dirty, "0 or 1"))
     if int(status["updated_position"]) > check.position:
-        check.add(Difference("rm_service_status", key, "updated_position", status["updated_position"], f"at most {check.position}"))
+        check.add(
+            Difference(
+                "rm_service_status", key, "updated_position", status["updated_position"], f"at most {check.position}"
+            )
+        )
     if status["as_of"] is None:  # indexed, not yet computed: a placeholder and no rows
         expected = placeholder(name, int(status["updated_position"]))
         columns = [*STATUS_DIGEST_COLUMNS, "digests", "dirty"]
@@ -306,7 +327,11 @@ def _check_service(
         return int(dirty == 1)
     latest = max((e.recorded_at for e in prefix), default=as_of)
     if as_of > max(clock, latest) + CLOCK_SKEW:
-        check.add(Difference("rm_service_status", key, "as_of", status["as_of"], f"at most {format_utc(max(clock, latest))} (now)"))
+        check.add(
+            Difference(
+                "rm_service_status", key, "as_of", status["as_of"], f"at most {format_utc(max(clock, latest))} (now)"
+            )
+        )
     result = compute_service(name, prefix, as_of, log.taxonomies_at(taxonomy_bound), policy)
     if isinstance(result, ServiceGovernance):
         prepared = prepare_service(result)
@@ -332,7 +357,12 @@ def _check_service(
     return int(dirty == 1)
 
 
-def _compare_tables(check: ReadModelCheck, service: str, stored: Mapping[str, Sequence[tuple[Any, ...]]], expected: Mapping[str, Sequence[tuple[Any, ...]]]) -> None:
+def _compare_tables(
+    check: ReadModelCheck,
+    service: str,
+    stored: Mapping[str, Sequence[tuple[Any, ...]]],
+    expected: Mapping[str, Sequence[tuple[Any, ...]]],
+) -> None:
     from insightlog.projections import tables
 
     for table in tables.PER_SERVICE:
@@ -350,7 +380,14 @@ def _compare_tables(check: ReadModelCheck, service: str, stored: Mapping[str, Se
                 _compare(check, name, key, columns, have[key], want[key])
 
 
-def _compare(check: ReadModelCheck, table: str, key: tuple[tuple[str, Any], ...], columns: Sequence[str], stored: Sequence[Any], expected: Sequence[Any]) -> None:
+def _compare(
+    check: ReadModelCheck,
+    table: str,
+    key: tuple[tuple[str, Any], ...],
+    columns: Sequence[str],
+    stored: Sequence[Any],
+    expected: Sequence[Any],
+) -> None:
     for column, a, b in zip(columns, stored, expected, strict=True):
         if a != b or type(a) is not type(b):
             check.add(Difference(table, key, column, a, b))

@@ -60,7 +60,13 @@ WEB_APPEND_ONLY = ("web_access_log",)
 WEB_TABLES = (*WEB_READ_WRITE, WEB_SETTINGS, *WEB_APPEND_ONLY)
 LEDGER_TABLES = (POSTGRES_EVENTS_TABLE, POSTGRES_SNAPSHOTS_TABLE)
 # The functions that create large objects (server-side lo_import is already the superuser's).
-LARGE_OBJECT_FUNCTIONS = ("lo_creat(integer)", "lo_create(oid)", "lo_from_bytea(oid, bytea)", "lo_import(text)", "lo_import(text, oid)")
+LARGE_OBJECT_FUNCTIONS = (
+    "lo_creat(integer)",
+    "lo_create(oid)",
+    "lo_from_bytea(oid, bytea)",
+    "lo_import(text)",
+    "lo_import(text, oid)",
+)
 SYSTEM_SCHEMAS = ("pg_catalog", "information_schema")
 AUDITOR_SETTINGS = ("default_transaction_read_only=on",)
 WRITER, PROJECTOR, AUDITOR = "writer", "projector", "auditor"
@@ -155,7 +161,9 @@ class RolesCheck:
 
 def check_role_name(name: str) -> str:
     if not _ROLE_NAME.fullmatch(name):
-        raise RolesError(f"role name {name!r} must be lower-case letters, digits and _ (at most 63), not starting with a digit")
+        raise RolesError(
+            f"role name {name!r} must be lower-case letters, digits and _ (at most 63), not starting with a digit"
+        )
     return name
 
 
@@ -248,7 +256,10 @@ def ensure_roles(
             tables = _tables(cur)
             for needed in LEDGER_TABLES:
                 if needed not in tables:
-                    raise RolesError(f"no table {needed} in this database: create the schema first with `insightlog init` as its owner")
+                    raise RolesError(
+                        f"no table {needed} in this database: "
+                        "create the schema first with `insightlog init` as its owner"
+                    )
             # Roles are cluster-wide; two owners running this at once would collide on CREATE ROLE.
             cur.execute("SELECT pg_advisory_xact_lock(hashtext('insightlog db roles'))")
             if LOCKS_TABLE not in tables:
@@ -265,7 +276,9 @@ def ensure_roles(
     except RolesError:
         raise
     except psycopg.errors.InsufficientPrivilege as exc:
-        raise RolesError(f"not allowed: {one_line(exc)} (run `insightlog db roles` as the schema owner with CREATEROLE)") from None
+        raise RolesError(
+            f"not allowed: {one_line(exc)} (run `insightlog db roles` as the schema owner with CREATEROLE)"
+        ) from None
     except psycopg.Error as exc:
         raise RolesError(f"could not set up the roles: {one_line(exc)}") from None
     return report
@@ -278,7 +291,9 @@ def _ensure_role(conn: Any, cur: Any, role: str, password: str | None, report: R
     cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,))
     if cur.fetchone() is None:
         cur.execute(
-            sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION NOBYPASSRLS").format(ident)
+            sql.SQL(
+                "CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION NOBYPASSRLS"
+            ).format(ident)
         )
         report.created.append(role)
     else:
@@ -316,14 +331,22 @@ def _grant(conn: Any, cur: Any, dbname: str, names: dict[str, str], tables: set[
     cur.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM {}").format(db, everyone))
     cur.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(db, everyone))
     _try(
-        conn, cur, sql.SQL("REVOKE TEMPORARY ON DATABASE {} FROM PUBLIC").format(db), report,
-        f"every role may still create temporary tables: the database owner must run REVOKE TEMPORARY ON DATABASE {dbname} FROM PUBLIC",
+        conn,
+        cur,
+        sql.SQL("REVOKE TEMPORARY ON DATABASE {} FROM PUBLIC").format(db),
+        report,
+        "every role may still create temporary tables: the database owner must run "
+        f"REVOKE TEMPORARY ON DATABASE {dbname} FROM PUBLIC",
     )
     cur.execute(sql.SQL("REVOKE ALL ON SCHEMA {} FROM {}").format(schema, everyone))
     cur.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, everyone))
     _try(
-        conn, cur, sql.SQL("REVOKE CREATE ON SCHEMA {} FROM PUBLIC").format(schema), report,
-        f"every role may still create objects in schema {SCHEMA}: its owner must run REVOKE CREATE ON SCHEMA {SCHEMA} FROM PUBLIC",
+        conn,
+        cur,
+        sql.SQL("REVOKE CREATE ON SCHEMA {} FROM PUBLIC").format(schema),
+        report,
+        f"every role may still create objects in schema {SCHEMA}: "
+        f"its owner must run REVOKE CREATE ON SCHEMA {SCHEMA} FROM PUBLIC",
     )
 
     # Tables and sequences: start from nothing, so a re-run converges on exactly the documented set.
@@ -340,7 +363,9 @@ def _grant(conn: Any, cur: Any, dbname: str, names: dict[str, str], tables: set[
             wanted = expected_sequence_privileges(function, table)
             if wanted:
                 privileges = sql.SQL(", ").join(sql.SQL(x) for x in sorted(wanted))
-                cur.execute(sql.SQL("GRANT {} ON SEQUENCE {} TO {}").format(privileges, sql.Identifier(SCHEMA, sequence), ident))
+                cur.execute(
+                    sql.SQL("GRANT {} ON SEQUENCE {} TO {}").format(privileges, sql.Identifier(SCHEMA, sequence), ident)
+                )
 
     # Functions: none to call. The guard trigger functions fire without EXECUTE.
     cur.execute(sql.SQL("REVOKE ALL ON ALL FUNCTIONS IN SCHEMA {} FROM {}").format(schema, everyone))
@@ -360,7 +385,8 @@ def _grant(conn: Any, cur: Any, dbname: str, names: dict[str, str], tables: set[
         statement = f"REVOKE EXECUTE ON FUNCTION pg_catalog.{signature} FROM PUBLIC"
         if not _try(conn, cur, sql.SQL(statement), report, None):
             report.warnings.append(
-                f"every role may still create large objects with {signature.split('(')[0]}: a superuser must run {statement} "
+                f"every role may still create large objects with {signature.split('(')[0]}: "
+                f"a superuser must run {statement} "
                 "in this database"
             )
     # Large objects our roles own or were granted (none in the documented set).
@@ -369,13 +395,17 @@ def _grant(conn: Any, cur: Any, dbname: str, names: dict[str, str], tables: set[
         (list(names),),
     )
     for (oid,) in cur.fetchall():
-        report.warnings.append(f"large object {oid} is owned by one of these roles; the check flags it until it is removed")
+        report.warnings.append(
+            f"large object {oid} is owned by one of these roles; the check flags it until it is removed"
+        )
 
     # Default privileges: an earlier version let the auditor read every table the owner made later
     # (it would see the web's accounts tables): none now; re-run `db roles` after an upgrade.
     for scope in (sql.SQL("IN SCHEMA {} ").format(schema), sql.SQL("")):
         for kind in ("TABLES", "SEQUENCES", "FUNCTIONS"):
-            cur.execute(sql.SQL("ALTER DEFAULT PRIVILEGES {}REVOKE ALL ON {} FROM {}").format(scope, sql.SQL(kind), everyone))
+            cur.execute(
+                sql.SQL("ALTER DEFAULT PRIVILEGES {}REVOKE ALL ON {} FROM {}").format(scope, sql.SQL(kind), everyone)
+            )
 
     # Settings: the auditor's sessions default to read-only (not relied on: see the module docstring).
     cur.execute(sql.SQL("ALTER ROLE {} SET default_transaction_read_only = on").format(a))
@@ -440,7 +470,8 @@ def check_roles(
     except psycopg.Error as exc:
         raise RolesError(f"could not read the roles' privileges: {one_line(exc)}") from None
     check.notes.append(
-        "not listed: SELECT on the system catalogues and EXECUTE on PostgreSQL's own functions, which PostgreSQL grants "
+        "not listed: SELECT on the system catalogues and EXECUTE on PostgreSQL's own functions, "
+        "which PostgreSQL grants "
         "to PUBLIC (except the functions that create large objects, which are listed)"
     )
     return check
@@ -458,11 +489,19 @@ def _privileges_of(cur: Any, role: str, oid: int, function: str, database: str, 
         "FROM pg_roles WHERE oid = %s",
         (oid,),
     )
-    attributes = dict(zip(("SUPERUSER", "INHERIT", "CREATEROLE", "CREATEDB", "LOGIN", "REPLICATION", "BYPASSRLS"), cur.fetchone()))
+    attributes = dict(
+        zip(
+            ("SUPERUSER", "INHERIT", "CREATEROLE", "CREATEDB", "LOGIN", "REPLICATION", "BYPASSRLS"),
+            cur.fetchone(),
+            strict=True,
+        )
+    )
     for name, value in attributes.items():
         if value:
             add("attribute", role, name, "role", name == "LOGIN", "cluster")
-    cur.execute("SELECT rolname FROM pg_roles WHERE oid <> %s AND pg_has_role(%s::oid, oid, 'MEMBER') ORDER BY 1", (oid, oid))
+    cur.execute(
+        "SELECT rolname FROM pg_roles WHERE oid <> %s AND pg_has_role(%s::oid, oid, 'MEMBER') ORDER BY 1", (oid, oid)
+    )
     for (other,) in cur.fetchall():
         add("membership", other, "MEMBER", "granted", False, "cluster")
     cur.execute(
@@ -479,7 +518,8 @@ def _privileges_of(cur: Any, role: str, oid: int, function: str, database: str, 
 
     # Databases: this one (CONNECT only) and the others (listed, not flagged).
     cur.execute(
-        "SELECT d.datname, x.priv, has_database_privilege(%s::oid, d.oid, x.priv), has_database_privilege('public', d.oid, x.priv) "
+        "SELECT d.datname, x.priv, has_database_privilege(%s::oid, d.oid, x.priv), "
+        "has_database_privilege('public', d.oid, x.priv) "
         "FROM pg_database d CROSS JOIN unnest(ARRAY['CONNECT', 'CREATE', 'TEMPORARY']) AS x(priv) "
         "WHERE d.datallowconn ORDER BY d.datname = current_database() DESC, 1, 2",
         (oid,),
@@ -487,12 +527,19 @@ def _privileges_of(cur: Any, role: str, oid: int, function: str, database: str, 
     for datname, privilege, has, public in cur.fetchall():
         if has:
             here = datname == database
-            add("database", datname, privilege, "PUBLIC" if public else "direct", here and privilege == "CONNECT",
-                "this database" if here else "other database")
+            add(
+                "database",
+                datname,
+                privilege,
+                "PUBLIC" if public else "direct",
+                here and privilege == "CONNECT",
+                "this database" if here else "other database",
+            )
 
     # Schemas.
     cur.execute(
-        "SELECT n.nspname, x.priv, has_schema_privilege(%s::oid, n.oid, x.priv), has_schema_privilege('public', n.oid, x.priv), "
+        "SELECT n.nspname, x.priv, has_schema_privilege(%s::oid, n.oid, x.priv), "
+        "has_schema_privilege('public', n.oid, x.priv), "
         "n.nspowner = %s FROM pg_namespace n CROSS JOIN unnest(ARRAY['USAGE', 'CREATE']) AS x(priv) "
         "WHERE n.nspname NOT LIKE 'pg\\_toast%%' AND n.nspname NOT LIKE 'pg\\_temp\\_%%' ORDER BY 1, 2",
         (oid, oid),
@@ -504,7 +551,8 @@ def _privileges_of(cur: Any, role: str, oid: int, function: str, database: str, 
 
     # Tables (views and the like too) and their columns, outside the system catalogues.
     cur.execute(
-        "SELECT n.nspname, c.relname, x.priv, has_table_privilege(%s::oid, c.oid, x.priv), has_table_privilege('public', c.oid, x.priv), "
+        "SELECT n.nspname, c.relname, x.priv, has_table_privilege(%s::oid, c.oid, x.priv), "
+        "has_table_privilege('public', c.oid, x.priv), "
         "c.relowner = %s FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
         "CROSS JOIN unnest(%s::text[]) WITH ORDINALITY AS x(priv, i) "
         "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND n.nspname <> ALL(%s) "
@@ -521,7 +569,8 @@ def _privileges_of(cur: Any, role: str, oid: int, function: str, database: str, 
         "CROSS JOIN unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'REFERENCES']) AS x(priv) "
         "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND n.nspname <> ALL(%s) "
         "AND n.nspname NOT LIKE 'pg\\_toast%%' AND n.nspname NOT LIKE 'pg\\_temp\\_%%' "
-        "AND has_column_privilege(%s::oid, c.oid, a.attnum, x.priv) AND NOT has_table_privilege(%s::oid, c.oid, x.priv) "
+        "AND has_column_privilege(%s::oid, c.oid, a.attnum, x.priv) "
+        "AND NOT has_table_privilege(%s::oid, c.oid, x.priv) "
         "ORDER BY 1, 2, 3",
         (list(SYSTEM_SCHEMAS), oid, oid),
     )
@@ -533,14 +582,21 @@ def _privileges_of(cur: Any, role: str, oid: int, function: str, database: str, 
     cur.execute(
         "SELECT n.nspname, c.relname, x.priv, has_sequence_privilege(%s::oid, c.oid, x.priv), "
         "has_sequence_privilege('public', c.oid, x.priv), c.relowner = %s "
-        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace CROSS JOIN unnest(ARRAY['USAGE', 'SELECT', 'UPDATE']) WITH ORDINALITY AS x(priv, i) "
+        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "CROSS JOIN unnest(ARRAY['USAGE', 'SELECT', 'UPDATE']) WITH ORDINALITY AS x(priv, i) "
         "WHERE c.relkind = 'S' AND n.nspname <> ALL(%s) AND n.nspname NOT LIKE 'pg\\_temp\\_%%' ORDER BY 1, 2, x.i",
         (oid, oid, list(SYSTEM_SCHEMAS)),
     )
     for schema, sequence, privilege, has, public, owner in cur.fetchall():
         if has:
             wanted = expected_sequence_privileges(function, owners.get(sequence)) if schema == SCHEMA else frozenset()
-            add("sequence", _qualified(schema, sequence), privilege, _via(public, owner), privilege in wanted and not owner)
+            add(
+                "sequence",
+                _qualified(schema, sequence),
+                privilege,
+                _via(public, owner),
+                privilege in wanted and not owner,
+            )
 
     # Functions: every one outside the system catalogues, and the system ones that create large objects.
     cur.execute(
@@ -565,7 +621,8 @@ def _privileges_of(cur: Any, role: str, oid: int, function: str, database: str, 
     # Large objects: owned, granted, or every one when lo_compat_privileges is on.
     cur.execute(
         "SELECT l.oid::text, l.lomowner = %s, "
-        "COALESCE((SELECT string_agg(DISTINCT a.privilege_type, ', ') FROM aclexplode(l.lomacl) a WHERE a.grantee IN (0, %s)), '') "
+        "COALESCE((SELECT string_agg(DISTINCT a.privilege_type, ', ') FROM aclexplode(l.lomacl) a "
+        "WHERE a.grantee IN (0, %s)), '') "
         "FROM pg_largeobject_metadata l ORDER BY l.oid",
         (oid, oid),
     )
@@ -584,7 +641,8 @@ def _privileges_of(cur: Any, role: str, oid: int, function: str, database: str, 
         "FROM pg_shdepend s WHERE s.refclassid = 'pg_authid'::regclass AND s.refobjid = %s "
         "AND s.dbid IN (0, (SELECT oid FROM pg_database WHERE datname = current_database())) "
         "AND (s.deptype = 'o' OR s.classid::regclass::text NOT IN "
-        "('pg_class', 'pg_namespace', 'pg_database', 'pg_proc', 'pg_largeobject_metadata', 'pg_largeobject')) ORDER BY 2, 3",
+        "('pg_class', 'pg_namespace', 'pg_database', 'pg_proc', 'pg_largeobject_metadata', 'pg_largeobject')) "
+        "ORDER BY 2, 3",
         (oid,),
     )
     for deptype, catalogue, description in cur.fetchall():

@@ -95,7 +95,9 @@ def row_locks_usable(execute: Callable[[str], Any], database: str = "") -> bool:
     """
     if database in _ROW_LOCKS:
         return _ROW_LOCKS[database]
-    row = execute(f"SELECT COALESCE(has_table_privilege(to_regclass('public.{LOCKS_TABLE}'), 'UPDATE'), false) AS usable")
+    row = execute(
+        f"SELECT COALESCE(has_table_privilege(to_regclass('public.{LOCKS_TABLE}'), 'UPDATE'), false) AS usable"
+    )
     if row is None:
         return False
     usable = bool(row["usable"] if isinstance(row, dict) else row[0])
@@ -127,7 +129,9 @@ def postgres_lock(datastore: Any, wait: float) -> Iterator[None]:
         with conn.transaction():
             try:
                 conn.execute(f"SET LOCAL lock_timeout = '{int(wait * 1000)}ms'")
-                found = conn.execute(f"SELECT name FROM {LOCKS_TABLE} WHERE name = %s FOR UPDATE", (LEDGER_WRITER,)).fetchone()
+                found = conn.execute(
+                    f"SELECT name FROM {LOCKS_TABLE} WHERE name = %s FOR UPDATE", (LEDGER_WRITER,)
+                ).fetchone()
             except psycopg.errors.LockNotAvailable:
                 raise _busy(wait) from None
             if found is not None:

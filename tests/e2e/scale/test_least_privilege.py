@@ -54,7 +54,7 @@ def flagged(doc: dict) -> set[tuple[str, str, str, str]]:  # type: ignore[type-a
 
 
 def test_the_auditor_cannot_take_the_writers_lock_so_records_never_wait_for_it(setup) -> None:  # type: ignore[no-untyped-def]
-    settings, roles = setup
+    _, roles = setup
     with pg_connect(roles.auditor_url) as conn:
         conn.execute("SET default_transaction_read_only = off")
         # Check the writer lock's row lock and a table lock on it are refused.
@@ -90,9 +90,8 @@ def test_the_writers_lock_still_makes_writers_take_turns(setup) -> None:  # type
     first = open_ledger(StoreSettings(database_url=roles.writer_url))
     second = open_ledger(StoreSettings(database_url=roles.writer_url))
     try:
-        with writer_lock(first):
-            with pytest.raises(WriterBusyError), writer_lock(second, wait=0.3):
-                pass
+        with writer_lock(first), pytest.raises(WriterBusyError), writer_lock(second, wait=0.3):
+            pass
         with writer_lock(second, wait=0.3):
             pass
     finally:
@@ -196,10 +195,19 @@ def test_the_writer_cannot_forge_the_read_models_and_the_projector_can_write_the
             "CREATE TABLE sneaky (a int)",
         ):
             refused(conn, sql)
+        # The projector can forge them (that is what `projections verify` is for): the issue's forgery.
         with conn.transaction():
-            conn.execute("UPDATE rm_governance SET judgement_score = judgement_score WHERE false")
+            conn.execute("UPDATE rm_governance SET judgement_score = 4 WHERE theme = 'safeguarding.referrals'")
+    # Check the auditor's view refuses the forged rows and its verification names them.
+    auditor = ["--database-url", roles.auditor_url, "--read-only"]
+    shown = invoke([*auditor, "view"])
+    assert shown.exit_code == 1 and "judgement_score: stored 4" in shown.output
+    found = invoke([*auditor, "projections", "verify"])
+    assert found.exit_code == 1 and "rm_governance (service 'Harbour Home Care', ordinal" in found.output
+    assert invoke([*auditor, "verify", "--all"]).exit_code == 1
     # Check a rebuild by the projector gives the read models back.
     assert invoke(["--database-url", roles.projector_url, "projections", "rebuild"]).exit_code == 0
+    assert invoke(["--database-url", settings.database_url, "verify", "--all"]).exit_code == 0
 
 
 def test_the_web_role_may_use_the_accounts_tables_as_documented(setup) -> None:  # type: ignore[no-untyped-def]
@@ -216,7 +224,12 @@ def test_the_web_role_may_use_the_accounts_tables_as_documented(setup) -> None: 
     finally:
         accounts.close()
     with pg_connect(roles.writer_url) as conn:
-        for sql in ("UPDATE web_access_log SET detail = '{}'", "DELETE FROM web_access_log", "DELETE FROM web_users", "TRUNCATE web_sessions"):
+        for sql in (
+            "UPDATE web_access_log SET detail = '{}'",
+            "DELETE FROM web_access_log",
+            "DELETE FROM web_users",
+            "TRUNCATE web_sessions",
+        ):
             refused(conn, sql)
     with pg_connect(roles.auditor_url) as conn:
         refused(conn, "SELECT * FROM web_users")
@@ -243,15 +256,29 @@ def test_db_roles_check_is_clean_on_a_fresh_setup_and_flags_every_extra_grant(se
     extra = {
         f'GRANT INSERT ON rm_governance TO "{roles.writer}"': (roles.writer, "table", "rm_governance", "INSERT"),
         f'GRANT UPDATE (judgement_score) ON rm_governance TO "{roles.auditor}"': (
-            roles.auditor, "column", "rm_governance.judgement_score", "UPDATE",
+            roles.auditor,
+            "column",
+            "rm_governance.judgement_score",
+            "UPDATE",
         ),
-        f'GRANT TEMPORARY ON DATABASE "{doc["database"]}" TO "{roles.auditor}"': (roles.auditor, "database", doc["database"], "TEMPORARY"),
+        f'GRANT TEMPORARY ON DATABASE "{doc["database"]}" TO "{roles.auditor}"': (
+            roles.auditor,
+            "database",
+            doc["database"],
+            "TEMPORARY",
+        ),
         f'GRANT CREATE ON SCHEMA public TO "{roles.projector}"': (roles.projector, "schema", "public", "CREATE"),
         f'GRANT UPDATE ON SEQUENCE insightlog_events_notification_id_seq TO "{roles.auditor}"': (
-            roles.auditor, "sequence", "insightlog_events_notification_id_seq", "UPDATE",
+            roles.auditor,
+            "sequence",
+            "insightlog_events_notification_id_seq",
+            "UPDATE",
         ),
         f'GRANT EXECUTE ON FUNCTION lo_from_bytea(oid, bytea) TO "{roles.auditor}"': (
-            roles.auditor, "function", "pg_catalog.lo_from_bytea(oid, bytea)", "EXECUTE (creates large objects)",
+            roles.auditor,
+            "function",
+            "pg_catalog.lo_from_bytea(oid, bytea)",
+            "EXECUTE (creates large objects)",
         ),
         f'GRANT pg_write_all_data TO "{roles.auditor}"': (roles.auditor, "membership", "pg_write_all_data", "MEMBER"),
         f'ALTER ROLE "{roles.writer}" CREATEDB': (roles.writer, "attribute", roles.writer, "CREATEDB"),

@@ -31,7 +31,11 @@ def execute(store: Any, sql: str, **params: Any) -> None:
 
 
 def cli(store: Any, *args: str) -> Any:
-    where = ["--database-url", store.settings.database_url] if store.settings.database_url else ["--db", str(store.settings.sqlite_path)]
+    where = (
+        ["--database-url", store.settings.database_url]
+        if store.settings.database_url
+        else ["--db", str(store.settings.sqlite_path)]
+    )
     return invoke([*where, *args])
 
 
@@ -52,7 +56,12 @@ def live(event_id: str) -> dict[str, Any]:
         "kind": "SpotCheckRecorded",
         "actor_role": "deputy_manager",
         "actor_id": "DM-1",
-        "payload": {"evidence_score": 2, "evidence_category": "observation", "source_type": "spot_check", "summary": "2 of 5 unsigned"},
+        "payload": {
+            "evidence_score": 2,
+            "evidence_category": "observation",
+            "source_type": "spot_check",
+            "summary": "2 of 5 unsigned",
+        },
     }
 
 
@@ -87,7 +96,9 @@ def test_a_store_without_read_models_has_nothing_to_verify(stores) -> None:  # t
 
 
 @pytest.mark.parametrize("chunk_size", [7, 20_000])
-def test_services_left_dirty_by_a_crash_verify_against_the_entries_they_reflect(make_store, monkeypatch, chunk_size: int) -> None:  # type: ignore[no-untyped-def]
+def test_services_left_dirty_by_a_crash_verify_against_the_entries_they_reflect(
+    make_store, monkeypatch, chunk_size: int
+) -> None:  # type: ignore[no-untyped-def]
     from insightlog.projections import projection
     from tests.integration.readmodels.test_recompute_once import interleaved
 
@@ -123,7 +134,9 @@ def test_a_taxonomy_added_after_a_catch_up_does_not_make_a_false_alarm(harbour, 
     assert verify_read_models(harbour.ledger, harbour.models.view).ok
 
 
-def test_a_service_flagged_by_a_new_taxonomy_verifies_against_the_versions_it_was_computed_with(make_store, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_service_flagged_by_a_new_taxonomy_verifies_against_the_versions_it_was_computed_with(
+    make_store, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
     from insightlog.application.taxonomy import add_taxonomy
     from tests.helpers import write_jsonl
     from tests.integration.readmodels.conftest import harbour_objects
@@ -135,7 +148,9 @@ def test_a_service_flagged_by_a_new_taxonomy_verifies_against_the_versions_it_wa
     for o in objects:
         if o["kind"] == "ThemeDefined":
             o["payload"]["quality_statements"] = ["N2"]
-    store.ledger.import_lines(write_jsonl(tmp_path / "h.jsonl", objects).read_text().splitlines(), source_name="h.jsonl")
+    store.ledger.import_lines(
+        write_jsonl(tmp_path / "h.jsonl", objects).read_text().splitlines(), source_name="h.jsonl"
+    )
     store.models.catch_up()
     add_taxonomy(store.ledger, "SAF-2026", NEW_CSV)
 
@@ -160,7 +175,9 @@ def test_a_service_flagged_by_a_new_taxonomy_verifies_against_the_versions_it_wa
 OPERATIONS = st.lists(st.sampled_from(["rest", "catch_up", "record", "later", "taxonomy", "crash"]), max_size=7)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(
     seed=st.integers(0, 10**6),
     services=st.integers(1, 3),
@@ -235,12 +252,22 @@ def test_a_clean_store_verifies_whatever_its_history(stores, seed, services, eve
 def test_a_forged_judgement_score_is_named_and_never_shown(harbour) -> None:  # type: ignore[no-untyped-def]
     row = {r["theme"]: r for r in harbour.models.view.governance_rows(SERVICE)}["safeguarding.referrals"]
     real = row["judgement"]["score"]
-    execute(harbour, "UPDATE rm_governance SET judgement_score = 4 WHERE service = :s AND theme = 'safeguarding.referrals'", s=SERVICE)
-    ordinal = next(i for i, r in enumerate(harbour.models.view.governance_rows(SERVICE)) if r["theme"] == "safeguarding.referrals")
+    execute(
+        harbour,
+        "UPDATE rm_governance SET judgement_score = 4 WHERE service = :s AND theme = 'safeguarding.referrals'",
+        s=SERVICE,
+    )
+    ordinal = next(
+        i for i, r in enumerate(harbour.models.view.governance_rows(SERVICE)) if r["theme"] == "safeguarding.referrals"
+    )
     check = verify_read_models(harbour.ledger, harbour.models.view)
     assert not check.ok and check.total == 1
     difference = check.differences[0]
-    assert (difference.table, dict(difference.key), difference.column) == ("rm_governance", {"service": SERVICE, "ordinal": ordinal}, "judgement_score")
+    assert (difference.table, dict(difference.key), difference.column) == (
+        "rm_governance",
+        {"service": SERVICE, "ordinal": ordinal},
+        "judgement_score",
+    )
     assert (difference.stored, difference.recomputed) == (4, real)
     expected = f"rm_governance (service '{SERVICE}', ordinal {ordinal}) judgement_score: stored 4, recomputed {real}"
     # Check every command: projections verify and verify --all name it; view refuses to show it.
@@ -266,17 +293,30 @@ def test_a_forgery_that_rewrites_the_digests_too_passes_the_cheap_check_but_not_
     from insightlog.projections import tables
     from insightlog.projections.rows import service_digests, status_values
 
-    execute(harbour, "UPDATE rm_governance SET judgement_score = 4 WHERE service = :s AND theme = 'safeguarding.referrals'", s=SERVICE)
+    execute(
+        harbour,
+        "UPDATE rm_governance SET judgement_score = 4 WHERE service = :s AND theme = 'safeguarding.referrals'",
+        s=SERVICE,
+    )
     # The forger recomputes the digests (the algorithm is public) and stores them.
     with harbour.models.view.snapshot() as snap:
         status = snap.statuses([SERVICE])[SERVICE]
         rows = {str(t.name): snap.rows(t, SERVICE) for t in tables.PER_SERVICE}
-    execute(harbour, "UPDATE rm_service_status SET digests = :d WHERE service = :s", d=service_digests(rows, status_values(status)), s=SERVICE)
+    execute(
+        harbour,
+        "UPDATE rm_service_status SET digests = :d WHERE service = :s",
+        d=service_digests(rows, status_values(status)),
+        s=SERVICE,
+    )
     # Check the digest check passes (the documented limit) while the note says it did not recompute.
     cheap = cli(harbour, "--read-only", "view", "--json")
     assert cheap.exit_code == 0 and "not recomputed from the events" in cheap.stderr
     # Check the recomputation names the forged row, in every command that recomputes.
-    for args in (["--read-only", "view", "--verify"], ["--read-only", "projections", "verify"], ["--read-only", "verify", "--all"]):
+    for args in (
+        ["--read-only", "view", "--verify"],
+        ["--read-only", "projections", "verify"],
+        ["--read-only", "verify", "--all"],
+    ):
         result = cli(harbour, *args)
         assert result.exit_code == 1 and "judgement_score: stored 4" in result.output, (args, result.output)
 
@@ -284,8 +324,14 @@ def test_a_forgery_that_rewrites_the_digests_too_passes_the_cheap_check_but_not_
 @pytest.mark.parametrize(
     ("sql", "expected"),
     [
-        ("DELETE FROM rm_recognition WHERE service = :s AND ordinal = 0", "rm_recognition row (service '{s}', ordinal 0) is missing"),
-        ("UPDATE rm_drift SET e = '0.99' WHERE service = :s AND ordinal = 3", "rm_drift (service '{s}', ordinal 3) e: stored '0.99'"),
+        (
+            "DELETE FROM rm_recognition WHERE service = :s AND ordinal = 0",
+            "rm_recognition row (service '{s}', ordinal 0) is missing",
+        ),
+        (
+            "UPDATE rm_drift SET e = '0.99' WHERE service = :s AND ordinal = 3",
+            "rm_drift (service '{s}', ordinal 3) e: stored '0.99'",
+        ),
         (
             "INSERT INTO rm_triggers (service, ordinal, trigger, theme, scope, fired_on, events) "
             "VALUES (:s, 999, 'T1', NULL, NULL, '2026-06-01', '[]')",
@@ -293,17 +339,33 @@ def test_a_forgery_that_rewrites_the_digests_too_passes_the_cheap_check_but_not_
         ),
         ("UPDATE rm_events SET kind = 'Forged' WHERE position = 46", "rm_events (position 46) kind: stored 'Forged'"),
         ("DELETE FROM rm_events WHERE position = 46", "rm_events row (position 46) is missing"),
-        ("UPDATE rm_tracking SET entry_position = 60", "rm_tracking (projection 'governance') entry_position: stored 60, recomputed 70"),
-        ("UPDATE rm_service_status SET as_of = '2016-01-01T00:00:00Z'", "rm_service_status (service '{s}') as_of: stored '2016-01-01T00:00:00Z'"),
-        ("UPDATE rm_service_status SET as_of = '2099-01-01T00:00:00Z'", "as_of: stored '2099-01-01T00:00:00Z', recomputed 'at most"),
+        (
+            "UPDATE rm_tracking SET entry_position = 60",
+            "rm_tracking (projection 'governance') entry_position: stored 60, recomputed 70",
+        ),
+        (
+            "UPDATE rm_service_status SET as_of = '2016-01-01T00:00:00Z'",
+            "rm_service_status (service '{s}') as_of: stored '2016-01-01T00:00:00Z'",
+        ),
+        (
+            "UPDATE rm_service_status SET as_of = '2099-01-01T00:00:00Z'",
+            "as_of: stored '2099-01-01T00:00:00Z', recomputed 'at most",
+        ),
         ("UPDATE rm_service_status SET as_of = 'yesterday'", "as_of: stored 'yesterday', recomputed 'an instant"),
-        ("UPDATE rm_service_status SET events = 3", "rm_service_status (service '{s}') events: stored 3, recomputed 70"),
+        (
+            "UPDATE rm_service_status SET events = 3",
+            "rm_service_status (service '{s}') events: stored 3, recomputed 70",
+        ),
         # Claiming the rows reflect only the first 40 entries: they are not what those give.
-        ("UPDATE rm_service_status SET dirty = 1, last_entry_position = 40", "rm_governance (service '{s}', ordinal 0) judgement_event_id: stored"),
+        (
+            "UPDATE rm_service_status SET dirty = 1, last_entry_position = 40",
+            "rm_governance (service '{s}', ordinal 0) judgement_event_id: stored",
+        ),
         ("DELETE FROM rm_service_status", "rm_service_status row (service '{s}') is missing"),
         ("UPDATE rm_service_status SET digests = NULL", "rm_service_status (service '{s}') digests: stored None"),
         (
-            "INSERT INTO rm_overdue_reviews (service, ordinal, level, due_by, held, days_overdue) VALUES ('Ghost', 0, 'monthly', '2026-01-01', NULL, 3)",
+            "INSERT INTO rm_overdue_reviews (service, ordinal, level, due_by, held, days_overdue) "
+            "VALUES ('Ghost', 0, 'monthly', '2026-01-01', NULL, 3)",
             "rm_overdue_reviews row (service 'Ghost', ordinal 0) is not given by the events",
         ),
     ],
