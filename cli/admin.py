@@ -30,7 +30,8 @@ def db() -> None:
 
 
 @db.command("roles")
-@click.option("--writer", default="insightlog_writer", show_default=True, metavar="NAME", help="The writer role (record, import).")
+@click.option("--writer", default="insightlog_writer", show_default=True, metavar="NAME", help="The writer role (record, import, the web).")
+@click.option("--projector", default="insightlog_projector", show_default=True, metavar="NAME", help="The projector role (the read models).")
 @click.option("--auditor", default="insightlog_auditor", show_default=True, metavar="NAME", help="The auditor role (select only).")
 @click.option(
     "--writer-password",
@@ -38,19 +39,38 @@ def db() -> None:
     help="Set the writer's password [env INSIGHTLOG_WRITER_PASSWORD; prefer the env var to the option].",
 )
 @click.option(
+    "--projector-password",
+    metavar="PASSWORD",
+    help="Set the projector's password [env INSIGHTLOG_PROJECTOR_PASSWORD; prefer the env var to the option].",
+)
+@click.option(
     "--auditor-password",
     metavar="PASSWORD",
     help="Set the auditor's password [env INSIGHTLOG_AUDITOR_PASSWORD; prefer the env var to the option].",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print what was done as JSON.")
+@click.option("--check", "check_only", is_flag=True, help="Change nothing: list every privilege of each role and flag any beyond the documented set.")
+@click.option("--json", "as_json", is_flag=True, help="Print what was done (or found) as JSON.")
 @click.pass_obj
-def roles(obj: Context, writer: str, auditor: str, writer_password: str | None, auditor_password: str | None, as_json: bool) -> None:
-    """Create a least-privilege writer role and a select-only auditor role (PostgreSQL; idempotent).
+def roles(
+    obj: Context,
+    writer: str,
+    projector: str,
+    auditor: str,
+    writer_password: str | None,
+    projector_password: str | None,
+    auditor_password: str | None,
+    check_only: bool,
+    as_json: bool,
+) -> None:
+    """Create a writer, a projector and a select-only auditor role with the least privileges
+    each needs (PostgreSQL; idempotent), or with --check list what they hold.
 
     Run it as the schema owner after `insightlog init`, and again after an upgrade that adds
-    read-model tables. The writer may insert events and maintain the read models but not
-    create, alter or drop anything, and the guard triggers refuse its updates and deletes;
-    the auditor may only select. Roles are cluster-wide; the grants are on this database.
+    tables. The writer may insert events and use the web's accounts tables, and read the read
+    models; only the projector may write the read models (run `insightlog projections update` as
+    it); the auditor may only select. None may create, alter or drop anything, create temporary
+    tables or large objects, or hold the writers' lock. The documented set is in
+    docs/operations.md; --check exits 1 when a role holds more (or less) than it.
 
     Example:
 
@@ -58,34 +78,86 @@ def roles(obj: Context, writer: str, auditor: str, writer_password: str | None, 
         insightlog --database-url postgresql://owner@db.example/care init
 
         \b
-        INSIGHTLOG_WRITER_PASSWORD=... INSIGHTLOG_AUDITOR_PASSWORD=... insightlog --database-url postgresql://owner@db.example/care db roles
+        INSIGHTLOG_WRITER_PASSWORD=... INSIGHTLOG_PROJECTOR_PASSWORD=... INSIGHTLOG_AUDITOR_PASSWORD=... \\
+          insightlog --database-url postgresql://owner@db.example/care db roles
+
+        \b
+        insightlog --database-url postgresql://owner@db.example/care db roles --check
     """
+    if check_only:
+        _check_roles(obj, writer, projector, auditor, as_json)
+        return
     report = obj.app.ensure_roles(
         writer=writer,
         auditor=auditor,
-        writer_password=writer_password or obj.config.writer_password,
-        auditor_password=auditor_password or obj.config.auditor_password,
+        projector=projector,
+        writer_password=writer_password,
+        auditor_password=auditor_password,
+        projector_password=projector_password,
     )
     if as_json:
         output.emit_json(
             {
                 "writer": report.writer,
+                "projector": report.projector,
                 "auditor": report.auditor,
                 "created": report.created,
                 "ledger_tables": report.ledger_tables,
                 "read_model_tables": report.read_model_tables,
+                "web_tables": report.web_tables,
                 "writer_url": report.writer_url,
+                "projector_url": report.projector_url,
                 "auditor_url": report.auditor_url,
                 "warnings": report.warnings,
             }
         )
         return
     created = f" (created {', '.join(report.created)})" if report.created else " (already existed)"
-    output.line(f"roles ready{created}: {len(report.ledger_tables)} ledger and {len(report.read_model_tables)} read-model tables granted")
-    output.line(f"  writer:  {report.writer_url}")
-    output.line(f"  auditor: {report.auditor_url}   (use with --read-only)")
+    output.line(
+        f"roles ready{created}: {len(report.ledger_tables)} ledger, {len(report.read_model_tables)} read-model "
+        f"and {len(report.web_tables)} web tables granted"
+    )
+    output.line(f"  writer:    {report.writer_url}")
+    output.line(f"  projector: {report.projector_url}   (runs `insightlog projections update`)")
+    output.line(f"  auditor:   {report.auditor_url}   (use with --read-only)")
     for warning in report.warnings:
         output.note(f"warning: {warning}")
+
+
+def _check_roles(obj: Context, writer: str, projector: str, auditor: str, as_json: bool) -> None:
+    check = obj.app.check_roles(writer=writer, auditor=auditor, projector=projector)
+    if as_json:
+        output.emit_json(check.as_dict())
+    else:
+        for role, function in check.roles.items():
+            held = [p for p in check.privileges if p.role == role]
+            output.line(f"{role} ({function}): {len(held)} privilege(s)")
+            # One line per object and standing: "table rm_events: SELECT, INSERT (via direct)".
+            lines: dict[tuple[str, str, str, str, str], list[str]] = {}
+            elsewhere: dict[str, set[str]] = {}
+            for p in held:
+                if p.scope == "other database":
+                    elsewhere.setdefault(p.privilege, set()).add(p.target)
+                    continue
+                mark = "FLAGGED" if p.flagged else "ok"
+                lines.setdefault((mark, p.kind, p.target, p.via, p.scope), []).append(p.privilege)
+            for (mark, kind, target, via, scope), privileges in lines.items():
+                where = "" if scope == "this database" else f" [{scope}]"
+                output.line(f"  {mark:<8} {kind} {target}: {', '.join(privileges)} (via {via}){where}")
+            for privilege, databases in sorted(elsewhere.items()):
+                output.line(f"  listed   {privilege} on {len(databases)} other database(s) of the cluster (not flagged: see docs/operations.md)")
+        for missing in check.missing:
+            output.line(f"  MISSING  {missing}")
+        for note in check.notes:
+            output.line(f"note: {note}")
+        flagged = len(check.flagged)
+        verdict = "OK" if check.ok else "FLAGGED"
+        output.line(
+            f"{verdict}: {flagged} privilege(s) beyond the documented set, {len(check.missing)} documented one(s) missing "
+            f"(database {check.database})"
+        )
+    if not check.ok:
+        raise SystemExit(1)
 
 
 @db.command("new-key")

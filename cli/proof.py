@@ -125,14 +125,16 @@ def prove(obj: Context, event_id: str, as_json: bool) -> None:
 @click.option("--trusted-key", type=click.Path(exists=True, dir_okay=False, path_type=Path), multiple=True, help="The provider's public key (PEM), from outside the store: every provider signature must be by one; repeatable.")
 @click.option("--trusted-witness", type=click.Path(exists=True, dir_okay=False, path_type=Path), multiple=True, help="A witness's public key (PEM): every witness signature must be by one; repeatable.")
 @click.option("--tsa-ca", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="The TSA's CA certificate, to check timestamp tokens chain to it.")
+@click.option("--all", "everything", is_flag=True, help="Also recompute the read models from the events and compare them (as `projections verify`).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def verify(obj: Context, outside: tuple[Path, ...], trusted_key: tuple[Path, ...], trusted_witness: tuple[Path, ...], tsa_ca: Path | None, as_json: bool) -> None:
+def verify(obj: Context, outside: tuple[Path, ...], trusted_key: tuple[Path, ...], trusted_witness: tuple[Path, ...], tsa_ca: Path | None, everything: bool, as_json: bool) -> None:
     """Recompute the Merkle tree from the stored events and check every commitment against it.
 
     Checks each event against the leaf committed when it was appended, the ledger head, every
     stored checkpoint (root, signatures, timestamp tokens, consistency between them), and any
-    checkpoint file held outside the store. Exits non-zero naming the first bad position.
+    checkpoint file held outside the store. With --all, also recomputes the read models from the
+    events and compares them row by row. Exits non-zero naming the first bad position (or row).
 
     Example:
 
@@ -142,11 +144,17 @@ def verify(obj: Context, outside: tuple[Path, ...], trusted_key: tuple[Path, ...
     report = obj.app.verify(
         outside_files=outside, trusted_key_files=trusted_key, trusted_witness_files=trusted_witness, tsa_ca=tsa_ca
     )
+    # --all: the read models too (ledger and checkpoints are above), after the ledger's checks.
+    models = obj.app.verify_read_models() if everything else None
     if as_json:
-        output.emit_json(report.as_dict())
+        output.emit_json({**report.as_dict(), **({"read_models": models.as_dict()} if models is not None else {})})
     else:
         _render_verify(report)
-    if not report.ok:
+        if models is not None:
+            from insightlog.cli.readmodels import render_read_model_check
+
+            render_read_model_check(models)
+    if not report.ok or (models is not None and not models.ok):
         raise SystemExit(1)
 
 

@@ -111,14 +111,20 @@ def render_view(rows: list[dict[str, Any]], errors: dict[str, str]) -> None:
 @basis_option
 @tsa_ca_option
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of rows (service, key_question, theme, ...).")
+@click.option("--verify", "verify_rows", is_flag=True, help="Recompute the rows shown from the events and compare first (not only their digests).")
 @click.pass_obj
-def view(obj: Context, service: str | None, as_of: str | None, basis: str, tsa_ca: Path | None, as_json: bool) -> None:
+def view(
+    obj: Context, service: str | None, as_of: str | None, basis: str, tsa_ca: Path | None, as_json: bool, verify_rows: bool
+) -> None:
     """The governance view: per service and theme, the current leadership judgement, E and drift
     sign this month and last, improvement status, open actions, overdue reviews and the triggers
     of the last 90 days, grouped by CQC key question.
 
     Without --as-of it reads the SQL read models, which catch up first (read-only stores are read
-    as they stand, with a note of how many events they are behind). With --as-of it computes from
+    as they stand, with a note of how many events they are behind). The rows are checked against
+    the digests the projection stored with them before they are shown; --verify recomputes them
+    from the events and compares instead (as `insightlog projections verify` does for all). Rows
+    that fail are not shown (exit 1, naming the first difference). With --as-of it computes from
     the events, writing nothing. The read models keep the default basis: --basis ledger or proven
     computes from the events (as of now without --as-of), and every row names the basis.
 
@@ -136,10 +142,17 @@ def view(obj: Context, service: str | None, as_of: str | None, basis: str, tsa_c
     from insightlog.cli.context import parse_as_of
 
     chosen = chosen_basis(obj, basis, tsa_ca)
-    result = obj.app.view(service, parse_as_of(as_of) if as_of is not None else None, chosen)
+    result = obj.app.view(service, parse_as_of(as_of) if as_of is not None else None, chosen, verify=verify_rows)
     rows, errors = result.rows, result.errors
     if result.note:
         output.note(result.note)
+    if result.checked == "digests":
+        output.note(
+            "read models checked against the digests stored with them, not recomputed from the events "
+            "(`--verify` or `insightlog projections verify` recompute them)"
+        )
+    elif result.checked == "recomputed":
+        output.note("read models recomputed from the events and compared: they match")
     if result.entries_behind:
         output.note(f"read models are {result.entries_behind} events behind (read-only store: shown as they stand)")
     for name, error in sorted(errors.items()):
@@ -204,6 +217,7 @@ def status(obj: Context, as_json: bool) -> None:
             {k: s.get(k) for k in ("service", "as_of", "events", "last_entry_position", "taxonomy_version", "dirty", "error")} for s in st.services
         ],
     }
+    doc["checked"] = st.checked
     if as_json:
         output.emit_json(doc)
         return
@@ -218,6 +232,8 @@ def status(obj: Context, as_json: bool) -> None:
         f"ledger: notification {st.latest_notification}, {st.ledger_entries} events; {st.entries_behind} events behind"
     )
     output.line(f"schema {st.schema_version}, definitions {st.definitions_version}, updated {st.updated_at}")
+    if st.checked == "digests":
+        output.line("status rows checked against their digests, not recomputed (`insightlog projections verify` recomputes them)")
     if st.dirty:
         output.line(
             f"{len(st.dirty)} service(s) not yet recomputed ({st.pending_entries} events pending): "
@@ -227,6 +243,44 @@ def status(obj: Context, as_json: bool) -> None:
         ["service", "as of", "events", "taxonomy", "recompute pending", "error"],
         [[s["service"], s["as_of"], s["events"], s["taxonomy_version"], "yes" if s.get("dirty") else "-", s["error"]] for s in st.services],
     )
+
+
+@projections.command("verify")
+@click.option("--service", metavar="NAME", help="Only this service's rows (default: every table, rm_events and rm_tracking too).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_obj
+def verify_command(obj: Context, service: str | None, as_json: bool) -> None:
+    """Recompute the read models from the events, in memory, and compare them row by row with
+    the stored tables; name every row that differs (table, key, column, stored and recomputed
+    value) and exit 1 if any does. Nothing is written. The events are taken as stored: `insightlog
+    verify --all` verifies them too.
+
+    Example:
+
+        \b
+        insightlog projections verify
+
+        \b
+        insightlog --read-only projections verify --service "Harbour Home Care" --json
+    """
+    check = obj.app.verify_read_models(service)
+    if as_json:
+        output.emit_json(check.as_dict())
+    else:
+        render_read_model_check(check)
+    if not check.ok:
+        raise SystemExit(1)
+
+
+def render_read_model_check(check: Any) -> None:
+    """The lines of a read-model verification (``projections verify``, ``verify --all``)."""
+    output.line(("OK: " if check.ok else "FAILED: ") + check.summary() + f" ({check.seconds:.2f} s)")
+    for difference in check.differences:
+        output.line(f"  - {difference.text()}")
+    if check.total > len(check.differences):
+        output.line(f"  ... {check.total - len(check.differences)} more difference(s) not listed")
+    for note in check.notes:
+        output.line(f"  {note}")
 
 
 @projections.command()

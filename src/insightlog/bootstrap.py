@@ -16,7 +16,7 @@ defaults are local to the working directory.
 | ``INSIGHTLOG_CHECKPOINT_FILE`` | checkpoint file kept outside the database | ``insightlog-checkpoints/<origin>.jsonl`` (one per store) |
 | ``INSIGHTLOG_WORKERS`` | worker processes of a large read-model catch-up (0: none) | one per CPU, at most 4 |
 | ``INSIGHTLOG_CHROMIUM`` | Chromium executable printing PDFs | ``/usr/bin/chromium`` |
-| ``INSIGHTLOG_WRITER_PASSWORD``, ``INSIGHTLOG_AUDITOR_PASSWORD`` | passwords ``db roles`` sets | none |
+| ``INSIGHTLOG_WRITER_PASSWORD``, ``INSIGHTLOG_AUDITOR_PASSWORD``, ``INSIGHTLOG_PROJECTOR_PASSWORD`` | passwords ``db roles`` sets | none |
 | ``INSIGHTLOG_WEB_SECURE_COOKIES`` | web: cookies only over HTTPS (0 only for plain-HTTP development) | 1 |
 | ``INSIGHTLOG_WEB_HSTS`` | web: send Strict-Transport-Security (serve behind TLS) | 0 |
 | ``INSIGHTLOG_PROVIDER_NAME`` | web: the provider's name in page titles | none |
@@ -75,6 +75,7 @@ class Config:
     chromium: str = DEFAULT_CHROMIUM
     writer_password: str | None = field(default=None, repr=False)
     auditor_password: str | None = field(default=None, repr=False)
+    projector_password: str | None = field(default=None, repr=False)
     web: WebSettings = field(default_factory=WebSettings)
     clock: Callable[[], datetime] | None = field(default=None, compare=False)
 
@@ -125,6 +126,7 @@ def config_from_env(
         chromium=env.get("INSIGHTLOG_CHROMIUM") or DEFAULT_CHROMIUM,
         writer_password=env.get("INSIGHTLOG_WRITER_PASSWORD") or None,
         auditor_password=env.get("INSIGHTLOG_AUDITOR_PASSWORD") or None,
+        projector_password=env.get("INSIGHTLOG_PROJECTOR_PASSWORD") or None,
         web=WebSettings(
             secure_cookies=_flag(env, "INSIGHTLOG_WEB_SECURE_COOKIES", True),
             hsts=_flag(env, "INSIGHTLOG_WEB_HSTS", False),

@@ -266,6 +266,8 @@ class Accounts:
         """Create the tables and the access log's guards if missing (idempotent, safe between processes)."""
         from sqlalchemy import text
 
+        if self.is_postgres and self._postgres_ready():
+            return  # nothing to create: roles that may not create objects (the writer) carry on
         with self.write_engine.begin() as conn:
             if self.is_postgres:
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_LOCK_KEY})
@@ -280,6 +282,24 @@ class Accounts:
                             f"ON web_access_log BEGIN SELECT RAISE(ABORT, '{GUARD_MESSAGE}'); END"
                         )
                     )
+
+    def _postgres_ready(self) -> bool:
+        """Whether every accounts table and the access log's three guard triggers exist."""
+        from sqlalchemy import text
+
+        names = [t.name for t in tables.ALL_TABLES]
+        with self.engine.connect() as conn:
+            present = conn.execute(
+                text("SELECT count(*) FROM unnest(CAST(:names AS text[])) AS n WHERE to_regclass('public.' || n) IS NOT NULL"),
+                {"names": names},
+            ).scalar()
+            guards = conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                    "WHERE c.relname = 'web_access_log' AND NOT t.tgisinternal AND t.tgname LIKE 'web_access_log_refuse_%'"
+                )
+            ).scalar()
+        return present == len(names) and guards == 3
 
     def _install_postgres_guards(self, conn: Connection) -> None:
         from sqlalchemy import text
@@ -325,10 +345,14 @@ class Accounts:
         user_name: str | None = None,
     ) -> int:
         """Append one row to the chain inside ``conn``'s (write) transaction; its sequence number."""
-        from sqlalchemy import select, text
+        from sqlalchemy import select
 
         if self.is_postgres:
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_LOCK_KEY})
+            # One appender at a time: a row lock only roles that may write may take (a select-only
+            # role could hold an advisory lock and stop every sign-in; storage/writelock.py).
+            from insightlog.storage.writelock import WEB_ACCESS_LOG, transaction_lock
+
+            transaction_lock(lambda sql, params: conn.exec_driver_sql(sql, params).first(), WEB_ACCESS_LOG, PG_LOCK_KEY)
         log = tables.access_log
         last = conn.execute(select(log.c.seq, log.c.hash).order_by(log.c.seq.desc()).limit(1)).first()
         seq = 1 if last is None else int(last[0]) + 1

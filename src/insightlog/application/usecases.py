@@ -28,10 +28,11 @@ if TYPE_CHECKING:
     from insightlog.interchange.timeutil import AsOf
     from insightlog.projections.projection import RunReport, Status
     from insightlog.projections.readmodels import GovernanceResult, ReadModels
+    from insightlog.projections.verify import ReadModelCheck
     from insightlog.proof.checkpoint import SignedCheckpoint
     from insightlog.sheets.convert import ConversionResult
     from insightlog.sheets.ledger import StoreCheck
-    from insightlog.storage.roles import RolesReport
+    from insightlog.storage.roles import RolesCheck, RolesReport
     from insightlog.taxonomies import TaxonomyVersion
 
 
@@ -603,20 +604,30 @@ class UseCases:
                 raise ReadModelError(f"read models: {detail}") from None
             raise
 
-    def view(self, service: str | None = None, as_of: AsOf | None = None, basis: Basis | None = None) -> GovernanceResult:
+    def view(
+        self, service: str | None = None, as_of: AsOf | None = None, basis: Basis | None = None, *, verify: bool = False
+    ) -> GovernanceResult:
         """The governance view: from the read models (caught up first) now, from the events as of
         a moment. The read models keep the default basis; on another basis (definitions §3.5) the
-        view is computed from the events, as of now when no moment is given."""
+        view is computed from the events, as of now when no moment is given. Rows from the read
+        models are checked against their digests before they are shown, or with ``verify``
+        recomputed from the events and compared (``result.checked``)."""
         from insightlog.interchange.timeutil import now_as_of
         from insightlog.projections.readmodels import EVENTS, GovernanceResult
 
         if basis is not None and not basis.is_default:
             when = as_of if as_of is not None else now_as_of(self.ledger.now())
-            return GovernanceResult(rows=self.view_from_events(when, service, basis), source=EVENTS)
+            return GovernanceResult(rows=self.view_from_events(when, service, basis), source=EVENTS, checked=EVENTS)
         if as_of is not None:
-            return GovernanceResult(rows=self.view_from_events(as_of, service), source=EVENTS)
+            return GovernanceResult(rows=self.view_from_events(as_of, service), source=EVENTS, checked=EVENTS)
         with self.read_models() as models:
-            return models.governance(service)
+            return models.governance(service, verify=verify)
+
+    def verify_read_models(self, service: str | None = None) -> ReadModelCheck:
+        """Recompute the read models from the events, in memory, and compare them row by row with
+        the stored tables (every one, or one service's rows); nothing is written."""
+        with self.read_models() as models:
+            return models.verify(None if service is None else [service])
 
     def projections_status(self) -> Status:
         with self.read_models() as models:
@@ -653,19 +664,46 @@ class UseCases:
     # ------------------------------------------------------------------ administration
 
     def ensure_roles(
-        self, *, writer: str, auditor: str, writer_password: str | None, auditor_password: str | None
+        self,
+        *,
+        writer: str,
+        auditor: str,
+        projector: str = "insightlog_projector",
+        writer_password: str | None = None,
+        auditor_password: str | None = None,
+        projector_password: str | None = None,
     ) -> RolesReport:
-        """Create or check the least-privilege PostgreSQL roles of a provider group."""
+        """Create the least-privilege PostgreSQL roles of a provider group (writer, projector,
+        auditor) and make their privileges exactly the documented set."""
         from insightlog.storage.roles import RolesError, ensure_roles
+
+        url = self._roles_database("db roles")
+        if self.config.store.read_only:
+            raise RolesError("db roles changes the database; not with --read-only")
+        return ensure_roles(
+            url,
+            writer=writer,
+            auditor=auditor,
+            projector=projector,
+            writer_password=writer_password or self.config.writer_password,
+            auditor_password=auditor_password or self.config.auditor_password,
+            projector_password=projector_password or self.config.projector_password,
+        )
+
+    def check_roles(self, *, writer: str, auditor: str, projector: str = "insightlog_projector") -> RolesCheck:
+        """Every privilege the three roles hold in the store's database, flagged where it is beyond
+        the documented set (nothing is changed)."""
+        from insightlog.storage.roles import check_roles
+
+        return check_roles(self._roles_database("db roles --check"), writer=writer, auditor=auditor, projector=projector)
+
+    def _roles_database(self, what: str) -> str:
+        from insightlog.storage.roles import RolesError
 
         store = self.config.store
         if not store.is_postgres or store.database_url is None:
-            raise RolesError("db roles sets up PostgreSQL roles; give --database-url postgresql://... (a SQLite file has no roles)")
-        if store.read_only:
-            raise RolesError("db roles changes the database; not with --read-only")
-        return ensure_roles(
-            store.database_url, writer=writer, auditor=auditor, writer_password=writer_password, auditor_password=auditor_password
-        )
+            raise RolesError(f"{what} is about PostgreSQL roles; give --database-url postgresql://... (a SQLite file has no roles)")
+        return store.database_url
 
     @staticmethod
     def new_cipher_key() -> str:

@@ -88,6 +88,7 @@ class Status:
     services: list[dict[str, Any]] = field(default_factory=list)
     dirty: list[str] = field(default_factory=list)
     pending_entries: int = 0
+    checked: str = ""  # how the status rows were checked before being shown (see ReadModels.status)
 
     @property
     def entries_behind(self) -> int:

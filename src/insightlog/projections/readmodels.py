@@ -22,15 +22,25 @@ from insightlog.projections.sql import SqlAlchemyGovernanceView
 from insightlog.storage.guards import write_refusal
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from insightlog.application.ledger import Ledger
+    from insightlog.projections.verify import ReadModelCheck
     from insightlog.storage.settings import StoreSettings
 
 class ReadModelError(InsightlogError):
     """Raised when the read models' database refused or failed a query."""
 
 
+class ReadModelMismatchError(ReadModelError):
+    """Raised when read models about to be shown are not what the events give (they were changed
+    outside the projection)."""
+
+
 READ_MODELS = "read_models"
 EVENTS = "events"
+DIGESTS = "digests"  # the rows shown matched the digests stored with them
+RECOMPUTED = "recomputed"  # the rows shown were recomputed from the events and compared
 
 
 @dataclass
@@ -48,6 +58,7 @@ class GovernanceResult:
     report: RunReport | None = None
     note: str | None = None
     dirty: list[str] = field(default_factory=list)
+    checked: str = ""  # how the rows were checked before being shown: DIGESTS, RECOMPUTED or EVENTS
 
 
 class ReadModels:
@@ -58,9 +69,12 @@ class ReadModels:
 
         self.ledger = ledger
         self.settings = settings
-        # A ledger may be read-only without the setting: a PostgreSQL role that may only read.
-        self.read_only = bool(settings.read_only or getattr(ledger, "read_only", False))
-        self.view = SqlAlchemyGovernanceView(engine_for(settings), read_only=self.read_only)
+        # The read models' own rights decide, not the ledger's: on PostgreSQL the projector role
+        # may write them but not the ledger, the writer role the ledger but not them.
+        self.view = SqlAlchemyGovernanceView(engine_for(settings), read_only=bool(settings.read_only))
+        self.refusal = None if settings.read_only else self.view.write_refusal()
+        self.read_only = bool(settings.read_only or self.refusal)
+        self.view.read_only = self.read_only
         self.projection = GovernanceProjection(ledger, self.view, chunk_size=chunk_size, settings=settings)
 
     def close(self) -> None:
@@ -77,12 +91,20 @@ class ReadModels:
     def _check_writable(self, what: str) -> None:
         from insightlog.errors import LedgerError
 
-        if self.read_only:
+        if self.read_only and not self.refusal:
             raise LedgerError(f"cannot {what}: the store is open read-only")
+        if self.refusal:
+            # A role that may write neither (the auditor) is told that it may only read.
+            reason = getattr(self.ledger, "read_only_reason", None) if getattr(self.ledger, "read_only", False) else None
+            raise LedgerError(f"cannot {what}: {reason or self.refusal}")
 
     def ensure(self) -> bool:
         """Create the read-model tables if missing (for ``insightlog init``, run as the schema
-        owner, so roles granted afterwards cover them); True if they were rebuilt."""
+        owner, so roles granted afterwards cover them); True if they were rebuilt. The writer role,
+        which may write the ledger but not them, finds nothing to do when they are there and current."""
+        ledger_writable = not (self.settings.read_only or getattr(self.ledger, "read_only", False))
+        if self.refusal and ledger_writable and self.usable():
+            return False
         self._check_writable("create the read models")
         return self.projection.ensure()
 
@@ -97,7 +119,17 @@ class ReadModels:
         return self.projection.rebuild()
 
     def status(self) -> Status:
-        return self.projection.status()
+        """Where the read models stand; each service's status row is checked against its digests
+        first (``ReadModelMismatchError`` names the first difference of one that does not match)."""
+        from insightlog.projections.verify import check_digests
+
+        found = self.projection.status()
+        if found.exists and self.usable():  # tables of an older layout have no digests (and are not shown)
+            mismatched = check_digests(None, {s["service"]: s for s in found.services})
+            if mismatched:
+                self._refuse(mismatched, "their status rows do not match the digests stored with them")
+            found.checked = DIGESTS
+        return found
 
     def usable(self) -> bool:
         """Whether the stored tables exist in the current schema and definitions version."""
@@ -113,9 +145,16 @@ class ReadModels:
             and tracking.definitions_version == DEFINITIONS_VERSION
         )
 
-    def governance(self, service: str | None = None) -> GovernanceResult:
-        """The current governance view (one service or all) from the read models."""
+    def governance(self, service: str | None = None, *, verify: bool = False) -> GovernanceResult:
+        """The current governance view (one service or all) from the read models.
+
+        The rows shown are checked first against the digests the projection stored with them
+        (``checked`` "digests"), or with ``verify`` recomputed from the events and compared
+        (``checked`` "recomputed"); rows that fail raise ``ReadModelMismatchError`` naming the
+        first difference, and are not shown."""
         from insightlog.errors import ServiceNotFoundError
+        from insightlog.projections.rows import from_json, governance_row
+        from insightlog.projections.verify import PROJECTION, check_digests
 
         report = None
         note = None
@@ -139,23 +178,62 @@ class ReadModels:
                 rows=rows,
                 source=EVENTS,
                 note="this store has no current read models (run `insightlog projections rebuild` with write access); computed from the events",
+                checked=EVENTS,
             )
-        tracking = self.projection.tracking()
-        rows = self.view.governance_rows(service)
-        statuses = self.view.service_status()
-        errors = {s["service"]: s["error"] for s in statuses if s["error"] and (service is None or s["service"] == service)}
+        # One consistent read: the rows, their services' status rows and the tracking record.
+        with self.view.snapshot() as snap:
+            tracking = snap.tracking(PROJECTION)
+            records = snap.governance(service)
+            by_service = snap.statuses(None if service is None else [service])
+        if tracking is None:
+            raise ReadModelError(f"projection {PROJECTION} has no tracking record")
+        mismatched = check_digests(records, by_service)
+        if mismatched:
+            self._refuse(mismatched, "their rows do not match the digests stored with them")
+        if verify:
+            self._refuse(sorted(by_service), None)
+        statuses = [by_service[name] for name in sorted(by_service)]
+        ordered = sorted(records, key=lambda rec: (rec.service, rec.ordinal))  # code-point order, not the collation's
+        rows = [governance_row(rec, from_json(by_service[rec.service]["overdue_reviews"]) if rec.service in by_service else []) for rec in ordered]
+        errors = {s["service"]: s["error"] for s in statuses if s["error"]}
         known = {s["service"] for s in statuses}
         if service is not None and not rows and service not in known and service not in self.ledger.services():
             raise ServiceNotFoundError(f"no events of service {service!r} in this store")
-        behind = max(self.ledger.head_size() - tracking.entry_position, 0)
+        behind = max(self.ledger.head_size() - int(tracking["entry_position"]), 0)
+        if behind and self.refusal and note is None:
+            note = f"{self.refusal}; shown as they stand"
         # Services whose indexed events are not yet in their rows (a run that has not finished,
         # or none allowed here): shown as last computed, and counted as behind.
-        dirty = [s["service"] for s in statuses if s["dirty"] and (service is None or s["service"] == service)]
+        dirty = [s["service"] for s in statuses if s["dirty"]]
         if dirty:
             behind += sum(self.view.pending_entries(dirty).values())
             shown = ", ".join(dirty[:5]) + (f" and {len(dirty) - 5} more" if len(dirty) > 5 else "")
             pending = f"{len(dirty)} service(s) not yet recomputed, shown as last computed: {shown}"
             note = f"{note}; {pending}" if note else pending
         return GovernanceResult(
-            rows=rows, source=READ_MODELS, entries_behind=behind, errors=errors, report=report, note=note, dirty=dirty
+            rows=rows,
+            source=READ_MODELS,
+            entries_behind=behind,
+            errors=errors,
+            report=report,
+            note=note,
+            dirty=dirty,
+            checked=RECOMPUTED if verify else DIGESTS,
+        )
+
+    def verify(self, services: Iterable[str] | None = None) -> ReadModelCheck:
+        """Recompute the read models (all, or those of ``services``) from the events and compare."""
+        from insightlog.projections.verify import verify_read_models
+
+        return verify_read_models(self.ledger, self.view, services=services, policy=self.projection.policy)
+
+    def _refuse(self, services: list[str], why: str | None) -> None:
+        """Recompute ``services`` and raise, naming the first difference, unless they all match."""
+        check = self.verify(services)
+        if check.ok and why is None:
+            return
+        detail = check.summary() if not check.ok else f"read models of {', '.join(services)}: {why}"
+        raise ReadModelMismatchError(
+            f"{detail}; nothing shown from them (`insightlog projections verify` names every difference, "
+            "`insightlog projections rebuild` by the projector rebuilds them, `insightlog view --as-of now` computes from the events)"
         )

@@ -48,6 +48,7 @@ class PreparedService:
     entry_count: int
     last_position: int
     tables: dict[str, list[tuple[Any, ...]]]
+    digests: str = ""  # rows.service_digests of these rows and status fields
 
 
 @dataclass

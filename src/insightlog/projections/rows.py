@@ -4,7 +4,8 @@ queries return. Pure: no database."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Mapping, Sequence
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
@@ -44,7 +45,7 @@ def prepare_service(s: ServiceGovernance) -> PreparedService:
     from insightlog.projections import tables
 
     records = service_records(s)
-    return PreparedService(
+    prepared = PreparedService(
         service=s.service,
         as_of=s.as_of,
         taxonomy_version=s.taxonomy_version,
@@ -55,6 +56,63 @@ def prepare_service(s: ServiceGovernance) -> PreparedService:
         last_position=s.last_position,
         tables={t.name: tuples(t, records[t.name]) for t in tables.PER_SERVICE},
     )
+    prepared.digests = service_digests(prepared.tables, status_values(prepared_status(prepared)))
+    return prepared
+
+
+def prepared_status(s: PreparedService) -> dict[str, Any]:
+    """The digested status fields of a computed service, as its status row holds them."""
+    return {
+        "as_of": s.as_of,
+        "events": s.entry_count,
+        "last_entry_position": s.last_position,
+        "taxonomy_version": s.taxonomy_version,
+        "definitions_version": s.definitions_version,
+        "isolated_themes": s.isolated_themes,
+        "overdue_reviews": s.overdue_reviews,
+        "error": None,
+    }
+
+
+# The status fields a service's digests cover: what its computation gives (not ``dirty`` or
+# ``updated_position``, which phase 1 changes without recomputing it).
+STATUS_DIGEST_COLUMNS = (
+    "as_of",
+    "events",
+    "last_entry_position",
+    "taxonomy_version",
+    "definitions_version",
+    "isolated_themes",
+    "overdue_reviews",
+    "error",
+)
+STATUS_DIGEST = "rm_service_status"
+
+
+def status_values(row: Mapping[str, Any]) -> tuple[Any, ...]:
+    """The digested status fields of a status row."""
+    return tuple(row[c] for c in STATUS_DIGEST_COLUMNS)
+
+
+def table_digest(table: Table, rows: Sequence[Sequence[Any]]) -> str:
+    """SHA-256 of a service's rows of ``table`` (tuples in column order), in primary-key order."""
+    key = [i for i, c in enumerate(table.columns) if c.primary_key]
+    ordered = sorted((tuple(r) for r in rows), key=lambda r: tuple(r[i] for i in key))
+    return hashlib.sha256(orjson.dumps(ordered)).hexdigest()
+
+
+def status_digest(values: Sequence[Any]) -> str:
+    return hashlib.sha256(orjson.dumps(list(values))).hexdigest()
+
+
+def service_digests(rows_by_table: Mapping[str, Sequence[Sequence[Any]]], status: Sequence[Any]) -> str:
+    """The ``rm_service_status.digests`` of a service: a JSON object of one SHA-256 per table of
+    its rows (every per-service table, empty ones too) and one of its status fields."""
+    from insightlog.projections import tables
+
+    found = {str(t.name): table_digest(t, rows_by_table.get(t.name, ())) for t in tables.PER_SERVICE}
+    found[STATUS_DIGEST] = status_digest(status)
+    return orjson.dumps(found, option=orjson.OPT_SORT_KEYS).decode("utf-8")
 
 
 def tuples(table: Table, records: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:

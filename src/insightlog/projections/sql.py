@@ -3,7 +3,8 @@ SQL implementation of the port (``insightlog.projections.port``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, cast
 
 from insightlog.projections.port import GovernanceView, StaleTrackingError
@@ -14,6 +15,8 @@ from insightlog.projections.rows import (
     from_json,
     governance_row,
     prepare_service,
+    service_digests,
+    status_values,
     tuples,
 )
 
@@ -84,6 +87,29 @@ class SqlAlchemyGovernanceView(GovernanceView):
         if self.read_only:
             raise PermissionError("the read models are open read-only")
 
+    def write_refusal(self) -> str | None:
+        """Why this connection's role may not write the read models (None if it may): on
+        PostgreSQL only the projector role and the owner may (``insightlog db roles``). SQLite has
+        no roles (a file it may not write is refused when written)."""
+        from sqlalchemy import text
+
+        from insightlog.projections import tables
+
+        if self.engine.dialect.name != "postgresql":
+            return None
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                text(
+                    "SELECT current_user, to_regclass(:t) IS NOT NULL, "
+                    "COALESCE(has_table_privilege(to_regclass(:t), 'UPDATE'), false), has_schema_privilege('public', 'CREATE')"
+                ),
+                {"t": f"public.{tables.tracking.name}"},
+            ).one()
+        role, exists, may_update, may_create = row
+        if (exists and may_update) or (not exists and may_create):
+            return None
+        return f"role {role!r} may not write the read models (the projector role does: `insightlog projections update`)"
+
     # -- writing -----------------------------------------------------------------------------
 
     def write(self, projection: str, batch: Batch) -> None:
@@ -127,19 +153,7 @@ class SqlAlchemyGovernanceView(GovernanceView):
             conn,
             t,
             [
-                {
-                    "service": name,
-                    "as_of": None,
-                    "events": 0,
-                    "last_entry_position": 0,
-                    "updated_position": batch.position,
-                    "taxonomy_version": None,
-                    "definitions_version": "",
-                    "isolated_themes": "[]",
-                    "overdue_reviews": "[]",
-                    "error": None,
-                    "dirty": 1,
-                }
+                placeholder(name, batch.position)
                 for name in missing
             ],
         )
@@ -172,18 +186,19 @@ class SqlAlchemyGovernanceView(GovernanceView):
                 }
             else:  # a ServiceFailure: no rows, its error
                 results = {"definitions_version": "", "isolated_themes": "[]", "overdue_reviews": "[]", "error": s.error}
-            status.append(
-                {
-                    "service": s.service,
-                    "as_of": s.as_of,
-                    "events": s.entry_count,
-                    "last_entry_position": s.last_position,
-                    "updated_position": batch.position,
-                    "taxonomy_version": s.taxonomy_version,
-                    **results,
-                    "dirty": 0,
-                }
-            )
+            row = {
+                "service": s.service,
+                "as_of": s.as_of,
+                "events": s.entry_count,
+                "last_entry_position": s.last_position,
+                "updated_position": batch.position,
+                "taxonomy_version": s.taxonomy_version,
+                **results,
+                "dirty": 0,
+            }
+            own = s.tables if isinstance(s, PreparedService) else {}
+            row["digests"] = s.digests if isinstance(s, PreparedService) and s.digests else service_digests(own, status_values(row))
+            status.append(row)
         for table in tables.PER_SERVICE:
             self._insert_rows(conn, table, per_table[table.name])
         self._insert(conn, tables.service_status, status)
@@ -362,6 +377,16 @@ class SqlAlchemyGovernanceView(GovernanceView):
             ],
         }
 
+    @contextmanager
+    def snapshot(self) -> Iterator[Snapshot]:
+        """One consistent read of the read models (a REPEATABLE READ transaction on PostgreSQL, one
+        read transaction on SQLite): what a reader checks is what it shows."""
+        with self.engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield Snapshot(conn)
+
     def event_positions(self) -> list[int]:
         from sqlalchemy import select
 
@@ -372,6 +397,94 @@ class SqlAlchemyGovernanceView(GovernanceView):
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+class Snapshot:
+    """Reads of the read models inside one transaction (see ``SqlAlchemyGovernanceView.snapshot``)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def tracking(self, projection: str) -> dict[str, Any] | None:
+        from sqlalchemy import select
+
+        from insightlog.projections import tables
+
+        row = self.conn.execute(select(tables.tracking).where(tables.tracking.c.projection == projection)).mappings().first()
+        return dict(row) if row is not None else None
+
+    def statuses(self, services: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
+        """Status rows by service (every one, or those of ``services``)."""
+        from sqlalchemy import select
+
+        from insightlog.projections import tables
+
+        t = tables.service_status
+        if services is None:
+            rows = self.conn.execute(select(t)).mappings().all()
+        else:
+            names = sorted(set(services))
+            rows = [r for part in _parts(names, 500) for r in self.conn.execute(select(t).where(t.c.service.in_(part))).mappings()]
+        return {r["service"]: dict(r) for r in rows}
+
+    def rows(self, table: Table, service: str) -> list[tuple[Any, ...]]:
+        """A service's rows of a per-service table, as tuples in column order."""
+        from sqlalchemy import select
+
+        return [tuple(r) for r in self.conn.execute(select(table).where(table.c.service == service))]
+
+    def governance(self, service: str | None) -> list[Any]:
+        """The ``rm_governance`` records (of one service, or all)."""
+        from sqlalchemy import select
+
+        from insightlog.projections import tables
+
+        g = tables.governance
+        query = select(g) if service is None else select(g).where(g.c.service == service)
+        return list(self.conn.execute(query))
+
+    def events(self) -> Iterator[tuple[Any, ...]]:
+        """Every ``rm_events`` row in position order, as tuples in column order."""
+        from sqlalchemy import select
+
+        from insightlog.projections import tables
+
+        for row in self.conn.execute(select(tables.events).order_by(tables.events.c.position)):
+            yield tuple(row)
+
+    def services_without_status(self) -> dict[str, list[str]]:
+        """For each per-service table, the services it holds rows of that have no status row."""
+        from sqlalchemy import select
+
+        from insightlog.projections import tables
+
+        s = tables.service_status
+        found: dict[str, list[str]] = {}
+        for table in tables.PER_SERVICE:
+            query = select(table.c.service).distinct().where(table.c.service.not_in(select(s.c.service)))
+            names = sorted(self.conn.execute(query).scalars())
+            if names:
+                found[str(table.name)] = names
+        return found
+
+
+def placeholder(service: str, position: int) -> dict[str, Any]:
+    """The status row of a service whose events are indexed but not yet computed (no other rows)."""
+    row: dict[str, Any] = {
+        "service": service,
+        "as_of": None,
+        "events": 0,
+        "last_entry_position": 0,
+        "updated_position": position,
+        "taxonomy_version": None,
+        "definitions_version": "",
+        "isolated_themes": "[]",
+        "overdue_reviews": "[]",
+        "error": None,
+        "dirty": 1,
+    }
+    row["digests"] = service_digests({}, status_values(row))
+    return row
 
 
 def _parts(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:

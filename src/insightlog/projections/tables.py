@@ -22,7 +22,9 @@ from sqlalchemy import (
 #    rm_service_status.as_of NULL for a service whose events are indexed but not yet computed.
 # 3: no (service, theme) index on rm_events nor (service, theme, month) on rm_drift: they doubled
 #    the cost of writing those tables; a query by theme goes through the service's own rows.
-SCHEMA_VERSION = 3
+# 4: rm_service_status.digests, the digests of each service's rows (``rows.service_digests``),
+#    which readers check before showing them (docs/read-models.md, "Verifying the read models").
+SCHEMA_VERSION = 4
 PROJECTION = "governance"
 
 metadata = MetaData()
@@ -52,6 +54,7 @@ service_status = Table(
     Column("overdue_reviews", Text, nullable=False),
     Column("error", Text),
     Column("dirty", Integer, nullable=False, server_default="0"),
+    Column("digests", Text),
 )
 
 governance = Table(

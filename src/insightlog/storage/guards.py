@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from insightlog.errors import LedgerError, one_line
+from insightlog.storage.writelock import LOCK_NAMES, LOCKS_TABLE
 
 GUARD_MESSAGE = "insightlog: the ledger is append-only; corrections are new events"
 
@@ -92,7 +93,10 @@ def _install_postgres(ledger: Any) -> None:
     datastore = ledger.recorder.datastore
     with datastore.transaction(commit=False) as curs:
         function_missing, missing = _postgres_missing(curs)
+        locks_missing = _locks_missing(curs)
     if not function_missing and not missing:
+        if locks_missing:
+            _install_locks(datastore)
         return
     try:
         with datastore.transaction(commit=True) as curs:
@@ -117,6 +121,40 @@ def _install_postgres(ledger: Any) -> None:
             "the append-only guards are missing and this role may not create them; "
             "run `insightlog init` as the schema owner first"
         ) from None
+    _install_locks(datastore)
+
+
+def _locks_missing(curs: Any) -> bool:
+    """Whether the lock table or one of its rows is missing (see ``storage/writelock.py``)."""
+    table = f"public.{LOCKS_TABLE}"
+    curs.execute(
+        "SELECT to_regclass(%s) IS NOT NULL AS present, COALESCE(has_table_privilege(to_regclass(%s), 'SELECT'), false) AS readable",
+        (table, table),
+    )
+    row = curs.fetchone()
+    if not row["present"]:
+        return True
+    if not row["readable"]:
+        return False  # a role that may not read it (the auditor) could not mend it either
+    curs.execute(f"SELECT count(*) AS n FROM {LOCKS_TABLE} WHERE name = ANY(%s)", (list(LOCK_NAMES),))
+    return int(curs.fetchone()["n"]) != len(LOCK_NAMES)
+
+
+def _install_locks(datastore: Any) -> None:
+    """Create ``insightlog_locks`` (one row per lock, guarded like the event table) if this role may:
+    the schema owner's first opening after an upgrade does. Any other role carries on without it
+    (its writers then take turns by an advisory lock; ``insightlog db roles --check`` says so)."""
+    with datastore.transaction(commit=False) as curs:
+        curs.execute("SELECT has_schema_privilege('public', 'CREATE') AND NOT current_setting('transaction_read_only')::bool AS may")
+        if not curs.fetchone()["may"]:
+            return
+    try:
+        with datastore.transaction(commit=True) as curs:
+            curs.execute("SELECT pg_advisory_xact_lock(%s)", (GUARD_LOCK_KEY,))
+            create_locks(curs)
+    except Exception as exc:
+        if write_refusal(exc) is None:
+            raise
 
 
 def _postgres_role(ledger: Any) -> tuple[str, bool]:
@@ -128,6 +166,24 @@ def _postgres_role(ledger: Any) -> tuple[str, bool]:
         )
         row = curs.fetchone()
     return str(row["role"]), bool(row["can_insert"])
+
+
+def create_locks(curs: Any) -> None:
+    """Create ``insightlog_locks`` with its rows and guard triggers if missing (the schema owner,
+    in the caller's transaction; the guard function must exist). ``curs`` returns dict rows."""
+    curs.execute(f"CREATE TABLE IF NOT EXISTS {LOCKS_TABLE} (name text PRIMARY KEY)")
+    for name in LOCK_NAMES:
+        curs.execute(f"INSERT INTO {LOCKS_TABLE} (name) VALUES (%s) ON CONFLICT DO NOTHING", (name,))
+    curs.execute(
+        "SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE c.relname = %s AND NOT t.tgisinternal",
+        (LOCKS_TABLE,),
+    )
+    present = {row["tgname"] if isinstance(row, dict) else row[0] for row in curs.fetchall()}
+    for op in ("UPDATE", "DELETE", "TRUNCATE"):
+        trigger = f"insightlog_refuse_{op.lower()}"
+        if trigger not in present:
+            level = "STATEMENT" if op == "TRUNCATE" else "ROW"
+            curs.execute(f"CREATE TRIGGER {trigger} BEFORE {op} ON {LOCKS_TABLE} FOR EACH {level} EXECUTE FUNCTION {POSTGRES_FUNCTION}()")
 
 
 def write_refusal(exc: BaseException) -> str | None:

@@ -66,11 +66,12 @@ def pg_connect(url: str, **kwargs: Any):  # type: ignore[no-untyped-def]
 
 @dataclass
 class Roles:
-    """A writer and an auditor role made by ``insightlog db roles`` on one test database."""
+    """A writer, a projector and an auditor role made by ``insightlog db roles`` on one test database."""
 
     writer: str
     auditor: str
     owner_url: str
+    projector: str = ""
 
     def url(self, role: str) -> str:
         from insightlog.storage.roles import role_url
@@ -85,27 +86,40 @@ class Roles:
     def auditor_url(self) -> str:
         return self.url(self.auditor)
 
+    @property
+    def projector_url(self) -> str:
+        return self.url(self.projector)
+
+    @property
+    def names(self) -> list[str]:
+        return ["--writer", self.writer, "--auditor", self.auditor, "--projector", self.projector]
+
 
 @pytest.fixture
 def pg_roles() -> Iterator[Any]:
-    """``make(owner_url)`` sets up unique writer/auditor roles on that database; dropped after."""
-    made: list[Roles] = []
+    """``make(owner_url)`` sets up unique writer/projector/auditor roles on that database (again,
+    for the same database: the same roles); dropped after."""
+    made: dict[str, Roles] = {}
 
     def make(owner_url: str) -> Roles:
-        tag = uuid.uuid4().hex[:10]
-        roles = Roles(writer=f"il_test_writer_{tag}", auditor=f"il_test_auditor_{tag}", owner_url=owner_url)
-        made.append(roles)
-        result = run_cli(["--database-url", owner_url, "db", "roles", "--writer", roles.writer, "--auditor", roles.auditor])
+        roles = made.get(owner_url)
+        if roles is None:
+            tag = uuid.uuid4().hex[:10]
+            roles = Roles(
+                writer=f"il_test_writer_{tag}", auditor=f"il_test_auditor_{tag}", projector=f"il_test_projector_{tag}", owner_url=owner_url
+            )
+            made[owner_url] = roles
+        result = run_cli(["--database-url", owner_url, "db", "roles", *roles.names])
         assert result.returncode == 0, result.stderr
         return roles
 
     yield make
-    for roles in made:
-        names = [roles.writer, roles.auditor]
+    for roles in made.values():
+        names = [roles.writer, roles.auditor, roles.projector]
         with pg_connect(f"{PG_SERVER}/postgres") as conn:
             conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = ANY(%s)", (names,))
         with pg_connect(roles.owner_url) as conn:
-            conn.execute(f'DROP OWNED BY "{roles.writer}", "{roles.auditor}"')
+            conn.execute("DROP OWNED BY " + ", ".join(f'"{name}"' for name in names))
         with pg_connect(f"{PG_SERVER}/postgres") as conn:
             for name in names:
                 conn.execute(f'DROP ROLE IF EXISTS "{name}"')

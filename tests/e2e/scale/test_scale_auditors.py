@@ -128,11 +128,11 @@ def test_a_read_only_store_is_never_created(tmp_path: Path) -> None:
 @pytest.mark.postgres
 @pytest.mark.parametrize("stores", ["postgres"], indirect=True)
 def test_the_writer_role_records_and_imports_but_cannot_edit_or_create(imported: StoreSettings, pg_roles) -> None:
-    # Check that without the read models made by the owner, the writer is told what to do.
+    # Check that the writer may not make the read models, and is told who does.
     roles = pg_roles(imported.database_url)
     result = invoke(["--database-url", roles.writer_url, "projections", "update"])
     assert result.exit_code == 1 and "Traceback" not in result.output
-    assert "permission denied" in result.output
+    assert "may not write the read models (the projector role does" in result.output
     assert invoke([*store_args(imported), "init"]).exit_code == 0
     roles = pg_roles(imported.database_url)
     writer = StoreSettings(database_url=roles.writer_url)
@@ -146,7 +146,10 @@ def test_the_writer_role_records_and_imports_but_cannot_edit_or_create(imported:
         assert ledger.head_size() == 141
     finally:
         ledger.close()
-    assert invoke(["--database-url", roles.writer_url, "projections", "update"]).exit_code == 0
+    # Check only the projector keeps the read models up to date.
+    refused = invoke(["--database-url", roles.writer_url, "projections", "update"])
+    assert refused.exit_code == 1 and "may not write the read models" in refused.output
+    assert invoke(["--database-url", roles.projector_url, "projections", "update"]).exit_code == 0
     # Check raw SQL as the writer: the guards refuse edits of events, privileges the rest.
     with pg_connect(roles.writer_url) as conn:
         # UPDATE is granted only for the event store's table lock: the guard refuses it.
@@ -159,6 +162,10 @@ def test_the_writer_role_records_and_imports_but_cannot_edit_or_create(imported:
             "DELETE FROM insightlog_snapshots",
             "CREATE TABLE sneaky (a int)",
             "DROP TABLE rm_events",
+            "UPDATE rm_governance SET judgement_score = 4",
+            "DELETE FROM rm_events",
+            "INSERT INTO rm_events SELECT * FROM rm_events LIMIT 1",
+            "TRUNCATE rm_tracking",
             "ALTER TABLE insightlog_events DISABLE TRIGGER ALL",
             "DROP TRIGGER insightlog_refuse_update ON insightlog_events",
         ):
@@ -207,19 +214,23 @@ def test_the_auditor_role_reads_and_every_write_is_refused(imported: StoreSettin
 def test_db_roles_is_idempotent(store: StoreSettings, pg_roles) -> None:
     assert invoke(["--database-url", store.database_url, "init"]).exit_code == 0
     roles = pg_roles(store.database_url)
-    again = invoke(["--database-url", store.database_url, "db", "roles", "--writer", roles.writer, "--auditor", roles.auditor, "--json"])
+    again = invoke(["--database-url", store.database_url, "db", "roles", *roles.names, "--json"])
     assert again.exit_code == 0, again.output
     assert '"created":[]' in again.output
     with pg_connect(store.database_url) as conn:
         grants = conn.execute(
             "SELECT grantee, table_name, string_agg(privilege_type, ',' ORDER BY privilege_type) "
             "FROM information_schema.role_table_grants WHERE grantee = ANY(%s) GROUP BY 1, 2 ORDER BY 1, 2",
-            ([roles.writer, roles.auditor],),
+            ([roles.writer, roles.auditor, roles.projector],),
         ).fetchall()
     by = {(g, t): p for g, t, p in grants}
     assert by[(roles.writer, "insightlog_events")] == "INSERT,SELECT,UPDATE"
     assert by[(roles.writer, "insightlog_snapshots")] == "INSERT,SELECT"
-    assert by[(roles.writer, "rm_events")] == "DELETE,INSERT,SELECT,TRUNCATE,UPDATE"
+    assert by[(roles.writer, "insightlog_locks")] == "SELECT,UPDATE"
+    assert by[(roles.writer, "rm_events")] == "SELECT"
+    assert by[(roles.projector, "rm_events")] == "DELETE,INSERT,SELECT,TRUNCATE,UPDATE"
+    assert by[(roles.projector, "insightlog_events")] == "SELECT"
+    assert (roles.projector, "insightlog_locks") not in by and (roles.auditor, "insightlog_locks") not in by
     assert {p for (g, _), p in by.items() if g == roles.auditor} == {"SELECT"}
 
 
