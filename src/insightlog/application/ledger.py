@@ -84,6 +84,19 @@ class AppendResult:
     warnings: list[str] = field(default_factory=list)
 
 
+LIVE = "live"
+DOORS = ("web", "api")
+
+
+def live_source(door: str | None) -> str:
+    """The source of a live event: ``live`` from the command line, ``live:<door>`` from another door."""
+    if door is None or door == "cli":
+        return LIVE
+    if door not in DOORS:
+        raise ValueError(f"unknown door {door!r} (one of cli, {', '.join(DOORS)})")
+    return f"{LIVE}:{door}"
+
+
 def live_draft(obj: dict[str, Any], now: datetime) -> Draft:
     """Validate a live event stamped with the ledger's time (``observed_at`` defaults to it)."""
     stamped = dict(obj)
@@ -160,16 +173,18 @@ class Ledger(Application):  # type: ignore[type-arg]
                 self.read_only_reason or "this store is open read-only (--read-only / INSIGHTLOG_READ_ONLY); nothing was written"
             )
 
-    def record(self, obj: dict[str, Any]) -> AppendResult:
+    def record(self, obj: dict[str, Any], *, door: str | None = None) -> AppendResult:
         """Record one event live: ``recorded_at`` is the ledger's clock, never the caller's.
 
         The clock is read in each attempt after the head is loaded, so a live event is never
-        stamped earlier than one a concurrent writer committed before it.
+        stamped earlier than one a concurrent writer committed before it. ``door`` names where it
+        came in besides the command line (``web``, ``api``): the source is then ``live:<door>``,
+        and the entry differs from the same event recorded by ``insightlog record`` in that alone.
         """
         self.check_writable()
         if obj.get("recorded_at") is not None:
             raise LineError(None, obj.get("event_id"), "recorded_at", "is stamped by the ledger when recording live; do not supply it")
-        return self.append([], source="live", backfill=False, appended_at=None, live=obj)
+        return self.append([], source=live_source(door), backfill=False, appended_at=None, live=obj)
 
     # A bulk import allocates millions of small acyclic objects (freed by reference counting);
     # with the cyclic collector paused it does not walk the growing heap again and again.

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from insightlog.analysis.policy import Policy
     from insightlog.application.ledger import AppendResult, Ledger
     from insightlog.application.proofs import PackSummary, VerifyReport
+    from insightlog.application.recording import EntryDetail, ServiceVocabulary
     from insightlog.application.reports import ProviderPages
     from insightlog.bootstrap import Config, House
     from insightlog.interchange.entry import Entry
@@ -85,19 +87,43 @@ class UseCases:
             models.ensure()
         return size
 
-    def record(self, fields: dict[str, Any]) -> WriteOutcome:
+    def record(self, fields: dict[str, Any], *, door: str | None = None) -> WriteOutcome:
         """Record one event live (``recorded_at`` from the ledger's clock), then checkpoint.
 
         A missing ``event_id`` is generated; give one (an idempotency key) so that a retry after a
         lost answer never records the event twice: the same id with the same content is skipped.
+        ``door``: ``web`` or ``api`` for the web application's doors (source ``live:web``/``live:api``).
         """
-        from insightlog.application.ledger import new_event_id
+        from insightlog.application.ledger import AppendResult, new_event_id
+        from insightlog.interchange.validation import LineError
 
         event = dict(fields)
         if not event.get("event_id"):
             event["event_id"] = new_event_id(self.ledger.now())
-        result = self.ledger.record(event)
+        elif self._already_recorded(event):
+            return WriteOutcome(AppendResult(skipped=[event["event_id"]]))
+        try:
+            result = self.ledger.record(event, door=door)
+        except LineError as exc:
+            if exc.field == "event_id" and self._already_recorded(event):
+                return WriteOutcome(AppendResult(skipped=[event["event_id"]]))  # a concurrent retry won
+            raise
         return WriteOutcome(result, self._after_write(result))
+
+    def _already_recorded(self, event: dict[str, Any]) -> bool:
+        """Whether ``event`` is stored already: the same content, stamped when it was first
+        recorded (a retry of a live record cannot know that time, so it is not compared)."""
+        from insightlog.application.ledger import content_digest, live_draft
+        from insightlog.interchange.validation import LineError
+
+        stored = self.ledger.find_entry(str(event["event_id"]))
+        if stored is None or event.get("recorded_at") is not None:
+            return False
+        try:
+            replay = live_draft(event, stored.recorded_at)
+        except LineError:
+            return False
+        return content_digest(replay.interchange()) == content_digest(stored.interchange())
 
     def import_lines(
         self,
@@ -236,6 +262,10 @@ class UseCases:
             return names
         return [n for n in names if any(e.recorded_at <= as_of.instant for e in self.entries(n))]
 
+    def has_service(self, service: str) -> bool:
+        """Whether the store holds an event of ``service`` (one indexed read)."""
+        return self.ledger.first_position(service) is not None
+
     def entries(self, service: str) -> list[Entry]:
         """A service's entries in log order (raises ``ServiceNotFoundError``)."""
         return self.ledger.read_service(service)
@@ -258,6 +288,28 @@ class UseCases:
         from insightlog.safefile import write_with
 
         return write_with(path, lambda fh: self.export(fh, service=service, with_provenance=with_provenance), overwrite=overwrite)
+
+    def service_vocabulary(self, service: str) -> ServiceVocabulary:
+        """The themes, scopes, judgements and open actions a record form for ``service`` may offer."""
+        from insightlog.application.recording import service_vocabulary
+
+        return service_vocabulary(service, self.entries(service))
+
+    def entry_detail(self, service: str, event_id: str) -> EntryDetail | None:
+        """One entry of ``service`` with its withdrawal, corrections, amendments and supersessions."""
+        from insightlog.application.recording import entry_detail
+
+        return entry_detail(event_id, self.entries(service))
+
+    def new_event_id(self) -> str:
+        """A fresh event id (``il-<now>-<random>``), e.g. a form's idempotency key."""
+        from insightlog.application.ledger import new_event_id
+
+        return new_event_id(self.ledger.now())
+
+    def now(self) -> datetime:
+        """The ledger's clock."""
+        return self.ledger.now()
 
     def stored_event(self, event_id: str) -> dict[str, Any] | None:
         """One stored event as the ledger object of interchange.md (None if unknown)."""

@@ -13,6 +13,8 @@ The calls are the ones the CLI makes: ``services`` is ``insightlog services``; `
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -20,6 +22,7 @@ from insightlog.errors import InsightlogError
 
 if TYPE_CHECKING:
     from insightlog.application.ledger import Ledger
+    from insightlog.application.recording import EntryDetail, ServiceVocabulary
     from insightlog.bootstrap import House
 
 
@@ -55,10 +58,41 @@ class GovernanceView:
     entries_behind: int = 0
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """What recording one event did: stored now, or already stored (a retry of the same form)."""
+
+    event_id: str
+    service: str
+    stored: bool
+    position: int | None = None
+    leaf_hash: str | None = None
+    source: str | None = None
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class EntryPage:
+    """One entry as its page shows it: the detail, the stored object (with its leaf hash)."""
+
+    detail: EntryDetail
+    stored: dict[str, Any]
+
+
 class UseCases(Protocol):
     """What the web application needs from the ledger."""
 
     def services(self) -> list[str]: ...
+
+    def vocabulary(self, service: str) -> ServiceVocabulary: ...
+
+    def record(self, event: dict[str, Any], door: str) -> Recorded: ...
+
+    def entry(self, service: str, event_id: str) -> EntryPage: ...
+
+    def prove(self, service: str, event_id: str) -> dict[str, Any]: ...
+
+    def new_event_id(self) -> str: ...
 
     def governance(self, service: str, as_of: str | None = None) -> GovernanceView: ...
 
@@ -122,6 +156,59 @@ class LedgerUseCases:
             }
         )
 
+    def vocabulary(self, service: str) -> ServiceVocabulary:
+        """The themes, scopes, judgements and actions a record form for ``service`` may offer."""
+        with _translated():
+            return self.house.usecases.service_vocabulary(service)
+
+    def new_event_id(self) -> str:
+        return self.house.usecases.new_event_id()
+
+    def record(self, event: dict[str, Any], door: str) -> Recorded:
+        """Record one live event through ``door`` (``web`` or ``api``): ``insightlog record``'s
+        use case, so the entry differs from the CLI's only in its source (``live:<door>``).
+
+        The event id is the idempotency key: the same id with the same content is not stored again
+        (``stored`` False); with other content it is refused under ``event_id``."""
+        from insightlog.interchange.validation import LineError
+
+        if not self.house.usecases.has_service(str(event.get("service"))):
+            raise NotFoundError("there is no such service in this store")
+        try:
+            with _translated():
+                outcome = self.house.usecases.record(event, door=door)
+        except LineError as exc:
+            raise InputError(exc.field, exc.message) from None
+        result = outcome.result
+        if not result.receipts:
+            return Recorded(event["event_id"], event["service"], False, warnings=tuple(outcome.warnings))
+        receipt = result.receipts[0]
+        return Recorded(
+            receipt.event_id,
+            receipt.service,
+            True,
+            receipt.position,
+            receipt.leaf_hash,
+            receipt.source,
+            tuple(outcome.warnings),
+        )
+
+    def entry(self, service: str, event_id: str) -> EntryPage:
+        """One entry of ``service`` with what the log says about it later, and its stored object."""
+        with _translated():
+            app = self.house.usecases
+            detail = app.entry_detail(service, event_id)
+            stored = app.stored_event(event_id) if detail is not None else None
+        if detail is None or stored is None:
+            raise NotFoundError(f"no entry {event_id!r} in {service!r}")
+        return EntryPage(detail, stored)
+
+    def prove(self, service: str, event_id: str) -> dict[str, Any]:
+        """The inclusion proof of one entry of ``service`` (``insightlog prove``)."""
+        self.entry(service, event_id)  # refuse an entry of another service
+        with _translated():
+            return self.house.usecases.prove(event_id)
+
     def healthy(self) -> bool:
         """Whether the ledger's database answers."""
         try:
@@ -142,3 +229,19 @@ def _view(service: str, as_of: str, asked: str | None, source: str, rows: list[d
         taxonomy_version=first.get("taxonomy_version"),
         overdue_reviews=list(first.get("overdue_reviews") or []),
     )
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    """The application's errors as the web's: an unknown service is not found, the rest one line."""
+    from insightlog.errors import InsightlogError, ServiceNotFoundError
+    from insightlog.interchange.validation import LineError
+
+    try:
+        yield
+    except ServiceNotFoundError:
+        raise NotFoundError("there is no such service in this store") from None
+    except (UseCaseError, LineError):
+        raise
+    except InsightlogError as exc:
+        raise UseCaseError(str(exc)) from None

@@ -21,7 +21,6 @@ with warnings.catch_warnings():
 from insightlog.accounts.passwords import TEST_PARAMETERS
 from insightlog.accounts.rights import Right
 from insightlog.accounts.store import Accounts, AccountsPolicy, By, User, accounts_engine
-from insightlog.application.ledger import open_ledger
 from insightlog.storage.settings import StoreSettings
 from insightlog.web.app import create_app
 from insightlog.web.config import WebConfig
@@ -133,10 +132,11 @@ class Site:
             }
 
 
-def make_site(settings: StoreSettings, config: WebConfig | None = None) -> Site:
+def make_site(settings: StoreSettings, config: WebConfig | None = None, ledger_clock: Any = None) -> Site:
+    """``ledger_clock``: the ledger's own clock (default the system's)."""
     from insightlog.bootstrap import Config, House
 
-    house = House(Config(store=settings))
+    house = House(Config(store=settings, clock=ledger_clock))
     house.usecases.import_lines([json.dumps(r) for r in harbour_lines()], source_name="harbour.jsonl")
     house.usecases.import_lines([json.dumps(r) for r in other_service_lines()], source_name="other.jsonl")
     usecases = LedgerUseCases(house)
