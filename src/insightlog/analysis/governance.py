@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from insightlog.taxonomies import first_statement, theme_statements, version_of_service
 
 if TYPE_CHECKING:
+    from insightlog.analysis.basis import Basis
     from insightlog.analysis.servicelog import ServiceLog
     from insightlog.analysis.policy import Policy
     from insightlog.interchange.entry import Entry
@@ -108,11 +109,14 @@ def current_judgement(log: ServiceLog, theme: str, t: int) -> dict[str, Any] | N
     }
 
 
-def open_actions(ordered: Iterable[Entry], as_of: AsOf) -> dict[str | None, list[dict[str, Any]]]:
-    """Open actions by envelope theme: assigned, known at A, and not closed by then (log order)."""
+def open_actions(
+    ordered: Iterable[Entry], as_of: AsOf, *, known_already: bool = False
+) -> dict[str | None, list[dict[str, Any]]]:
+    """Open actions by envelope theme: assigned, known at A, and not closed by then (log order);
+    ``known_already``: the entries are those known at A on another basis, take them all."""
     open_by_id: dict[str, dict[str, Any]] = {}
     for e in ordered:
-        if e.recorded_at > as_of.instant:
+        if not known_already and e.recorded_at > as_of.instant:
             break
         action_id = e.payload.get("action_id")
         if not isinstance(action_id, str):
@@ -153,24 +157,32 @@ def service_governance(
     taxonomies: Mapping[str, TaxonomyVersion],
     *,
     policy: Policy | None = None,
+    basis: Basis | None = None,
 ) -> ServiceGovernance:
-    """The analysis document and the governance rows of one service as of ``as_of``."""
+    """The analysis document and the governance rows of one service as of ``as_of``; ``basis``
+    (definitions §3.5) says whose clock says when each event was known (default: recorded_at)."""
+    from insightlog.analysis.basis import RECORDED_BASIS
     from insightlog.analysis.engine import analyse_with_log
     from insightlog.analysis.instants import instant_us
     from insightlog.analysis.policy import DEFAULT_POLICY
 
     policy = policy or DEFAULT_POLICY
+    basis = basis or RECORDED_BASIS
     own = [e for e in entries if e.service == service]
     ordered = log_order(own)
-    document, log = analyse_with_log(ordered, service, as_of, policy)
+    document, log = analyse_with_log(ordered, service, as_of, policy, basis)
     a = instant_us(as_of.instant)
     # The view shows only what was recorded by the as-of moment: the taxonomy version declared
     # then, and the themes defined then (the analysis document keeps §4.1's whole-log tree).
-    known = [e for e in ordered if e.recorded_at <= as_of.instant]
+    if basis.is_default:
+        known = [e for e in ordered if e.recorded_at <= as_of.instant]
+        actions = open_actions(ordered, as_of)
+    else:
+        known = sorted((e for e in ordered if (i := basis.instant(e)) is not None and i <= a), key=lambda e: e.position)
+        actions = open_actions(known, as_of, known_already=True)
     version_name = version_of_service(known)
     version = taxonomies.get(version_name) if version_name else None
     definitions = theme_statements(known)
-    actions = open_actions(ordered, as_of)
 
     a_date = as_of.instant.date()
     this_month, previous_month = _month_text(a_date), _month_text(a_date, 1)
@@ -244,6 +256,7 @@ def governance_rows(
     taxonomies: Mapping[str, TaxonomyVersion],
     *,
     policy: Policy | None = None,
+    basis: Basis | None = None,
 ) -> list[dict[str, Any]]:
     """The governance view rows of one service as of ``as_of`` (see the module docstring)."""
-    return service_governance(entries, service, as_of, taxonomies, policy=policy).rows
+    return service_governance(entries, service, as_of, taxonomies, policy=policy, basis=basis).rows

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from insightlog.analysis.policy import Policy
     from insightlog.application.ledger import AppendResult, Ledger
     from insightlog.application.proofs import PackSummary, VerifyReport
+    from insightlog.application.committee import Comparison, ProviderOverview, ThemeDetail, WorkLists
     from insightlog.application.recording import EntryDetail, ServiceVocabulary
     from insightlog.application.reports import ProviderPages
     from insightlog.bootstrap import Config, House
@@ -345,11 +346,35 @@ class UseCases:
         detail = explain(entries, service, as_of, policy or DEFAULT_POLICY, basis or RECORDED_BASIS)
         return detail, {e.event_id for e in entries if e.is_backfill}
 
-    def view_from_events(self, as_of: AsOf, service: str | None = None) -> list[dict[str, Any]]:
-        """The governance view computed from the events (any moment, any store)."""
+    def view_from_events(self, as_of: AsOf, service: str | None = None, basis: Basis | None = None) -> list[dict[str, Any]]:
+        """The governance view computed from the events (any moment, any store, any basis)."""
         from insightlog.application.governance import view_from_events
 
-        return view_from_events(self.ledger, as_of, service)
+        return view_from_events(self.ledger, as_of, service, basis=basis)
+
+    def provider_overview(self, services: Sequence[str], as_of: AsOf, basis: Basis | None = None) -> ProviderOverview:
+        """The provider page of these services: lags, drift heat map, reviews, triggers, actions."""
+        from insightlog.application.committee import provider_overview
+
+        return provider_overview(self.ledger, services, as_of, basis)
+
+    def theme_detail(self, service: str, theme: str, as_of: AsOf, basis: Basis | None = None) -> ThemeDetail | None:
+        """One theme as of a date: drift with the evidence behind E, recognition, evidence list."""
+        from insightlog.application.committee import theme_detail
+
+        return theme_detail(self.ledger, service, theme, as_of, basis)
+
+    def compare(self, service: str, then: AsOf, now: AsOf, basis: Basis | None = None) -> Comparison:
+        """What leaders believed at two dates, theme by theme, and what was recorded in between."""
+        from insightlog.application.committee import compare
+
+        return compare(self.ledger, service, then, now, basis)
+
+    def work_lists(self, services: Sequence[str], as_of: AsOf) -> WorkLists:
+        """Reviews due and overdue, open actions by owner role, triggers of the last 90 days."""
+        from insightlog.application.committee import work_lists
+
+        return work_lists(self.ledger, services, as_of)
 
     def prove(self, event_id: str) -> dict[str, Any]:
         from insightlog.application.proofs import prove
@@ -436,15 +461,24 @@ class UseCases:
                 raise ReadModelError(f"read models: {detail}") from None
             raise
 
-    def view(self, service: str | None = None, as_of: AsOf | None = None) -> GovernanceResult:
+    def view(self, service: str | None = None, as_of: AsOf | None = None, basis: Basis | None = None) -> GovernanceResult:
         """The governance view: from the read models (caught up first) now, from the events as of
-        a moment."""
+        a moment or on a basis other than ``recorded``."""
         from insightlog.projections.readmodels import EVENTS, GovernanceResult
 
+        if basis is not None and not basis.is_default and as_of is None:
+            as_of = self.now_as_of()
         if as_of is not None:
-            return GovernanceResult(rows=self.view_from_events(as_of, service), source=EVENTS)
+            return GovernanceResult(rows=self.view_from_events(as_of, service, basis), source=EVENTS)
         with self.read_models() as models:
             return models.governance(service)
+
+    def now_as_of(self) -> AsOf:
+        """The ledger's clock now, as an as-of instant."""
+        from insightlog.interchange.timeutil import AsOf, format_utc
+
+        now = self.ledger.now()
+        return AsOf(now, format_utc(now))
 
     def projections_status(self) -> Status:
         with self.read_models() as models:

@@ -45,6 +45,8 @@ class NavItem:
 # its pages here (work lists, the provider page).
 NAV: list[NavItem] = [
     NavItem("Services", "/services", LIST_SERVICES),
+    NavItem("Provider overview", "/provider", LIST_SERVICES),
+    NavItem("Work lists", "/work", LIST_SERVICES),
     NavItem("Administration", "/admin", ADMIN),
     NavItem("Your account", "/account", SIGNED_IN),
 ]

@@ -21,9 +21,16 @@ from typing import TYPE_CHECKING, Any, Protocol
 from insightlog.errors import InsightlogError
 
 if TYPE_CHECKING:
+    from insightlog.analysis.basis import Basis
+    from insightlog.application.committee import Comparison, ProviderOverview, ThemeDetail, WorkLists
     from insightlog.application.ledger import Ledger
     from insightlog.application.recording import EntryDetail, ServiceVocabulary
     from insightlog.bootstrap import House
+    from insightlog.interchange.timeutil import AsOf
+
+
+# The analysis bases (definitions §3.5), as ``insightlog analyse --basis`` names them.
+BASES = ("recorded", "ledger", "proven")
 
 
 class UseCaseError(InsightlogError):
@@ -56,6 +63,7 @@ class GovernanceView:
     notes: list[str] = field(default_factory=list)
     error: str | None = None  # the read model could not be computed for this service
     entries_behind: int = 0
+    basis: str = "recorded"
 
 
 @dataclass(frozen=True)
@@ -94,7 +102,25 @@ class UseCases(Protocol):
 
     def new_event_id(self) -> str: ...
 
-    def governance(self, service: str, as_of: str | None = None) -> GovernanceView: ...
+    def governance(self, service: str, as_of: str | None = None, basis: str | None = None) -> GovernanceView: ...
+
+    def provider(
+        self, services: list[str], as_of: str | None, basis: str | None
+    ) -> tuple[ProviderOverview, list[str]]: ...
+
+    def theme(
+        self, service: str, theme: str, as_of: str | None, basis: str | None
+    ) -> tuple[ThemeDetail, list[str]]: ...
+
+    def compare(
+        self, service: str, then: str | None, now: str | None, basis: str | None
+    ) -> tuple[Comparison, list[str]]: ...
+
+    def work(self, services: list[str], as_of: str | None = None) -> WorkLists: ...
+
+    def history(
+        self, service: str, *, theme: str | None = None, kind: str | None = None, as_of: str | None = None
+    ) -> list[dict[str, Any]]: ...
 
     def healthy(self) -> bool: ...
 
@@ -121,20 +147,19 @@ class LedgerUseCases:
         """Names of the services with at least one event, sorted."""
         return self.house.usecases.services()
 
-    def governance(self, service: str, as_of: str | None = None) -> GovernanceView:
-        """The governance view of one service: now (read models) or as of ``as_of`` (from the events)."""
+    def governance(self, service: str, as_of: str | None = None, basis: str | None = None) -> GovernanceView:
+        """The governance view of one service: now (read models) or as of ``as_of`` (from the
+        events); on the ``recorded`` basis, or ``ledger`` / ``proven`` (computed from the events)."""
         from insightlog.errors import InsightlogError, ServiceNotFoundError
-        from insightlog.interchange.timeutil import TimeFormatError, parse_as_of
 
         app = self.house.usecases
+        chosen, notes = self._basis(basis)
         try:
-            if as_of is not None and as_of.strip():
-                try:
-                    when = parse_as_of(as_of)
-                except TimeFormatError as exc:
-                    raise InputError("as_of", str(exc).replace("--as-of ", "the date ")) from None
-                result = app.view(service, when)
-                return _view(service, when.text, as_of.strip(), "events", result.rows)
+            if (as_of is not None and as_of.strip()) or not chosen.is_default:
+                when = _parse_as_of(as_of) if as_of and as_of.strip() else app.now_as_of()
+                result = app.view(service, when, chosen)
+                view = _view(service, when.text, as_of.strip() if as_of else None, "events", result.rows)
+                return GovernanceView(**{**view.__dict__, "notes": notes, "basis": chosen.name})
             with self._models_lock:
                 result = app.view(service)
         except ServiceNotFoundError:
@@ -155,6 +180,65 @@ class LedgerUseCases:
                 "entries_behind": result.entries_behind,
             }
         )
+
+    def _basis(self, name: str | None) -> tuple[Basis, list[str]]:
+        """The basis called ``name`` (default ``recorded``), with notes for the reader."""
+        name = (name or "recorded").strip() or "recorded"
+        if name not in BASES:
+            raise InputError("basis", f"the basis {name!r} is not one of {', '.join(BASES)}")
+        with _translated():
+            basis, notes = self.house.usecases.analysis_basis(name)
+        return basis, [n.replace("--basis proven: ", "proven basis: ") for n in notes]
+
+    def provider(self, services: list[str], as_of: str | None, basis: str | None) -> tuple[ProviderOverview, list[str]]:
+        """The provider page of these services, as of a date (default now), on a basis."""
+        chosen, notes = self._basis(basis)
+        with _translated():
+            app = self.house.usecases
+            when = _parse_as_of(as_of) if as_of and as_of.strip() else app.now_as_of()
+            return app.provider_overview(services, when, chosen), notes
+
+    def theme(self, service: str, theme: str, as_of: str | None, basis: str | None) -> tuple[ThemeDetail, list[str]]:
+        chosen, notes = self._basis(basis)
+        with _translated():
+            app = self.house.usecases
+            when = _parse_as_of(as_of) if as_of and as_of.strip() else app.now_as_of()
+            found = app.theme_detail(service, theme, when, chosen)
+        if found is None:
+            raise NotFoundError(f"no theme {theme!r} in {service!r} as of {when.text}")
+        return found, notes
+
+    def compare(
+        self, service: str, then: str | None, now: str | None, basis: str | None
+    ) -> tuple[Comparison, list[str]]:
+        """What leaders believed at ``then`` and at ``now`` (default: the ledger's now)."""
+        chosen, notes = self._basis(basis)
+        if not then or not then.strip():
+            raise InputError("then", "Choose the earlier date to compare with.")
+        with _translated():
+            app = self.house.usecases
+            first = _parse_as_of(then, "then")
+            second = _parse_as_of(now, "now") if now and now.strip() else app.now_as_of()
+            if first.instant >= second.instant:
+                raise InputError("then", "The first date must be earlier than the second.")
+            return app.compare(service, first, second, chosen), notes
+
+    def work(self, services: list[str], as_of: str | None = None) -> WorkLists:
+        with _translated():
+            app = self.house.usecases
+            when = _parse_as_of(as_of) if as_of and as_of.strip() else app.now_as_of()
+            return app.work_lists(services, when)
+
+    def history(
+        self, service: str, *, theme: str | None = None, kind: str | None = None, as_of: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The history of a service (``insightlog history``), newest first, filtered."""
+        with _translated():
+            when = _parse_as_of(as_of) if as_of and as_of.strip() else None
+            rows = self.house.usecases.history(service, theme=theme or None, as_of=when)
+        if kind:
+            rows = [r for r in rows if r["kind"] == kind]
+        return rows[::-1]
 
     def vocabulary(self, service: str) -> ServiceVocabulary:
         """The themes, scopes, judgements and actions a record form for ``service`` may offer."""
@@ -245,3 +329,12 @@ def _translated() -> Iterator[None]:
         raise
     except InsightlogError as exc:
         raise UseCaseError(str(exc)) from None
+
+
+def _parse_as_of(text: str | None, field: str = "as_of") -> AsOf:
+    from insightlog.interchange.timeutil import TimeFormatError, parse_as_of
+
+    try:
+        return parse_as_of(text or "")
+    except TimeFormatError as exc:
+        raise InputError(field, str(exc).replace("--as-of ", "the date ")) from None

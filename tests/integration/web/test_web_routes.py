@@ -42,6 +42,11 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/services/{service}/entries/{event_id}/withdraw"): "record",
     ("GET", "/services/{service}/entries/{event_id}/amend"): "record",
     ("POST", "/services/{service}/entries/{event_id}/amend"): "record",
+    ("GET", "/provider"): "list-services",
+    ("GET", "/work"): "list-services",
+    ("GET", "/services/{service}/themes/{theme}"): "view-service",
+    ("GET", "/services/{service}/compare"): "view-service",
+    ("GET", "/services/{service}/history"): "view-service",
     ("GET", "/admin"): "admin",
     ("POST", "/admin/users/{name}/disable"): "admin",
     ("POST", "/admin/users/{name}/enable"): "admin",
@@ -62,6 +67,7 @@ def url(path: str, service: str = SERVICE) -> str:
         path.replace("{service}", tilde_encode(service))
         .replace("{name}", tilde_encode("Ann Lee"))
         .replace("{token_id}", "1")
+        .replace("{theme}", "medicines")
         .replace("{kind}", "SpotCheckRecorded" if "/record/" in path else "JudgementRecorded")
         .replace("{event_id}", "HHC-032" if service == SERVICE else "QCN-HHC-032")
     )
