@@ -420,6 +420,27 @@ class UseCases:
             passphrase=self.config.key_passphrase,
         )
 
+    def pack_bytes(self, *, service: str, as_of: AsOf, theme: str | None = None) -> tuple[bytes, PackSummary]:
+        """An evidence pack as bytes (made in a private temporary folder, then removed)."""
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="insightlog-pack-") as work:
+            summary = self.pack(Path(work) / "pack.zip", service=service, as_of=as_of, theme=theme)
+            return summary.path.read_bytes(), summary
+
+    def service_report_pdf(self, service: str, as_of: AsOf) -> bytes:
+        """The governance report of one service printed to PDF through headless Chromium."""
+        import tempfile
+
+        from insightlog.report import print_pdf
+
+        html = self.service_report(service, as_of)
+        with tempfile.TemporaryDirectory(prefix="insightlog-report-") as work:
+            source, target = Path(work) / "report.html", Path(work) / "report.pdf"
+            source.write_text(html, encoding="utf-8")
+            print_pdf(source, target, chromium=self.config.chromium)
+            return target.read_bytes()
+
     def service_report(
         self, service: str, as_of: AsOf, *, policy: Policy | None = None, outside_files: Sequence[Path] = ()
     ) -> str:

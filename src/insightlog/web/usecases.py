@@ -118,6 +118,12 @@ class UseCases(Protocol):
 
     def work(self, services: list[str], as_of: str | None = None) -> WorkLists: ...
 
+    def report_html(self, service: str, as_of: str | None) -> tuple[str, str]: ...
+
+    def report_pdf(self, service: str, as_of: str | None) -> tuple[bytes, str]: ...
+
+    def pack(self, service: str, as_of: str | None, theme: str | None) -> tuple[bytes, dict[str, Any]]: ...
+
     def history(
         self, service: str, *, theme: str | None = None, kind: str | None = None, as_of: str | None = None
     ) -> list[dict[str, Any]]: ...
@@ -239,6 +245,30 @@ class LedgerUseCases:
         if kind:
             rows = [r for r in rows if r["kind"] == kind]
         return rows[::-1]
+
+    def report_html(self, service: str, as_of: str | None) -> tuple[str, str]:
+        """The service's governance report (``insightlog report``) and its as-of text."""
+        with _translated():
+            app = self.house.usecases
+            when = _parse_as_of(as_of) if as_of and as_of.strip() else app.now_as_of()
+            return app.service_report(service, when), when.text
+
+    def report_pdf(self, service: str, as_of: str | None) -> tuple[bytes, str]:
+        """The report printed to PDF (``insightlog report --pdf``) and its as-of text."""
+        with _translated():
+            app = self.house.usecases
+            when = _parse_as_of(as_of) if as_of and as_of.strip() else app.now_as_of()
+            return app.service_report_pdf(service, when), when.text
+
+    def pack(self, service: str, as_of: str | None, theme: str | None) -> tuple[bytes, dict[str, Any]]:
+        """An evidence pack (``insightlog pack``) as bytes, and what went into it."""
+        with _translated():
+            app = self.house.usecases
+            when = _parse_as_of(as_of) if as_of and as_of.strip() else app.now_as_of()
+            data, summary = app.pack_bytes(service=service, as_of=when, theme=theme or None)
+        info = {"as_of": when.text, "theme": theme or None, "events": summary.events}
+        info |= {"checkpoint_size": summary.checkpoint_size, "bytes": len(data)}
+        return data, info
 
     def vocabulary(self, service: str) -> ServiceVocabulary:
         """The themes, scopes, judgements and actions a record form for ``service`` may offer."""
