@@ -12,7 +12,7 @@ SERVE_DIR ?= demo-web
 SERVE_ENV = INSIGHTLOG_DB=$(SERVE_DIR)/ledger.sqlite INSIGHTLOG_KEY=$(SERVE_DIR)/keys/provider.key \
 	INSIGHTLOG_CHECKPOINT_FILE=$(SERVE_DIR)/checkpoints.jsonl INSIGHTLOG_PROVIDER_NAME="Harbour Care Group (demo)"
 
-.PHONY: demo serve test test-quick lint install clean bench
+.PHONY: demo serve axe test test-quick lint install clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ serve: $(STAMP)
 		--role registered_manager --rights record,judge,view,audit,admin --all-services; \
 	echo; echo "Open http://127.0.0.1:8000/ and sign in as: Demo Manager"; echo "Password: $$password"; echo
 	$(SERVE_ENV) $(BIN)/insightlog serve --host 127.0.0.1 --port 8000
+
+# axe-core for the browser tests' accessibility scan (tests/e2e/web), from npm; never served by the app.
+AXE_VERSION ?= 4.11.0
+axe:
+	npm install --prefix tests/e2e/web/vendor axe-core@$(AXE_VERSION) --no-audit --no-fund --no-save
 
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
