@@ -204,7 +204,8 @@ class Tab:
         for name, value in values.items():
             found = self.js(
                 f"""(() => {{ const el = document.getElementById({name!r}); if (!el) return false;
-                el.value = {value!r}; el.dispatchEvent(new Event('change', {{bubbles: true}})); return el.value === {value!r}; }})()"""
+                el.value = {value!r}; el.dispatchEvent(new Event('change', {{bubbles: true}}));
+                return el.value === {value!r}; }})()"""
             )
             assert found, f"no field {name} taking {value!r} on {self.url}"
 

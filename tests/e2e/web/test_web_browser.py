@@ -219,7 +219,8 @@ PAGES = [
     ("access log", "/admin/access-log"),
     ("not found", "/services/No+Such+Service"),
 ]
-AXE_RUN = """axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})
+AXE_RUN = """axe.run(document, {runOnly: {type: 'tag',
+  values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})
   .then(r => JSON.stringify({passes: r.passes.length, violations: r.violations
   .filter(v => v.impact === 'serious' || v.impact === 'critical')
   .map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))}))"""
