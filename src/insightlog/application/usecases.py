@@ -465,12 +465,16 @@ class UseCases:
     # ------------------------------------------------------------------ the read side
 
     @contextmanager
-    def read_models(self) -> Iterator[ReadModels]:
-        """The store's SQL read models; their database errors become one-line ``ReadModelError``s."""
+    def read_models(self, *, as_they_stand: bool = False) -> Iterator[ReadModels]:
+        """The store's SQL read models; their database errors become one-line ``ReadModelError``s.
+        ``as_they_stand``: read them without catching them up first (nothing written)."""
+        from dataclasses import replace
+
         from insightlog.projections.readmodels import ReadModelError, ReadModels
 
+        settings = replace(self.config.store, read_only=True) if as_they_stand else self.config.store
         try:
-            with ReadModels(self.ledger, self.config.store) as models:
+            with ReadModels(self.ledger, settings) as models:
                 yield models
         except InsightlogError:
             raise
@@ -482,16 +486,24 @@ class UseCases:
                 raise ReadModelError(f"read models: {detail}") from None
             raise
 
-    def view(self, service: str | None = None, as_of: AsOf | None = None, basis: Basis | None = None) -> GovernanceResult:
-        """The governance view: from the read models (caught up first) now, from the events as of
-        a moment or on a basis other than ``recorded``."""
+    def view(
+        self,
+        service: str | None = None,
+        as_of: AsOf | None = None,
+        basis: Basis | None = None,
+        *,
+        catch_up: bool = True,
+    ) -> GovernanceResult:
+        """The governance view: from the read models (caught up first, unless ``catch_up`` is
+        False: then as they stand, with how far behind they are) now, from the events as of a
+        moment or on a basis other than ``recorded``."""
         from insightlog.projections.readmodels import EVENTS, GovernanceResult
 
         if basis is not None and not basis.is_default and as_of is None:
             as_of = self.now_as_of()
         if as_of is not None:
             return GovernanceResult(rows=self.view_from_events(as_of, service, basis), source=EVENTS)
-        with self.read_models() as models:
+        with self.read_models(as_they_stand=not catch_up) as models:
             return models.governance(service)
 
     def now_as_of(self) -> AsOf:

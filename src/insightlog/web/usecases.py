@@ -13,6 +13,7 @@ The calls are the ones the CLI makes: ``services`` is ``insightlog services``; `
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -136,17 +137,47 @@ class UseCases(Protocol):
 class LedgerUseCases:
     """The web's use cases over one house: each is one call of the application's ``UseCases``."""
 
-    def __init__(self, house: House) -> None:
+    def __init__(self, house: House, *, catch_up_after_writes: bool = True) -> None:
         self.house = house
         # One catch-up of the read models at a time in this process (other processes are kept
         # apart by the projection's tracking record).
         self._models_lock = threading.Lock()
+        # After a write, a background thread catches the read models up, so that the next
+        # reader of the governance page finds them current (or reads them as they stand).
+        self._catch_up_after_writes = catch_up_after_writes
+        self._wanted = threading.Event()
+        self._closing = False
+        self._catcher: threading.Thread | None = None
+
+    def _catch_up_soon(self) -> None:
+        if not self._catch_up_after_writes or self._closing:
+            return
+        if self._catcher is None:
+            self._catcher = threading.Thread(target=self._catch_up_loop, name="read-model catch-up", daemon=True)
+            self._catcher.start()
+        self._wanted.set()
+
+    def _catch_up_loop(self) -> None:
+        while not self._closing:
+            self._wanted.wait()
+            self._wanted.clear()
+            if self._closing:
+                return
+            with self._models_lock:
+                try:
+                    self.house.usecases.projections_update()
+                except Exception:  # noqa: BLE001 - a reader catches up (and reports) itself next time
+                    time.sleep(1.0)
 
     @property
     def ledger(self) -> Ledger:
         return self.house.ledger
 
     def close(self) -> None:
+        self._closing = True
+        self._wanted.set()
+        if self._catcher is not None:
+            self._catcher.join(timeout=30)
         self.house.close()
 
     def services(self) -> list[str]:
@@ -166,8 +197,16 @@ class LedgerUseCases:
                 result = app.view(service, when, chosen)
                 view = _view(service, when.text, as_of.strip() if as_of else None, "events", result.rows)
                 return GovernanceView(**{**view.__dict__, "notes": notes, "basis": chosen.name})
-            with self._models_lock:
-                result = app.view(service)
+            # One catch-up at a time: a reader that finds one running (another reader's, or the
+            # one that follows each write) reads the read models as they stand, and is told how
+            # far behind they are, rather than queueing behind it.
+            if self._models_lock.acquire(blocking=False):
+                try:
+                    result = app.view(service)
+                finally:
+                    self._models_lock.release()
+            else:
+                result = app.view(service, catch_up=False)
         except ServiceNotFoundError:
             raise NotFoundError(f"no service named {service!r} in this store") from None
         except UseCaseError:
@@ -294,6 +333,8 @@ class LedgerUseCases:
         except LineError as exc:
             raise InputError(exc.field, exc.message) from None
         result = outcome.result
+        if result.receipts:
+            self._catch_up_soon()
         if not result.receipts:
             return Recorded(event["event_id"], event["service"], False, warnings=tuple(outcome.warnings))
         receipt = result.receipts[0]
