@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import re
-import secrets
 import socket
 import statistics
 import subprocess
@@ -196,7 +195,7 @@ def run_backend(backend: str, args: argparse.Namespace, workdir: Path) -> dict[s
         workers = args.workers if backend == "postgres" else 1
         log = open(workdir / f"server-{backend}.log", "wb")  # noqa: SIM115
         cmd = [exe, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
-        server = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
+        server = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
         base = f"http://127.0.0.1:{port}"
         try:
             _wait_healthy(base, server)

@@ -146,11 +146,11 @@ class LedgerUseCases:
         # reader of the governance page finds them current (or reads them as they stand).
         self._catch_up_after_writes = catch_up_after_writes
         self._wanted = threading.Event()
-        self._closing = False
+        self._stop = threading.Event()
         self._catcher: threading.Thread | None = None
 
     def _catch_up_soon(self) -> None:
-        if not self._catch_up_after_writes or self._closing:
+        if not self._catch_up_after_writes or self._stop.is_set():
             return
         if self._catcher is None:
             self._catcher = threading.Thread(target=self._catch_up_loop, name="read-model catch-up", daemon=True)
@@ -158,10 +158,10 @@ class LedgerUseCases:
         self._wanted.set()
 
     def _catch_up_loop(self) -> None:
-        while not self._closing:
+        while not self._stop.is_set():
             self._wanted.wait()
             self._wanted.clear()
-            if self._closing:
+            if self._stop.is_set():
                 return
             with self._models_lock:
                 try:
@@ -174,7 +174,7 @@ class LedgerUseCases:
         return self.house.ledger
 
     def close(self) -> None:
-        self._closing = True
+        self._stop.set()
         self._wanted.set()
         if self._catcher is not None:
             self._catcher.join(timeout=30)
