@@ -67,6 +67,7 @@ class Tally:
     times: dict[str, list[float]] = field(default_factory=dict)
     statuses: dict[str, dict[int, int]] = field(default_factory=dict)
     accepted: list[str] = field(default_factory=list)  # event ids a 200/201/303 answer accepted
+    uncertain: list[str] = field(default_factory=list)  # sent, but no answer came (stored once, or not)
     errors: list[str] = field(default_factory=list)
 
     def note(self, what: str, seconds: float, status: int) -> None:
@@ -114,13 +115,27 @@ def client_loop(n: int, base: str, service: str, token: str, until: float, tally
         while time.monotonic() < until:
             i += 1
             t = time.perf_counter()
-            r = http.get(page)
+            try:
+                r = http.get(page)
+            except httpx.HTTPError as exc:
+                tally.note("governance page", time.perf_counter() - t, 0)
+                with tally.lock:
+                    tally.errors.append(f"client {n}: governance page: {type(exc).__name__}")
+                continue
             tally.note("governance page", time.perf_counter() - t, r.status_code)
             event_id = f"LOAD-{n}-{i}"
             body = spot_check(event_id, i)
             for attempt in range(2 if i % 10 == 0 else 1):
                 t = time.perf_counter()
-                r = http.post(api, json=body, headers=bearer)
+                try:
+                    r = http.post(api, json=body, headers=bearer)
+                except httpx.HTTPError as exc:
+                    # No answer: the event may or may not be stored; it must not be stored twice.
+                    tally.note("record (API)", time.perf_counter() - t, 0)
+                    with tally.lock:
+                        tally.uncertain.append(event_id)
+                        tally.errors.append(f"client {n}: record {event_id}: {type(exc).__name__}")
+                    continue
                 tally.note(
                     "record (API)" if attempt == 0 else "record retry (API)", time.perf_counter() - t, r.status_code
                 )
@@ -132,7 +147,10 @@ def client_loop(n: int, base: str, service: str, token: str, until: float, tally
                         tally.errors.append(f"client {n}: record {event_id} answered {r.status_code}: {r.text[:200]}")
             if i % 5 == 0:
                 t = time.perf_counter()
-                f = http.get(f"{page}/record/SpotCheckRecorded")
+                try:
+                    f = http.get(f"{page}/record/SpotCheckRecorded")
+                except httpx.HTTPError:
+                    continue
                 tally.note("record form page", time.perf_counter() - t, f.status_code)
                 token_match, id_match = CSRF.search(f.text), EVENT_ID.search(f.text)
                 if f.status_code != 200 or not token_match or not id_match:
@@ -145,7 +163,14 @@ def client_loop(n: int, base: str, service: str, token: str, until: float, tally
                 data |= {"team": "north", "payload.evidence_score": "3", "payload.evidence_category": "observation"}
                 data |= {"payload.source_type": "spot_check", "payload.summary": f"load test form {n}-{i}"}
                 t = time.perf_counter()
-                r = http.post(f"{page}/record/SpotCheckRecorded", data=data)
+                try:
+                    r = http.post(f"{page}/record/SpotCheckRecorded", data=data)
+                except httpx.HTTPError as exc:
+                    tally.note("record (form)", time.perf_counter() - t, 0)
+                    with tally.lock:
+                        tally.uncertain.append(id_match.group(1))
+                        tally.errors.append(f"client {n}: form: {type(exc).__name__}")
+                    continue
                 tally.note("record (form)", time.perf_counter() - t, r.status_code)
                 if r.status_code == 303 and "notice=recorded" in r.headers.get("location", ""):
                     with tally.lock:
@@ -287,7 +312,7 @@ def _check(
     new = [eid for eid in counts if eid not in before]
     lost = sorted(accepted - set(counts))
     twice = sorted(eid for eid, c in counts.items() if c > 1)
-    unexpected = sorted(set(new) - accepted)
+    unexpected = sorted(set(new) - accepted - set(tally.uncertain))
     five = {what: sum(c for s, c in by.items() if s >= 500) for what, by in tally.statuses.items()}
     ops = {}
     for what, times in sorted(tally.times.items()):
@@ -307,6 +332,7 @@ def _check(
         "import_s": round(imported, 1),
         "first_governance_s": round(warm, 1),
         "accepted_writes": len(accepted),
+        "unanswered_writes": len(set(tally.uncertain)),
         "lost": lost[:10],
         "stored_twice": twice[:10],
         "stored_unasked": unexpected[:10],

@@ -30,6 +30,10 @@ if TYPE_CHECKING:
     from insightlog.interchange.timeutil import AsOf
 
 
+# Seconds between catch-ups of the read models under a stream of writes; within this long of the
+# last one, the governance page reads them as they stand (saying how far behind they are).
+CATCH_UP_PAUSE = 2.0
+
 # The analysis bases (definitions §3.5), as ``insightlog analyse --basis`` names them.
 BASES = ("recorded", "ledger", "proven")
 
@@ -142,11 +146,13 @@ class LedgerUseCases:
         # One catch-up of the read models at a time in this process (other processes are kept
         # apart by the projection's tracking record).
         self._models_lock = threading.Lock()
+        self._write_lock = threading.Lock()
         # After a write, a background thread catches the read models up, so that the next
         # reader of the governance page finds them current (or reads them as they stand).
         self._catch_up_after_writes = catch_up_after_writes
         self._wanted = threading.Event()
         self._stop = threading.Event()
+        self._caught_up_at = -CATCH_UP_PAUSE  # monotonic time of the last catch-up (never yet)
         self._catcher: threading.Thread | None = None
 
     def _catch_up_soon(self) -> None:
@@ -166,8 +172,12 @@ class LedgerUseCases:
             with self._models_lock:
                 try:
                     self.house.usecases.projections_update()
+                    self._caught_up_at = time.monotonic()
                 except Exception:  # noqa: BLE001 - a reader catches up (and reports) itself next time
-                    time.sleep(1.0)
+                    pass
+            # Writes that come meanwhile are taken together by the next run: under a stream of
+            # writes the service is recomputed once per pause, not once per write.
+            self._stop.wait(CATCH_UP_PAUSE)
 
     @property
     def ledger(self) -> Ledger:
@@ -200,9 +210,11 @@ class LedgerUseCases:
             # One catch-up at a time: a reader that finds one running (another reader's, or the
             # one that follows each write) reads the read models as they stand, and is told how
             # far behind they are, rather than queueing behind it.
-            if self._models_lock.acquire(blocking=False):
+            fresh = time.monotonic() - self._caught_up_at < CATCH_UP_PAUSE
+            if not fresh and self._models_lock.acquire(blocking=False):
                 try:
                     result = app.view(service)
+                    self._caught_up_at = time.monotonic()
                 finally:
                     self._models_lock.release()
             else:
@@ -328,7 +340,10 @@ class LedgerUseCases:
         if not self.house.usecases.has_service(str(event.get("service"))):
             raise NotFoundError("there is no such service in this store")
         try:
-            with _translated():
+            # Writers take turns anyway (the store's writer lock); taking them in turn here first
+            # keeps a process's request threads from each holding a pooled connection while they
+            # wait for that lock, which would leave the writer holding it none to write with.
+            with self._write_lock, _translated():
                 outcome = self.house.usecases.record(event, door=door)
         except LineError as exc:
             raise InputError(exc.field, exc.message) from None

@@ -197,3 +197,21 @@ def test_the_cli_the_form_and_the_api_record_the_same_entry_but_for_its_source(s
     assert [orjson.loads(line) for line in doors["web"][1].splitlines()] == [
         orjson.loads(line) for line in doors["cli"][1].splitlines()
     ]
+
+
+def test_many_request_threads_recording_at_once_all_get_through(site: Site) -> None:
+    # Each request runs in a thread of its own; on PostgreSQL a writer waiting for the store's
+    # writer lock holds a pooled connection, so more waiting writers than the pool would leave the
+    # lock's holder none to write with (a stall until the lock wait gives up).
+    from concurrent.futures import ThreadPoolExecutor
+
+    def record(i: int) -> str:
+        event = {"event_id": f"T-{i}", "service": SERVICE, **ENVELOPE, "kind": "SpotCheckRecorded"}
+        event |= {"actor_role": "quality_lead", "actor_id": "QL-T", "observed_at": None, "payload": PAYLOAD}
+        return site.usecases.record(event, "api").event_id
+
+    before = site.usecases.ledger.head_size()
+    with ThreadPoolExecutor(max_workers=24) as pool:
+        done = list(pool.map(record, range(24)))
+    assert sorted(done) == sorted(f"T-{i}" for i in range(24))
+    assert site.usecases.ledger.head_size() == before + 24
