@@ -460,6 +460,22 @@ class Ledger(Application):  # type: ignore[type-arg]
         if not found:
             raise ServiceNotFoundError(f"no events of service {service!r} in this store")
 
+    def service_entries_after(self, service: str, version: int) -> tuple[list[Entry], int]:
+        """A service's entries stored after its aggregate's ``version`` (0: all), and the version
+        of the last event read (``version`` itself when there is none): one indexed read when
+        nothing is new."""
+        originator = ServiceLedger.create_id(service)
+        out: list[Entry] = []
+        while True:
+            page = self.recorder.select_events(originator, gt=version, limit=PAGE)
+            for stored in page:
+                if stored.topic == ENTRY_TOPIC:
+                    out.append(entry_from_state(self.decode(stored)))
+            if page:
+                version = page[-1].originator_version
+            if len(page) < PAGE:
+                return out, version
+
     def entries_newest_first(self, service: str) -> Iterator[Entry]:
         """A service's entries newest first, read page by page only as far as the caller goes."""
         originator = ServiceLedger.create_id(service)

@@ -60,18 +60,29 @@ def _withdrawals(entries: Iterable[Entry]) -> dict[str, Entry]:
     return {e.withdraws: e for e in entries if e.withdraws}
 
 
-def service_vocabulary(service: str, entries: list[Entry]) -> ServiceVocabulary:
-    """The choices of a record form for ``service`` (entries in log order)."""
-    withdrawn = _withdrawals(entries)
-    vocab = ServiceVocabulary(service)
-    scopes: dict[str, set[str]] = {f: set() for f in SCOPE_FIELDS}
-    themes: dict[str, ThemeChoice] = {}
-    actions: dict[str, dict[str, Any]] = {}
-    for e in entries:
-        if e.event_id in withdrawn:
+class VocabularyFold:
+    """``service_vocabulary`` as a fold, so that a long-lived door can add a service's new entries
+    to what it read before instead of reading the whole log again. A new withdrawal can undo what
+    was folded in (a theme's latest judgement, an open action), so a batch holding one is folded
+    afresh from the whole log (``needs_refold``)."""
+
+    def __init__(self, service: str, withdrawn: set[str] | None = None) -> None:
+        self.vocab = ServiceVocabulary(service)
+        self.withdrawn = withdrawn or set()
+        self._scopes: dict[str, set[str]] = {f: set() for f in SCOPE_FIELDS}
+        self._themes: dict[str, ThemeChoice] = {}
+        self._actions: dict[str, dict[str, Any]] = {}
+
+    @staticmethod
+    def needs_refold(entries: Iterable[Entry]) -> bool:
+        return any(e.kind == WITHDRAWAL_KIND for e in entries)
+
+    def add(self, e: Entry) -> None:
+        vocab = self.vocab
+        if e.event_id in self.withdrawn:
             if e.kind == REGISTRATION_KIND:
                 vocab.registration_withdrawn = True
-            continue
+            return
         p = e.payload
         if e.kind == REGISTRATION_KIND:
             vocab.registered = True
@@ -81,12 +92,12 @@ def service_vocabulary(service: str, entries: list[Entry]) -> ServiceVocabulary:
             for scope in p.get("scopes") or []:
                 if isinstance(scope, str) and ":" in scope:
                     name, _, value = scope.partition(":")
-                    if name in scopes and value:
-                        scopes[name].add(value)
+                    if name in self._scopes and value:
+                        self._scopes[name].add(value)
         elif e.kind == THEME_KIND and isinstance(p.get("theme"), str):
             parent = p.get("parent")
             scope_by = p.get("scope_by")
-            themes[p["theme"]] = ThemeChoice(
+            self._themes[p["theme"]] = ThemeChoice(
                 p["theme"],
                 str(p.get("label") or p["theme"]),
                 parent if isinstance(parent, str) else None,
@@ -97,7 +108,7 @@ def service_vocabulary(service: str, entries: list[Entry]) -> ServiceVocabulary:
         action_id = p.get("action_id")
         if isinstance(action_id, str):
             if e.kind == "ActionAssigned":
-                actions[action_id] = {
+                self._actions[action_id] = {
                     "action_id": action_id,
                     "event_id": e.event_id,
                     "theme": e.theme,
@@ -106,15 +117,37 @@ def service_vocabulary(service: str, entries: list[Entry]) -> ServiceVocabulary:
                     "due": p.get("due"),
                 }
             elif e.kind == "ActionClosed":
-                actions.pop(action_id, None)
+                self._actions.pop(action_id, None)
         for name in SCOPE_FIELDS:
             value = getattr(e, name)
             if value:
-                scopes[name].add(value)
-    vocab.themes = sorted(themes.values(), key=lambda t: t.theme)
-    vocab.scopes = {name: sorted(values) for name, values in scopes.items()}
-    vocab.open_actions = list(actions.values())
-    return vocab
+                self._scopes[name].add(value)
+
+    def result(self) -> ServiceVocabulary:
+        """The vocabulary so far (a copy: later folds do not change it)."""
+        v = self.vocab
+        return ServiceVocabulary(
+            v.service,
+            themes=sorted(self._themes.values(), key=lambda t: t.theme),
+            scopes={name: sorted(values) for name, values in self._scopes.items()},
+            judgements=dict(v.judgements),
+            open_actions=[dict(a) for a in self._actions.values()],
+            registered=v.registered,
+            registration_withdrawn=v.registration_withdrawn,
+            taxonomy_version=v.taxonomy_version,
+        )
+
+
+def fold_vocabulary(service: str, entries: list[Entry]) -> VocabularyFold:
+    fold = VocabularyFold(service, set(_withdrawals(entries)))
+    for e in entries:
+        fold.add(e)
+    return fold
+
+
+def service_vocabulary(service: str, entries: list[Entry]) -> ServiceVocabulary:
+    """The choices of a record form for ``service`` (entries in log order)."""
+    return fold_vocabulary(service, entries).result()
 
 
 def judgement_summary(e: Entry) -> dict[str, Any]:

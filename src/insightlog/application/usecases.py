@@ -8,6 +8,7 @@ the result; it never touches the store itself.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,10 +21,10 @@ from insightlog.errors import InsightlogError, one_line
 if TYPE_CHECKING:
     from insightlog.analysis.basis import Basis
     from insightlog.analysis.policy import Policy
+    from insightlog.application.committee import Comparison, ProviderOverview, ThemeDetail, WorkLists
     from insightlog.application.ledger import AppendResult, Ledger
     from insightlog.application.proofs import PackSummary, VerifyReport
-    from insightlog.application.committee import Comparison, ProviderOverview, ThemeDetail, WorkLists
-    from insightlog.application.recording import EntryDetail, ServiceVocabulary
+    from insightlog.application.recording import EntryDetail, ServiceVocabulary, VocabularyFold
     from insightlog.application.reports import ProviderPages
     from insightlog.bootstrap import Config, House
     from insightlog.interchange.entry import Entry
@@ -68,6 +69,8 @@ class UseCases:
 
     def __init__(self, house: House) -> None:
         self.house = house
+        self._vocabulary_lock = threading.Lock()
+        self._vocabularies: dict[str, tuple[int, VocabularyFold]] = {}
 
     @property
     def config(self) -> Config:
@@ -291,10 +294,30 @@ class UseCases:
         return write_with(path, lambda fh: self.export(fh, service=service, with_provenance=with_provenance), overwrite=overwrite)
 
     def service_vocabulary(self, service: str) -> ServiceVocabulary:
-        """The themes, scopes, judgements and open actions a record form for ``service`` may offer."""
-        from insightlog.application.recording import service_vocabulary
+        """The themes, scopes, judgements and open actions a record form for ``service`` may offer.
 
-        return service_vocabulary(service, self.entries(service))
+        Kept between calls: a later call reads only the entries stored since (one indexed read
+        when there are none), and folds them in; a new withdrawal refolds the whole log."""
+        from insightlog.application.recording import VocabularyFold, fold_vocabulary
+        from insightlog.errors import ServiceNotFoundError
+
+        with self._vocabulary_lock:
+            cached = self._vocabularies.get(service)
+            if cached is not None:
+                version, fold = cached
+                new, version = self.ledger.service_entries_after(service, version)
+                if VocabularyFold.needs_refold(new):
+                    cached = None
+                else:
+                    for entry in new:
+                        fold.add(entry)
+            if cached is None:
+                entries, version = self.ledger.service_entries_after(service, 0)
+                if not entries:
+                    raise ServiceNotFoundError(f"no events of service {service!r} in this store")
+                fold = fold_vocabulary(service, entries)
+            self._vocabularies[service] = (version, fold)
+            return fold.result()
 
     def entry_detail(self, service: str, event_id: str) -> EntryDetail | None:
         """One entry of ``service`` with its withdrawal, corrections, amendments and supersessions."""
