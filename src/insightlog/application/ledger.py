@@ -85,6 +85,19 @@ class AppendResult:
     warnings: list[str] = field(default_factory=list)
 
 
+LIVE = "live"
+DOORS = ("web", "api")
+
+
+def live_source(door: str | None) -> str:
+    """The source of a live event: ``live`` from the command line, ``live:<door>`` from another door."""
+    if door is None or door == "cli":
+        return LIVE
+    if door not in DOORS:
+        raise ValueError(f"unknown door {door!r} (one of cli, {', '.join(DOORS)})")
+    return f"{LIVE}:{door}"
+
+
 def live_draft(obj: dict[str, Any], now: datetime) -> Draft:
     """Validate a live event stamped with the ledger's time (``observed_at`` defaults to it)."""
     stamped = dict(obj)
@@ -161,22 +174,24 @@ class Ledger(OrderedSaveApplication):
                 self.read_only_reason or "this store is open read-only (--read-only / INSIGHTLOG_READ_ONLY); nothing was written"
             )
 
-    def record(self, obj: dict[str, Any]) -> AppendResult:
+    def record(self, obj: dict[str, Any], *, door: str | None = None) -> AppendResult:
         """Record one event live: ``recorded_at`` is the ledger's clock, never the caller's.
 
         The clock is read in each attempt after the head is loaded, so a live event is never
-        stamped earlier than one a concurrent writer committed before it.
+        stamped earlier than one a concurrent writer committed before it. ``door`` names where it
+        came in besides the command line (``web``, ``api``): the source is then ``live:<door>``,
+        and the entry differs from the same event recorded by ``insightlog record`` in that alone.
         """
-        return self.record_together([obj])
+        return self.record_together([obj], door=door)
 
-    def record_together(self, objs: list[dict[str, Any]]) -> AppendResult:
+    def record_together(self, objs: list[dict[str, Any]], *, door: str | None = None) -> AppendResult:
         """Record several events live in one atomic append, in the order given (a withdrawal and
         its replacement): all are stamped with the same ledger time, or none is written."""
         self.check_writable()
         for obj in objs:
             if obj.get("recorded_at") is not None:
                 raise LineError(None, obj.get("event_id"), "recorded_at", "is stamped by the ledger when recording live; do not supply it")
-        return self.append([], source="live", backfill=False, appended_at=None, live=objs)
+        return self.append([], source=live_source(door), backfill=False, appended_at=None, live=objs)
 
     # A bulk import allocates millions of small acyclic objects (freed by reference counting);
     # with the cyclic collector paused it does not walk the growing heap again and again.
@@ -425,6 +440,22 @@ class Ledger(OrderedSaveApplication):
             version = page[-1].originator_version
         if not found:
             raise ServiceNotFoundError(f"no events of service {service!r} in this store")
+
+    def service_entries_after(self, service: str, version: int) -> tuple[list[Entry], int]:
+        """A service's entries stored after its aggregate's ``version`` (0: all), and the version
+        of the last event read (``version`` itself when there is none): one indexed read when
+        nothing is new."""
+        originator = ServiceLedger.create_id(service)
+        out: list[Entry] = []
+        while True:
+            page = self.recorder.select_events(originator, gt=version, limit=PAGE)
+            for stored in page:
+                if stored.topic == ENTRY_TOPIC:
+                    out.append(entry_from_state(self.decode(stored)))
+            if page:
+                version = page[-1].originator_version
+            if len(page) < PAGE:
+                return out, version
 
     def entries_newest_first(self, service: str) -> Iterator[Entry]:
         """A service's entries newest first, read page by page only as far as the caller goes."""

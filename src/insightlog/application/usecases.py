@@ -8,9 +8,11 @@ the result; it never touches the store itself.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -19,9 +21,11 @@ from insightlog.errors import InsightlogError, one_line
 if TYPE_CHECKING:
     from insightlog.analysis.basis import Basis
     from insightlog.analysis.policy import Policy
+    from insightlog.application.committee import Comparison, ProviderOverview, ThemeDetail, WorkLists
     from insightlog.application.corrections import ServiceListing
     from insightlog.application.ledger import AppendResult, Ledger
     from insightlog.application.proofs import PackSummary, VerifyReport
+    from insightlog.application.recording import EntryDetail, ServiceVocabulary, VocabularyFold
     from insightlog.application.reports import ProviderPages
     from insightlog.bootstrap import Config, House
     from insightlog.interchange.entry import Entry
@@ -67,6 +71,8 @@ class UseCases:
 
     def __init__(self, house: House) -> None:
         self.house = house
+        self._vocabulary_lock = threading.Lock()
+        self._vocabularies: dict[str, tuple[int, VocabularyFold]] = {}
 
     @property
     def config(self) -> Config:
@@ -87,7 +93,7 @@ class UseCases:
             models.ensure()
         return size
 
-    def record(self, fields: dict[str, Any], *, new_scope: bool = False) -> WriteOutcome:
+    def record(self, fields: dict[str, Any], *, new_scope: bool = False, door: str | None = None) -> WriteOutcome:
         """Record one event live (``recorded_at`` from the ledger's clock), then checkpoint.
 
         A missing ``event_id`` is generated; give one (an idempotency key) so that a retry after a
@@ -95,20 +101,25 @@ class UseCases:
         Typos are refused at the door: the service must be registered (unless this registers it),
         the theme defined for it (unless this defines it), and each scope value declared or used
         before in the service (unless ``new_scope``), each refusal with the closest known names.
+        ``door``: ``web`` or ``api`` for the web application's doors (source ``live:web``/``live:api``).
         """
         from insightlog.application.doorchecks import Names, refuse_unknown_names
-        from insightlog.application.ledger import new_event_id
+        from insightlog.application.ledger import AppendResult, new_event_id
+        from insightlog.interchange.validation import LineError
 
         names = Names.of(fields)
-        if names.event_id and self._already_recorded(fields):
-            from insightlog.application.ledger import AppendResult
-
-            return WriteOutcome(AppendResult(skipped=[names.event_id]))
-        refuse_unknown_names(names, self.ledger.services(), self.ledger.service_vocabulary(names.service), new_scope=new_scope)
         event = dict(fields)
         if not event.get("event_id"):
             event["event_id"] = new_event_id(self.ledger.now())
-        result = self.ledger.record(event)
+        elif self._already_recorded(event):
+            return WriteOutcome(AppendResult(skipped=[event["event_id"]]))
+        refuse_unknown_names(names, self.ledger.services(), self.ledger.service_vocabulary(names.service), new_scope=new_scope)
+        try:
+            result = self.ledger.record(event, door=door)
+        except LineError as exc:
+            if exc.field == "event_id" and self._already_recorded(event):
+                return WriteOutcome(AppendResult(skipped=[event["event_id"]]))  # a concurrent retry won
+            raise
         return WriteOutcome(result, self._after_write(result))
 
     def withdraw(
@@ -196,7 +207,7 @@ class UseCases:
 
         event_id = str(fields["event_id"])
         stored = self.ledger.find_entry(event_id) if self.ledger.has_event(event_id) else None
-        if stored is None or stored.source != "live":
+        if stored is None or not stored.source.startswith("live"):
             return False
         again = dict(fields)
         if again.get("observed_at") is None:
@@ -394,6 +405,10 @@ class UseCases:
             names = [n for n in names if any(e.recorded_at <= as_of.instant for e in self.entries(n))]
         return service_listing(self.ledger, names, as_of.instant if as_of else None)
 
+    def has_service(self, service: str) -> bool:
+        """Whether the store holds an event of ``service`` (one indexed read)."""
+        return self.ledger.first_position(service) is not None
+
     def entries(self, service: str) -> list[Entry]:
         """A service's entries in log order (raises ``ServiceNotFoundError``)."""
         return self.ledger.read_service(service)
@@ -437,6 +452,48 @@ class UseCases:
 
         return write_with(path, lambda fh: self.export(fh, service=service, with_provenance=with_provenance), overwrite=overwrite)
 
+    def service_vocabulary(self, service: str) -> ServiceVocabulary:
+        """The themes, scopes, judgements and open actions a record form for ``service`` may offer.
+
+        Kept between calls: a later call reads only the entries stored since (one indexed read
+        when there are none), and folds them in; a new withdrawal refolds the whole log."""
+        from insightlog.application.recording import VocabularyFold, fold_vocabulary
+        from insightlog.errors import ServiceNotFoundError
+
+        with self._vocabulary_lock:
+            cached = self._vocabularies.get(service)
+            if cached is not None:
+                version, fold = cached
+                new, version = self.ledger.service_entries_after(service, version)
+                if VocabularyFold.needs_refold(new):
+                    cached = None
+                else:
+                    for entry in new:
+                        fold.add(entry)
+            if cached is None:
+                entries, version = self.ledger.service_entries_after(service, 0)
+                if not entries:
+                    raise ServiceNotFoundError(f"no events of service {service!r} in this store")
+                fold = fold_vocabulary(service, entries)
+            self._vocabularies[service] = (version, fold)
+            return fold.result()
+
+    def entry_detail(self, service: str, event_id: str) -> EntryDetail | None:
+        """One entry of ``service`` with its withdrawal, corrections, amendments and supersessions."""
+        from insightlog.application.recording import entry_detail
+
+        return entry_detail(event_id, self.entries(service))
+
+    def new_event_id(self) -> str:
+        """A fresh event id (``il-<now>-<random>``), e.g. a form's idempotency key."""
+        from insightlog.application.ledger import new_event_id
+
+        return new_event_id(self.ledger.now())
+
+    def now(self) -> datetime:
+        """The ledger's clock."""
+        return self.ledger.now()
+
     def stored_event(self, event_id: str) -> dict[str, Any] | None:
         """One stored event as the ledger object of interchange.md (None if unknown)."""
         from insightlog.application.ledger import stored_event_dict
@@ -476,6 +533,30 @@ class UseCases:
         from insightlog.application.governance import view_from_events
 
         return view_from_events(self.ledger, as_of, service, basis=basis)
+
+    def provider_overview(self, services: Sequence[str], as_of: AsOf, basis: Basis | None = None) -> ProviderOverview:
+        """The provider page of these services: lags, drift heat map, reviews, triggers, actions."""
+        from insightlog.application.committee import provider_overview
+
+        return provider_overview(self.ledger, services, as_of, basis)
+
+    def theme_detail(self, service: str, theme: str, as_of: AsOf, basis: Basis | None = None) -> ThemeDetail | None:
+        """One theme as of a date: drift with the evidence behind E, recognition, evidence list."""
+        from insightlog.application.committee import theme_detail
+
+        return theme_detail(self.ledger, service, theme, as_of, basis)
+
+    def compare(self, service: str, then: AsOf, now: AsOf, basis: Basis | None = None) -> Comparison:
+        """What leaders believed at two dates, theme by theme, and what was recorded in between."""
+        from insightlog.application.committee import compare
+
+        return compare(self.ledger, service, then, now, basis)
+
+    def work_lists(self, services: Sequence[str], as_of: AsOf) -> WorkLists:
+        """Reviews due and overdue, open actions by owner role, triggers of the last 90 days."""
+        from insightlog.application.committee import work_lists
+
+        return work_lists(self.ledger, services, as_of)
 
     def prove(self, event_id: str) -> dict[str, Any]:
         from insightlog.application.proofs import prove
@@ -552,6 +633,27 @@ class UseCases:
             basis=basis,
         )
 
+    def pack_bytes(self, *, service: str, as_of: AsOf, theme: str | None = None) -> tuple[bytes, PackSummary]:
+        """An evidence pack as bytes (made in a private temporary folder, then removed)."""
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="insightlog-pack-") as work:
+            summary = self.pack(Path(work) / "pack.zip", service=service, as_of=as_of, theme=theme)
+            return summary.path.read_bytes(), summary
+
+    def service_report_pdf(self, service: str, as_of: AsOf) -> bytes:
+        """The governance report of one service printed to PDF through headless Chromium."""
+        import tempfile
+
+        from insightlog.report import print_pdf
+
+        html = self.service_report(service, as_of)
+        with tempfile.TemporaryDirectory(prefix="insightlog-report-") as work:
+            source, target = Path(work) / "report.html", Path(work) / "report.pdf"
+            source.write_text(html, encoding="utf-8")
+            print_pdf(source, target, chromium=self.config.chromium)
+            return target.read_bytes()
+
     def service_report(
         self,
         service: str,
@@ -587,12 +689,16 @@ class UseCases:
     # ------------------------------------------------------------------ the read side
 
     @contextmanager
-    def read_models(self) -> Iterator[ReadModels]:
-        """The store's SQL read models; their database errors become one-line ``ReadModelError``s."""
+    def read_models(self, *, as_they_stand: bool = False) -> Iterator[ReadModels]:
+        """The store's SQL read models; their database errors become one-line ``ReadModelError``s.
+        ``as_they_stand``: read them without catching them up first (nothing written)."""
+        from dataclasses import replace
+
         from insightlog.projections.readmodels import ReadModelError, ReadModels
 
+        settings = replace(self.config.store, read_only=True) if as_they_stand else self.config.store
         try:
-            with ReadModels(self.ledger, self.config.store) as models:
+            with ReadModels(self.ledger, settings) as models:
                 yield models
         except InsightlogError:
             raise
@@ -605,22 +711,26 @@ class UseCases:
             raise
 
     def view(
-        self, service: str | None = None, as_of: AsOf | None = None, basis: Basis | None = None, *, verify: bool = False
+        self,
+        service: str | None = None,
+        as_of: AsOf | None = None,
+        basis: Basis | None = None,
+        *,
+        verify: bool = False,
+        catch_up: bool = True,
     ) -> GovernanceResult:
-        """The governance view: from the read models (caught up first) now, from the events as of
-        a moment. The read models keep the default basis; on another basis (definitions §3.5) the
-        view is computed from the events, as of now when no moment is given. Rows from the read
-        models are checked against their digests before they are shown, or with ``verify``
-        recomputed from the events and compared (``result.checked``)."""
-        from insightlog.interchange.timeutil import now_as_of
+        """The governance view: from the read models now (caught up first, unless ``catch_up`` is
+        False: then as they stand, with how far behind they are), from the events as of a moment
+        or on a basis other than ``recorded`` (the read models keep the default basis; every row
+        names the basis). Rows from the read models are checked against their digests before they
+        are shown, or with ``verify`` recomputed from the events and compared (``result.checked``)."""
         from insightlog.projections.readmodels import EVENTS, GovernanceResult
 
-        if basis is not None and not basis.is_default:
-            when = as_of if as_of is not None else now_as_of(self.ledger.now())
-            return GovernanceResult(rows=self.view_from_events(when, service, basis), source=EVENTS, checked=EVENTS)
+        if basis is not None and not basis.is_default and as_of is None:
+            as_of = self.now_as_of()
         if as_of is not None:
-            return GovernanceResult(rows=self.view_from_events(as_of, service), source=EVENTS, checked=EVENTS)
-        with self.read_models() as models:
+            return GovernanceResult(rows=self.view_from_events(as_of, service, basis), source=EVENTS, checked=EVENTS)
+        with self.read_models(as_they_stand=not catch_up) as models:
             return models.governance(service, verify=verify)
 
     def verify_read_models(self, service: str | None = None) -> ReadModelCheck:
@@ -628,6 +738,13 @@ class UseCases:
         the stored tables (every one, or one service's rows); nothing is written."""
         with self.read_models() as models:
             return models.verify(None if service is None else [service])
+
+    def now_as_of(self) -> AsOf:
+        """The ledger's clock now, as an as-of instant."""
+        from insightlog.interchange.timeutil import AsOf, format_utc
+
+        now = self.ledger.now()
+        return AsOf(now, format_utc(now))
 
     def projections_status(self) -> Status:
         with self.read_models() as models:

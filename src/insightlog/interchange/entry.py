@@ -33,7 +33,7 @@ class Entry:
     ``observed_at`` is valid time, ``recorded_at`` transaction time (both whole-second, aware UTC
     datetimes); ``position`` is the ledger's own append order across the whole store (1-based,
     dense), ``appended_at`` the ledger's own clock when it was appended, and ``source`` its
-    provenance: ``live``, ``import:<file name>`` or ``backfill:<file name>``.
+    provenance: ``live`` (``live:web``, ``live:api`` from the web's doors), ``import:<file name>`` or ``backfill:<file name>``.
     """
 
     event_id: str
@@ -79,8 +79,17 @@ class Entry:
         return self.source.startswith("backfill:")
 
     @property
+    def is_live(self) -> bool:
+        """Recorded as it happened, through any door: ``live`` (the CLI), ``live:web``, ``live:api``."""
+        return is_live_source(self.source)
+
+    @property
     def is_imported(self) -> bool:
-        return self.source != "live"
+        return not self.is_live
+
+
+def is_live_source(source: str) -> bool:
+    return source == "live" or source.startswith("live:")
 
 
 def interchange_dict(event: Any) -> dict[str, Any]:

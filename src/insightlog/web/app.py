@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from insightlog.web import api, pages
+from insightlog.web import api, committee, downloads, pages, recording
 from insightlog.web.config import WebConfig
 from insightlog.web.guard import WebState, permission_of
 from insightlog.web.render import Pages
@@ -152,6 +152,9 @@ def create_app(
     app.state.insightlog = state
     app.state.close = close_all
     pages.router.add_to(app)
+    recording.router.add_to(app)
+    committee.router.add_to(app)
+    downloads.router.add_to(app)
     api.router.add_to(app)
     app.mount(STATIC, StaticFiles(packages=[("insightlog.web", "static")]), name="static")
     _add_error_handlers(app, state)

@@ -33,7 +33,7 @@ from insightlog.web.permissions import (
 )
 from insightlog.web.routes import Routes
 from insightlog.web.security import cookie_options
-from insightlog.web.urls import NameEncodingError, safe_next, tilde_decode
+from insightlog.web.urls import NameEncodingError, safe_next, tilde_decode, tilde_encode
 from insightlog.web.usecases import InputError, NotFoundError, UseCaseError
 
 router = Routes(defaults={"include_in_schema": False})
@@ -270,29 +270,32 @@ def group_rows(rows: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any
 @guarded(VIEW_SERVICE)
 async def service_page(request: Request, service: str) -> Response:
     """A service's governance view: now, or as of the date picked."""
+    from insightlog.web.permissions import AUDIT_SERVICE, RECORD, Decision, decide
+    from insightlog.web.usecases import BASES
+
     state = web_state(request)
     as_of = request.query_params.get("as_of") or None
+    basis = (request.query_params.get("basis") or "recorded").strip()
+    actor = _actor(request)
+    common: dict[str, Any] = {
+        "service": service,
+        "as_of": as_of or "",
+        "basis": basis,
+        "bases": BASES,
+        "base": "/services/" + tilde_encode(service),
+        "may_record": decide(actor, RECORD, service) is Decision.ALLOW,
+        "may_audit": decide(actor, AUDIT_SERVICE, service) is Decision.ALLOW,
+    }
     try:
-        view = await run_in_threadpool(state.usecases.governance, service, as_of)
+        view = await run_in_threadpool(state.usecases.governance, service, as_of, basis)
     except InputError as exc:
-        failed: dict[str, Any] = {
-            "service": service,
-            "view": None,
-            "groups": [],
-            "as_of": as_of,
-            "errors": {exc.field: str(exc)},
-        }
+        failed: dict[str, Any] = {**common, "view": None, "groups": [], "errors": {exc.field: str(exc)}}
         return state.pages.render(request, "service.html", failed, status=400)
     except NotFoundError as exc:
         return state.pages.error(request, 404, str(exc))
-    await log(request, "viewed", subject=service, detail={"page": "governance", "as_of": view.asked or "now"})
-    context: dict[str, Any] = {
-        "service": service,
-        "view": view,
-        "groups": group_rows(view.rows),
-        "as_of": as_of or "",
-        "errors": {},
-    }
+    detail = {"page": "governance", "as_of": view.asked or "now", "basis": view.basis}
+    await log(request, "viewed", subject=service, detail=detail)
+    context: dict[str, Any] = {**common, "view": view, "groups": group_rows(view.rows), "errors": {}}
     return state.pages.render(request, "service.html", context)
 
 

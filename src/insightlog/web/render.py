@@ -45,6 +45,8 @@ class NavItem:
 # its pages here (work lists, the provider page).
 NAV: list[NavItem] = [
     NavItem("Services", "/services", LIST_SERVICES),
+    NavItem("Provider overview", "/provider", LIST_SERVICES),
+    NavItem("Work lists", "/work", LIST_SERVICES),
     NavItem("Administration", "/admin", ADMIN),
     NavItem("Your account", "/account", SIGNED_IN),
 ]
@@ -61,6 +63,36 @@ def plain(value: Any) -> str:
     return str(value)
 
 
+def utc_text(value: Any) -> str:
+    """An instant as the interchange writes it (``2026-07-01T09:00:00Z``); text as it is."""
+    from datetime import datetime
+
+    if isinstance(value, datetime):
+        from insightlog.interchange.timeutil import format_utc
+
+        return format_utc(value)
+    return "-" if value is None else str(value)
+
+
+SOURCES = {
+    "live": "recorded live from the command line",
+    "live:web": "recorded live through the web forms",
+    "live:api": "recorded live through the web API",
+}
+
+
+def source_text(source: str) -> str:
+    """Where an entry came in, in words (``import:file.jsonl``: imported from that file)."""
+    if source in SOURCES:
+        return f"{SOURCES[source]} ({source})"
+    door, _, name = source.partition(":")
+    if door == "import":
+        return f"imported from {name}"
+    if door == "backfill":
+        return f"back-filled from {name}: its recording time rests on the provider's word"
+    return source
+
+
 class Pages:
     """The template environment and the page renderer."""
 
@@ -75,6 +107,11 @@ class Pages:
         )
         self.env.filters["name_path"] = tilde_encode
         self.env.filters["plain"] = plain
+        self.env.filters["utc"] = utc_text
+        self.env.filters["source_text"] = source_text
+        from insightlog.web.kindforms import LABELS
+
+        self.env.globals["labels"] = LABELS
         self.env.globals["provider"] = config.provider
 
     def render(

@@ -132,10 +132,14 @@ class Site:
             }
 
 
-def make_site(settings: StoreSettings, config: WebConfig | None = None) -> Site:
+def make_site(
+    settings: StoreSettings, config: WebConfig | None = None, ledger_clock: Any = None, **house_config: Any
+) -> Site:
+    """``ledger_clock``: the ledger's own clock (default the system's); ``house_config``: other
+    ``Config`` fields (a signing key, its checkpoint file)."""
     from insightlog.bootstrap import Config, House
 
-    house = House(Config(store=settings))
+    house = House(Config(store=settings, clock=ledger_clock, **house_config))
     house.usecases.import_lines([json.dumps(r) for r in harbour_lines()], source_name="harbour.jsonl")
     house.usecases.import_lines([json.dumps(r) for r in other_service_lines()], source_name="other.jsonl")
     usecases = LedgerUseCases(house)

@@ -108,7 +108,13 @@ def test_api_errors_are_one_line_json(site: Site) -> None:
 
 def test_the_openapi_document_names_the_api_and_its_bearer_scheme(site: Site) -> None:
     doc = site.client().get("/api/v1/openapi.json").json()
-    assert set(doc["paths"]) == {"/api/v1/services", "/api/v1/services/{service}/governance"}
+    assert set(doc["paths"]) == {
+        "/api/v1/services",
+        "/api/v1/services/{service}/governance",
+        "/api/v1/services/{service}/events",
+    }
+    body = doc["paths"]["/api/v1/services/{service}/events"]["post"]["requestBody"]["content"]["application/json"]
+    assert {"event_id", "kind", "payload"} <= set(body["schema"]["required"])
     assert doc["components"]["securitySchemes"] == {"bearer": {"type": "http", "scheme": "bearer"}}
     assert doc["security"] == [{"bearer": []}]
     assert site.client().get("/docs").status_code == 404  # no docs page loading scripts from a CDN

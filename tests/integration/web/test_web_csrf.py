@@ -9,15 +9,18 @@ from insightlog.web.permissions import PERMISSIONS, Stage
 from tests.integration.web.conftest import Site
 from tests.integration.web.test_web_routes import ROUTES, url
 
-POSTS = [path for (method, path) in ROUTES if method == "POST"]
+# The API takes bearer tokens only, never cookies: no CSRF token to forge (test_web_routes.py).
+POSTS = [path for (method, path) in ROUTES if method == "POST" and not path.startswith("/api/")]
 
 
 @pytest.mark.parametrize("token", [None, "", "forged-token-value"], ids=["missing", "empty", "wrong"])
 def test_every_form_without_the_sessions_token_is_refused_and_writes_nothing(site: Site, token: str | None) -> None:
     site.add("Ann Lee")
     site.accounts.create_token("Ann Lee", "feed", site.accounts.get_user("Ann Lee").rights, None, by=_cli())
-    admin = site.signed_in("Admin Ada", role="registered_manager", rights=("view", "admin"), services=None)
-    before = site.dump()
+    admin = site.signed_in(
+        "Admin Ada", role="registered_manager", rights=("view", "record", "judge", "audit", "admin"), services=None
+    )
+    before, head = site.dump(), site.usecases.ledger.head_size()
     for path in POSTS:
         seen = len(site.events())
         data = {"csrf_token": token, "require": "on"} if token is not None else {"require": "on"}
@@ -26,6 +29,7 @@ def test_every_form_without_the_sessions_token_is_refused_and_writes_nothing(sit
         expected = "refused" if PERMISSIONS[ROUTES[("POST", path)]].stage is Stage.SECOND_FACTOR else "csrf_refused"
         assert site.events()[seen:] == [expected], path
     assert site.dump() == before
+    assert site.usecases.ledger.head_size() == head
     # Check the session is still good (the attack did not sign it out either).
     assert admin.get("/admin").status_code == 200
 
