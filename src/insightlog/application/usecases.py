@@ -311,12 +311,15 @@ class UseCases:
         trusted_key_files: Sequence[Path] = (),
         trusted_witness_files: Sequence[Path] = (),
         tsa_ca: Path | None = None,
+        expected_head: str | None = None,
     ) -> VerifyReport:
         """Verify the store against what was committed and the outside files; with trusted keys,
-        every provider (and witness) signature must be by one of them."""
-        from insightlog.application.proofs import load_outside, verify
+        every provider (and witness) signature must be by one of them; with ``expected_head``
+        (``SIZE[:ROOT]``, as verify prints it) the store must still hold that head."""
+        from insightlog.application.proofs import ExpectedHead, load_outside, verify
         from insightlog.proof.keys import key_id, load_public_key
 
+        head = ExpectedHead.parse(expected_head) if expected_head is not None else None
         outside = [cp for path in outside_files for cp in load_outside(path)]
         trusted = {key_id(public): public for public in (load_public_key(p) for p in trusted_key_files)}
         witnesses = {key_id(public): public for public in (load_public_key(p) for p in trusted_witness_files)}
@@ -326,6 +329,7 @@ class UseCases:
             trusted_keys=trusted,
             trusted_witnesses=witnesses,
             tsa_ca_pem=tsa_ca.read_bytes() if tsa_ca else None,
+            expected_head=head,
         )
 
     def pack(self, out: Path, *, service: str, as_of: AsOf, theme: str | None = None, tsa_ca: Path | None = None) -> PackSummary:
