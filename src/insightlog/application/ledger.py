@@ -26,7 +26,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import get_topic
 
-from insightlog.errors import ConflictError, LedgerError, ReadOnlyError, ServiceNotFoundError
+from insightlog.errors import ConflictError, InsightlogError, LedgerError, ReadOnlyError, ServiceNotFoundError, StoredDataError
 from insightlog.aggregates.service import EventKey, LedgerHead, RecordedOrderError, ServiceLedger, ThemeCycleError
 from insightlog.interchange.entry import ENVELOPE_FIELDS, Entry
 from insightlog.gcpause import cyclic_gc_paused
@@ -248,8 +248,13 @@ class Ledger(Application):  # type: ignore[type-arg]
         stored = self.recorder.select_events(EventKey.create_id(event_id), limit=1)
         if not stored:
             return None
-        state = self.decode(stored[0])
-        return KeyInfo(state["service"], state["kind"], state["digest"], None, state["position"])
+        try:
+            state = self.decode(stored[0])
+            return KeyInfo(state["service"], state["kind"], state["digest"], None, state["position"])
+        except InsightlogError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a row changed outside insightlog
+            raise _unreadable(f"the key of event {event_id!r}", exc) from None
 
     def _append_once(
         self,
@@ -390,6 +395,12 @@ class Ledger(Application):  # type: ignore[type-arg]
             return self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
+        except InsightlogError:
+            raise
+        except (IntegrityError, OperationalError, ProgrammingError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - events or a snapshot changed outside insightlog
+            raise _unreadable(f"the stored aggregate {aggregate_id}", exc) from None
 
     # ------------------------------------------------------------------ reading
 
@@ -412,7 +423,10 @@ class Ledger(Application):  # type: ignore[type-arg]
         remaining = limit
         while remaining is None or remaining > 0:
             size = page_size if remaining is None else min(page_size, remaining)
-            page = self.recorder.select_notifications(start, size, topics=topics)
+            try:
+                page = self.recorder.select_notifications(start, size, topics=topics)
+            except (ValueError, TypeError, KeyError) as exc:  # a row's id or version changed outside insightlog
+                raise _unreadable(f"the log after notification {start - 1}", exc) from None
             yield from page
             if len(page) < size:
                 return
@@ -426,7 +440,15 @@ class Ledger(Application):  # type: ignore[type-arg]
 
     def services(self) -> list[str]:
         """Names of the services with at least one event, sorted."""
-        return sorted(self.decode(n)["name"] for n in self.notifications([OPENED_TOPIC]))
+        names = []
+        for n in self.notifications([OPENED_TOPIC]):
+            try:
+                names.append(str(self.decode(n)["name"]))
+            except InsightlogError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a row changed outside insightlog
+                raise _unreadable(f"the stored event at notification {n.id}", exc) from None
+        return sorted(names)
 
     def service_entries(self, service: str) -> Iterator[Entry]:
         """A service's entries in append order (= position order)."""
@@ -438,7 +460,7 @@ class Ledger(Application):  # type: ignore[type-arg]
             for stored in page:
                 found = True
                 if stored.topic == ENTRY_TOPIC:
-                    yield entry_from_state(self.decode(stored))
+                    yield self._entry(stored, service)
             if len(page) < PAGE:
                 break
             version = page[-1].originator_version
@@ -453,7 +475,7 @@ class Ledger(Application):  # type: ignore[type-arg]
             page = self.recorder.select_events(originator, lte=lte, desc=True, limit=PAGE)
             for stored in page:
                 if stored.topic == ENTRY_TOPIC:
-                    yield entry_from_state(self.decode(stored))
+                    yield self._entry(stored, service)
             if len(page) < PAGE or page[-1].originator_version <= 1:
                 return
             lte = page[-1].originator_version - 1
@@ -462,7 +484,7 @@ class Ledger(Application):  # type: ignore[type-arg]
         """The position of a service's first entry (None if it has none): one indexed read."""
         for stored in self.recorder.select_events(ServiceLedger.create_id(service), gt=ServiceLedger.INITIAL_VERSION, limit=1):
             if stored.topic == ENTRY_TOPIC:
-                return int(self.decode(stored)["position"])
+                return self._entry(stored, service).position
         return None
 
     def read_service(self, service: str) -> list[Entry]:
@@ -476,7 +498,18 @@ class Ledger(Application):  # type: ignore[type-arg]
     def all_entries(self) -> Iterator[Entry]:
         """Every entry of the store in position (log append) order, streamed page by page."""
         for n in self.notifications([ENTRY_TOPIC]):
-            yield entry_from_state(self.decode(n))
+            yield self._entry(n, None)
+
+    def _entry(self, stored: StoredEvent, service: str | None) -> Entry:
+        """The entry of a stored ``EntryAppended`` row; a row that cannot be one is refused in one
+        line (``verify`` names it), never read as something else."""
+        try:
+            return entry_from_state(self.decode(stored))
+        except InsightlogError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a row changed outside insightlog
+            where = f"an entry of service {service!r}" if service is not None else f"the entry at notification {getattr(stored, 'id', '?')}"
+            raise _unreadable(where, exc) from None
 
     def find_entry(self, event_id: str) -> Entry | None:
         """Look an event up by its id."""
@@ -487,6 +520,12 @@ class Ledger(Application):  # type: ignore[type-arg]
             if entry.event_id == event_id:
                 return entry
         return None
+
+
+def _unreadable(what: str, exc: BaseException) -> StoredDataError:
+    return StoredDataError(
+        f"{what} cannot be read ({type(exc).__name__}): the store was changed outside insightlog; run 'insightlog verify'"
+    )
 
 
 def _backend_of(persistence_module: str) -> Backend:
