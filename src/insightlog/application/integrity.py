@@ -165,6 +165,10 @@ class _Bad(Exception):
     """A row is not what the ledger writes (the message says how)."""
 
 
+class _Orphan(Exception):
+    """A checkpoint event of no checkpoint: reported already (``finish_orphans`` names it)."""
+
+
 # ----------------------------------------------------------------------------- ids
 
 
@@ -319,6 +323,7 @@ class _Pending:
     """The entry just read, waiting for its key row."""
 
     position: int
+    slot: int = 0  # its place in log order: the position it holds when the log before it is intact
     event_id: Any = None
     service: Any = None
     kind: Any = None
@@ -339,6 +344,7 @@ class _Batch:
     versions: dict[str, int] = field(default_factory=dict)  # aggregate column id -> last version
     crossed: set[str] = field(default_factory=set)
     uncovered: bool = False
+    end: int | None = None  # entries read when the write ended
 
 
 @dataclass
@@ -385,6 +391,7 @@ class _Walk:
         self.checkpoint_streams: dict[str, _CheckpointStream] = {}
         self.late_opened: list[tuple[Finding, str, Any, int]] = []
         self.head_problems: list[tuple[int, int, str]] = []  # (first position of the write, its size, message)
+        self.orphans: list[tuple[Finding, dict[str, Any]]] = []  # co-signatures and tokens of no checkpoint row
         self.previous_id: Any = None
         self.undecryptable = 0
         self.cipher_error: Exception | None = None
@@ -400,8 +407,12 @@ class _Walk:
     # -- the event table -------------------------------------------------------------------
 
     def run(self) -> Scan:
+        hidden: list[EventRow] = []
         for row in event_rows(self.ledger):
             self.out.rows += 1
+            if type(row.notification_id) is not int or row.notification_id < 1:
+                hidden.append(row)  # the log's readers start at 1: walk the log they see
+                continue
             self.row(row)
         if self.undecryptable and self.undecryptable == self.out.rows and self.cipher_error is not None:
             raise self.cipher_error  # not damage: the store is read without its key (or with another)
@@ -410,6 +421,9 @@ class _Walk:
         self.finish_positions()
         self.finish_head()
         self.finish_services()
+        for row in hidden:
+            self.hidden(row)
+        self.finish_orphans()
         self.snapshots()
         self.out.findings.sort(key=lambda f: (f.position is None, f.position or 0))
         return self.out
@@ -455,15 +469,14 @@ class _Walk:
             return
         try:
             getattr(self, kind)(row, obj)
+        except _Orphan:
+            self.out.damaged_checkpoints += 1
         except _Bad as exc:
             self.report(row, kind, str(exc), obj, owner)
 
     def check_notification_id(self, row: EventRow) -> None:
         nid = row.notification_id
-        if type(nid) is not int or nid < 1:
-            self.find(self.next_position(), f"row {_printable(nid)} of the event table has a notification id below 1, "
-                      "so the log's readers never see it")
-        elif self.dense_ids:
+        if self.dense_ids:
             expected = 1 if self.previous_id is None else self.previous_id + 1
             if nid != expected:
                 lost = f"{expected}" if nid == expected + 1 else f"{expected}..{nid - 1}"
@@ -503,7 +516,7 @@ class _Walk:
             slot = self.count
             self.claimed.append(position if type(position) is int and position >= 1 else slot)
             self.out.tree.append(_ZERO_LEAF)
-            self.pending = _Pending(slot)
+            self.pending = _Pending(slot, slot)
         elif kind == STARTED:
             self.head_version += 1
             self.out.has_head = True
@@ -534,7 +547,10 @@ class _Walk:
         elif kind == KEY:
             claimed = obj.get("position") if obj is not None else None
             if owner is not None:
-                position = owner.position
+                # The entry and its key disagree: the one that holds the entry's place in the log
+                # (its slot, the log before it being intact) is the one still as appended.
+                candidates = [owner.position] + ([claimed] if type(claimed) is int and claimed >= 1 else [])
+                position = owner.slot if owner.slot in candidates else min(candidates)
                 owner.keyed = True
             elif type(claimed) is int and claimed >= 1:
                 position = claimed
@@ -559,6 +575,61 @@ class _Walk:
         else:
             self.find(self.next_position(), f"{where} of the event table: {why}")
 
+    def hidden(self, row: EventRow) -> None:
+        """A row below notification id 1: the log's readers (export, services, checkpoints) never
+        see it, the stream readers (history, the write path) do. Named where its content belongs."""
+        why = f"its notification id {_printable(row.notification_id)} is below 1, so the log's readers never see it"
+        loose: dict[str, Any] | None = None
+        try:
+            candidate = orjson.loads(_plain(self.ledger, row.state))
+            loose = candidate if type(candidate) is dict else None
+        except Exception:  # noqa: BLE001 - unreadable: named by its topic alone
+            loose = None
+        kind = _kind_of_members(loose) if loose is not None else None
+        if kind is None and isinstance(row.topic, str):
+            kind = KIND_OF_TOPIC.get(row.topic)
+        claimed = loose.get("position") if loose is not None else None
+        where = f"row {_printable(row.notification_id)}"
+        if kind in (ENTRY, KEY) and type(claimed) is int and claimed >= 1:
+            self.find(claimed, f"the {'entry' if kind == ENTRY else 'event key'} of position {claimed} ({where}): {why}")
+        elif kind == OPENED:
+            name = loose.get("name") if loose is not None else None
+            svc = self.by_column.get(str(row.originator_id)) or (self.services.get(name) if type(name) is str else None)
+            self.find(svc.first_position if svc is not None and svc.first_position else 1, f"the opening event of a service ({where}): {why}")
+        elif kind == STARTED:
+            self.find(1, f"the ledger head's first event ({where}): {why}")
+        elif kind == ADVANCED:
+            version = loose.get("originator_version") if loose is not None else None
+            before = next((b for b in self.batches if b.head_version == version), None)
+            self.find(before.start + 1 if before is not None else 1, f"a ledger head event ({where}): {why}")
+        else:
+            self.report(row, kind, why, loose, None)
+
+    def finish_orphans(self) -> None:
+        """A co-signature or timestamp token whose checkpoint row is not its stream's: name the
+        checkpoint it signs (its signature, or its token, verifies over that checkpoint's body)."""
+        from insightlog.proof.checkpoint import verify_signature
+        from insightlog.proof.keys import public_key_from_pem
+
+        stored = [s.stored for s in self.checkpoint_streams.values() if s.stored is not None]
+        for finding, obj in self.orphans:
+            for candidate in stored:
+                body = candidate.signed.checkpoint
+                try:
+                    if "signature" in obj:
+                        sig = Signature(obj["key_id"], obj["role"], base64.b64decode(obj["signature"]))
+                        matched = verify_signature(body, sig, public_key_from_pem(str(obj["public_key_pem"]).encode("ascii")))
+                    else:
+                        from insightlog.proof.tsa import verify_token
+
+                        verify_token(base64.b64decode(obj["token"]), body.signed_body(), None)
+                        matched = True
+                except Exception:  # noqa: BLE001 - not this checkpoint's
+                    matched = False
+                if matched:
+                    finding.message = f"stored checkpoint of size {body.size}: " + finding.message
+                    break
+
     # -- entries and keys ------------------------------------------------------------------
 
     def entry(self, row: EventRow, obj: dict[str, Any]) -> None:
@@ -567,7 +638,7 @@ class _Walk:
         position = obj["position"]
         self.claimed.append(position if type(position) is int and position >= 1 else slot)
         fields = obj["entry"]
-        pending = self.pending = _Pending(slot)
+        pending = self.pending = _Pending(slot, slot)
         if type(position) is not int or position < 1:
             self.out.tree.append(_ZERO_LEAF)
             raise _Bad(f"its position {_printable(position)} is not a position")
@@ -695,11 +766,13 @@ class _Walk:
         if all(p == i for i, p in enumerate(claimed, start=1)):
             return
         keep = _longest_increasing(claimed)
+        present = {claimed[i] for i in keep}
         for index, position in enumerate(claimed):
             if index not in keep:
-                self.find(position, f"an entry claiming position {position} is out of place in the log (entry {index + 1} in log order)")
-        present = {claimed[i] for i in keep}
-        missing = [p for p in range(1, max(claimed, default=0) + 1) if p not in present]
+                # A claim another entry holds is false (name its place in the log); else the entry moved.
+                where = index + 1 if position in present else position
+                self.find(where, f"an entry claiming position {position} is out of place in the log (entry {index + 1} in log order)")
+        missing = [p for p in range(1, max(len(claimed), max(claimed, default=0)) + 1) if p not in present]
         if missing:
             more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
             self.find(missing[0], f"no entry at position {missing[0]}{more}: removed, or moved")
@@ -772,6 +845,7 @@ class _Walk:
         if batch is None:
             return
         self.batch = None
+        batch.end = self.count
         if batch.size is not None and self.count < batch.size:
             self.head_problems.append((self.count + 1, batch.size, f"the ledger head event of the write from position "
                                        f"{batch.start + 1} covers {batch.size - batch.start} entries; the write holds {self.count - batch.start}: "
@@ -870,7 +944,10 @@ class _Walk:
     def later_checkpoint_event(self, row: EventRow, obj: dict[str, Any]) -> _CheckpointStream:
         stream = self.checkpoint_streams.get(str(row.originator_id))
         if stream is None:
-            raise _Bad("it belongs to no stored checkpoint before it")
+            finding = self.find(None, f"a co-signature or timestamp token (row {_printable(row.notification_id)}) "
+                                "belongs to no stored checkpoint before it")
+            self.orphans.append((finding, obj))
+            raise _Orphan()
         stream.version += 1
         if stream.dashed and obj["originator_id"] != stream.dashed:
             stream.stored = None
@@ -953,7 +1030,11 @@ class _Walk:
             column = str(snap.originator_id)
             version = snap.originator_version
             kind = SNAPSHOT_KIND_OF_TOPIC.get(snap.topic) if isinstance(snap.topic, str) else None
-            position, label = self.snapshot_place(kind, column, version)
+            try:
+                loose = orjson.loads(_plain(self.ledger, snap.state))
+            except Exception:  # noqa: BLE001 - unreadable: placed by its columns
+                loose = None
+            position, label = self.snapshot_place(self.snapshot_owner(kind, column, loose), version)
             try:
                 if type(version) is int:
                     present.add((column, version))
@@ -964,10 +1045,24 @@ class _Walk:
                 self.find(position, f"{label}: its state cannot be read ({type(exc).__name__})")
         for (column, version), start in sorted(self.expected_snapshots.items()):
             if (column, version) not in present:
-                kind = HEAD_SNAPSHOT if column == self.head_column else SERVICE_SNAPSHOT
-                position, label = self.snapshot_place(kind, column, version)
+                owner = "head" if column == self.head_column else self.by_column.get(column)
+                position, label = self.snapshot_place(owner, version)
                 self.find(position, f"{label} is missing: the writer took it with the write from position {start} "
                           "(a deleted snapshot, or a write interrupted before its snapshot)")
+
+    def snapshot_owner(self, kind: str | None, column: str, loose: Any) -> Any:
+        """Whose snapshot a row is: the aggregate its state names, else its id column's, else its topic's."""
+        named = loose.get("originator_id") if type(loose) is dict else None
+        if named == self.ids.head[0]:
+            return "head"
+        for svc in self.services.values():
+            if named == svc.dashed:
+                return svc
+        if column == self.head_column:
+            return "head"
+        if column in self.by_column:
+            return self.by_column[column]
+        return "head" if kind == HEAD_SNAPSHOT else None
 
     def snapshot(self, snap: SnapshotRow, kind: str | None, column: str, version: Any) -> None:
         if kind is None:
@@ -995,25 +1090,29 @@ class _Walk:
             raise _Bad(f"its aggregate has no verified event at version {version}")
         _same_state(obj["state"], expected_state, members, optional)
 
-    def snapshot_place(self, kind: str | None, column: str, version: Any) -> tuple[int | None, str]:
+    def snapshot_place(self, owner: Any, version: Any) -> tuple[int | None, str]:
         """The last position a snapshot summarises, and a label for it."""
-        if column == self.head_column and kind != SERVICE_SNAPSHOT:
+        if owner == "head":
             label = f"the ledger head's snapshot at version {_printable(version)}"
+            if type(version) is not int:
+                return None, label
+            state = self.head_states.get(version)
             batch = next((b for b in self.batches if b.head_version == version), None)
-            state = self.head_states.get(version) if type(version) is int else None
-            size = state["size"] if state else (batch.size if batch is not None else None)
+            size = state["size"] if state else None
             if size is None and batch is not None:
-                size = batch.start
-            return (max(size, 1) if isinstance(size, int) else None), label
-        svc = self.by_column.get(column)
-        if svc is not None:
-            label = f"the snapshot of service {_printable(svc.name)} at version {_printable(version)}"
-            where = svc.positions.get(version) if type(version) is int else None
+                size = batch.size if batch.size is not None else batch.end
+            if size is None:
+                earlier = [b for b in self.batches if b.head_version < version]
+                size = max((b.end or b.start for b in earlier), default=0)
+            return max(size, 1), label
+        if isinstance(owner, _Service):
+            label = f"the snapshot of service {_printable(owner.name)} at version {_printable(version)}"
+            where = owner.positions.get(version) if type(version) is int else None
             if where is None and type(version) is int:
-                earlier = [p for v, p in svc.positions.items() if v <= version]
-                where = max(earlier) if earlier else svc.first_position
+                earlier = [p for v, p in owner.positions.items() if v <= version]
+                where = max(earlier) if earlier else owner.first_position
             return where, label
-        return None, f"a snapshot row (id {_printable(column)}, version {_printable(version)})"
+        return None, f"a snapshot row (version {_printable(version)})"
 
 
 def _kind_of_members(obj: dict[str, Any]) -> str | None:
@@ -1027,6 +1126,8 @@ def _same_state(stored: Any, expected: dict[str, Any], members: frozenset[str], 
     keys = stored.keys()
     if not (members - optional) <= keys or not keys <= members:
         raise _Bad(f"its state has members {_members_text(sorted(members - optional - keys), sorted(keys - members))}")
+    if "withdrawn" not in keys and expected.get("withdrawn", {}) != {}:
+        raise _Bad("its state leaves out the withdrawals its aggregate's events hold")
     for name in sorted(keys):
         mine, theirs = stored[name], expected[name]
         if name in ("_created_on", "_modified_on"):
@@ -1048,7 +1149,8 @@ def _same_time(a: Any, b: Any) -> bool:
 
 
 def _longest_increasing(values: list[int]) -> set[int]:
-    """Indexes of one longest strictly increasing subsequence (patience sorting)."""
+    """Indexes of one longest strictly increasing subsequence (patience sorting); of two equal
+    values it keeps the one at its own place (value = index + 1)."""
     tails: list[int] = []
     tail_index: list[int] = []
     parent = [-1] * len(values)
@@ -1057,6 +1159,9 @@ def _longest_increasing(values: list[int]) -> set[int]:
         if k == len(tails):
             tails.append(v)
             tail_index.append(i)
+        elif tails[k] == v and values[tail_index[k]] == tail_index[k] + 1 and v != i + 1:
+            parent[i] = -2  # the equal value already kept is in its place: this one is not kept
+            continue
         else:
             tails[k] = v
             tail_index[k] = i

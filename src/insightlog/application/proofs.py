@@ -329,11 +329,25 @@ def verify(
     good_sizes: list[tuple[int, bytes]] = []
     anchors: list[int] = []
     origin = found.origin
+    origins = {signed.checkpoint.origin for _, signed, _ in checked}
+    if origin is not None and len(origins) == 1 and origin not in origins:
+        report.findings.append(Finding(1, (
+            f"the ledger head's first event names log {origin}, but every checkpoint names {next(iter(origins))}: "
+            "the head's first event was changed"
+        )))
+    # An outside checkpoint that matches the stored events shows they are intact up to its size.
+    matched_outside = {
+        s.checkpoint.size for s in outside
+        if s.checkpoint.origin == origin and s.checkpoint.size <= len(tree) and tree.root(s.checkpoint.size) == s.checkpoint.root_hash
+    }
     for where, signed, keys in checked:
         cp = signed.checkpoint
         label = f"{where} checkpoint of size {cp.size} ({cp.timestamp.strftime('%Y-%m-%dT%H:%M:%SZ')})"
-        good = _check_against_tree(report, tree, label, cp, origin, good_sizes)
         sound = _check_signatures(report, label, signed, keys, registered, trusted_by_role, tsa_ca_pem)
+        # A checkpoint whose own record is not intact (its signature fails, or the outside copy of
+        # it matches the events) was changed itself: the events are not blamed for it.
+        blame = sound and not (where == "stored" and cp.size in matched_outside)
+        good = _check_against_tree(report, tree, label, cp, origin, good_sizes, blame=blame)
         if where == "outside" and good and sound:
             anchors.append(cp.size)
     _check_outside_is_stored(report, outside, stored, origin)
@@ -382,7 +396,14 @@ def verify(
 
 
 def _check_against_tree(
-    report: VerifyReport, tree: MerkleTree, label: str, cp: Checkpoint, origin: str | None, good_sizes: list[tuple[int, bytes]]
+    report: VerifyReport,
+    tree: MerkleTree,
+    label: str,
+    cp: Checkpoint,
+    origin: str | None,
+    good_sizes: list[tuple[int, bytes]],
+    *,
+    blame: bool = True,
 ) -> bool:
     """A checkpoint names this log, covers no more than it holds and has its root at its size."""
     if origin is not None and cp.origin != origin:
@@ -390,6 +411,9 @@ def _check_against_tree(
         return False
     if cp.size > len(tree):
         report.findings.append(Finding(len(tree) + 1, f"{label} covers {cp.size} events; the store holds {len(tree)}: positions {len(tree) + 1}..{cp.size} were removed"))
+        return False
+    if tree.root(cp.size) != cp.root_hash and not blame:
+        report.findings.append(Finding(None, f"{label} does not match the stored events, and its own record is not intact: the checkpoint was changed"))
         return False
     if tree.root(cp.size) != cp.root_hash:
         previous = max((s for s, _ in good_sizes if s < cp.size), default=0)
