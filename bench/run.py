@@ -582,8 +582,8 @@ class Suite:
         import_all(small_settings, generate(services, per, self.seed + 1), "bench-export-small")
         log(f"[{self.backend}] export of {small_events:,} and {big_events:,} events (peak RSS)...")
         out = self.workdir / "export.jsonl"
-        t_small, mb_small = peak_rss_run(self.cli(small_settings, "export", "-o", str(out)), self.workdir)
-        t_big, mb_big = peak_rss_run(self.cli(big_settings, "export", "-o", str(out)), self.workdir)
+        t_small, mb_small = peak_rss_run(self.cli(small_settings, "export", "--force", "-o", str(out)), self.workdir)
+        t_big, mb_big = peak_rss_run(self.cli(big_settings, "export", "--force", "-o", str(out)), self.workdir)
         lines = sum(1 for _ in out.open("rb"))
         if lines < big_events:
             raise RuntimeError(f"export wrote {lines} lines of {big_events}")

@@ -36,6 +36,7 @@ import binascii
 import hashlib
 import re
 from bisect import bisect_left
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -192,6 +193,7 @@ class _Ids:
         self.hex = form == "hex"
         self._services: dict[str, tuple[str, str]] = {}
         self.head = self._pair(LedgerHead.create_id().bytes)
+        self._event_prefix = LEDGER_NAMESPACE.bytes + b"event:"
 
     def _pair(self, raw: bytes) -> tuple[str, str]:
         dashed = _dashed(raw)
@@ -204,7 +206,11 @@ class _Ids:
         return found
 
     def key(self, event_id: str) -> tuple[str, str]:
-        return self._pair(_uuid5_bytes(LEDGER_NAMESPACE, f"event:{event_id}"))
+        # uuid5 written out on the hex digits (this runs for every key): version 5, RFC 4122 variant.
+        h = hashlib.sha1(self._event_prefix + event_id.encode("utf-8")).hexdigest()
+        h = f"{h[:12]}5{h[13:16]}{'89ab'[int(h[16], 16) & 3]}{h[17:32]}"
+        dashed = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+        return dashed, h if self.hex else dashed
 
     def checkpoint(self, origin: str, size: int) -> tuple[str, str]:
         return self._pair(_uuid5_bytes(LEDGER_NAMESPACE, f"checkpoint:{origin}:{size}"))
@@ -241,8 +247,11 @@ def _object(plain: bytes, members: frozenset[str]) -> dict[str, Any]:
         missing, extra = sorted(members - obj.keys()), sorted(obj.keys() - members)
         raise _Bad(f"its state has members {_members_text(missing, extra)}")
     if orjson.dumps(obj) != plain:
-        raise _Bad("its state is not in the form the ledger writes (a member repeated, or a value re-spelt)")
+        raise _Bad(_NOT_CANONICAL)
     return obj
+
+
+_NOT_CANONICAL = "its state is not in the form the ledger writes (a member repeated, or a value re-spelt)"
 
 
 def _members_text(missing: list[str], extra: list[str]) -> str:
@@ -293,6 +302,23 @@ def _b64(value: Any, what: str) -> bytes:
         return base64.b64decode(value.encode("ascii"), validate=True)
     except (binascii.Error, UnicodeEncodeError, ValueError):
         raise _Bad(f"its {what} is not valid base64") from None
+
+
+def _public_key(value: Any, key_id: str) -> str:
+    """A registered public key: PEM text of the key whose id the record gives (packs ship it)."""
+    from insightlog.proof.keys import KeyFileError, public_key_from_pem, public_key_pem
+    from insightlog.proof.keys import key_id as id_of
+
+    pem = _str(value, "public key")
+    try:
+        public = public_key_from_pem(pem.encode("ascii"))
+    except (KeyFileError, UnicodeEncodeError, ValueError):
+        raise _Bad("its public key is not a PEM Ed25519 public key") from None
+    if id_of(public) != key_id:
+        raise _Bad(f"its public key is not the key {key_id[:16]} it names")
+    if public_key_pem(public).decode("ascii") != pem:
+        raise _Bad("its public key is not written as the ledger writes it")
+    return pem
 
 
 def content_digest(fields: dict[str, Any]) -> str:
@@ -392,9 +418,13 @@ class _Walk:
         self.late_opened: list[tuple[Finding, str, Any, int]] = []
         self.head_problems: list[tuple[int, int, str]] = []  # (first position of the write, its size, message)
         self.orphans: list[tuple[Finding, dict[str, Any]]] = []  # co-signatures and tokens of no checkpoint row
-        self.previous_id: Any = None
+        self.previous_id = 0
+        cipher = ledger.mapper.cipher
+        # No cipher, or this store's pass-through one: a plain JSON object is read as it is.
+        self.plain_store = ledger.mapper.compressor is None and (cipher is None or getattr(cipher, "aes", 1) is None)
         self.undecryptable = 0
         self.cipher_error: Exception | None = None
+        self.handlers: dict[str, Callable[[EventRow, dict[str, Any]], None]] = {kind: getattr(self, kind) for kind in EVENT_CLASSES}
 
     def find(self, position: int | None, message: str) -> Finding:
         finding = Finding(position, message)
@@ -429,20 +459,31 @@ class _Walk:
         return self.out
 
     def row(self, row: EventRow) -> None:
-        """Classify a row by its topic (or, when the topic lies, by its members), then check it."""
-        topic_kind = KIND_OF_TOPIC.get(row.topic) if isinstance(row.topic, str) else None
-        self.check_notification_id(row)
-        owner = self.pending if self.pending is not None and not self.pending.keyed else None
-        try:
-            plain = _plain(self.ledger, row.state)
-        except _Bad as exc:
-            self.damaged(row, topic_kind, str(exc), None, owner)
-            return
-        except Exception as exc:  # noqa: BLE001 - a cipher refusing damaged bytes, or the wrong key
-            self.undecryptable += 1
-            self.cipher_error = exc
-            self.damaged(row, topic_kind, "its state cannot be decrypted", None, owner)
-            return
+        """Classify a row by its topic (or, when the topic lies, by its members), then check it.
+
+        This runs for every row: the usual case (plain JSON, dense ids) is written out inline."""
+        topic = row.topic
+        topic_kind = KIND_OF_TOPIC.get(topic) if type(topic) is str else None
+        nid = row.notification_id
+        if self.dense_ids and nid != self.previous_id + 1:
+            self.check_notification_id(row)
+        self.previous_id = nid
+        pending = self.pending
+        owner = pending if pending is not None and not pending.keyed else None
+        state = row.state
+        if self.plain_store and type(state) is bytes and state[:2] == b'{"':
+            plain = state
+        else:
+            try:
+                plain = _plain(self.ledger, state)
+            except _Bad as exc:
+                self.damaged(row, topic_kind, str(exc), None, owner)
+                return
+            except Exception as exc:  # noqa: BLE001 - a cipher refusing damaged bytes, or the wrong key
+                self.undecryptable += 1
+                self.cipher_error = exc
+                self.damaged(row, topic_kind, "its state cannot be decrypted", None, owner)
+                return
         try:
             loose = orjson.loads(plain)
         except orjson.JSONDecodeError:
@@ -461,36 +502,35 @@ class _Walk:
             return
         if kind != KEY:
             self.close_pending()
+        obj = loose
         try:
-            obj = _object(plain, MEMBERS[kind])
+            if orjson.dumps(obj) != plain:
+                raise _Bad(_NOT_CANONICAL)
             self.common(row, obj, kind)
         except _Bad as exc:
             self.damaged(row, kind, str(exc), loose, owner)
             return
         try:
-            getattr(self, kind)(row, obj)
+            self.handlers[kind](row, obj)
         except _Orphan:
             self.out.damaged_checkpoints += 1
         except _Bad as exc:
             self.report(row, kind, str(exc), obj, owner)
 
     def check_notification_id(self, row: EventRow) -> None:
+        """SQLite numbers rows densely from 1 and rows are never deleted: a gap is a deletion."""
         nid = row.notification_id
-        if self.dense_ids:
-            expected = 1 if self.previous_id is None else self.previous_id + 1
-            if nid != expected:
-                lost = f"{expected}" if nid == expected + 1 else f"{expected}..{nid - 1}"
-                if nid < expected:
-                    self.find(None, f"row {nid} of the event table is out of order")
-                else:
-                    self.find(None, f"rows {lost} of the event table are missing (deleted), after position {self.count}")
-        if type(nid) is int:
-            self.previous_id = nid
+        expected = self.previous_id + 1
+        lost = f"{expected}" if nid == expected + 1 else f"{expected}..{nid - 1}"
+        if nid < expected:
+            self.find(None, f"row {nid} of the event table is out of order")
+        else:
+            self.find(None, f"rows {lost} of the event table are missing (deleted), after position {self.count}")
 
     def common(self, row: EventRow, obj: dict[str, Any], kind: str) -> None:
         """The members every event has: its id and version are the row's, its time a time."""
         version = obj["originator_version"]
-        if type(version) is not int or type(row.originator_version) is not int or version != row.originator_version:
+        if version != row.originator_version or type(version) is not int or type(row.originator_version) is not int:
             raise _Bad(f"its version ({_printable(row.originator_version)} in the row, {_printable(version)} in the state) "
                        "differs or is not an integer")
         if type(obj["originator_id"]) is not str:
@@ -500,11 +540,13 @@ class _Walk:
         if kind in AGGREGATE_TOPICS and obj["originator_topic"] not in AGGREGATE_TOPICS[kind]:
             raise _Bad(f"it names the aggregate class {_printable(obj['originator_topic'])}")
 
-    def same_id(self, row: EventRow, obj: dict[str, Any], expected: tuple[str, str], what: str) -> None:
+    def same_id(self, row: EventRow, obj: dict[str, Any], expected: tuple[str, str], what: str, name: Any = None) -> None:
+        """The row is in the stream of ``what`` (``name``, when given, is printed after it)."""
         dashed, column = expected
         if obj["originator_id"] != dashed or row.originator_id != column:
+            named = f"{what} {_printable(name)}" if name is not None else what
             raise _Bad(f"it is stored under the id {_printable(row.originator_id)} (state {_printable(obj['originator_id'])}), "
-                       f"not {column}, the id of {what}")
+                       f"not {column}, the id of {named}")
 
     def damaged(self, row: EventRow, kind: str | None, why: str, loose: dict[str, Any] | None, owner: _Pending | None) -> None:
         """A row that could not be checked as its kind: keep the walk in step, then report it."""
@@ -658,7 +700,9 @@ class _Walk:
         pending.digest = content_digest(fields)
         self.covered(position)
         service = _str(fields["service"], "service")
-        _time(obj["appended_at"], "append time", _SECOND)
+        appended = obj["appended_at"]
+        if type(appended) is not str or not _SECOND.fullmatch(appended):  # entry_from_state parsed it already
+            raise _Bad(f"its append time {_printable(appended)} is not a UTC time as the ledger writes it")
         _str(obj["source"], "source")
         self.service_event(row, obj, service, position)
 
@@ -696,7 +740,7 @@ class _Walk:
         svc.version = stored if expected < stored <= expected + 16 else expected
         svc.positions[svc.version] = position
         try:
-            self.same_id(row, obj, (svc.dashed, svc.column), f"service {_printable(service)}")
+            self.same_id(row, obj, (svc.dashed, svc.column), "service", service)
             if stored != expected:
                 raise _Bad(f"its version {stored} is not the next of service {_printable(service)}'s stream ({expected})")
             self.track(svc.column, expected, self.service_interval)
@@ -731,12 +775,18 @@ class _Walk:
             raise _Bad("it does not follow the entry it belongs to")
         pending.keyed = True
         event_id = _str(obj["event_id"], "event_id")
-        self.same_id(row, obj, self.ids.key(event_id), f"event id {_printable(event_id)}")
+        self.same_id(row, obj, self.ids.key(event_id), "event id", event_id)
         if obj["originator_version"] != 1:
             raise _Bad("an event key has one event, at version 1")
         if event_id in self.event_ids:
             raise _Bad(f"event id {_printable(event_id)} has a key already")
         self.event_ids.add(event_id)
+        if (
+            event_id == pending.event_id and obj["service"] == pending.service and obj["kind"] == pending.kind
+            and obj["digest"] == pending.digest and obj["leaf_hash"] == pending.leaf
+            and obj["position"] == pending.position and type(obj["position"]) is int
+        ):
+            return
         wrong = [
             name
             for name, mine, theirs in (
@@ -881,7 +931,7 @@ class _Walk:
         self.services[name] = svc
         self.by_column[column] = svc
         try:
-            self.same_id(row, obj, (dashed, column), f"service {_printable(name)}")
+            self.same_id(row, obj, (dashed, column), "service", name)
             if obj["originator_version"] != 1:
                 raise _Bad("a service's opening event is at version 1")
         except _Bad:
@@ -932,7 +982,7 @@ class _Walk:
         timestamp = _time(obj["timestamp"], "time", _SECOND)
         root = bytes.fromhex(_hex64(obj["root_hash"], "root hash"))
         key_id = _hex64(obj["key_id"], "key id")
-        pem = _str(obj["public_key_pem"], "public key")
+        pem = _public_key(obj["public_key_pem"], key_id)
         signature = _b64(obj["signature"], "signature")
         try:
             checkpoint = Checkpoint(origin, size, root, timestamp)
@@ -961,7 +1011,7 @@ class _Walk:
         stream = self.later_checkpoint_event(row, obj)
         try:
             key_id = _hex64(obj["key_id"], "key id")
-            pem = _str(obj["public_key_pem"], "public key")
+            pem = _public_key(obj["public_key_pem"], key_id)
             sig = Signature(key_id, obj["role"], _b64(obj["signature"], "signature"))
         except (ValueError, _Bad) as exc:
             stream.stored = None

@@ -218,13 +218,14 @@ def semantic_changes(kind: str, row: dict[str, Any], layout: Layout) -> Iterator
         return change
 
     heads = [state_of(r) for r in layout.events if kind_of(r["topic"]) == "advanced"]
+    other = {"Harbour Home Care": "Lantern Care", "Lantern Care": "Harbour Home Care"}
     if kind == "entry":
         yield "position + 1", setter("position", lambda p: p + 1)
-        yield "another service named in the entry", setter("entry.service", "Lantern Care")
+        yield "another service named in the entry", setter("entry.service", other[state_of(row)["entry"]["service"]])
         yield "version + 1 in the state only", setter("originator_version", lambda v: v + 1)
     elif kind == "key":
         yield "another event's digest", setter("digest", "0" * 64)
-        yield "another service", setter("service", "Lantern Care")
+        yield "another service", setter("service", other[state_of(row)["service"]])
         yield "position + 1", setter("position", lambda p: p + 1)
     elif kind == "opened":
         yield "another service's name", setter("name", "Harbour Home Care" if state_of(row)["name"] != "Harbour Home Care" else "Lantern Care")
