@@ -125,16 +125,32 @@ def prove(obj: Context, event_id: str, as_json: bool) -> None:
 @click.option("--trusted-key", type=click.Path(exists=True, dir_okay=False, path_type=Path), multiple=True, help="The provider's public key (PEM), from outside the store: every provider signature must be by one; repeatable.")
 @click.option("--trusted-witness", type=click.Path(exists=True, dir_okay=False, path_type=Path), multiple=True, help="A witness's public key (PEM): every witness signature must be by one; repeatable.")
 @click.option("--tsa-ca", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="The TSA's CA certificate, to check timestamp tokens chain to it.")
+@click.option("--head", "head", metavar="SIZE[:ROOT]", help="The head this verifier saw last (as verify printed it): the store must still hold it.")
 @click.option("--all", "everything", is_flag=True, help="Also recompute the read models from the events and compare them (as `projections verify`).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def verify(obj: Context, outside: tuple[Path, ...], trusted_key: tuple[Path, ...], trusted_witness: tuple[Path, ...], tsa_ca: Path | None, everything: bool, as_json: bool) -> None:
-    """Recompute the Merkle tree from the stored events and check every commitment against it.
+def verify(
+    obj: Context,
+    outside: tuple[Path, ...],
+    trusted_key: tuple[Path, ...],
+    trusted_witness: tuple[Path, ...],
+    tsa_ca: Path | None,
+    head: str | None,
+    everything: bool,
+    as_json: bool,
+) -> None:
+    """Check every stored row and recompute the Merkle tree; check every commitment against it.
 
-    Checks each event against the leaf committed when it was appended, the ledger head, every
-    stored checkpoint (root, signatures, timestamp tokens, consistency between them), and any
-    checkpoint file held outside the store. With --all, also recomputes the read models from the
-    events and compares them row by row. Exits non-zero naming the first bad position (or row).
+    Checks each row of the store as the ledger writes it (every entry in its service's stream, in
+    order, against the key committed when it was appended; the head; every snapshot against the
+    events it summarises; every checkpoint record: root, signatures, timestamp tokens, consistency
+    between them), and any checkpoint file held outside the store, which must still be stored as
+    it was. With --all, also recomputes the read models from the events and compares them row by
+    row. Exits non-zero naming the first bad position (or the checkpoint, or the row).
+
+    Without --checkpoint or --head nothing outside the store anchors it: removing the newest
+    events together with their checkpoints and snapshots cannot be seen. Pass the last head it
+    printed with --head SIZE:ROOT next time.
 
     Example:
 
@@ -142,7 +158,8 @@ def verify(obj: Context, outside: tuple[Path, ...], trusted_key: tuple[Path, ...
         insightlog verify --checkpoint insightlog-checkpoints/ORIGIN.jsonl --trusted-key provider.key.pub
     """
     report = obj.app.verify(
-        outside_files=outside, trusted_key_files=trusted_key, trusted_witness_files=trusted_witness, tsa_ca=tsa_ca
+        outside_files=outside, trusted_key_files=trusted_key, trusted_witness_files=trusted_witness, tsa_ca=tsa_ca,
+        expected_head=head,
     )
     # --all: the read models too (ledger and checkpoints are above), after the ledger's checks.
     models = obj.app.verify_read_models() if everything else None
@@ -245,12 +262,13 @@ def _render_verify(report: Any) -> None:
     elif report.first_bad_position is not None:
         output.line(f"FAILED: the stored history no longer matches what was committed, from position {report.first_bad_position}.")
     else:
-        output.line("FAILED: a commitment (a checkpoint, a signature or the ledger head) does not match the stored history.")
+        output.line(f"FAILED: {report.findings[0].message}" if report.findings else "FAILED: a commitment does not match the stored history.")
     if not report.ok:
         for f in report.findings:
             where = f"position {f.position}: " if f.position is not None else ""
             output.line(f"  - {where}{f.message}")
     output.line(
+        f"{report.rows_checked} stored row(s) and {report.snapshots_checked} snapshot(s) checked; "
         f"{report.checkpoints} stored checkpoint(s), {report.outside_checkpoints} from outside; "
         f"{report.signatures_checked} signature(s) and {report.tokens_checked} timestamp token(s) checked"
     )
@@ -263,6 +281,12 @@ def _render_verify(report: Any) -> None:
         )
     else:
         output.line(f"{after} event(s) lie after the newest checkpoint (size {report.latest_checkpoint_size}).")
+    if report.anchored_size is not None:
+        output.line(f"{report.not_yet_anchored} event(s) after the newest outside checkpoint (size {report.anchored_size}) are not yet anchored.")
+    else:
+        output.line(f"{report.not_yet_anchored} event(s) are not yet anchored: no outside checkpoint covers any of them.")
+    if report.ok and report.root_hash is not None:
+        output.line(f"Head: {report.events}:{report.root_hash} (keep it; next time: verify --head {report.events}:{report.root_hash})")
     for note in report.notes:
         output.line(f"  {note}")
 

@@ -32,6 +32,11 @@ class ReadOnlyError(LedgerError):
     """Raised when a write is attempted on a store opened read-only."""
 
 
+class StoredDataError(LedgerError):
+    """Raised when a stored row cannot be read as the ledger wrote it: the store was changed
+    outside insightlog (``insightlog verify`` names the row)."""
+
+
 class ConflictError(LedgerError):
     """Raised when concurrent writers kept conflicting after the bounded retries."""
 

@@ -28,7 +28,14 @@ from eventsourcing.utils import get_topic
 
 from insightlog.aggregates.service import EventKey, LedgerHead, RecordedOrderError, ServiceLedger, ThemeCycleError
 from insightlog.application.references import KeyInfo, ReferenceCheck
-from insightlog.errors import ConflictError, LedgerError, ReadOnlyError, ServiceNotFoundError
+from insightlog.errors import (
+    ConflictError,
+    InsightlogError,
+    LedgerError,
+    ReadOnlyError,
+    ServiceNotFoundError,
+    StoredDataError,
+)
 from insightlog.gcpause import cyclic_gc_paused
 from insightlog.interchange.entry import ENVELOPE_FIELDS, Entry
 from insightlog.interchange.timeutil import format_utc
@@ -273,8 +280,13 @@ class Ledger(OrderedSaveApplication):
         stored = self.recorder.select_events(EventKey.create_id(event_id), limit=1)
         if not stored:
             return None
-        state = self.decode(stored[0])
-        return KeyInfo(state["service"], state["kind"], state["digest"], None, state["position"])
+        try:
+            state = self.decode(stored[0])
+            return KeyInfo(state["service"], state["kind"], state["digest"], None, state["position"])
+        except InsightlogError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a row changed outside insightlog
+            raise _unreadable(f"the key of event {event_id!r}", exc) from None
 
     def _append_once(
         self,
@@ -385,6 +397,12 @@ class Ledger(OrderedSaveApplication):
             return self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
+        except InsightlogError:
+            raise
+        except (IntegrityError, OperationalError, ProgrammingError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - events or a snapshot changed outside insightlog
+            raise _unreadable(f"the stored aggregate {aggregate_id}", exc) from None
 
     # ------------------------------------------------------------------ reading
 
@@ -408,7 +426,10 @@ class Ledger(OrderedSaveApplication):
         remaining = limit
         while remaining is None or remaining > 0:
             size = page_size if remaining is None else min(page_size, remaining)
-            page = self.recorder.select_notifications(start, size, topics=topics)
+            try:
+                page = self.recorder.select_notifications(start, size, topics=topics)
+            except (ValueError, TypeError, KeyError) as exc:  # a row's id or version changed outside insightlog
+                raise _unreadable(f"the log after notification {start - 1}", exc) from None
             yield from page
             if len(page) < size:
                 return
@@ -422,7 +443,15 @@ class Ledger(OrderedSaveApplication):
 
     def services(self) -> list[str]:
         """Names of the services with at least one event, sorted."""
-        return sorted(self.decode(n)["name"] for n in self.notifications([OPENED_TOPIC]))
+        names = []
+        for n in self.notifications([OPENED_TOPIC]):
+            try:
+                names.append(str(self.decode(n)["name"]))
+            except InsightlogError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a row changed outside insightlog
+                raise _unreadable(f"the stored event at notification {n.id}", exc) from None
+        return sorted(names)
 
     def service_entries(self, service: str) -> Iterator[Entry]:
         """A service's entries in append order (= position order)."""
@@ -434,7 +463,7 @@ class Ledger(OrderedSaveApplication):
             for stored in page:
                 found = True
                 if stored.topic == ENTRY_TOPIC:
-                    yield entry_from_state(self.decode(stored))
+                    yield self._entry(stored, service)
             if len(page) < PAGE:
                 break
             version = page[-1].originator_version
@@ -465,7 +494,7 @@ class Ledger(OrderedSaveApplication):
             page = self.recorder.select_events(originator, lte=lte, desc=True, limit=PAGE)
             for stored in page:
                 if stored.topic == ENTRY_TOPIC:
-                    yield entry_from_state(self.decode(stored))
+                    yield self._entry(stored, service)
             if len(page) < PAGE or page[-1].originator_version <= 1:
                 return
             lte = page[-1].originator_version - 1
@@ -486,7 +515,7 @@ class Ledger(OrderedSaveApplication):
         """The position of a service's first entry (None if it has none): one indexed read."""
         for stored in self.recorder.select_events(ServiceLedger.create_id(service), gt=ServiceLedger.INITIAL_VERSION, limit=1):
             if stored.topic == ENTRY_TOPIC:
-                return int(self.decode(stored)["position"])
+                return self._entry(stored, service).position
         return None
 
     def read_service(self, service: str) -> list[Entry]:
@@ -500,7 +529,18 @@ class Ledger(OrderedSaveApplication):
     def all_entries(self) -> Iterator[Entry]:
         """Every entry of the store in position (log append) order, streamed page by page."""
         for n in self.notifications([ENTRY_TOPIC]):
-            yield entry_from_state(self.decode(n))
+            yield self._entry(n, None)
+
+    def _entry(self, stored: StoredEvent, service: str | None) -> Entry:
+        """The entry of a stored ``EntryAppended`` row; a row that cannot be one is refused in one
+        line (``verify`` names it), never read as something else."""
+        try:
+            return entry_from_state(self.decode(stored))
+        except InsightlogError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a row changed outside insightlog
+            where = f"an entry of service {service!r}" if service is not None else f"the entry at notification {getattr(stored, 'id', '?')}"
+            raise _unreadable(where, exc) from None
 
     def has_event(self, event_id: str) -> bool:
         """Whether an event with this id is stored: one indexed read of its key."""
@@ -515,6 +555,12 @@ class Ledger(OrderedSaveApplication):
             if entry.event_id == event_id:
                 return entry
         return None
+
+
+def _unreadable(what: str, exc: BaseException) -> StoredDataError:
+    return StoredDataError(
+        f"{what} cannot be read ({type(exc).__name__}): the store was changed outside insightlog; run 'insightlog verify'"
+    )
 
 
 def _backend_of(persistence_module: str) -> Backend:

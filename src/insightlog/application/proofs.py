@@ -9,8 +9,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from itertools import pairwise
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,10 +19,11 @@ from eventsourcing.utils import get_topic
 from insightlog import safefile
 from insightlog.aggregates.checkpoints import CheckpointRecord
 from insightlog.aggregates.service import EventKey
-from insightlog.application.ledger import ENTRY_TOPIC, entry_from_state
-from insightlog.errors import LedgerError
+from insightlog.application.integrity import Finding, StoredCheckpoint, read_checkpoints, scan
+from insightlog.errors import LedgerError, one_line
 from insightlog.proof.canonical import leaf_hash
-from insightlog.proof.checkpoint import Checkpoint, Signature, SignedCheckpoint, load_jsonl, sign, verify_signature
+from insightlog.proof.checkpoint import Checkpoint, SignedCheckpoint, load_jsonl, sign, verify_signature
+from insightlog.proof.frontier import frontier_root
 from insightlog.proof.keys import (
     PROVIDER,
     WITNESS,
@@ -61,33 +61,15 @@ class ProofError(LedgerError):
 # --- checkpoints ------------------------------------------------------------------------------
 
 
-@dataclass
-class StoredCheckpoint:
-    """A checkpoint as stored in the ledger, with the public keys its signers registered."""
-
-    signed: SignedCheckpoint
-    keys: dict[str, str]
-    tsa_url: str | None = None
-
-
 def stored_checkpoints(ledger: Ledger) -> list[StoredCheckpoint]:
-    """Every checkpoint in the ledger, in the order they were taken."""
-    by_id: dict[Any, StoredCheckpoint] = {}
-    for n in ledger.notifications(CHECKPOINT_TOPICS):
-        state = ledger.decode(n)
-        if n.topic == CHECKPOINT_TOPICS[0]:
-            cp = Checkpoint(state["origin"], state["size"], bytes.fromhex(state["root_hash"]), datetime.fromisoformat(state["timestamp"]))
-            sig = Signature(state["key_id"], state["role"], base64.b64decode(state["signature"]))
-            by_id[n.originator_id] = StoredCheckpoint(SignedCheckpoint(cp, (sig,)), {state["key_id"]: state["public_key_pem"]})
-        elif n.topic == CHECKPOINT_TOPICS[1]:
-            item = by_id[n.originator_id]
-            item.signed = item.signed.with_signature(Signature(state["key_id"], state["role"], base64.b64decode(state["signature"])))
-            item.keys[state["key_id"]] = state["public_key_pem"]
-        else:
-            item = by_id[n.originator_id]
-            item.signed = item.signed.with_tsa_token(base64.b64decode(state["token"]))
-            item.tsa_url = state["tsa_url"]
-    return list(by_id.values())
+    """Every checkpoint in the ledger, in the order they were taken.
+
+    A damaged checkpoint row is refused with one line (``verify`` names it), never read as a
+    checkpoint it is not."""
+    found, problems = read_checkpoints(ledger)
+    if problems:
+        raise ProofError(f"the stored checkpoints are damaged ({problems[0].message}); run 'insightlog verify'")
+    return found
 
 
 def latest_checkpoint(ledger: Ledger) -> StoredCheckpoint | None:
@@ -230,12 +212,25 @@ def prove(ledger: Ledger, event_id: str) -> dict[str, Any]:
 # --- verification -----------------------------------------------------------------------------
 
 
-@dataclass
-class Finding:
-    """One thing verify found wrong; ``position`` is the first position it concerns (or None)."""
+@dataclass(frozen=True)
+class ExpectedHead:
+    """The head the verifier saw last time (``verify --head SIZE[:ROOT]``): the store must still
+    hold at least ``size`` events, and (with ``root``) the same first ``size`` of them."""
 
-    position: int | None
-    message: str
+    size: int
+    root: bytes | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> ExpectedHead:
+        size_text, _, root_text = text.partition(":")
+        if not size_text.isdigit() or (size_text != "0" and size_text.startswith("0")):
+            raise ProofError(f"--head {text!r}: SIZE is not a number of events (SIZE or SIZE:ROOT)")
+        root: bytes | None = None
+        if root_text:
+            if len(root_text) != 64 or any(c not in "0123456789abcdef" for c in root_text):
+                raise ProofError(f"--head {text!r}: ROOT is not 64 lowercase hex digits (as verify prints it)")
+            root = bytes.fromhex(root_text)
+        return cls(int(size_text), root)
 
 
 @dataclass
@@ -244,11 +239,17 @@ class VerifyReport:
 
     events: int = 0
     head_size: int = 0
+    root_hash: str | None = None
     checkpoints: int = 0
     outside_checkpoints: int = 0
     latest_checkpoint_size: int | None = None
+    anchored_size: int | None = None  # the newest outside checkpoint (or --head) the store still matches
+    anchors_given: bool = False
     signatures_checked: int = 0
     tokens_checked: int = 0
+    rows_checked: int = 0
+    snapshots_checked: int = 0
+    taxonomies: dict[str, str] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -263,35 +264,34 @@ class VerifyReport:
 
     @property
     def after_latest_checkpoint(self) -> int | None:
-        return None if self.latest_checkpoint_size is None else self.events - self.latest_checkpoint_size
+        return None if self.latest_checkpoint_size is None else max(0, self.events - self.latest_checkpoint_size)
+
+    @property
+    def not_yet_anchored(self) -> int:
+        """Events after the newest outside checkpoint (all of them when there is none)."""
+        return max(0, self.events - (self.anchored_size or 0))
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
             "events": self.events,
             "head_size": self.head_size,
+            "root_hash": self.root_hash,
             "checkpoints": self.checkpoints,
             "outside_checkpoints": self.outside_checkpoints,
             "latest_checkpoint_size": self.latest_checkpoint_size,
             "events_after_latest_checkpoint": self.after_latest_checkpoint,
+            "anchored_size": self.anchored_size,
+            "events_not_yet_anchored": self.not_yet_anchored,
             "signatures_checked": self.signatures_checked,
             "timestamp_tokens_checked": self.tokens_checked,
+            "rows_checked": self.rows_checked,
+            "snapshots_checked": self.snapshots_checked,
+            "taxonomies": dict(self.taxonomies),
             "first_bad_position": self.first_bad_position,
             "findings": [{"position": f.position, "message": f.message} for f in self.findings],
             "notes": self.notes,
         }
-
-
-def _committed_leaves(ledger: Ledger) -> dict[int, tuple[str, str]]:
-    """position -> (event id, leaf hash) as committed by each event's key when it was appended."""
-    out: dict[int, tuple[str, str]] = {}
-    for n in ledger.notifications([KEY_TOPIC]):
-        try:
-            state = ledger.decode(n)
-            out.setdefault(int(state["position"]), (state["event_id"], state["leaf_hash"]))
-        except Exception:  # noqa: BLE001 - a damaged key is reported through its entry
-            continue
-    return out
 
 
 def verify(
@@ -301,8 +301,14 @@ def verify(
     trusted_keys: Mapping[str, Ed25519PublicKey] | None = None,
     trusted_witnesses: Mapping[str, Ed25519PublicKey] | None = None,
     tsa_ca_pem: bytes | None = None,
+    expected_head: ExpectedHead | None = None,
 ) -> VerifyReport:
-    """Recompute the tree from the stored events and check everything committed against it.
+    """Check every stored row (``integrity.scan``: the rows every command reads), recompute the
+    tree, and check everything committed against it (ADR 0005, ADR 0017).
+
+    ``outside`` (checkpoints from a file kept off the database host) and ``expected_head`` (the
+    head this verifier saw last) are the references a store cannot rewrite: the store must still
+    hold what they cover, and every outside checkpoint must still be stored as it was.
 
     ``trusted_keys`` (key id -> public key, from outside the store) binds the provider: when
     given, every provider signature on every checkpoint (stored or outside) must be by one of
@@ -312,107 +318,72 @@ def verify(
     registered, which shows they are intact but not who made them.
     """
     report = VerifyReport()
-    committed = _committed_leaves(ledger)
-    tree = MerkleTree()
-    expected = 1
-    for n in ledger.notifications([ENTRY_TOPIC]):
-        try:
-            entry = entry_from_state(ledger.decode(n))
-        except Exception as exc:  # noqa: BLE001 - any damage to the stored bytes
-            report.findings.append(Finding(expected, f"the stored event at position {expected} cannot be read ({type(exc).__name__})"))
-            tree.append(b"\x00" * 32)
-            expected += 1
-            continue
-        if entry.position != expected:
-            report.findings.append(Finding(min(expected, entry.position), f"expected position {expected} next, found {entry.event_id} at position {entry.position}"))
-        leaf = leaf_hash(entry)
-        known = committed.get(entry.position)
-        if known is None:
-            report.findings.append(Finding(entry.position, f"{entry.event_id} at position {entry.position} was never committed by the ledger"))
-        elif known[1] != leaf.hex():
-            report.findings.append(Finding(entry.position, f"{entry.event_id} at position {entry.position} differs from what was committed when it was appended"))
-        tree.append(leaf)
-        expected += 1
+    found = scan(ledger)
+    report.findings.extend(found.findings)
+    tree = found.tree
     report.events = len(tree)
-    missing = [p for p in committed if p > report.events]
-    if missing:
-        report.findings.append(Finding(min(missing), f"events committed at positions {min(missing)}..{max(missing)} are missing from the store"))
-    head = ledger.head()
-    report.head_size = head.size if head else 0
-    if head is not None:
-        if head.size != report.events:
-            report.findings.append(Finding(min(head.size, report.events) + 1, f"the ledger head commits to {head.size} events; the store holds {report.events}"))
-        elif head.root() != tree.root():
-            report.findings.append(Finding(None, "the ledger head's root does not match the stored events"))
+    report.head_size = found.head_size
+    report.root_hash = tree.root().hex()
+    report.rows_checked, report.snapshots_checked = found.rows, found.snapshots
+    report.taxonomies = dict(found.taxonomies)
+    if found.has_head and not report.findings:
+        if found.head_size != report.events:
+            report.findings.append(Finding(min(found.head_size, report.events) + 1, f"the ledger head commits to {found.head_size} events; the store holds {report.events}"))
+        elif frontier_root(found.head_frontier) != tree.root():
+            report.findings.append(Finding(1, "the ledger head's root does not match the stored events"))
     trusted_by_role: dict[str, Mapping[str, Ed25519PublicKey]] = {
         PROVIDER: dict(trusted_keys or {}),
         WITNESS: dict(trusted_witnesses or {}),
     }
-    stored = stored_checkpoints(ledger)
-    report.checkpoints = len(stored)
+    stored = found.checkpoints
+    report.checkpoints = len(stored) + found.damaged_checkpoints
     report.outside_checkpoints = len(outside)
     checked: list[tuple[str, SignedCheckpoint, dict[str, str]]] = [("stored", s.signed, s.keys) for s in stored]
     checked += [("outside", s, {}) for s in outside]
     registered = {kid: pem for s in stored for kid, pem in s.keys.items()}
     good_sizes: list[tuple[int, bytes]] = []
+    anchors: list[int] = []
+    origin = found.origin
+    origins = {signed.checkpoint.origin for _, signed, _ in checked}
+    if origin is not None and len(origins) == 1 and origin not in origins:
+        report.findings.append(Finding(1, (
+            f"the ledger head's first event names log {origin}, but every checkpoint names {next(iter(origins))}: "
+            "the head's first event was changed"
+        )))
+    # An outside checkpoint that matches the stored events shows they are intact up to its size.
+    matched_outside = {
+        s.checkpoint.size for s in outside
+        if s.checkpoint.origin == origin and s.checkpoint.size <= len(tree) and tree.root(s.checkpoint.size) == s.checkpoint.root_hash
+    }
     for where, signed, keys in checked:
         cp = signed.checkpoint
         label = f"{where} checkpoint of size {cp.size} ({cp.timestamp.strftime('%Y-%m-%dT%H:%M:%SZ')})"
-        if head is not None and cp.origin != head.origin:
-            report.findings.append(Finding(None, f"{label} names log {cp.origin}, this store is {head.origin}"))
-            continue
-        if cp.size > report.events:
-            report.findings.append(Finding(report.events + 1, f"{label} covers {cp.size} events; the store holds {report.events}: positions {report.events + 1}..{cp.size} were removed"))
-        elif tree.root(cp.size) != cp.root_hash:
-            previous = max((s for s, _ in good_sizes if s < cp.size), default=0)
-            # The leaves committed at append time pin the position when they agree with the checkpoint.
-            exact = [f.position for f in report.findings if f.position is not None and previous < f.position <= cp.size]
-            start = min(exact) if exact else previous + 1
-            report.findings.append(Finding(start, f"{label} does not match the stored events: the history between positions {previous + 1} and {cp.size} was changed"))
+        sound = _check_signatures(report, label, signed, keys, registered, trusted_by_role, tsa_ca_pem)
+        # A checkpoint whose own record is not intact (its signature fails, or the outside copy of
+        # it matches the events) was changed itself: the events are not blamed for it.
+        blame = sound and not (where == "stored" and cp.size in matched_outside)
+        good = _check_against_tree(report, tree, label, cp, origin, good_sizes, blame=blame)
+        if where == "outside" and good and sound:
+            anchors.append(cp.size)
+    _check_outside_is_stored(report, outside, stored, origin)
+    if expected_head is not None:
+        report.anchors_given = True
+        label = f"the head the verifier last saw (--head {expected_head.size})"
+        if expected_head.size > report.events:
+            report.findings.append(Finding(report.events + 1, (
+                f"{label}: the store holds {report.events} events: positions {report.events + 1}..{expected_head.size} were removed"
+            )))
+        elif expected_head.root is not None:
+            cp = Checkpoint(origin or "unknown", expected_head.size, expected_head.root, datetime(1970, 1, 1, tzinfo=UTC))
+            if _check_against_tree(report, tree, label, cp, None, good_sizes):
+                anchors.append(expected_head.size)
         else:
-            good_sizes.append((cp.size, cp.root_hash))
-        if not signed.signatures:
-            report.findings.append(Finding(None, f"{label} carries no signature"))
-        trusted_providers = 0
-        for sig in signed.signatures:
-            trusted = trusted_by_role.get(sig.role, {})
-            public: Ed25519PublicKey | None = trusted.get(sig.key_id)
-            if trusted and public is None:
-                report.findings.append(Finding(None, (
-                    f"{label}: the {sig.role} signature is by key {sig.key_id}, "
-                    f"which is not a trusted {sig.role} key (--trusted-{'key' if sig.role == PROVIDER else 'witness'})"
-                )))
-                continue
-            if public is None:
-                pem = keys.get(sig.key_id) or registered.get(sig.key_id)
-                if pem is None:
-                    report.findings.append(Finding(None, f"{label}: signature by unknown key {sig.key_id[:16]}"))
-                    continue
-                try:
-                    if not isinstance(pem, str):
-                        raise KeyFileError("not text")
-                    public = public_key_from_pem(pem.encode("ascii"))
-                except (KeyFileError, UnicodeEncodeError):
-                    report.findings.append(Finding(None, f"{label}: the stored public key {sig.key_id[:16]} is damaged"))
-                    continue
-            report.signatures_checked += 1
-            if key_id(public) != sig.key_id or not verify_signature(cp, sig, public):
-                report.findings.append(Finding(None, f"{label}: the {sig.role} signature by key {sig.key_id[:16]} does not verify"))
-            elif sig.role == PROVIDER and trusted:
-                trusted_providers += 1
-        if trusted_by_role[PROVIDER] and not trusted_providers:
-            report.findings.append(Finding(None, f"{label}: no valid provider signature by a trusted key"))
-        if signed.tsa_token is not None:
-            from insightlog.proof.tsa import verify_token
-
-            report.tokens_checked += 1
-            try:
-                info = verify_token(signed.tsa_token, cp.signed_body(), tsa_ca_pem)
-                report.notes.append(f"{label}: timestamped by {info.tsa_subject} at {info.gen_time.strftime('%Y-%m-%dT%H:%M:%SZ')}")
-            except Exception as exc:  # noqa: BLE001 - report any token failure
-                report.findings.append(Finding(None, f"{label}: the timestamp token does not verify ({exc})"))
-    for (s1, r1), (s2, r2) in pairwise(sorted(set(good_sizes))):
+            anchors.append(expected_head.size)
+    report.anchors_given = report.anchors_given or bool(outside)
+    report.anchored_size = max(anchors) if anchors else None
+    for (s1, r1), (s2, r2) in zip(sorted(set(good_sizes)), sorted(set(good_sizes))[1:], strict=False):
         if s1 == s2:
+            report.findings.append(Finding(s1 + 1 if s1 < report.events else None, f"two checkpoints of size {s1} have different roots"))
             continue
         proof = tree.consistency_proof(s1, s2)
         if not verify_consistency(s1, s2, r1, r2, proof.path):
@@ -424,7 +395,137 @@ def verify(
             "provider signatures were checked against the public keys stored with them: that shows they are "
             "intact, not whose they are; pass the provider's public key with --trusted-key to bind them"
         )
+    if not report.anchors_given:
+        report.notes.append(
+            "no outside checkpoint file (--checkpoint) and no --head were given: verify checked the store against "
+            "itself, which cannot show that recent events, checkpoints or snapshots were removed together"
+        )
+    if report.taxonomies:
+        names = ", ".join(f"{name} (sha256 {digest[:16]})" for name, digest in sorted(report.taxonomies.items()))
+        report.notes.append(
+            f"provider-added taxonomy version(s) {names} are checked for integrity but are not in the tree: "
+            "compare their digests with the provider's published ones"
+        )
+    report.findings.sort(key=lambda f: (f.position is None, f.position or 0))
     return report
+
+
+def _check_against_tree(
+    report: VerifyReport,
+    tree: MerkleTree,
+    label: str,
+    cp: Checkpoint,
+    origin: str | None,
+    good_sizes: list[tuple[int, bytes]],
+    *,
+    blame: bool = True,
+) -> bool:
+    """A checkpoint names this log, covers no more than it holds and has its root at its size."""
+    if origin is not None and cp.origin != origin:
+        report.findings.append(Finding(None, f"{label} names log {cp.origin}, this store is {origin}"))
+        return False
+    if cp.size > len(tree):
+        report.findings.append(Finding(len(tree) + 1, f"{label} covers {cp.size} events; the store holds {len(tree)}: positions {len(tree) + 1}..{cp.size} were removed"))
+        return False
+    if tree.root(cp.size) != cp.root_hash and not blame:
+        report.findings.append(Finding(None, f"{label} does not match the stored events, and its own record is not intact: the checkpoint was changed"))
+        return False
+    if tree.root(cp.size) != cp.root_hash:
+        previous = max((s for s, _ in good_sizes if s < cp.size), default=0)
+        # The leaves committed at append time pin the position when they agree with the checkpoint.
+        exact = [f.position for f in report.findings if f.position is not None and previous < f.position <= cp.size]
+        start = min(exact) if exact else previous + 1
+        report.findings.append(Finding(start, f"{label} does not match the stored events: the history between positions {previous + 1} and {cp.size} was changed"))
+        return False
+    good_sizes.append((cp.size, cp.root_hash))
+    return True
+
+
+def _check_signatures(
+    report: VerifyReport,
+    label: str,
+    signed: SignedCheckpoint,
+    keys: Mapping[str, str],
+    registered: Mapping[str, str],
+    trusted_by_role: Mapping[str, Mapping[str, Ed25519PublicKey]],
+    tsa_ca_pem: bytes | None,
+) -> bool:
+    """Every signature verifies (by a trusted key, when some are given) and so does the token."""
+    before = len(report.findings)
+    cp = signed.checkpoint
+    if not signed.signatures:
+        report.findings.append(Finding(None, f"{label} carries no signature"))
+    trusted_providers = 0
+    for sig in signed.signatures:
+        trusted = trusted_by_role.get(sig.role, {})
+        public: Ed25519PublicKey | None = trusted.get(sig.key_id)
+        if trusted and public is None:
+            report.findings.append(Finding(None, (
+                f"{label}: the {sig.role} signature is by key {sig.key_id}, "
+                f"which is not a trusted {sig.role} key (--trusted-{'key' if sig.role == PROVIDER else 'witness'})"
+            )))
+            continue
+        if public is None:
+            pem = keys.get(sig.key_id) or registered.get(sig.key_id)
+            if pem is None:
+                report.findings.append(Finding(None, f"{label}: signature by unknown key {sig.key_id[:16]}"))
+                continue
+            try:
+                if not isinstance(pem, str):
+                    raise KeyFileError("not text")
+                public = public_key_from_pem(pem.encode("ascii"))
+            except (KeyFileError, UnicodeEncodeError, ValueError):
+                report.findings.append(Finding(None, f"{label}: the stored public key {sig.key_id[:16]} is damaged"))
+                continue
+        report.signatures_checked += 1
+        if key_id(public) != sig.key_id or not verify_signature(cp, sig, public):
+            report.findings.append(Finding(None, f"{label}: the {sig.role} signature by key {sig.key_id[:16]} does not verify"))
+        elif sig.role == PROVIDER and trusted:
+            trusted_providers += 1
+    if trusted_by_role[PROVIDER] and not trusted_providers:
+        report.findings.append(Finding(None, f"{label}: no valid provider signature by a trusted key"))
+    if signed.tsa_token is not None:
+        from insightlog.proof.tsa import verify_token
+
+        report.tokens_checked += 1
+        try:
+            info = verify_token(signed.tsa_token, cp.signed_body(), tsa_ca_pem)
+            report.notes.append(f"{label}: timestamped by {info.tsa_subject} at {info.gen_time.strftime('%Y-%m-%dT%H:%M:%SZ')}")
+        except Exception as exc:  # noqa: BLE001 - report any token failure
+            report.findings.append(Finding(None, f"{label}: the timestamp token does not verify ({one_line(exc)})"))
+    return len(report.findings) == before
+
+
+def _check_outside_is_stored(
+    report: VerifyReport, outside: Sequence[SignedCheckpoint], stored: Sequence[StoredCheckpoint], origin: str | None
+) -> None:
+    """Every checkpoint of the outside file is still stored, as it was: commands (prove, pack,
+    the report) show the stored ones, so a deleted or re-signed one must not pass."""
+    by_size: dict[int, list[SignedCheckpoint]] = {}
+    for s in stored:
+        by_size.setdefault(s.signed.checkpoint.size, []).append(s.signed)
+    for theirs in outside:
+        cp = theirs.checkpoint
+        if origin is not None and cp.origin != origin:
+            continue  # reported already: another log's checkpoint
+        label = f"outside checkpoint of size {cp.size} ({cp.timestamp.strftime('%Y-%m-%dT%H:%M:%SZ')})"
+        mine = by_size.get(cp.size, [])
+        if not mine:
+            report.findings.append(Finding(None, f"{label} is not among the stored checkpoints: its stored record was removed"))
+            continue
+        if not any(_same_checkpoint(m, theirs) for m in mine):
+            report.findings.append(Finding(None, f"{label} differs from the stored checkpoint of size {cp.size} "
+                                           "(root, time, signatures or token): the stored record was replaced"))
+
+
+def _same_checkpoint(mine: SignedCheckpoint, theirs: SignedCheckpoint) -> bool:
+    """The stored record holds the outside one: same body, its signatures (the store may have
+    more: co-signatures), and its token when it has one."""
+    if mine.checkpoint != theirs.checkpoint:
+        return False
+    if not set(theirs.signatures) <= set(mine.signatures):
+        return False
+    return theirs.tsa_token is None or theirs.tsa_token == mine.tsa_token
 
 
 def load_outside(path: Path) -> list[SignedCheckpoint]:

@@ -570,17 +570,27 @@ class UseCases:
         trusted_key_files: Sequence[Path] = (),
         trusted_witness_files: Sequence[Path] = (),
         tsa_ca: Path | None = None,
+        expected_head: str | None = None,
     ) -> VerifyReport:
         """Verify the store against what was committed and the outside files; with trusted keys,
-        every provider (and witness) signature must be by one of them.
+        every provider (and witness) signature must be by one of them; with ``expected_head``
+        (``SIZE[:ROOT]``, as verify prints it) the store must still hold that head.
 
         Lines of a file that belong to other stores (another origin) are skipped and counted.
         Without an outside file the report says where this store's own file is."""
-        from insightlog.application.proofs import load_outside, verify
+        from insightlog.application.proofs import ExpectedHead, load_outside, verify
         from insightlog.proof.keys import key_id, load_public_key
 
+        expected = ExpectedHead.parse(expected_head) if expected_head is not None else None
         files = list(outside_files)
-        head = self.ledger.head()
+        from insightlog.aggregates.service import LedgerHead
+
+        try:
+            head = self.ledger.head()
+        except InsightlogError:  # a damaged head row: verify itself names it
+            head = None
+        if not isinstance(head, LedgerHead):  # none yet, or a row forged under the head's id
+            head = None
         origin = head.origin if head is not None else None
         outside = []
         skipped = 0
@@ -598,8 +608,9 @@ class UseCases:
             trusted_keys=trusted,
             trusted_witnesses=witnesses,
             tsa_ca_pem=tsa_ca.read_bytes() if tsa_ca else None,
+            expected_head=expected,
         )
-        if not files and head is not None and self.outside_file().is_file():
+        if not files and head is not None and report.ok and self.outside_file().is_file():
             report.notes.append(
                 f"not checked against the checkpoints kept outside the database: add --checkpoint {self.outside_file()}"
             )

@@ -152,6 +152,19 @@ class MerkleTree:
             return EMPTY_ROOT
         return self._range_hash(0, size)
 
+    def frontier(self, size: int | None = None) -> list[bytes]:
+        """The compact frontier of the tree of the first ``size`` leaves: the roots of its
+        perfect subtrees, largest first (what ``proof.frontier`` keeps)."""
+        size = self._size if size is None else size
+        self._check_size(size)
+        out: list[bytes] = []
+        start = 0
+        for level in range(size.bit_length() - 1, -1, -1):
+            if size >> level & 1:
+                out.append(self._node(level, start >> level))
+                start += 1 << level
+        return out
+
     def inclusion_path(self, index: int, size: int | None = None) -> list[bytes]:
         """RFC 9162 §2.1.3.1 PATH(index, D[0:size]), the leaf-side sibling first."""
         size = self._size if size is None else size

@@ -15,7 +15,7 @@ from eventsourcing.persistence import Mapper, ProgrammingError, StoredEvent, Tra
 from eventsourcing.utils import get_topic, resolve_topic
 from pydantic import BaseModel
 
-from insightlog.aggregates.base import STORED_TOPICS
+from insightlog.aggregates.base import STORED_TOPICS, DomainEvent
 
 if TYPE_CHECKING:
     from eventsourcing.domain import DomainEventProtocol
@@ -40,7 +40,13 @@ class PydanticMapper(Mapper[UUID]):
         )
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[Any]:
-        event: DomainEventProtocol[Any] = resolve_topic(stored_event.topic)(**self.decode_state(stored_event))
+        state = self.decode_state(stored_event)
+        cls = _event_class(stored_event.topic)
+        # The library resolves these topics too (the class of a new aggregate, of a snapshot's).
+        for name in ("originator_topic", "topic"):
+            if name in state:
+                _aggregate_class(state[name])
+        event: DomainEventProtocol[Any] = cls(**state)
         return event
 
     def decode_state(self, stored_event: StoredEvent) -> dict[str, Any]:
@@ -51,6 +57,42 @@ class PydanticMapper(Mapper[UUID]):
         if self.compressor:
             stored_state = self.compressor.decompress(stored_state)
         return cast(dict[str, Any], self.transcoder.decode(stored_state))
+
+
+def _event_class(topic: Any) -> Any:
+    """The event class of a stored topic; only insightlog's own event classes are resolved, so a
+    row written outside insightlog cannot make a reader import another module."""
+    cls = _resolve_own(topic)
+    if not isinstance(cls, type) or not issubclass(cls, DomainEvent):
+        raise _refused(topic)
+    return cls
+
+
+def _aggregate_class(topic: Any) -> Any:
+    from eventsourcing.domain import BaseAggregate
+
+    cls = _resolve_own(topic)
+    if not isinstance(cls, type) or not issubclass(cls, BaseAggregate):
+        raise _refused(topic)
+    return cls
+
+
+def _resolve_own(topic: Any) -> Any:
+    if not isinstance(topic, str) or not topic.startswith("insightlog.") or ":" not in topic:
+        raise _refused(topic)
+    try:
+        return resolve_topic(topic)
+    except Exception:  # noqa: BLE001 - any topic that does not resolve
+        raise _refused(topic) from None
+
+
+def _refused(topic: Any) -> Exception:
+    from insightlog.errors import StoredDataError
+
+    text = repr(topic)
+    if len(text) > 80:
+        text = text[:79] + "…"
+    return StoredDataError(f"a stored event names the class {text}, which insightlog never writes; run 'insightlog verify'")
 
 
 def _dump_event(event: BaseModel) -> bytes:

@@ -8,6 +8,7 @@ import json
 from datetime import datetime
 from pathlib import Path
 
+import orjson
 from eventsourcing.utils import get_topic
 
 from insightlog.aggregates.checkpoints import CheckpointRecord
@@ -42,7 +43,7 @@ def _resign_stored_rows(settings, topic: str, private_path: Path, role: str | No
             signature = sign(checkpoint, private, role or data["role"])
             data.update(key_id=signature.key_id, signature=base64.b64encode(signature.signature).decode("ascii"),
                         public_key_pem=public_key_pem(private.public_key()).decode("ascii"))  # fmt: skip
-            raw.set_state(row_key, json.dumps(data).encode())
+            raw.set_state(row_key, orjson.dumps(data))  # in the form the ledger writes
     finally:
         raw.close()
     return key_id(private.public_key())
