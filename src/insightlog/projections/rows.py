@@ -106,7 +106,7 @@ def status_digest(values: Sequence[Any]) -> str:
     return hashlib.sha256(orjson.dumps(list(values))).hexdigest()
 
 
-def service_digests(rows_by_table: dict[str, Sequence[Sequence[Any]]], status: Sequence[Any]) -> str:
+def service_digests(rows_by_table: Mapping[str, Sequence[Sequence[Any]]], status: Sequence[Any]) -> str:
     """The ``rm_service_status.digests`` of a service: a JSON object of one SHA-256 per table of
     its rows (every per-service table, empty ones too) and one of its status fields."""
     from insightlog.projections import tables

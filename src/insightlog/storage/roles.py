@@ -358,9 +358,9 @@ def _grant(conn: Any, cur: Any, dbname: str, names: dict[str, str], tables: set[
             if wanted:
                 privileges = sql.SQL(", ").join(sql.SQL(x) for x in sorted(wanted))
                 cur.execute(sql.SQL("GRANT {} ON {} TO {}").format(privileges, sql.Identifier(SCHEMA, table), ident))
-    for sequence, table in _sequences(cur):
+    for sequence, owning_table in _sequences(cur):
         for function, ident in by_function.items():
-            wanted = expected_sequence_privileges(function, table)
+            wanted = expected_sequence_privileges(function, owning_table)
             if wanted:
                 privileges = sql.SQL(", ").join(sql.SQL(x) for x in sorted(wanted))
                 cur.execute(
@@ -380,8 +380,8 @@ def _grant(conn: Any, cur: Any, dbname: str, names: dict[str, str], tables: set[
         cur.execute("SELECT to_regprocedure(%s) IS NOT NULL", (f"pg_catalog.{signature}",))
         if not cur.fetchone()[0]:
             continue
-        function = sql.SQL(f"pg_catalog.{signature}")
-        _try(conn, cur, sql.SQL("REVOKE EXECUTE ON FUNCTION {} FROM {}").format(function, everyone), report, None)
+        lo_function = sql.SQL(f"pg_catalog.{signature}")
+        _try(conn, cur, sql.SQL("REVOKE EXECUTE ON FUNCTION {} FROM {}").format(lo_function, everyone), report, None)
         statement = f"REVOKE EXECUTE ON FUNCTION pg_catalog.{signature} FROM PUBLIC"
         if not _try(conn, cur, sql.SQL(statement), report, None):
             report.warnings.append(
@@ -665,8 +665,8 @@ def _missing(cur: Any, role: str, function: str, held: Iterable[Privilege], tabl
         for privilege in sorted(expected_table_privileges(function, table)):
             if ("table", _qualified(SCHEMA, table), privilege) not in have:
                 missing.append(f"{role}: {privilege} on table {table}")
-    for sequence, table in _sequences(cur):
-        for privilege in sorted(expected_sequence_privileges(function, table)):
+    for sequence, owning_table in _sequences(cur):
+        for privilege in sorted(expected_sequence_privileges(function, owning_table)):
             if ("sequence", _qualified(SCHEMA, sequence), privilege) not in have:
                 missing.append(f"{role}: {privilege} on sequence {sequence}")
     if not any(p.kind == "database" and p.privilege == "CONNECT" and p.scope == "this database" for p in held):
