@@ -123,10 +123,23 @@ def prove(obj: Context, event_id: str, as_json: bool) -> None:
 @click.option("--trusted-key", type=click.Path(exists=True, dir_okay=False, path_type=Path), multiple=True, help="The provider's public key (PEM), from outside the store: every provider signature must be by one; repeatable.")
 @click.option("--trusted-witness", type=click.Path(exists=True, dir_okay=False, path_type=Path), multiple=True, help="A witness's public key (PEM): every witness signature must be by one; repeatable.")
 @click.option("--tsa-ca", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="The TSA's CA certificate, to check timestamp tokens chain to it.")
-@click.option("--all", "everything", is_flag=True, help="Also recompute the read models from the events and compare them (as `projections verify`).")
+@click.option(
+    "--all",
+    "everything",
+    is_flag=True,
+    help="Also recompute the read models from the events and compare them (as `projections verify`).",
+)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def verify(obj: Context, outside: tuple[Path, ...], trusted_key: tuple[Path, ...], trusted_witness: tuple[Path, ...], tsa_ca: Path | None, everything: bool, as_json: bool) -> None:
+def verify(
+    obj: Context,
+    outside: tuple[Path, ...],
+    trusted_key: tuple[Path, ...],
+    trusted_witness: tuple[Path, ...],
+    tsa_ca: Path | None,
+    everything: bool,
+    as_json: bool,
+) -> None:
     """Recompute the Merkle tree from the stored events and check every commitment against it.
 
     Checks each event against the leaf committed when it was appended, the ledger head, every

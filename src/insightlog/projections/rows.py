@@ -4,11 +4,10 @@ queries return. Pure: no database."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
-
-import hashlib
 
 import orjson
 
