@@ -30,8 +30,12 @@ def db() -> None:
 
 
 @db.command("roles")
-@click.option("--writer", default="insightlog_writer", show_default=True, metavar="NAME", help="The writer role (record, import, the web).")
-@click.option("--projector", default="insightlog_projector", show_default=True, metavar="NAME", help="The projector role (the read models).")
+@click.option(
+    "--writer", default="insightlog_writer", show_default=True, metavar="NAME", help="The writer role (record, import, the web)."
+)
+@click.option(
+    "--projector", default="insightlog_projector", show_default=True, metavar="NAME", help="The projector role (the read models)."
+)
 @click.option("--auditor", default="insightlog_auditor", show_default=True, metavar="NAME", help="The auditor role (select only).")
 @click.option(
     "--writer-password",
@@ -48,7 +52,12 @@ def db() -> None:
     metavar="PASSWORD",
     help="Set the auditor's password [env INSIGHTLOG_AUDITOR_PASSWORD; prefer the env var to the option].",
 )
-@click.option("--check", "check_only", is_flag=True, help="Change nothing: list every privilege of each role and flag any beyond the documented set.")
+@click.option(
+    "--check",
+    "check_only",
+    is_flag=True,
+    help="Change nothing: list every privilege of each role and flag any beyond the documented set.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print what was done (or found) as JSON.")
 @click.pass_obj
 def roles(
@@ -145,7 +154,10 @@ def _check_roles(obj: Context, writer: str, projector: str, auditor: str, as_jso
                 where = "" if scope == "this database" else f" [{scope}]"
                 output.line(f"  {mark:<8} {kind} {target}: {', '.join(privileges)} (via {via}){where}")
             for privilege, databases in sorted(elsewhere.items()):
-                output.line(f"  listed   {privilege} on {len(databases)} other database(s) of the cluster (not flagged: see docs/operations.md)")
+                output.line(
+                    f"  listed   {privilege} on {len(databases)} other database(s) of the cluster "
+                    "(not flagged: see docs/operations.md)"
+                )
         for missing in check.missing:
             output.line(f"  MISSING  {missing}")
         for note in check.notes:
@@ -153,7 +165,8 @@ def _check_roles(obj: Context, writer: str, projector: str, auditor: str, as_jso
         flagged = len(check.flagged)
         verdict = "OK" if check.ok else "FLAGGED"
         output.line(
-            f"{verdict}: {flagged} privilege(s) beyond the documented set, {len(check.missing)} documented one(s) missing "
+            f"{verdict}: {flagged} privilege(s) beyond the documented set, "
+            f"{len(check.missing)} documented one(s) missing "
             f"(database {check.database})"
         )
     if not check.ok:

@@ -111,7 +111,12 @@ def render_view(rows: list[dict[str, Any]], errors: dict[str, str]) -> None:
 @basis_option
 @tsa_ca_option
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of rows (service, key_question, theme, ...).")
-@click.option("--verify", "verify_rows", is_flag=True, help="Recompute the rows shown from the events and compare first (not only their digests).")
+@click.option(
+    "--verify",
+    "verify_rows",
+    is_flag=True,
+    help="Recompute the rows shown from the events and compare first (not only their digests).",
+)
 @click.pass_obj
 def view(
     obj: Context, service: str | None, as_of: str | None, basis: str, tsa_ca: Path | None, as_json: bool, verify_rows: bool
@@ -233,7 +238,9 @@ def status(obj: Context, as_json: bool) -> None:
     )
     output.line(f"schema {st.schema_version}, definitions {st.definitions_version}, updated {st.updated_at}")
     if st.checked == "digests":
-        output.line("status rows checked against their digests, not recomputed (`insightlog projections verify` recomputes them)")
+        output.line(
+            "status rows checked against their digests, not recomputed (`insightlog projections verify` recomputes them)"
+        )
     if st.dirty:
         output.line(
             f"{len(st.dirty)} service(s) not yet recomputed ({st.pending_entries} events pending): "
@@ -246,7 +253,9 @@ def status(obj: Context, as_json: bool) -> None:
 
 
 @projections.command("verify")
-@click.option("--service", metavar="NAME", help="Only this service's rows (default: every table, rm_events and rm_tracking too).")
+@click.option(
+    "--service", metavar="NAME", help="Only this service's rows (default: every table, rm_events and rm_tracking too)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_obj
 def verify_command(obj: Context, service: str | None, as_json: bool) -> None:

@@ -16,7 +16,8 @@ defaults are local to the working directory.
 | ``INSIGHTLOG_CHECKPOINT_FILE`` | checkpoint file kept outside the database | ``insightlog-checkpoints/<origin>.jsonl`` (one per store) |
 | ``INSIGHTLOG_WORKERS`` | worker processes of a large read-model catch-up (0: none) | one per CPU, at most 4 |
 | ``INSIGHTLOG_CHROMIUM`` | Chromium executable printing PDFs | ``/usr/bin/chromium`` |
-| ``INSIGHTLOG_WRITER_PASSWORD``, ``INSIGHTLOG_AUDITOR_PASSWORD``, ``INSIGHTLOG_PROJECTOR_PASSWORD`` | passwords ``db roles`` sets | none |
+| ``INSIGHTLOG_WRITER_PASSWORD``, ``INSIGHTLOG_AUDITOR_PASSWORD`` | passwords ``db roles`` sets | none |
+| ``INSIGHTLOG_PROJECTOR_PASSWORD`` | the projector's password ``db roles`` sets | none |
 | ``INSIGHTLOG_WEB_SECURE_COOKIES`` | web: cookies only over HTTPS (0 only for plain-HTTP development) | 1 |
 | ``INSIGHTLOG_WEB_HSTS`` | web: send Strict-Transport-Security (serve behind TLS) | 0 |
 | ``INSIGHTLOG_PROVIDER_NAME`` | web: the provider's name in page titles | none |

@@ -290,13 +290,17 @@ class Accounts:
         names = [t.name for t in tables.ALL_TABLES]
         with self.engine.connect() as conn:
             present = conn.execute(
-                text("SELECT count(*) FROM unnest(CAST(:names AS text[])) AS n WHERE to_regclass('public.' || n) IS NOT NULL"),
+                text(
+                    "SELECT count(*) FROM unnest(CAST(:names AS text[])) AS n "
+                    "WHERE to_regclass('public.' || n) IS NOT NULL"
+                ),
                 {"names": names},
             ).scalar()
             guards = conn.execute(
                 text(
                     "SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-                    "WHERE c.relname = 'web_access_log' AND NOT t.tgisinternal AND t.tgname LIKE 'web_access_log_refuse_%'"
+                    "WHERE c.relname = 'web_access_log' AND NOT t.tgisinternal "
+                    "AND t.tgname LIKE 'web_access_log_refuse_%'"
                 )
             ).scalar()
         return present == len(names) and guards == 3

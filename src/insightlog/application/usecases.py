@@ -823,14 +823,17 @@ class UseCases:
         the documented set (nothing is changed)."""
         from insightlog.storage.roles import check_roles
 
-        return check_roles(self._roles_database("db roles --check"), writer=writer, auditor=auditor, projector=projector)
+        url = self._roles_database("db roles --check")
+        return check_roles(url, writer=writer, auditor=auditor, projector=projector)
 
     def _roles_database(self, what: str) -> str:
         from insightlog.storage.roles import RolesError
 
         store = self.config.store
         if not store.is_postgres or store.database_url is None:
-            raise RolesError(f"{what} is about PostgreSQL roles; give --database-url postgresql://... (a SQLite file has no roles)")
+            raise RolesError(
+                f"{what} is about PostgreSQL roles; give --database-url postgresql://... (a SQLite file has no roles)"
+            )
         return store.database_url
 
     @staticmethod

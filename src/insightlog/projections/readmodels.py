@@ -95,7 +95,8 @@ class ReadModels:
             raise LedgerError(f"cannot {what}: the store is open read-only")
         if self.refusal:
             # A role that may write neither (the auditor) is told that it may only read.
-            reason = getattr(self.ledger, "read_only_reason", None) if getattr(self.ledger, "read_only", False) else None
+            ledger_read_only = getattr(self.ledger, "read_only", False)
+            reason = getattr(self.ledger, "read_only_reason", None) if ledger_read_only else None
             raise LedgerError(f"cannot {what}: {reason or self.refusal}")
 
     def ensure(self) -> bool:
@@ -194,7 +195,8 @@ class ReadModels:
             self._refuse(sorted(by_service), None)
         statuses = [by_service[name] for name in sorted(by_service)]
         ordered = sorted(records, key=lambda rec: (rec.service, rec.ordinal))  # code-point order, not the collation's
-        rows = [governance_row(rec, from_json(by_service[rec.service]["overdue_reviews"]) if rec.service in by_service else []) for rec in ordered]
+        overdue = {name: from_json(status["overdue_reviews"]) for name, status in by_service.items()}
+        rows = [governance_row(rec, overdue.get(rec.service, [])) for rec in ordered]
         errors = {s["service"]: s["error"] for s in statuses if s["error"]}
         known = {s["service"] for s in statuses}
         if service is not None and not rows and service not in known and service not in self.ledger.services():
@@ -235,5 +237,6 @@ class ReadModels:
         detail = check.summary() if not check.ok else f"read models of {', '.join(services)}: {why}"
         raise ReadModelMismatchError(
             f"{detail}; nothing shown from them (`insightlog projections verify` names every difference, "
-            "`insightlog projections rebuild` by the projector rebuilds them, `insightlog view --as-of now` computes from the events)"
+            "`insightlog projections rebuild` by the projector rebuilds them, "
+            "`insightlog view --as-of now` computes from the events)"
         )

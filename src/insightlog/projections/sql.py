@@ -101,7 +101,8 @@ class SqlAlchemyGovernanceView(GovernanceView):
             row = conn.execute(
                 text(
                     "SELECT current_user, to_regclass(:t) IS NOT NULL, "
-                    "COALESCE(has_table_privilege(to_regclass(:t), 'UPDATE'), false), has_schema_privilege('public', 'CREATE')"
+                    "COALESCE(has_table_privilege(to_regclass(:t), 'UPDATE'), false), "
+                    "has_schema_privilege('public', 'CREATE')"
                 ),
                 {"t": f"public.{tables.tracking.name}"},
             ).one()
@@ -197,7 +198,8 @@ class SqlAlchemyGovernanceView(GovernanceView):
                 "dirty": 0,
             }
             own = s.tables if isinstance(s, PreparedService) else {}
-            row["digests"] = s.digests if isinstance(s, PreparedService) and s.digests else service_digests(own, status_values(row))
+            precomputed = s.digests if isinstance(s, PreparedService) else ""
+            row["digests"] = precomputed or service_digests(own, status_values(row))
             status.append(row)
         for table in tables.PER_SERVICE:
             self._insert_rows(conn, table, per_table[table.name])
@@ -410,7 +412,8 @@ class Snapshot:
 
         from insightlog.projections import tables
 
-        row = self.conn.execute(select(tables.tracking).where(tables.tracking.c.projection == projection)).mappings().first()
+        query = select(tables.tracking).where(tables.tracking.c.projection == projection)
+        row = self.conn.execute(query).mappings().first()
         return dict(row) if row is not None else None
 
     def statuses(self, services: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
@@ -424,7 +427,9 @@ class Snapshot:
             rows = self.conn.execute(select(t)).mappings().all()
         else:
             names = sorted(set(services))
-            rows = [r for part in _parts(names, 500) for r in self.conn.execute(select(t).where(t.c.service.in_(part))).mappings()]
+            rows = [
+                r for part in _parts(names, 500) for r in self.conn.execute(select(t).where(t.c.service.in_(part))).mappings()
+            ]
         return {r["service"]: dict(r) for r in rows}
 
     def rows(self, table: Table, service: str) -> list[tuple[Any, ...]]:

@@ -128,7 +128,8 @@ def _locks_missing(curs: Any) -> bool:
     """Whether the lock table or one of its rows is missing (see ``storage/writelock.py``)."""
     table = f"public.{LOCKS_TABLE}"
     curs.execute(
-        "SELECT to_regclass(%s) IS NOT NULL AS present, COALESCE(has_table_privilege(to_regclass(%s), 'SELECT'), false) AS readable",
+        "SELECT to_regclass(%s) IS NOT NULL AS present, "
+        "COALESCE(has_table_privilege(to_regclass(%s), 'SELECT'), false) AS readable",
         (table, table),
     )
     row = curs.fetchone()
@@ -145,7 +146,9 @@ def _install_locks(datastore: Any) -> None:
     the schema owner's first opening after an upgrade does. Any other role carries on without it
     (its writers then take turns by an advisory lock; ``insightlog db roles --check`` says so)."""
     with datastore.transaction(commit=False) as curs:
-        curs.execute("SELECT has_schema_privilege('public', 'CREATE') AND NOT current_setting('transaction_read_only')::bool AS may")
+        curs.execute(
+            "SELECT has_schema_privilege('public', 'CREATE') AND NOT current_setting('transaction_read_only')::bool AS may"
+        )
         if not curs.fetchone()["may"]:
             return
     try:
@@ -175,7 +178,8 @@ def create_locks(curs: Any) -> None:
     for name in LOCK_NAMES:
         curs.execute(f"INSERT INTO {LOCKS_TABLE} (name) VALUES (%s) ON CONFLICT DO NOTHING", (name,))
     curs.execute(
-        "SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE c.relname = %s AND NOT t.tgisinternal",
+        "SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+        "WHERE c.relname = %s AND NOT t.tgisinternal",
         (LOCKS_TABLE,),
     )
     present = {row["tgname"] if isinstance(row, dict) else row[0] for row in curs.fetchall()}
@@ -183,7 +187,10 @@ def create_locks(curs: Any) -> None:
         trigger = f"insightlog_refuse_{op.lower()}"
         if trigger not in present:
             level = "STATEMENT" if op == "TRUNCATE" else "ROW"
-            curs.execute(f"CREATE TRIGGER {trigger} BEFORE {op} ON {LOCKS_TABLE} FOR EACH {level} EXECUTE FUNCTION {POSTGRES_FUNCTION}()")
+            curs.execute(
+                f"CREATE TRIGGER {trigger} BEFORE {op} ON {LOCKS_TABLE} "
+                f"FOR EACH {level} EXECUTE FUNCTION {POSTGRES_FUNCTION}()"
+            )
 
 
 def write_refusal(exc: BaseException) -> str | None:
