@@ -50,12 +50,22 @@ THEMES: tuple[tuple[str, str | None, str, list[str]], ...] = (
     ("medicines.mar_charts", "medicines", "MAR chart signed at every medicines call", ["S8", "W5"]),
     ("medicines.time_critical", "medicines", "Time-critical medicines given on time", ["S8"]),
     ("safeguarding", None, "Safeguarding", ["S3"]),
-    ("safeguarding.referrals", "safeguarding", "Safeguarding concerns referred to the local authority within 24 hours", ["S3", "W5"]),
+    (
+        "safeguarding.referrals",
+        "safeguarding",
+        "Safeguarding concerns referred to the local authority within 24 hours",
+        ["S3", "W5"],
+    ),
     ("call_punctuality", None, "Calls on time and of full planned length", ["S6", "R2"]),
 )
 ROOTS = ("medicines", "safeguarding", "call_punctuality")
 LEAVES = ("medicines.mar_charts", "medicines.time_critical", "safeguarding.referrals", "call_punctuality")
-LEAF_ROOT = {"medicines.mar_charts": "medicines", "medicines.time_critical": "medicines", "safeguarding.referrals": "safeguarding", "call_punctuality": "call_punctuality"}
+LEAF_ROOT = {
+    "medicines.mar_charts": "medicines",
+    "medicines.time_critical": "medicines",
+    "safeguarding.referrals": "safeguarding",
+    "call_punctuality": "call_punctuality",
+}
 
 # Body kinds and weights, from the worked example (an audit is AuditCompleted + 2 sections).
 BODY_WEIGHTS: tuple[tuple[str, int], ...] = (
@@ -175,7 +185,10 @@ class _Service:
             (
                 "ServiceRegistered",
                 {
-                    "framework": {"name": "CQC single assessment framework", "taxonomy_version": "SAF-2024 (34 quality statements)"},
+                    "framework": {
+                        "name": "CQC single assessment framework",
+                        "taxonomy_version": "SAF-2024 (34 quality statements)",
+                    },
                     "service_type": f"domiciliary care agency, about {self.rng.randint(40, 400)} people supported, three care rounds",
                     "scopes": [f"team:{t}" for t in TEAMS],
                 },
@@ -186,13 +199,39 @@ class _Service:
             out.append(
                 (
                     "ThemeDefined",
-                    {"theme": theme, "parent": parent, "scope_by": "team", "label": label, "quality_statements": statements},
+                    {
+                        "theme": theme,
+                        "parent": parent,
+                        "scope_by": "team",
+                        "label": label,
+                        "quality_statements": statements,
+                    },
                     {"theme": theme},
                 )
             )
-        out.append(("ReviewCadenceSet", {"level": "rm_monthly", "interval_days": 31, "anchor_date": "2016-07-01", "owner_role": "registered_manager"}, {}))
         out.append(
-            ("ReviewCadenceSet", {"level": "senior_quarterly", "interval_days": 92, "anchor_date": "2016-07-01", "owner_role": "senior_leader"}, {"role": "senior_leader", "actor": "SL-1"})
+            (
+                "ReviewCadenceSet",
+                {
+                    "level": "rm_monthly",
+                    "interval_days": 31,
+                    "anchor_date": "2016-07-01",
+                    "owner_role": "registered_manager",
+                },
+                {},
+            )
+        )
+        out.append(
+            (
+                "ReviewCadenceSet",
+                {
+                    "level": "senior_quarterly",
+                    "interval_days": 92,
+                    "anchor_date": "2016-07-01",
+                    "owner_role": "senior_leader",
+                },
+                {"role": "senior_leader", "actor": "SL-1"},
+            )
         )
         return out
 
@@ -214,7 +253,17 @@ class _Service:
                 "items_compliant": compliant,
                 "compliance_pct": pct,
             }
-            ev = self._event(kind, recorded, payload, theme=theme, team=team, role="deputy_manager", actor=f"DM-{rng.randint(1, 4)}", record=rng.choice(("local_improvement_log", "call_log_check", "safeguarding_log")), lag=lag)
+            ev = self._event(
+                kind,
+                recorded,
+                payload,
+                theme=theme,
+                team=team,
+                role="deputy_manager",
+                actor=f"DM-{rng.randint(1, 4)}",
+                record=rng.choice(("local_improvement_log", "call_log_check", "safeguarding_log")),
+                lag=lag,
+            )
             self.amendable.append((ev["event_id"], kind, checked))
         elif kind == "ValidationSampled":
             theme = rng.choice(LEAVES)
@@ -228,7 +277,17 @@ class _Service:
                 "items_compliant": compliant,
                 "compliance_pct": pct,
             }
-            ev = self._event(kind, recorded, payload, theme=theme, team=team, role="quality_lead", actor="QL-1", record="practice_validation_sheet", lag=lag)
+            ev = self._event(
+                kind,
+                recorded,
+                payload,
+                theme=theme,
+                team=team,
+                role="quality_lead",
+                actor="QL-1",
+                record="practice_validation_sheet",
+                lag=lag,
+            )
             self.amendable.append((ev["event_id"], kind, checked))
         elif kind == "RotaMetricRecorded":
             on_time = rng.randint(78, 97)
@@ -243,7 +302,16 @@ class _Service:
                 "full_length_pct": full_length,
                 "scoring_rule": "4: on-time>=92 and full-length>=95; 3: on-time>=85 and full-length>=90; else 2",
             }
-            ev = self._event(kind, recorded, payload, theme="call_punctuality", role="operations_manager", actor="OM-1", record="call_monitoring_report", lag=timedelta(hours=8))
+            ev = self._event(
+                kind,
+                recorded,
+                payload,
+                theme="call_punctuality",
+                role="operations_manager",
+                actor="OM-1",
+                record="call_monitoring_report",
+                lag=timedelta(hours=8),
+            )
             self.amendable.append((ev["event_id"], kind, None))
         else:
             theme = rng.choice(LEAVES)
@@ -260,7 +328,17 @@ class _Service:
             }
             if kind == "IncidentRecorded":
                 payload["harm"] = rng.choice(("no_harm", "near_miss", "low_harm"))
-            ev = self._event(kind, recorded, payload, theme=theme, team=team, role=rng.choice(("team_leader", "registered_manager")), actor=f"TL-{rng.randint(1, 3)}", record=record, lag=lag)
+            ev = self._event(
+                kind,
+                recorded,
+                payload,
+                theme=theme,
+                team=team,
+                role=rng.choice(("team_leader", "registered_manager")),
+                actor=f"TL-{rng.randint(1, 3)}",
+                record=record,
+                lag=lag,
+            )
             self.amendable.append((ev["event_id"], kind, None))
         self.evidence.append(ev["event_id"])
         del self.evidence[:-20]
@@ -337,11 +415,25 @@ class _Service:
         exceptions: list[dict[str, Any]] = []
         if rng.random() < 0.35:
             if rng.random() < 0.5:
-                exceptions.append({"theme": None, "scope": f"team:{rng.choice(TEAMS)}", "score": rng.choice((1, 2, 2, 3)), "note": "named exception on one round"})
+                exceptions.append(
+                    {
+                        "theme": None,
+                        "scope": f"team:{rng.choice(TEAMS)}",
+                        "score": rng.choice((1, 2, 2, 3)),
+                        "note": "named exception on one round",
+                    }
+                )
             else:
                 leaves = [leaf for leaf in LEAVES if LEAF_ROOT[leaf] == theme and leaf != theme]
                 if leaves:
-                    exceptions.append({"theme": rng.choice(leaves), "scope": None, "score": rng.choice((2, 2, 3)), "note": "weakness hidden by the headline"})
+                    exceptions.append(
+                        {
+                            "theme": rng.choice(leaves),
+                            "scope": None,
+                            "score": rng.choice((2, 2, 3)),
+                            "note": "weakness hidden by the headline",
+                        }
+                    )
         payload = {
             "score": rng.choice((2, 3, 3, 3, 4)),
             "confidence": rng.choice(("high", "high", "qualified", "further_evidence_needed")),
@@ -349,7 +441,16 @@ class _Service:
             "supersedes": previous,
             "narrative": f"Position on {theme.replace('_', ' ')} after the latest evidence and reviews.",
         }
-        ev = self._event(kind, recorded, payload, theme=theme, role=rng.choice(("registered_manager", "registered_manager", "senior_leader")), actor="RM-1", record=rng.choice(("governance_summary", "board_quality_report", "self_assessment_review_note")), lag=timedelta(0) if rng.random() < 0.9 else timedelta(days=rng.randint(1, 20)))
+        ev = self._event(
+            kind,
+            recorded,
+            payload,
+            theme=theme,
+            role=rng.choice(("registered_manager", "registered_manager", "senior_leader")),
+            actor="RM-1",
+            record=rng.choice(("governance_summary", "board_quality_report", "self_assessment_review_note")),
+            lag=timedelta(0) if rng.random() < 0.9 else timedelta(days=rng.randint(1, 20)),
+        )
         self.judgements[theme] = ev["event_id"]
         return ev
 
@@ -361,7 +462,11 @@ class _Service:
         if kind == "AuditCompleted":
             compliant = rng.randint(10, 30)
             pct = round(100.0 * compliant / 30, 1)
-            changes: dict[str, Any] = {"items_compliant": compliant, "headline_pct": pct, "headline_score": compliance_band(pct)}
+            changes: dict[str, Any] = {
+                "items_compliant": compliant,
+                "headline_pct": pct,
+                "headline_score": compliance_band(pct),
+            }
             theme = "medicines"
         elif checked:
             compliant = rng.randint(0, checked)
@@ -388,7 +493,11 @@ class _Service:
             return self._event(
                 kind,
                 recorded,
-                {"level": level, "themes_reviewed": list(ROOTS), "summary": "Themes reviewed against the month's evidence."},
+                {
+                    "level": level,
+                    "themes_reviewed": list(ROOTS),
+                    "summary": "Themes reviewed against the month's evidence.",
+                },
                 role="registered_manager" if level == "rm_monthly" else "senior_leader",
                 actor="RM-1" if level == "rm_monthly" else "SL-1",
                 record="governance_summary" if level == "rm_monthly" else "senior_quarterly_review",
@@ -418,7 +527,12 @@ class _Service:
             return self._event(
                 kind,
                 recorded,
-                {"action_id": action_id, "owner_role": "team_leader", "due": due, "description": "Supervision on the weak practice; weekly repeat checks"},
+                {
+                    "action_id": action_id,
+                    "owner_role": "team_leader",
+                    "due": due,
+                    "description": "Supervision on the weak practice; weekly repeat checks",
+                },
                 theme=rng.choice(LEAVES),
                 team=rng.choice(TEAMS),
                 record="local_improvement_log",
@@ -432,7 +546,15 @@ class _Service:
             else:
                 action_id = self.open_actions.pop(0)
                 payload = {"action_id": action_id, "outcome": "Repeat checks meet the standard"}
-            return self._event(kind, recorded, payload, theme=rng.choice(LEAVES), role="team_leader", actor="TL-1", record="local_improvement_log")
+            return self._event(
+                kind,
+                recorded,
+                payload,
+                theme=rng.choice(LEAVES),
+                role="team_leader",
+                actor="TL-1",
+                record="local_improvement_log",
+            )
         if kind == "EscalationRaised":
             return self._event(
                 kind,
@@ -481,7 +603,14 @@ class _Service:
                 ev = self._judgement(kind, recorded)
             elif kind == "EvidenceAmended":
                 ev = self._amendment(recorded)
-            elif kind in ("ReviewHeld", "VarianceIdentified", "ActionAssigned", "ActionUpdated", "ActionClosed", "EscalationRaised"):
+            elif kind in (
+                "ReviewHeld",
+                "VarianceIdentified",
+                "ActionAssigned",
+                "ActionUpdated",
+                "ActionClosed",
+                "EscalationRaised",
+            ):
                 ev = self._other(kind, recorded)
             else:
                 ev = self._evidence(kind, recorded)

@@ -39,7 +39,11 @@ if str(ROOT) not in sys.path:
 
 from bench.generate import generate, generate_services  # noqa: E402
 
-PG_SERVER = os.environ.get("INSIGHTLOG_BENCH_PG_URL") or os.environ.get("INSIGHTLOG_TEST_PG_URL") or "postgresql://postgres@localhost:5432"
+PG_SERVER = (
+    os.environ.get("INSIGHTLOG_BENCH_PG_URL")
+    or os.environ.get("INSIGHTLOG_TEST_PG_URL")
+    or "postgresql://postgres@localhost:5432"
+)
 AS_OF = "2026-06-30"  # the generated histories end that day
 SEED = 20260630
 RECORD_PAYLOAD = '{"evidence_score": 2, "evidence_category": "observation", "source_type": "spot_check", "summary": "benchmark check: 2 of 5 charts unsigned"}'
@@ -230,13 +234,21 @@ def stored_rows(settings: Any) -> tuple[list[tuple[Any, ...]], list[tuple[Any, .
         import psycopg
 
         with psycopg.connect(settings.database_url) as conn:
-            events = conn.execute("SELECT originator_id, originator_version, topic, state FROM insightlog_events ORDER BY notification_id").fetchall()
-            snapshots = conn.execute("SELECT originator_id, originator_version, topic, state FROM insightlog_snapshots").fetchall()
+            events = conn.execute(
+                "SELECT originator_id, originator_version, topic, state FROM insightlog_events ORDER BY notification_id"
+            ).fetchall()
+            snapshots = conn.execute(
+                "SELECT originator_id, originator_version, topic, state FROM insightlog_snapshots"
+            ).fetchall()
         return events, snapshots
     conn = sqlite3.connect(settings.sqlite_path)
     try:
-        events = conn.execute("SELECT originator_id, originator_version, topic, state FROM stored_events ORDER BY rowid").fetchall()
-        snapshots = conn.execute("SELECT originator_id, originator_version, topic, state FROM stored_snapshots").fetchall()
+        events = conn.execute(
+            "SELECT originator_id, originator_version, topic, state FROM stored_events ORDER BY rowid"
+        ).fetchall()
+        snapshots = conn.execute(
+            "SELECT originator_id, originator_version, topic, state FROM stored_snapshots"
+        ).fetchall()
     finally:
         conn.close()
     return events, snapshots
@@ -251,8 +263,12 @@ def raw_insert_sqlite(path: Path, events: list[tuple[Any, ...]], snapshots: list
     try:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
-        conn.execute("CREATE TABLE stored_events (originator_id TEXT, originator_version INTEGER, topic TEXT, state BLOB, PRIMARY KEY (originator_id, originator_version))")
-        conn.execute("CREATE TABLE stored_snapshots (originator_id TEXT, originator_version INTEGER, topic TEXT, state BLOB, PRIMARY KEY (originator_id, originator_version)) WITHOUT ROWID")
+        conn.execute(
+            "CREATE TABLE stored_events (originator_id TEXT, originator_version INTEGER, topic TEXT, state BLOB, PRIMARY KEY (originator_id, originator_version))"
+        )
+        conn.execute(
+            "CREATE TABLE stored_snapshots (originator_id TEXT, originator_version INTEGER, topic TEXT, state BLOB, PRIMARY KEY (originator_id, originator_version)) WITHOUT ROWID"
+        )
         gc.collect()
         started = time.perf_counter()
         conn.execute("BEGIN")
@@ -270,8 +286,12 @@ def raw_insert_postgres(url: str, events: list[tuple[Any, ...]], snapshots: list
 
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("DROP TABLE IF EXISTS bench_raw_events, bench_raw_snapshots")
-        conn.execute("CREATE TABLE bench_raw_events (originator_id uuid, originator_version bigint, topic text, state bytea, PRIMARY KEY (originator_id, originator_version))")
-        conn.execute("CREATE TABLE bench_raw_snapshots (originator_id uuid, originator_version bigint, topic text, state bytea, PRIMARY KEY (originator_id, originator_version))")
+        conn.execute(
+            "CREATE TABLE bench_raw_events (originator_id uuid, originator_version bigint, topic text, state bytea, PRIMARY KEY (originator_id, originator_version))"
+        )
+        conn.execute(
+            "CREATE TABLE bench_raw_snapshots (originator_id uuid, originator_version bigint, topic text, state bytea, PRIMARY KEY (originator_id, originator_version))"
+        )
     with psycopg.connect(url) as conn:
         gc.collect()
         started = time.perf_counter()
@@ -323,7 +343,9 @@ def timed_run(cmd: list[str], cwd: Path) -> float:
     done = subprocess.run(cmd, cwd=cwd, env=subprocess_env(), stdin=subprocess.DEVNULL, capture_output=True)
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd[:4])}... failed ({done.returncode}): {done.stderr.decode(errors='replace')[-800:]}")
+        raise RuntimeError(
+            f"{' '.join(cmd[:4])}... failed ({done.returncode}): {done.stderr.decode(errors='replace')[-800:]}"
+        )
     return elapsed
 
 
@@ -343,10 +365,18 @@ def peak_rss_run(cmd: list[str], cwd: Path) -> tuple[float, float]:
     own high-water mark until it execs.
     """
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", PEAK_RSS_WRAPPER, *cmd], cwd=cwd, env=subprocess_env(), stdin=subprocess.DEVNULL, capture_output=True)
+    done = subprocess.run(
+        [sys.executable, "-c", PEAK_RSS_WRAPPER, *cmd],
+        cwd=cwd,
+        env=subprocess_env(),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+    )
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd[:4])}... failed ({done.returncode}): {done.stderr.decode(errors='replace')[-800:]}")
+        raise RuntimeError(
+            f"{' '.join(cmd[:4])}... failed ({done.returncode}): {done.stderr.decode(errors='replace')[-800:]}"
+        )
     return elapsed, int(done.stdout.split()[-1]) / 1024.0  # ru_maxrss is in KiB on Linux
 
 
@@ -361,7 +391,9 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
 
 
 class Suite:
-    def __init__(self, backend: str, size: Size, workdir: Path, new_store: Callable[[], Any] | None = None, seed: int = SEED) -> None:
+    def __init__(
+        self, backend: str, size: Size, workdir: Path, new_store: Callable[[], Any] | None = None, seed: int = SEED
+    ) -> None:
         self.backend = backend
         self.size = size
         self.workdir = workdir
@@ -371,11 +403,25 @@ class Suite:
         self.script = console_script()
         self.pg = backend == "postgres"
 
-    def add(self, key: str, label: str, measured: str, baseline: str, value: float, shown: str, target: str = "", op: str = "", limit: float = 0.0, **raw: float) -> None:
+    def add(
+        self,
+        key: str,
+        label: str,
+        measured: str,
+        baseline: str,
+        value: float,
+        shown: str,
+        target: str = "",
+        op: str = "",
+        limit: float = 0.0,
+        **raw: float,
+    ) -> None:
         met = _check(value, op, limit) if op else None
         fig = Figure(key, label, self.backend, measured, baseline, value, shown, target, met, dict(raw))
         self.figures.append(fig)
-        log(f"[{self.backend}] {label}: {measured} | baseline {baseline} | {shown} {target} {'' if met is None else ('met' if met else 'NOT MET')}")
+        log(
+            f"[{self.backend}] {label}: {measured} | baseline {baseline} | {shown} {target} {'' if met is None else ('met' if met else 'NOT MET')}"
+        )
 
     def cli(self, settings: Any, *args: str) -> list[str]:
         return [self.script, *cli_args(settings), *args]
@@ -394,7 +440,11 @@ class Suite:
         def do_import() -> int:
             imported = 0
             for start in range(0, n, batch):
-                imported += len(ledger.import_lines(lines[start : start + batch], source_name=f"bench-import-{start}.jsonl").receipts)
+                imported += len(
+                    ledger.import_lines(
+                        lines[start : start + batch], source_name=f"bench-import-{start}.jsonl"
+                    ).receipts
+                )
             return imported
 
         seconds, imported = timed(do_import)
@@ -485,10 +535,29 @@ class Suite:
             ledger.close()
         seconds = _median(times)
         label = f"view, {s.import_services} services x {s.import_events:,} events"
-        self.add("view", label + ", from read models", f"{seconds:.3f} s ({rows} rows)", "-", seconds, f"{seconds:.3f} s", "<= 1 s", "<=", 1.0, seconds=seconds)
+        self.add(
+            "view",
+            label + ", from read models",
+            f"{seconds:.3f} s ({rows} rows)",
+            "-",
+            seconds,
+            f"{seconds:.3f} s",
+            "<= 1 s",
+            "<=",
+            1.0,
+            seconds=seconds,
+        )
         cli_times = [timed_run(self.cli(settings, "view", "--json"), self.workdir) for _ in range(max(1, s.repeats))]
         cli_seconds = _median(cli_times)
-        self.add("view_cli", label + ", `insightlog view --json` whole process", f"{cli_seconds:.3f} s", "-", cli_seconds, f"{cli_seconds:.3f} s", seconds=cli_seconds)
+        self.add(
+            "view_cli",
+            label + ", `insightlog view --json` whole process",
+            f"{cli_seconds:.3f} s",
+            "-",
+            cli_seconds,
+            f"{cli_seconds:.3f} s",
+            seconds=cli_seconds,
+        )
 
     def bench_verify(self, settings: Any, n: int) -> None:
         from insightlog.application.proofs import verify
@@ -557,7 +626,18 @@ class Suite:
             big = _median([timed(once("Bench Big"))[0] for _ in range(max(1, s.repeats))])
         finally:
             ledger.close()
-        self.add("analyse_mid", f"analyse, service of {s.mid:,} events (read + compute)", f"{mid:.3f} s", "-", mid, f"{mid:.3f} s", "<= 1 s", "<=", 1.0, seconds=mid)
+        self.add(
+            "analyse_mid",
+            f"analyse, service of {s.mid:,} events (read + compute)",
+            f"{mid:.3f} s",
+            "-",
+            mid,
+            f"{mid:.3f} s",
+            "<= 1 s",
+            "<=",
+            1.0,
+            seconds=mid,
+        )
         ratio = big / mid
         self.add(
             "analyse_big",
@@ -572,8 +652,23 @@ class Suite:
             seconds=big,
             baseline_seconds=mid,
         )
-        cli = _median([timed_run(self.cli(settings, "analyse", "--service", "Bench Mid", "--as-of", AS_OF, "--json"), self.workdir) for _ in range(max(1, s.repeats))])
-        self.add("analyse_cli", f"analyse, {s.mid:,} events, `insightlog analyse --json` whole process", f"{cli:.3f} s", "-", cli, f"{cli:.3f} s", seconds=cli)
+        cli = _median(
+            [
+                timed_run(
+                    self.cli(settings, "analyse", "--service", "Bench Mid", "--as-of", AS_OF, "--json"), self.workdir
+                )
+                for _ in range(max(1, s.repeats))
+            ]
+        )
+        self.add(
+            "analyse_cli",
+            f"analyse, {s.mid:,} events, `insightlog analyse --json` whole process",
+            f"{cli:.3f} s",
+            "-",
+            cli,
+            f"{cli:.3f} s",
+            seconds=cli,
+        )
 
     def bench_export(self, big_settings: Any, big_events: int) -> None:
         services, per = self.size.export_small
@@ -588,8 +683,29 @@ class Suite:
         if lines < big_events:
             raise RuntimeError(f"export wrote {lines} lines of {big_events}")
         out.unlink()
-        self.add("export_small", f"export, {small_events:,} events, peak RSS", f"{mb_small:.1f} MB ({t_small:.2f} s)", "-", mb_small, f"{mb_small:.1f} MB", seconds=t_small, mb=mb_small)
-        self.add("export_big", f"export, {big_events:,} events, peak RSS", f"{mb_big:.1f} MB ({t_big:.2f} s)", "-", mb_big, f"{mb_big:.1f} MB", "<= 150 MB", "<=", 150.0, seconds=t_big, mb=mb_big)
+        self.add(
+            "export_small",
+            f"export, {small_events:,} events, peak RSS",
+            f"{mb_small:.1f} MB ({t_small:.2f} s)",
+            "-",
+            mb_small,
+            f"{mb_small:.1f} MB",
+            seconds=t_small,
+            mb=mb_small,
+        )
+        self.add(
+            "export_big",
+            f"export, {big_events:,} events, peak RSS",
+            f"{mb_big:.1f} MB ({t_big:.2f} s)",
+            "-",
+            mb_big,
+            f"{mb_big:.1f} MB",
+            "<= 150 MB",
+            "<=",
+            150.0,
+            seconds=t_big,
+            mb=mb_big,
+        )
         growth = mb_big / mb_small
         self.add(
             "export_growth",
@@ -614,7 +730,12 @@ class Suite:
             )  # fmt: skip
 
         series: dict[str, list[float]] = {"click": [], "small": [], "b_small": [], "b_big": []}
-        commands = {"click": click, "small": record(small_store, "Bench Only"), "b_small": record(store_b, "Bench Small"), "b_big": record(store_b, "Bench Big")}
+        commands = {
+            "click": click,
+            "small": record(small_store, "Bench Only"),
+            "b_small": record(store_b, "Bench Small"),
+            "b_big": record(store_b, "Bench Big"),
+        }
         log(f"[{self.backend}] live record, {s.records} x 4 processes, interleaved...")
         timed_run(commands["small"], self.workdir)  # warm the file cache once
         for _ in range(s.records):
@@ -685,7 +806,9 @@ class Suite:
             small_store = self.stores.new()
             import_all(small_store, generate_services([("Bench Only", s.small)], self.seed + 2), "bench-small")
             store_b = self.stores.new()
-            log(f"[{self.backend}] building a store of {s.store_b:,} events (big service {s.big:,}, mid {s.mid:,}, small {s.small})...")
+            log(
+                f"[{self.backend}] building a store of {s.store_b:,} events (big service {s.big:,}, mid {s.mid:,}, small {s.small})..."
+            )
             started = time.perf_counter()
             count = import_all(store_b, generate_services(self.store_b_spec(), self.seed + 3), "bench-store-b")
             log(f"[{self.backend}] ... {count:,} events in {time.perf_counter() - started:.1f} s")
@@ -697,7 +820,13 @@ class Suite:
         return self.figures
 
 
-def run_suite(size: str, backends: Iterable[str], workdir: Path | None = None, new_store: Callable[[], Any] | None = None, seed: int = SEED) -> list[Figure]:
+def run_suite(
+    size: str,
+    backends: Iterable[str],
+    workdir: Path | None = None,
+    new_store: Callable[[], Any] | None = None,
+    seed: int = SEED,
+) -> list[Figure]:
     """Run every benchmark on each backend; returns the figures (also the table's rows)."""
     figures: list[Figure] = []
     for backend in backends:
@@ -757,12 +886,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--json", type=Path, help="also write the figures as JSON to this file")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
-    parser.add_argument("--table-from", type=Path, metavar="FILE", help="print the table of a run saved with --json, run nothing")
+    parser.add_argument(
+        "--table-from", type=Path, metavar="FILE", help="print the table of a run saved with --json, run nothing"
+    )
     args = parser.parse_args(argv)
     if args.table_from:
         saved = json.loads(args.table_from.read_text())
         figures = [Figure(**f) for f in saved["figures"]]
-        print(f"insightlog benchmarks, size {saved['size']}, seed {saved['seed']}; {saved['machine']}; {saved['seconds']:.0f} s")
+        print(
+            f"insightlog benchmarks, size {saved['size']}, seed {saved['seed']}; {saved['machine']}; {saved['seconds']:.0f} s"
+        )
         print(format_table(figures, markdown=args.markdown))
         return 0
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
@@ -777,7 +910,18 @@ def main(argv: list[str] | None = None) -> int:
     targets = [f for f in figures if f.met is not None]
     print(f"{sum(1 for f in targets if f.met)} of {len(targets)} targets met")
     if args.json:
-        args.json.write_text(json.dumps({"size": args.size, "seed": args.seed, "machine": machine(), "seconds": elapsed, "figures": [asdict(f) for f in figures]}, indent=2))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "size": args.size,
+                    "seed": args.seed,
+                    "machine": machine(),
+                    "seconds": elapsed,
+                    "figures": [asdict(f) for f in figures],
+                },
+                indent=2,
+            )
+        )
     return 0
 
 

@@ -31,12 +31,22 @@ def db() -> None:
 
 @db.command("roles")
 @click.option(
-    "--writer", default="insightlog_writer", show_default=True, metavar="NAME", help="The writer role (record, import, the web)."
+    "--writer",
+    default="insightlog_writer",
+    show_default=True,
+    metavar="NAME",
+    help="The writer role (record, import, the web).",
 )
 @click.option(
-    "--projector", default="insightlog_projector", show_default=True, metavar="NAME", help="The projector role (the read models)."
+    "--projector",
+    default="insightlog_projector",
+    show_default=True,
+    metavar="NAME",
+    help="The projector role (the read models).",
 )
-@click.option("--auditor", default="insightlog_auditor", show_default=True, metavar="NAME", help="The auditor role (select only).")
+@click.option(
+    "--auditor", default="insightlog_auditor", show_default=True, metavar="NAME", help="The auditor role (select only)."
+)
 @click.option(
     "--writer-password",
     metavar="PASSWORD",
@@ -209,11 +219,19 @@ def backup(obj: Context, dest: Path) -> None:
     """
     started = time.monotonic()
     events, pages = obj.app.backup(dest)
-    output.line(f"backed up {events} events ({pages} pages) to {dest} in {time.monotonic() - started:.2f} s; the copy checks out")
+    output.line(
+        f"backed up {events} events ({pages} pages) to {dest} in {time.monotonic() - started:.2f} s; the copy checks out"
+    )
 
 
 @click.command()
-@click.option("--to", "target", required=True, metavar="URL_OR_PATH", help="The target store: a postgresql:// URL or a SQLite file.")
+@click.option(
+    "--to",
+    "target",
+    required=True,
+    metavar="URL_OR_PATH",
+    help="The target store: a postgresql:// URL or a SQLite file.",
+)
 @click.pass_obj
 def migrate(obj: Context, target: str) -> None:
     """Copy this ledger to another store (SQLite to PostgreSQL or back), keeping every event,

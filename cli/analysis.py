@@ -26,8 +26,15 @@ def _load_policy(path: Path | None) -> Any:
 
 @click.command()
 @click.option("--service", required=True, metavar="NAME", help="The exact service name.")
-@click.option("--as-of", metavar="TIME", help="What the log said then: RFC 3339, or a date (end of that UTC day). Default: now.")
-@click.option("--policy", "policy_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Thresholds overriding insightlog-defs-0.2 (JSON or TOML).")
+@click.option(
+    "--as-of", metavar="TIME", help="What the log said then: RFC 3339, or a date (end of that UTC day). Default: now."
+)
+@click.option(
+    "--policy",
+    "policy_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Thresholds overriding insightlog-defs-0.2 (JSON or TOML).",
+)
 @basis_option
 @tsa_ca_option
 @click.option("--json", "as_json", is_flag=True, help="Print the analysis document (analysis-output.md).")
@@ -85,7 +92,16 @@ def render_report(detail: dict[str, Any], backfilled: set[str]) -> None:
         output.line(f"{len(detail['withdrawn'])} entries withdrawn by then count for nothing: {named}")
     output.line("")
     output.table(
-        ["theme", "extent", "affected / sampled", "first signal", "detectable", "acknowledged", "lag days (recog/detect/claimed/open)", "after acknowledgement"],
+        [
+            "theme",
+            "extent",
+            "affected / sampled",
+            "first signal",
+            "detectable",
+            "acknowledged",
+            "lag days (recog/detect/claimed/open)",
+            "after acknowledgement",
+        ],
         [
             [
                 r["theme"],
@@ -93,8 +109,13 @@ def render_report(detail: dict[str, Any], backfilled: set[str]) -> None:
                 f"{', '.join(r['affected_scopes']) or '-'} / {', '.join(r['sampled_scopes']) or '-'}",
                 f"{_ids(r['first_signal'], backfilled)} obs {r['first_signal_observed']}",
                 f"{_ids(r['pattern_detectable'], backfilled)} rec {r['pattern_detectable_recorded']}",
-                f"{_ids(r['acknowledgement'], backfilled)} rec {r['ack_recorded']}" if r["acknowledgement"] else "NOT ACKNOWLEDGED",
-                "/".join("-" if r[k] is None else str(r[k]) for k in ("recognition_lag_days", "detectable_lag_days", "claimed_lag_days", "open_lag_days")),
+                f"{_ids(r['acknowledgement'], backfilled)} rec {r['ack_recorded']}"
+                if r["acknowledgement"]
+                else "NOT ACKNOWLEDGED",
+                "/".join(
+                    "-" if r[k] is None else str(r[k])
+                    for k in ("recognition_lag_days", "detectable_lag_days", "claimed_lag_days", "open_lag_days")
+                ),
                 ", ".join(f"{a['event_id']}: {a['status']}" for a in r["after_acknowledgement"]) or "-",
             ]
             for r in doc["recognition"]
@@ -107,13 +128,28 @@ def render_report(detail: dict[str, Any], backfilled: set[str]) -> None:
     output.line("")
     signals = {r["theme"] + r["first_signal_observed"]: r["signals"] for r in detail["recognition"]}
     if signals:
-        output.table(["episode", "signals"], [[k[:-10] + " from " + k[-10:], _ids(v, backfilled)] for k, v in signals.items()], max_width=120, title="Signals behind each episode")
+        output.table(
+            ["episode", "signals"],
+            [[k[:-10] + " from " + k[-10:], _ids(v, backfilled)] for k, v in signals.items()],
+            max_width=120,
+            title="Signals behind each episode",
+        )
         output.line("")
     sign_text = {1: "+1 optimistic", 0: "0", -1: "-1 cautious", None: "-"}
     output.table(
         ["theme", "scope", "month", "J", "J event", "E", "D", "sign", "evidence behind E"],
         [
-            [row["theme"], row["scope"], row["month"], row["J"], row["J_event"], row["E"], row["D"], sign_text[row["sign"]], _ids(ex["evidence"], backfilled)]
+            [
+                row["theme"],
+                row["scope"],
+                row["month"],
+                row["J"],
+                row["J_event"],
+                row["E"],
+                row["D"],
+                sign_text[row["sign"]],
+                _ids(ex["evidence"], backfilled),
+            ]
             for row, ex in zip(doc["drift"], detail["drift"], strict=True)
             if row["J"] is not None or row["E"] is not None
         ],
@@ -124,7 +160,11 @@ def render_report(detail: dict[str, Any], backfilled: set[str]) -> None:
     status = doc["improvement_status"]
     if status:
         dates = sorted({d for per in status.values() for d in per})
-        output.table(["theme", *dates], [[t, *(per.get(d, "-") for d in dates)] for t, per in status.items()], title="Improvement status")
+        output.table(
+            ["theme", *dates],
+            [[t, *(per.get(d, "-") for d in dates)] for t, per in status.items()],
+            title="Improvement status",
+        )
     else:
         output.line("Improvement status: no theme has an adverse signal")
     output.line("")
@@ -136,7 +176,10 @@ def render_report(detail: dict[str, Any], backfilled: set[str]) -> None:
     output.line("")
     output.table(
         ["review", "level", "held", "recorded", "days late"],
-        [[_ids(r["event_id"], backfilled), r["level"], r["held"], r["recorded"], r["days_late"]] for r in doc["reviews"]["late_recorded"]],
+        [
+            [_ids(r["event_id"], backfilled), r["level"], r["held"], r["recorded"], r["days_late"]]
+            for r in doc["reviews"]["late_recorded"]
+        ],
         title="Reviews recorded late (> 7 days after held)",
     )
     output.line("")

@@ -31,8 +31,16 @@ def init(obj: Context) -> None:
 
 @click.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--backfill", is_flag=True, help="Declare earlier history for services already in the store; flagged wherever shown.")
-@click.option("--strict", is_flag=True, help="Refuse lines naming a service, theme or scope not registered, defined or used before them (default: warn).")
+@click.option(
+    "--backfill",
+    is_flag=True,
+    help="Declare earlier history for services already in the store; flagged wherever shown.",
+)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Refuse lines naming a service, theme or scope not registered, defined or used before them (default: warn).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print receipts (position per event) as JSON.")
 @click.pass_obj
 @creates_store
@@ -83,7 +91,9 @@ def import_(obj: Context, file: Path, backfill: bool, strict: bool, as_json: boo
 
 @click.command()
 @click.option("--service", metavar="NAME", help="Only this service.")
-@click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE (default: stdout).")
+@click.option(
+    "-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE (default: stdout)."
+)
 @click.option("--with-provenance", is_flag=True, help="Add the ledger object (position, appended_at, source).")
 @click.option("--force", is_flag=True, help="Replace FILE if it exists (never through a symbolic link).")
 @click.pass_obj
@@ -121,9 +131,19 @@ def _observed(value: str | None) -> str | None:
 @click.option("--actor-role", metavar="ROLE", help="Who made the entry: one of the roles below (required).")
 @click.option("--actor-id", metavar="ID", help="A staff id, never a name (required).")
 @click.option("--record", "record_label", metavar="LABEL", help="The provider's own name for the record.")
-@click.option("--observed-at", metavar="TIME", help="When it happened (RFC 3339 or a date); default now; never later than now.")
-@click.option("--event-id", metavar="ID", help="Your own id for the event (default: generated); a retry with the same id and content records nothing twice.")
-@click.option("--new-scope", is_flag=True, help="The location, team or shift named is new to the service (otherwise it must be declared or used before).")
+@click.option(
+    "--observed-at", metavar="TIME", help="When it happened (RFC 3339 or a date); default now; never later than now."
+)
+@click.option(
+    "--event-id",
+    metavar="ID",
+    help="Your own id for the event (default: generated); a retry with the same id and content records nothing twice.",
+)
+@click.option(
+    "--new-scope",
+    is_flag=True,
+    help="The location, team or shift named is new to the service (otherwise it must be declared or used before).",
+)
 @click.option("--payload", metavar="JSON", help="The payload (required): JSON text, @file.json, or - for stdin.")
 @click.option("--prompt/--no-prompt", default=None, help="Ask for missing required fields [default: on a terminal].")
 @click.option("--json", "as_json", is_flag=True, help="Print the stored event as JSON.")
@@ -243,7 +263,9 @@ _CORRECTION_FLAGS = ("withdrawn on ", "corrects ", "replaced by ", "imported his
 @click.option("--service", required=True, metavar="NAME")
 @click.option("--theme", metavar="THEME", help="Only this theme, its sub-themes and their amendments and withdrawals.")
 @click.option("--as-of", metavar="TIME", help="What the log said then: RFC 3339, or a date (end of that UTC day).")
-@click.option("--hide-withdrawn", is_flag=True, help="Leave out the entries withdrawn by then (they are marked otherwise).")
+@click.option(
+    "--hide-withdrawn", is_flag=True, help="Leave out the entries withdrawn by then (they are marked otherwise)."
+)
 @basis_option
 @tsa_ca_option
 @click.option("--json", "as_json", is_flag=True)
@@ -283,7 +305,20 @@ def history(
     if hide_withdrawn:
         title += "; withdrawn entries hidden"
     output.table(
-        ["pos", "event", "recorded", "observed", "role", "record", "kind", "theme", "scope", "what", "correction", "provenance"],
+        [
+            "pos",
+            "event",
+            "recorded",
+            "observed",
+            "role",
+            "record",
+            "kind",
+            "theme",
+            "scope",
+            "what",
+            "correction",
+            "provenance",
+        ],
         [
             [
                 r["position"],

@@ -67,7 +67,9 @@ class Root(click.Group):
     default=None,
     help="Open the store so nothing can be written [env INSIGHTLOG_READ_ONLY=1].",
 )
-@click.option("--key", metavar="PATH", help="Private signing key [env INSIGHTLOG_KEY; default insightlog-keys/provider.key].")
+@click.option(
+    "--key", metavar="PATH", help="Private signing key [env INSIGHTLOG_KEY; default insightlog-keys/provider.key]."
+)
 @click.option(
     "--checkpoint-file",
     metavar="PATH",

@@ -42,7 +42,9 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, max_width: int = 60, title: str | None = None) -> None:
+def table(
+    headers: Sequence[str], rows: Sequence[Sequence[Any]], *, max_width: int = 60, title: str | None = None
+) -> None:
     """A plain-text table; long cells are cut with an ellipsis."""
     cells = [[_cell(v) for v in row] for row in rows]
     cells = [[c if len(c) <= max_width else c[: max_width - 1] + "…" for c in row] for row in cells]

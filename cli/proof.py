@@ -24,7 +24,12 @@ def keys() -> None:
 
 
 @keys.command("init")
-@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="Private key file [default: --key / INSIGHTLOG_KEY / insightlog-keys/provider.key].")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Private key file [default: --key / INSIGHTLOG_KEY / insightlog-keys/provider.key].",
+)
 @click.option("--role", type=click.Choice(["provider", "witness"]), default="provider", show_default=True)
 @click.pass_obj
 def keys_init(obj: Context, out: Path | None, role: str) -> None:
@@ -45,11 +50,15 @@ def keys_init(obj: Context, out: Path | None, role: str) -> None:
     if path.exists() or public.exists():
         raise click.ClickException(f"{path} or {public} exists; keys are never overwritten")
     info = create_key_files(path, public, obj.config.key_passphrase)  # makes missing directories 0700
-    output.line(f"{role} key {info.key_id[:16]}… written: private {path} (keep it off the database server), public {public}")
+    output.line(
+        f"{role} key {info.key_id[:16]}… written: private {path} (keep it off the database server), public {public}"
+    )
 
 
 @click.group(invoke_without_command=True)
-@click.option("--tsa", "tsa_url", metavar="URL", help="Also get an RFC 3161 timestamp token from this timestamping authority.")
+@click.option(
+    "--tsa", "tsa_url", metavar="URL", help="Also get an RFC 3161 timestamp token from this timestamping authority."
+)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def checkpoint(ctx: click.Context, tsa_url: str | None, as_json: bool) -> None:
@@ -73,8 +82,12 @@ def checkpoint(ctx: click.Context, tsa_url: str | None, as_json: bool) -> None:
         return
     cp = signed.checkpoint
     state = "signed" if new else "already signed (nothing appended since)"
-    output.line(f"checkpoint {cp.size} events, root {cp.root_hash.hex()}, {cp.timestamp.strftime('%Y-%m-%dT%H:%M:%SZ')}: {state}")
-    output.line(f"outside checkpoint file: {obj.app.outside_file()} (keep a copy where the database's administrators cannot rewrite it)")
+    output.line(
+        f"checkpoint {cp.size} events, root {cp.root_hash.hex()}, {cp.timestamp.strftime('%Y-%m-%dT%H:%M:%SZ')}: {state}"
+    )
+    output.line(
+        f"outside checkpoint file: {obj.app.outside_file()} (keep a copy where the database's administrators cannot rewrite it)"
+    )
     if signed.tsa_token:
         output.line(f"timestamp token from {tsa_url} stored")
 
@@ -121,12 +134,42 @@ def prove(obj: Context, event_id: str, as_json: bool) -> None:
 
 
 @click.command()
-@click.option("--checkpoint", "outside", type=click.Path(exists=True, dir_okay=False, path_type=Path), multiple=True, help="A checkpoint file held outside the store (JSON Lines); repeatable.")
-@click.option("--trusted-key", type=click.Path(exists=True, dir_okay=False, path_type=Path), multiple=True, help="The provider's public key (PEM), from outside the store: every provider signature must be by one; repeatable.")
-@click.option("--trusted-witness", type=click.Path(exists=True, dir_okay=False, path_type=Path), multiple=True, help="A witness's public key (PEM): every witness signature must be by one; repeatable.")
-@click.option("--tsa-ca", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="The TSA's CA certificate, to check timestamp tokens chain to it.")
-@click.option("--head", "head", metavar="SIZE[:ROOT]", help="The head this verifier saw last (as verify printed it): the store must still hold it.")
-@click.option("--all", "everything", is_flag=True, help="Also recompute the read models from the events and compare them (as `projections verify`).")
+@click.option(
+    "--checkpoint",
+    "outside",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    multiple=True,
+    help="A checkpoint file held outside the store (JSON Lines); repeatable.",
+)
+@click.option(
+    "--trusted-key",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    multiple=True,
+    help="The provider's public key (PEM), from outside the store: every provider signature must be by one; repeatable.",
+)
+@click.option(
+    "--trusted-witness",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    multiple=True,
+    help="A witness's public key (PEM): every witness signature must be by one; repeatable.",
+)
+@click.option(
+    "--tsa-ca",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The TSA's CA certificate, to check timestamp tokens chain to it.",
+)
+@click.option(
+    "--head",
+    "head",
+    metavar="SIZE[:ROOT]",
+    help="The head this verifier saw last (as verify printed it): the store must still hold it.",
+)
+@click.option(
+    "--all",
+    "everything",
+    is_flag=True,
+    help="Also recompute the read models from the events and compare them (as `projections verify`).",
+)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def verify(
@@ -158,7 +201,10 @@ def verify(
         insightlog verify --checkpoint insightlog-checkpoints/ORIGIN.jsonl --trusted-key provider.key.pub
     """
     report = obj.app.verify(
-        outside_files=outside, trusted_key_files=trusted_key, trusted_witness_files=trusted_witness, tsa_ca=tsa_ca,
+        outside_files=outside,
+        trusted_key_files=trusted_key,
+        trusted_witness_files=trusted_witness,
+        tsa_ca=tsa_ca,
         expected_head=head,
     )
     # --all: the read models too (ledger and checkpoints are above), after the ledger's checks.
@@ -187,7 +233,9 @@ def verify(
 )
 @basis_option
 @click.pass_obj
-def pack(obj: Context, service: str, theme: str | None, as_of: str | None, out: Path, tsa_ca: Path | None, basis: str) -> None:
+def pack(
+    obj: Context, service: str, theme: str | None, as_of: str | None, out: Path, tsa_ca: Path | None, basis: str
+) -> None:
     """Make an evidence pack an inspector can check offline with nothing but the pack.
 
     It holds the selected events, their inclusion proofs, consistency proofs between the
@@ -212,8 +260,18 @@ def pack(obj: Context, service: str, theme: str | None, as_of: str | None, out: 
 
 @click.command("verify-pack")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--trusted-key", type=click.Path(exists=True, dir_okay=False, path_type=Path), multiple=True, help="The provider's public key (PEM), as published: every provider signature in the pack must be by one; repeatable.")
-@click.option("--trusted-witness", type=click.Path(exists=True, dir_okay=False, path_type=Path), multiple=True, help="A witness's public key (PEM): every witness signature in the pack must be by one; repeatable.")
+@click.option(
+    "--trusted-key",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    multiple=True,
+    help="The provider's public key (PEM), as published: every provider signature in the pack must be by one; repeatable.",
+)
+@click.option(
+    "--trusted-witness",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    multiple=True,
+    help="A witness's public key (PEM): every witness signature in the pack must be by one; repeatable.",
+)
 @click.option("--json", "as_json", is_flag=True)
 def verify_pack(path: Path, trusted_key: tuple[Path, ...], trusted_witness: tuple[Path, ...], as_json: bool) -> None:
     """Check an evidence pack using only the pack: no database, no network.
@@ -249,7 +307,9 @@ def verify_pack(path: Path, trusted_key: tuple[Path, ...], trusted_witness: tupl
             output.line(f"{'ok  ' if c.ok else 'FAIL'} {c.subject}{': ' + c.detail if c.detail else ''}")
         for note in report.notes:
             output.line(f"note: {note}")
-        output.line(f"{'OK' if report.ok else 'FAILED'}: {len(report.checks)} checks, {len(report.failures)} failed; log {report.origin}, size {report.latest_size}")
+        output.line(
+            f"{'OK' if report.ok else 'FAILED'}: {len(report.checks)} checks, {len(report.failures)} failed; log {report.origin}, size {report.latest_size}"
+        )
         for kid, role in report.key_ids.items():
             output.line(f"{role} key {kid}: compare with the key id the provider published")
     if not report.ok:
@@ -260,9 +320,15 @@ def _render_verify(report: Any) -> None:
     if report.ok:
         output.line(f"OK: {report.events} events verified; the stored history matches everything committed.")
     elif report.first_bad_position is not None:
-        output.line(f"FAILED: the stored history no longer matches what was committed, from position {report.first_bad_position}.")
+        output.line(
+            f"FAILED: the stored history no longer matches what was committed, from position {report.first_bad_position}."
+        )
     else:
-        output.line(f"FAILED: {report.findings[0].message}" if report.findings else "FAILED: a commitment does not match the stored history.")
+        output.line(
+            f"FAILED: {report.findings[0].message}"
+            if report.findings
+            else "FAILED: a commitment does not match the stored history."
+        )
     if not report.ok:
         for f in report.findings:
             where = f"position {f.position}: " if f.position is not None else ""
@@ -282,11 +348,17 @@ def _render_verify(report: Any) -> None:
     else:
         output.line(f"{after} event(s) lie after the newest checkpoint (size {report.latest_checkpoint_size}).")
     if report.anchored_size is not None:
-        output.line(f"{report.not_yet_anchored} event(s) after the newest outside checkpoint (size {report.anchored_size}) are not yet anchored.")
+        output.line(
+            f"{report.not_yet_anchored} event(s) after the newest outside checkpoint (size {report.anchored_size}) are not yet anchored."
+        )
     else:
-        output.line(f"{report.not_yet_anchored} event(s) are not yet anchored: no outside checkpoint covers any of them.")
+        output.line(
+            f"{report.not_yet_anchored} event(s) are not yet anchored: no outside checkpoint covers any of them."
+        )
     if report.ok and report.root_hash is not None:
-        output.line(f"Head: {report.events}:{report.root_hash} (keep it; next time: verify --head {report.events}:{report.root_hash})")
+        output.line(
+            f"Head: {report.events}:{report.root_hash} (keep it; next time: verify --head {report.events}:{report.root_hash})"
+        )
     for note in report.notes:
         output.line(f"  {note}")
 

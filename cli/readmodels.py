@@ -20,9 +20,6 @@ if TYPE_CHECKING:
 SIGN = {1: "+1", 0: "0", -1: "-1", None: "-"}
 
 
-
-
-
 def _judgement_cell(j: dict[str, Any] | None) -> str:
     if j is None:
         return "-"
@@ -46,7 +43,12 @@ def _month_cell(cell: dict[str, Any]) -> str:
 
 
 def _triggers_cell(triggers: list[dict[str, Any]]) -> str:
-    return ", ".join(f"{t['trigger'][:2]} {t['fired_on'][5:]}" + (f" {t['scope']}" if t["scope"] else "") for t in triggers) or "-"
+    return (
+        ", ".join(
+            f"{t['trigger'][:2]} {t['fired_on'][5:]}" + (f" {t['scope']}" if t["scope"] else "") for t in triggers
+        )
+        or "-"
+    )
 
 
 def _overdue_text(overdue: list[dict[str, Any]]) -> str:
@@ -81,7 +83,18 @@ def render_view(rows: list[dict[str, Any]], errors: dict[str, str]) -> None:
             this_month, previous = kq_rows[0]["this_month"]["month"], kq_rows[0]["previous_month"]["month"]
             output.line()
             output.table(
-                ["theme", "judgement", "by", "recorded", "exceptions", this_month, previous, "status", "open actions", "triggers (90 days)"],
+                [
+                    "theme",
+                    "judgement",
+                    "by",
+                    "recorded",
+                    "exceptions",
+                    this_month,
+                    previous,
+                    "status",
+                    "open actions",
+                    "triggers (90 days)",
+                ],
                 [
                     [
                         r["theme"],
@@ -107,7 +120,11 @@ def render_view(rows: list[dict[str, Any]], errors: dict[str, str]) -> None:
 
 @click.command()
 @click.option("--service", metavar="NAME", help="Only this service (default: every service).")
-@click.option("--as-of", metavar="TIME", help="Compute from the events as of then (RFC 3339 or a date); default: now, from the read models.")
+@click.option(
+    "--as-of",
+    metavar="TIME",
+    help="Compute from the events as of then (RFC 3339 or a date); default: now, from the read models.",
+)
 @basis_option
 @tsa_ca_option
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of rows (service, key_question, theme, ...).")
@@ -119,7 +136,13 @@ def render_view(rows: list[dict[str, Any]], errors: dict[str, str]) -> None:
 )
 @click.pass_obj
 def view(
-    obj: Context, service: str | None, as_of: str | None, basis: str, tsa_ca: Path | None, as_json: bool, verify_rows: bool
+    obj: Context,
+    service: str | None,
+    as_of: str | None,
+    basis: str,
+    tsa_ca: Path | None,
+    as_json: bool,
+    verify_rows: bool,
 ) -> None:
     """The governance view: per service and theme, the current leadership judgement, E and drift
     sign this month and last, improvement status, open actions, overdue reviews and the triggers
@@ -219,7 +242,11 @@ def status(obj: Context, as_json: bool) -> None:
         "dirty_services": st.dirty,
         "pending_entries": st.pending_entries,
         "services": [
-            {k: s.get(k) for k in ("service", "as_of", "events", "last_entry_position", "taxonomy_version", "dirty", "error")} for s in st.services
+            {
+                k: s.get(k)
+                for k in ("service", "as_of", "events", "last_entry_position", "taxonomy_version", "dirty", "error")
+            }
+            for s in st.services
         ],
     }
     doc["checked"] = st.checked
@@ -248,7 +275,10 @@ def status(obj: Context, as_json: bool) -> None:
         )
     output.table(
         ["service", "as of", "events", "taxonomy", "recompute pending", "error"],
-        [[s["service"], s["as_of"], s["events"], s["taxonomy_version"], "yes" if s.get("dirty") else "-", s["error"]] for s in st.services],
+        [
+            [s["service"], s["as_of"], s["events"], s["taxonomy_version"], "yes" if s.get("dirty") else "-", s["error"]]
+            for s in st.services
+        ],
     )
 
 
@@ -350,7 +380,10 @@ def taxonomy(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         output.emit_json(rows)
         return
-    output.table(["name", "statements", "key questions", "source"], [[r["name"], r["statements"], r["key_questions"], r["source"]] for r in rows])
+    output.table(
+        ["name", "statements", "key questions", "source"],
+        [[r["name"], r["statements"], r["key_questions"], r["source"]] for r in rows],
+    )
 
 
 @taxonomy.command("add")
@@ -372,7 +405,9 @@ def taxonomy_add(obj: Context, name: str, file: Path) -> None:
     """
     version, added = obj.app.add_taxonomy(name, file)
     if added:
-        output.line(f"added taxonomy {version.name}: {len(version.statements)} quality statements, key questions {', '.join(version.key_questions)}")
+        output.line(
+            f"added taxonomy {version.name}: {len(version.statements)} quality statements, key questions {', '.join(version.key_questions)}"
+        )
     else:
         output.line(f"taxonomy {version.name} is already loaded with the same content; nothing written")
 

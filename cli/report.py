@@ -21,8 +21,15 @@ def _write(path: Path, text: str, overwrite: bool) -> None:
 
 @click.command()
 @click.option("--service", metavar="NAME", help="The service to report on (exact name).")
-@click.option("--all", "all_services", is_flag=True, help="The provider page across every service, plus one page per service beside it.")
-@click.option("--as-of", metavar="TIME", help="What the log said then: RFC 3339, or a date (end of that UTC day). Default: now.")
+@click.option(
+    "--all",
+    "all_services",
+    is_flag=True,
+    help="The provider page across every service, plus one page per service beside it.",
+)
+@click.option(
+    "--as-of", metavar="TIME", help="What the log said then: RFC 3339, or a date (end of that UTC day). Default: now."
+)
 @click.option(
     "-o",
     "--output",
@@ -30,9 +37,24 @@ def _write(path: Path, text: str, overwrite: bool) -> None:
     type=click.Path(),
     help="HTML file to write [default: report-<service>.html, or provider.html with --all]; with --all a directory (existing, or ending in /) gets provider.html inside it.",
 )
-@click.option("--pdf", is_flag=True, help="Also print each page written to PDF (same name, .pdf) through headless Chromium (/usr/bin/chromium).")
-@click.option("--policy", "policy_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Thresholds overriding insightlog-defs-0.2 (JSON or TOML).")
-@click.option("--checkpoint", "outside", type=click.Path(exists=True, dir_okay=False, path_type=Path), multiple=True, help="A checkpoint file held outside the store, checked when verifying; repeatable.")
+@click.option(
+    "--pdf",
+    is_flag=True,
+    help="Also print each page written to PDF (same name, .pdf) through headless Chromium (/usr/bin/chromium).",
+)
+@click.option(
+    "--policy",
+    "policy_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Thresholds overriding insightlog-defs-0.2 (JSON or TOML).",
+)
+@click.option(
+    "--checkpoint",
+    "outside",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    multiple=True,
+    help="A checkpoint file held outside the store, checked when verifying; repeatable.",
+)
 @click.option("--force", is_flag=True, help="Replace files that exist (never through a symbolic link).")
 @basis_option
 @tsa_ca_option

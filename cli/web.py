@@ -431,7 +431,9 @@ def users_access_log(obj: Context, verify_only: bool, out: Path | None, head: st
     help="Reverse proxies trusted for X-Forwarded-For/-Proto [env INSIGHTLOG_FORWARDED_ALLOW_IPS].",
 )
 @click.pass_obj
-def serve(obj: Context, host: str | None, port: int | None, workers: int | None, forwarded_allow_ips: str | None) -> None:
+def serve(
+    obj: Context, host: str | None, port: int | None, workers: int | None, forwarded_allow_ips: str | None
+) -> None:
     """Start the web application on the store (SQLite file or PostgreSQL).
 
     Behind a reverse proxy that terminates TLS, keep --host 127.0.0.1 and set INSIGHTLOG_WEB_HSTS=1.
@@ -482,7 +484,9 @@ def serve(obj: Context, host: str | None, port: int | None, workers: int | None,
     # Each worker builds its own app from the same settings, passed through the environment.
     app.state.close()
     if not settings.database_url:
-        output.note("note: several workers on one SQLite file take turns to write; PostgreSQL suits several workers better")
+        output.note(
+            "note: several workers on one SQLite file take turns to write; PostgreSQL suits several workers better"
+        )
     os.environ.update(store_environment(obj.config))
     uvicorn.run("insightlog.web.factory:app_from_env", factory=True, workers=workers, **options)
 

@@ -25,7 +25,16 @@ def main() -> int:
                 (package / item.name).symlink_to(item)
         (package / "cli").symlink_to(ROOT / "cli")
         env = {**os.environ, "MYPYPATH": tmp}
-        cmd = [sys.executable, "-m", "mypy", "--config-file", str(ROOT / "pyproject.toml"), "-p", "insightlog", *sys.argv[1:]]
+        cmd = [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--config-file",
+            str(ROOT / "pyproject.toml"),
+            "-p",
+            "insightlog",
+            *sys.argv[1:],
+        ]
         return subprocess.run(cmd, env=env, cwd=tmp).returncode
 
 

@@ -114,9 +114,7 @@ def _commit(dir_fd: int, temporary: str, name: str, target: Path, overwrite: boo
 
 
 @contextlib.contextmanager
-def creating(
-    path: str | os.PathLike[str], *, overwrite: bool = False, mode: int | None = None
-) -> Iterator[BinaryIO]:
+def creating(path: str | os.PathLike[str], *, overwrite: bool = False, mode: int | None = None) -> Iterator[BinaryIO]:
     """A binary file object whose content becomes ``path`` when the block ends without error.
 
     Nothing appears at ``path`` if the block raises; an existing ``path`` (a symlink included)
@@ -171,9 +169,7 @@ def write_with(
         return writer(fh)
 
 
-def write_bytes(
-    path: str | os.PathLike[str], data: bytes, *, overwrite: bool = False, mode: int | None = None
-) -> None:
+def write_bytes(path: str | os.PathLike[str], data: bytes, *, overwrite: bool = False, mode: int | None = None) -> None:
     """Write ``data`` to ``path`` safely (see ``creating``)."""
     with creating(path, overwrite=overwrite, mode=mode) as fh:
         fh.write(data)
@@ -186,9 +182,7 @@ def append_bytes(path: str | os.PathLike[str], data: bytes, *, mode: int = 0o644
     """
     target = Path(path)
     try:
-        fd = os.open(
-            target, os.O_WRONLY | os.O_APPEND | os.O_CREAT | _NOFOLLOW | _CLOEXEC | _NONBLOCK, mode
-        )
+        fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT | _NOFOLLOW | _CLOEXEC | _NONBLOCK, mode)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise OutputFileError(f"{target} is a symbolic link; not appending through it") from None

@@ -82,7 +82,11 @@ def test_a_policy_file_changes_the_thresholds_and_says_so(stores, tmp_path: Path
     invoke([*args, "import", str(HARBOUR)])
     policy = tmp_path / "policy.json"
     policy.write_text(json.dumps({"name": "lenient-minutes", "overrides": {"late_recorded_days": 20}}))
-    doc = json.loads(invoke([*args, "analyse", "--service", SERVICE, "--as-of", "2026-06-30", "--policy", str(policy), "--json"]).stdout)
+    doc = json.loads(
+        invoke(
+            [*args, "analyse", "--service", SERVICE, "--as-of", "2026-06-30", "--policy", str(policy), "--json"]
+        ).stdout
+    )
     assert doc["policy"] == {"name": "lenient-minutes", "overrides": {"late_recorded_days": 20}}
     assert doc["reviews"]["late_recorded"] == []  # 14 days late is within a 20-day allowance
 

@@ -58,14 +58,32 @@ def test_withdraw_and_correct_from_the_command_line(stores) -> None:  # type: ig
 
     args = stores.cli_args(stores.new())
     assert invoke([*args, "import", str(_HARBOUR)]).exit_code == 0
-    fixed = invoke([*args, "correct", "HHC-019", "--team", "north", "--reason", "wrong round",
-                    "--actor-role", "quality_lead", "--actor-id", "QL-1", "--json"])
+    fixed = invoke(
+        [
+            *args,
+            "correct",
+            "HHC-019",
+            "--team",
+            "north",
+            "--reason",
+            "wrong round",
+            "--actor-role",
+            "quality_lead",
+            "--actor-id",
+            "QL-1",
+            "--json",
+        ]
+    )
     assert fixed.exit_code == 0, fixed.output
     withdrawal, replacement = _json.loads(fixed.stdout)
     assert (withdrawal["position"], replacement["position"]) == (71, 72)
-    gone = invoke([*args, "withdraw", "HHC-021", "--reason", "duplicate", "--actor-role", "quality_lead", "--actor-id", "QL-1"])
+    gone = invoke(
+        [*args, "withdraw", "HHC-021", "--reason", "duplicate", "--actor-role", "quality_lead", "--actor-id", "QL-1"]
+    )
     assert gone.exit_code == 0 and gone.stdout.startswith("withdrew HHC-021: ")
-    again = invoke([*args, "withdraw", "HHC-021", "--reason", "again", "--actor-role", "quality_lead", "--actor-id", "QL-1"])
+    again = invoke(
+        [*args, "withdraw", "HHC-021", "--reason", "again", "--actor-role", "quality_lead", "--actor-id", "QL-1"]
+    )
     assert again.exit_code == 1 and "already withdrawn" in again.output
     exported = [_json.loads(line) for line in invoke([*args, "export"]).stdout.splitlines()]
     assert [e["kind"] for e in exported[70:]] == ["EntryWithdrawn", "SpotCheckRecorded", "EntryWithdrawn"]

@@ -74,7 +74,11 @@ def test_provenance_marks_imported_history_with_file_and_import_time(ledger_fact
     lines = export_bytes(ledger, with_provenance=True).splitlines()
     first = json.loads(lines[0])
     leaf = first["ledger"].pop("leaf_hash")
-    assert first["ledger"] == {"position": 1, "appended_at": "2026-07-01T08:30:15Z", "source": "import:harbour_home_care.jsonl"}
+    assert first["ledger"] == {
+        "position": 1,
+        "appended_at": "2026-07-01T08:30:15Z",
+        "source": "import:harbour_home_care.jsonl",
+    }
     # Check the leaf hash is the one the import's receipt committed.
     assert leaf == receipts[0].leaf_hash and len(leaf) == 64
     assert first["recorded_at"] == "2026-01-02T09:00:00Z"
@@ -89,7 +93,12 @@ SPOT = {
     "kind": "SpotCheckRecorded",
     "actor_role": "deputy_manager",
     "actor_id": "DM-1",
-    "payload": {"evidence_score": 2, "evidence_category": "observation", "source_type": "spot_check", "summary": "2 of 5 unsigned"},
+    "payload": {
+        "evidence_score": 2,
+        "evidence_category": "observation",
+        "source_type": "spot_check",
+        "summary": "2 of 5 unsigned",
+    },
 }
 
 
@@ -140,12 +149,31 @@ def test_live_recording_keeps_the_service_in_recorded_order(ledger_factory) -> N
 def register_s_with_theme_t(args: list[str], tmp_path: Path) -> None:
     """Service S registered and theme t defined: a live record may name only what is known."""
     setup = [
-        {"event_id": "S-REG", "service": "S", "kind": "ServiceRegistered", "actor_role": "registered_manager", "actor_id": "RM-1",
-         "observed_at": "2026-01-02T09:00:00Z", "recorded_at": "2026-01-02T09:00:00Z",
-         "payload": {"framework": {"name": "CQC", "taxonomy_version": "SAF-2024"}, "service_type": "care home", "scopes": []}},
-        {"event_id": "S-T", "service": "S", "theme": "t", "kind": "ThemeDefined", "actor_role": "registered_manager", "actor_id": "RM-1",
-         "observed_at": "2026-01-02T09:01:00Z", "recorded_at": "2026-01-02T09:01:00Z",
-         "payload": {"theme": "t", "parent": None, "scope_by": "team", "label": "T", "quality_statements": []}},
+        {
+            "event_id": "S-REG",
+            "service": "S",
+            "kind": "ServiceRegistered",
+            "actor_role": "registered_manager",
+            "actor_id": "RM-1",
+            "observed_at": "2026-01-02T09:00:00Z",
+            "recorded_at": "2026-01-02T09:00:00Z",
+            "payload": {
+                "framework": {"name": "CQC", "taxonomy_version": "SAF-2024"},
+                "service_type": "care home",
+                "scopes": [],
+            },
+        },
+        {
+            "event_id": "S-T",
+            "service": "S",
+            "theme": "t",
+            "kind": "ThemeDefined",
+            "actor_role": "registered_manager",
+            "actor_id": "RM-1",
+            "observed_at": "2026-01-02T09:01:00Z",
+            "recorded_at": "2026-01-02T09:01:00Z",
+            "payload": {"theme": "t", "parent": None, "scope_by": "team", "label": "T", "quality_statements": []},
+        },
     ]
     assert invoke([*args, "import", str(write_jsonl(tmp_path / "setup.jsonl", setup))]).exit_code == 0
 
@@ -153,12 +181,46 @@ def register_s_with_theme_t(args: list[str], tmp_path: Path) -> None:
 def test_cli_record_prints_the_new_id_and_json_shows_the_stored_event(stores, tmp_path: Path) -> None:
     args = stores.cli_args(stores.new())
     register_s_with_theme_t(args, tmp_path)
-    plain = invoke([*args, "record", "SpotCheckRecorded", "--service", "S", "--theme", "t", "--actor-role", "deputy_manager",
-                    "--actor-id", "DM-1", "--payload", json.dumps(SPOT["payload"])])
+    plain = invoke(
+        [
+            *args,
+            "record",
+            "SpotCheckRecorded",
+            "--service",
+            "S",
+            "--theme",
+            "t",
+            "--actor-role",
+            "deputy_manager",
+            "--actor-id",
+            "DM-1",
+            "--payload",
+            json.dumps(SPOT["payload"]),
+        ]
+    )
     assert plain.exit_code == 0, plain.output
     assert plain.stdout.startswith("il-")
-    as_json = invoke([*args, "record", "SpotCheckRecorded", "--service", "S", "--theme", "t", "--actor-role", "deputy_manager",
-                      "--actor-id", "DM-1", "--event-id", "MINE-1", "--payload", "-", "--json"], input=json.dumps(SPOT["payload"]))
+    as_json = invoke(
+        [
+            *args,
+            "record",
+            "SpotCheckRecorded",
+            "--service",
+            "S",
+            "--theme",
+            "t",
+            "--actor-role",
+            "deputy_manager",
+            "--actor-id",
+            "DM-1",
+            "--event-id",
+            "MINE-1",
+            "--payload",
+            "-",
+            "--json",
+        ],
+        input=json.dumps(SPOT["payload"]),
+    )
     assert as_json.exit_code == 0, as_json.output
     stored = json.loads(as_json.stdout)
     assert stored["event_id"] == "MINE-1" and stored["ledger"]["position"] == 4 and stored["ledger"]["source"] == "live"
@@ -170,8 +232,25 @@ def test_cli_record_refuses_a_future_observed_time_with_a_one_line_error(stores,
     register_s_with_theme_t(args, tmp_path)
     before = invoke([*args, "export"]).stdout
     future = (datetime.now(tz=UTC) + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    result = invoke([*args, "record", "SpotCheckRecorded", "--service", "S", "--theme", "t", "--actor-role", "deputy_manager",
-                     "--actor-id", "DM-1", "--observed-at", future, "--payload", json.dumps(SPOT["payload"])])
+    result = invoke(
+        [
+            *args,
+            "record",
+            "SpotCheckRecorded",
+            "--service",
+            "S",
+            "--theme",
+            "t",
+            "--actor-role",
+            "deputy_manager",
+            "--actor-id",
+            "DM-1",
+            "--observed-at",
+            future,
+            "--payload",
+            json.dumps(SPOT["payload"]),
+        ]
+    )
     assert result.exit_code == 1
     assert "record SpotCheckRecorded: --observed-at: is later than recorded_at; nothing written" in result.output
     assert result.output.count("\n") == 1
@@ -180,10 +259,13 @@ def test_cli_record_refuses_a_future_observed_time_with_a_one_line_error(stores,
 
 # --- history -----------------------------------------------------------------------------
 
+
 def test_history_as_of_hides_what_was_recorded_later_and_shows_changes(stores) -> None:
     args = stores.cli_args(stores.new())
     invoke([*args, "import", str(HARBOUR)])
-    rows = json.loads(invoke([*args, "history", "--service", "Harbour Home Care", "--as-of", "2026-02-13", "--json"]).stdout)
+    rows = json.loads(
+        invoke([*args, "history", "--service", "Harbour Home Care", "--as-of", "2026-02-13", "--json"]).stdout
+    )
     ids = [r["event_id"] for r in rows]
     assert "HHC-030" in ids and "HHC-051" not in ids and "HHC-032" not in ids
     amendment = next(r for r in rows if r["event_id"] == "HHC-030")
@@ -199,7 +281,9 @@ def test_history_as_of_hides_what_was_recorded_later_and_shows_changes(stores) -
 def test_history_of_a_theme_includes_sub_themes_and_their_amendments(stores) -> None:
     args = stores.cli_args(stores.new())
     invoke([*args, "import", str(HARBOUR)])
-    rows = json.loads(invoke([*args, "history", "--service", "Harbour Home Care", "--theme", "medicines", "--json"]).stdout)
+    rows = json.loads(
+        invoke([*args, "history", "--service", "Harbour Home Care", "--theme", "medicines", "--json"]).stdout
+    )
     themes = {r["theme"] for r in rows}
     assert themes <= {"medicines", "medicines.mar_charts", "medicines.time_critical", None}
     assert "HHC-030" in {r["event_id"] for r in rows}
@@ -229,7 +313,15 @@ def histories(draw: st.DrawFn) -> list[dict]:
         t += timedelta(seconds=draw(st.integers(min_value=0, max_value=5 * 86400)))
         observed = t - timedelta(seconds=draw(st.integers(min_value=0, max_value=40 * 86400)))
         service = draw(st.sampled_from(["Alpha", "Beta Care", "Ω home"]))
-        extra = draw(st.dictionaries(st.text("abcxyz_", min_size=1, max_size=5), st.one_of(st.integers(min_value=-(2**53 - 1), max_value=2**53 - 1), st.text(_free_text, max_size=8), st.none()), max_size=2))
+        extra = draw(
+            st.dictionaries(
+                st.text("abcxyz_", min_size=1, max_size=5),
+                st.one_of(
+                    st.integers(min_value=-(2**53 - 1), max_value=2**53 - 1), st.text(_free_text, max_size=8), st.none()
+                ),
+                max_size=2,
+            )
+        )
         payload = {
             "evidence_score": draw(st.integers(min_value=1, max_value=4)),
             "evidence_category": draw(st.sampled_from(["observation", "outcomes", "people_experience"])),
@@ -237,12 +329,23 @@ def histories(draw: st.DrawFn) -> list[dict]:
             "summary": draw(st.text(_free_text, max_size=20)),
         }
         payload.update({k: v for k, v in extra.items() if k not in payload})
-        rows.append({
-            "event_id": f"E-{i}", "service": service, "theme": draw(st.sampled_from(["a", "a.b", "c"])),
-            "location": None, "team": draw(st.sampled_from([None, "north", "south"])), "shift": None,
-            "kind": draw(_kinds), "actor_role": "quality_lead", "actor_id": "Q-1", "record": draw(st.sampled_from([None, "log"])),
-            "observed_at": observed.strftime("%Y-%m-%dT%H:%M:%SZ"), "recorded_at": t.strftime("%Y-%m-%dT%H:%M:%SZ"), "payload": payload,
-        })
+        rows.append(
+            {
+                "event_id": f"E-{i}",
+                "service": service,
+                "theme": draw(st.sampled_from(["a", "a.b", "c"])),
+                "location": None,
+                "team": draw(st.sampled_from([None, "north", "south"])),
+                "shift": None,
+                "kind": draw(_kinds),
+                "actor_role": "quality_lead",
+                "actor_id": "Q-1",
+                "record": draw(st.sampled_from([None, "log"])),
+                "observed_at": observed.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "recorded_at": t.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "payload": payload,
+            }
+        )
     return rows
 
 

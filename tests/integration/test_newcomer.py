@@ -57,6 +57,8 @@ def test_python_dash_m_insightlog_runs_the_cli() -> None:
 def test_help_examples_are_not_rewrapped() -> None:
     text = invoke(["record", "--help"]).output
     lines = [line.strip() for line in text.splitlines()]
-    start = lines.index('insightlog record SpotCheckRecorded --service "Harbour Home Care" --theme medicines.mar_charts \\')
+    start = lines.index(
+        'insightlog record SpotCheckRecorded --service "Harbour Home Care" --theme medicines.mar_charts \\'
+    )
     assert lines[start + 1] == "--team north --actor-role deputy_manager --actor-id DM-1 \\"
     assert lines[start + 2].startswith("--payload '{")

@@ -11,12 +11,21 @@ from eventsourcing.persistence import IntegrityError, StoredEvent
 from insightlog.storage.postgres import COPY_MIN_EVENTS, MAX_STATEMENT_BYTES
 
 
-def _events(count: int, *, size: int = 40, stream: uuid.UUID | None = None, first_version: int = 1) -> list[StoredEvent]:
+def _events(
+    count: int, *, size: int = 40, stream: uuid.UUID | None = None, first_version: int = 1
+) -> list[StoredEvent]:
     events = []
     for i in range(count):
         originator = stream or uuid.uuid4()
         version = first_version + i if stream else 1
-        events.append(StoredEvent(originator_id=originator, originator_version=version, topic=f"test:Event{i % 3}", state=bytes([i % 251]) * size))
+        events.append(
+            StoredEvent(
+                originator_id=originator,
+                originator_version=version,
+                topic=f"test:Event{i % 3}",
+                state=bytes([i % 251]) * size,
+            )
+        )
     return events
 
 
@@ -27,7 +36,13 @@ def _log(ledger) -> list[tuple[int, uuid.UUID, int, bytes]]:  # type: ignore[no-
 
 def test_saves_of_every_size_get_the_notification_ids_the_log_reads_back(ledger_factory) -> None:  # type: ignore[no-untyped-def]
     ledger = ledger_factory()
-    saves = [_events(1), _events(COPY_MIN_EVENTS + 37), _events(5), _events(3 * COPY_MIN_EVENTS, stream=uuid.uuid4()), _events(2)]
+    saves = [
+        _events(1),
+        _events(COPY_MIN_EVENTS + 37),
+        _events(5),
+        _events(3 * COPY_MIN_EVENTS, stream=uuid.uuid4()),
+        _events(2),
+    ]
     returned: list[int] = []
     written: list[StoredEvent] = []
     for save in saves:
@@ -38,7 +53,9 @@ def test_saves_of_every_size_get_the_notification_ids_the_log_reads_back(ledger_
     log = _log(ledger)
     assert [row[0] for row in log] == returned
     assert returned == sorted(returned) and len(set(returned)) == len(returned)
-    assert [(row[1], row[2], row[3]) for row in log] == [(uuid.UUID(str(e.originator_id)), e.originator_version, e.state) for e in written]
+    assert [(row[1], row[2], row[3]) for row in log] == [
+        (uuid.UUID(str(e.originator_id)), e.originator_version, e.state) for e in written
+    ]
 
 
 @pytest.mark.parametrize("count", [10, COPY_MIN_EVENTS + 1])

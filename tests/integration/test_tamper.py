@@ -35,7 +35,9 @@ class RawStore:
 
     def rows(self, topic: str) -> list[tuple[int, Any, int, bytes]]:
         cur = self.conn.execute(
-            f"SELECT {self.key}, originator_id, originator_version, state FROM {self.table} WHERE topic = %s ORDER BY {self.key}".replace("%s", "%s" if self.settings.is_postgres else "?"),
+            f"SELECT {self.key}, originator_id, originator_version, state FROM {self.table} WHERE topic = %s ORDER BY {self.key}".replace(
+                "%s", "%s" if self.settings.is_postgres else "?"
+            ),
             (topic,),
         )
         return [(r[0], r[1], r[2], bytes(r[3])) for r in cur.fetchall()]
@@ -54,7 +56,9 @@ class RawStore:
 
     def insert(self, originator_id: Any, version: int, topic: str, state: bytes) -> None:
         self.conn.execute(
-            self._p(f"INSERT INTO {self.table} (originator_id, originator_version, topic, state) VALUES (%s, %s, %s, %s)"),
+            self._p(
+                f"INSERT INTO {self.table} (originator_id, originator_version, topic, state) VALUES (%s, %s, %s, %s)"
+            ),
             (originator_id, version, topic, state),
         )
 
@@ -145,14 +149,26 @@ def test_truncating_the_tail_is_caught_by_the_checkpoint(signed_store) -> None:
     assert not report.ok and report.first_bad_position == 61
 
 
-def test_a_store_rewritten_consistently_is_caught_by_an_outside_checkpoint(signed_store, ledger_factory, stores) -> None:
+def test_a_store_rewritten_consistently_is_caught_by_an_outside_checkpoint(
+    signed_store, ledger_factory, stores
+) -> None:
     ledger, _, tmp_path = signed_store
     # Check: a forger rebuilds the whole log under the same name with one judgement back-dated,
     # every internal commitment consistent, and signs it with a key of their own.
     from insightlog.proof.keys import create_key_files
 
     entries = list(ledger.all_entries())
-    forged = [e if e.event_id != "HHC-046" else type(e)(**{**{f: getattr(e, f) for f in e.__dataclass_fields__}, "payload": {**e.payload, "narrative": "agreed on 27 Feb"}}) for e in entries]
+    forged = [
+        e
+        if e.event_id != "HHC-046"
+        else type(e)(
+            **{
+                **{f: getattr(e, f) for f in e.__dataclass_fields__},
+                "payload": {**e.payload, "narrative": "agreed on 27 Feb"},
+            }
+        )
+        for e in entries
+    ]
     rewritten = ledger_factory(stores.new())
     rewritten.append_preserved(forged, ledger.head().origin)
     create_key_files(tmp_path / "forger.key", tmp_path / "forger.key.pub")
@@ -166,14 +182,26 @@ def test_a_store_rewritten_consistently_is_caught_by_an_outside_checkpoint(signe
 
 def test_verify_cli_says_ok_plainly_and_fails_with_the_position(stores, tmp_path: Path) -> None:
     settings = stores.new()
-    args = [*stores.cli_args(settings), "--key", str(tmp_path / "k.key"), "--checkpoint-file", str(tmp_path / "cp.jsonl")]
+    args = [
+        *stores.cli_args(settings),
+        "--key",
+        str(tmp_path / "k.key"),
+        "--checkpoint-file",
+        str(tmp_path / "cp.jsonl"),
+    ]
     assert invoke([*args, "keys", "init"]).exit_code == 0
     assert invoke([*args, "import", str(HARBOUR)]).exit_code == 0
     ok = invoke([*args, "verify", "--checkpoint", str(tmp_path / "cp.jsonl")])
-    assert ok.exit_code == 0 and "OK: 70 events verified" in ok.output and "0 event(s) lie after the newest checkpoint" in ok.output
+    assert (
+        ok.exit_code == 0
+        and "OK: 70 events verified" in ok.output
+        and "0 event(s) lie after the newest checkpoint" in ok.output
+    )
     extra = harbour_lines()[15]
     extra.update(event_id="LATE-1", recorded_at="2026-07-01T00:00:00Z", observed_at="2026-07-01T00:00:00Z")
-    assert invoke([*stores.cli_args(settings), "import", str(write_jsonl(tmp_path / "x.jsonl", [extra]))]).exit_code == 0
+    assert (
+        invoke([*stores.cli_args(settings), "import", str(write_jsonl(tmp_path / "x.jsonl", [extra]))]).exit_code == 0
+    )
     after = invoke([*args[:2], "verify"])
     assert "1 event(s) lie after the newest checkpoint" in after.output
     raw = RawStore(settings)
@@ -194,7 +222,9 @@ from tests.integration.test_ledger import histories  # noqa: E402
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=histories(), cuts=st.lists(st.integers(min_value=1, max_value=24), max_size=3))
-def test_verify_passes_on_random_valid_histories_across_checkpoints(tmp_path_factory, rows: list[dict], cuts: list[int]) -> None:
+def test_verify_passes_on_random_valid_histories_across_checkpoints(
+    tmp_path_factory, rows: list[dict], cuts: list[int]
+) -> None:
     from insightlog.application.ledger import open_ledger
     from insightlog.proof.keys import create_key_files
     from insightlog.storage.settings import StoreSettings

@@ -269,13 +269,38 @@ def test_a_store_rule_broken_on_record_names_the_option_never_the_generated_id(s
 def register_oak(args: list[str], tmp_path: Path) -> None:
     """Oak registered with the themes these records name: a live record names only known ones."""
     setup = [
-        {"event_id": "OAK-REG", "service": "Oak", "kind": "ServiceRegistered", "actor_role": "registered_manager",
-         "actor_id": "RM-1", "observed_at": "2026-01-02T09:00:00Z", "recorded_at": "2026-01-02T09:00:00Z",
-         "payload": {"framework": {"name": "CQC", "taxonomy_version": "SAF-2024"}, "service_type": "care home", "scopes": []}},
+        {
+            "event_id": "OAK-REG",
+            "service": "Oak",
+            "kind": "ServiceRegistered",
+            "actor_role": "registered_manager",
+            "actor_id": "RM-1",
+            "observed_at": "2026-01-02T09:00:00Z",
+            "recorded_at": "2026-01-02T09:00:00Z",
+            "payload": {
+                "framework": {"name": "CQC", "taxonomy_version": "SAF-2024"},
+                "service_type": "care home",
+                "scopes": [],
+            },
+        },
         *(
-            {"event_id": f"OAK-T{i}", "service": "Oak", "theme": theme, "kind": "ThemeDefined", "actor_role": "registered_manager",
-             "actor_id": "RM-1", "observed_at": "2026-01-02T09:01:00Z", "recorded_at": "2026-01-02T09:01:00Z",
-             "payload": {"theme": theme, "parent": parent, "scope_by": "team", "label": theme, "quality_statements": []}}
+            {
+                "event_id": f"OAK-T{i}",
+                "service": "Oak",
+                "theme": theme,
+                "kind": "ThemeDefined",
+                "actor_role": "registered_manager",
+                "actor_id": "RM-1",
+                "observed_at": "2026-01-02T09:01:00Z",
+                "recorded_at": "2026-01-02T09:01:00Z",
+                "payload": {
+                    "theme": theme,
+                    "parent": parent,
+                    "scope_by": "team",
+                    "label": theme,
+                    "quality_statements": [],
+                },
+            }
             for i, (theme, parent) in enumerate([("medicines", None), ("medicines.mar_charts", "medicines")])
         ),
     ]
@@ -285,7 +310,9 @@ def register_oak(args: list[str], tmp_path: Path) -> None:
 
 
 def _recorded(args: list[str]) -> list[dict[str, Any]]:
-    return [e for e in (json.loads(line) for line in _exported(args).splitlines()) if not e["event_id"].startswith("OAK-")]
+    return [
+        e for e in (json.loads(line) for line in _exported(args).splitlines()) if not e["event_id"].startswith("OAK-")
+    ]
 
 
 def test_record_prompts_for_missing_required_fields_when_asked(stores, tmp_path: Path) -> None:
@@ -345,8 +372,7 @@ def test_on_a_terminal_record_offers_to_prompt_and_a_refusal_writes_nothing(
     declined = CliRunner().invoke(cli, command, input="n\n", catch_exceptions=False)
     assert (
         "missing --payload field 'confidence', --payload field 'supersedes', --payload field 'narrative'. "
-        "Enter them now?"
-        in declined.output
+        "Enter them now?" in declined.output
     )
     assert declined.exit_code == 1 and _recorded(args) == []
     accepted = CliRunner().invoke(

@@ -30,7 +30,9 @@ def entry(event_id: str, recorded_at: str, kind: str = "IncidentRecorded", paylo
 
 
 def theme(event_id: str, name: str, parent: str | None) -> dict:
-    return entry(event_id, "2026-01-01T00:00:00Z", "ThemeDefined", {"theme": name, "parent": parent, "scope_by": "team"})
+    return entry(
+        event_id, "2026-01-01T00:00:00Z", "ThemeDefined", {"theme": name, "parent": parent, "scope_by": "team"}
+    )
 
 
 def test_opening_a_service_produces_an_opened_event_with_its_name() -> None:
@@ -104,13 +106,37 @@ def test_ledger_head_advances_and_never_moves_backwards() -> None:
 
 def _all_kinds_of_event() -> list:
     ledger = ServiceLedger("S")
-    ledger.append(entry("E-1", "2026-03-01T10:00:00Z", payload={"compliance_pct": 90.0, "items": [1, 2.5, None], "note": "Ärztin 😀"}), position=1, appended_at=NOW, source="live", backfill=False)
-    ledger.append(entry("E-2", "2026-03-01T11:00:00Z", kind="ThemeDefined", payload={"theme": "t", "parent": None}), position=2, appended_at=NOW, source="live", backfill=False)
+    ledger.append(
+        entry(
+            "E-1",
+            "2026-03-01T10:00:00Z",
+            payload={"compliance_pct": 90.0, "items": [1, 2.5, None], "note": "Ärztin 😀"},
+        ),
+        position=1,
+        appended_at=NOW,
+        source="live",
+        backfill=False,
+    )
+    ledger.append(
+        entry("E-2", "2026-03-01T11:00:00Z", kind="ThemeDefined", payload={"theme": "t", "parent": None}),
+        position=2,
+        appended_at=NOW,
+        source="live",
+        backfill=False,
+    )
     head = LedgerHead(origin="insightlog/test")
     head.extend([bytes(32)])
     events = [*ledger.collect_events(), *head.collect_events()]
-    events.append(EventKey.registration(event_id="E-1", service="S", kind="IncidentRecorded", digest="00", position=1, leaf_hash="ab"))
-    events.extend(EventKey(event_id="E-2", service="S", kind="ThemeDefined", digest="01", position=2, leaf_hash="cd").collect_events())
+    events.append(
+        EventKey.registration(
+            event_id="E-1", service="S", kind="IncidentRecorded", digest="00", position=1, leaf_hash="ab"
+        )
+    )
+    events.extend(
+        EventKey(
+            event_id="E-2", service="S", kind="ThemeDefined", digest="01", position=2, leaf_hash="cd"
+        ).collect_events()
+    )
     events.append(ServiceLedger.Snapshot.take(ledger))
     events.append(LedgerHead.Snapshot.take(head))
     return events

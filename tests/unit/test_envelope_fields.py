@@ -19,7 +19,12 @@ def an_entry() -> Entry:
 
 def a_stored_state() -> dict[str, object]:
     entry = an_entry()
-    return {"entry": entry.interchange(), "position": entry.position, "appended_at": "2026-01-05T10:00:00Z", "source": "live"}
+    return {
+        "entry": entry.interchange(),
+        "position": entry.position,
+        "appended_at": "2026-01-05T10:00:00Z",
+        "source": "live",
+    }
 
 
 def test_the_entry_and_the_draft_declare_the_envelope_fields_in_their_order() -> None:
@@ -53,5 +58,7 @@ def test_the_events_index_row_has_a_column_for_every_envelope_field() -> None:
     assert set(row) == {c.name for c in tables.events.columns}
     assert set(ENVELOPE_FIELDS) <= set(row)
     assert {name: row[name] for name in ENVELOPE_FIELDS if name != "payload"} == {
-        name: value for name, value in a_stored_state()["entry"].items() if name != "payload"  # type: ignore[attr-defined]
+        name: value
+        for name, value in a_stored_state()["entry"].items()
+        if name != "payload"  # type: ignore[attr-defined]
     }

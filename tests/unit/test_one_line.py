@@ -6,7 +6,10 @@ from insightlog.errors import one_line
 
 
 def test_one_line_keeps_the_first_line_of_a_message_and_trims_it() -> None:
-    assert one_line(ValueError("  permission denied for table rm_events\nDETAIL: more\n")) == "permission denied for table rm_events"
+    assert (
+        one_line(ValueError("  permission denied for table rm_events\nDETAIL: more\n"))
+        == "permission denied for table rm_events"
+    )
 
 
 def test_one_line_names_the_class_of_an_error_with_no_message() -> None:

@@ -33,9 +33,18 @@ def test_every_user_of_the_walk_keeps_its_own_answer_to_a_cycle() -> None:
     def defined(theme: str, parent: str | None, statements: list[str] | None = None) -> Entry:
         at = datetime(2026, 1, 1, tzinfo=UTC)
         payload = {"theme": theme, "parent": parent, "quality_statements": statements or []}
-        return Entry(theme, "S", theme, None, None, None, "ThemeDefined", "registered_manager", "RM", None, at, at, payload)
+        return Entry(
+            theme, "S", theme, None, None, None, "ThemeDefined", "registered_manager", "RM", None, at, at, payload
+        )
 
-    entries = [defined("a", "b"), defined("b", "c"), defined("c", "a"), defined("x", "y", ["QS1"]), defined("y", None), defined("z", "x")]
+    entries = [
+        defined("a", "b"),
+        defined("b", "c"),
+        defined("c", "a"),
+        defined("x", "y", ["QS1"]),
+        defined("y", None),
+        defined("z", "x"),
+    ]
     # The append rules refuse the definition that closes a cycle.
     with pytest.raises(ThemeCycleError, match="theme 'c' with parent 'a'"):
         ServiceLedger("S").check_no_theme_cycle("c", "a", {"a": "b", "b": "c"})

@@ -100,7 +100,9 @@ class ServiceLedger(Aggregate):
             for _ancestor in ancestors_or_self(theme, links.get):
                 pass
         except ParentCycleError:
-            raise ThemeCycleError(f"theme {theme!r} with parent {parent!r} makes the parent links form a cycle") from None
+            raise ThemeCycleError(
+                f"theme {theme!r} with parent {parent!r} makes the parent links form a cycle"
+            ) from None
 
     # Commands ------------------------------------------------------------------------------
 
@@ -112,7 +114,9 @@ class ServiceLedger(Aggregate):
                 f"({self.registered_at}); a back-fill cannot reach before the registration"
             )
 
-    def append(self, entry: dict[str, Any], *, position: int, appended_at: datetime, source: str, backfill: bool) -> None:
+    def append(
+        self, entry: dict[str, Any], *, position: int, appended_at: datetime, source: str, backfill: bool
+    ) -> None:
         """Append one validated interchange entry (its 13 fields, timestamps as text)."""
         self.check_recorded_order(entry["recorded_at"], backfill=backfill)
         self.check_not_before_registration(entry["recorded_at"], backfill=backfill)
@@ -120,7 +124,9 @@ class ServiceLedger(Aggregate):
             self.check_no_theme_cycle(entry["payload"]["theme"], entry["payload"].get("parent"))
         # An explicit trigger (no @event decorator): the decorator's argument mapping cost more
         # than the rest of an append in a bulk import (docs/performance.md).
-        self.trigger_event(self.EntryAppended, entry=entry, position=position, appended_at=_text(appended_at), source=source)
+        self.trigger_event(
+            self.EntryAppended, entry=entry, position=position, appended_at=_text(appended_at), source=source
+        )
 
     def apply_entry(self, entry: dict[str, Any]) -> None:
         """What an ``EntryAppended`` changes in the state the append rules need."""
@@ -174,7 +180,9 @@ class EventKey(Aggregate):
         return uuid5(NAMESPACE, f"event:{event_id}")
 
     @classmethod
-    def registration(cls, *, event_id: str, service: str, kind: str, digest: str, position: int, leaf_hash: str) -> EventKey.Registered:
+    def registration(
+        cls, *, event_id: str, service: str, kind: str, digest: str, position: int, leaf_hash: str
+    ) -> EventKey.Registered:
         """The ``Registered`` event that starts the key of ``event_id``, without building the
         aggregate (a bulk import saves these events as they are; reading the key builds it)."""
         return cls.Registered(

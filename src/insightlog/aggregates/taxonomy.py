@@ -11,6 +11,7 @@ from insightlog.aggregates.base import Aggregate, AggregateSnapshot, SnapshotSta
 
 NAMESPACE = uuid5(NAMESPACE_URL, "https://insightlog.invalid/taxonomy")
 
+
 @stored_as("insightlog.taxonomy:Taxonomy")
 class Taxonomy(Aggregate):
     """A provider-added taxonomy version, stored in the ledger. It never changes once added."""

@@ -291,9 +291,7 @@ def drift_sign(d: Fraction, policy: Policy) -> int:
     return 0
 
 
-def sign_for(
-    log: ServiceLog, key: RowKey, evidence: MonthEvidence, j_cut: int, policy: Policy
-) -> int | None:
+def sign_for(log: ServiceLog, key: RowKey, evidence: MonthEvidence, j_cut: int, policy: Policy) -> int | None:
     """The drift sign of one row, or None when J or E is null."""
     j, _ = stated_score(log, key, j_cut)
     if j is None:
@@ -309,9 +307,7 @@ class DriftTable:
     evidence_ids: list[dict[str, list[str]]]
 
 
-def drift_table(
-    log: ServiceLog, book: MonthBook, months: list[int], a: int, policy: Policy
-) -> DriftTable:
+def drift_table(log: ServiceLog, book: MonthBook, months: list[int], a: int, policy: Policy) -> DriftTable:
     """§11: one row per (theme, scope, month), in output order."""
     collect = book.collect
     month_cut = {m: min(end_of_day_us(month_last_day(m)), a) for m in months}

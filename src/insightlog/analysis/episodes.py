@@ -36,9 +36,7 @@ def _window_met(distinct: list[int], d: int, policy: Policy) -> bool:
     return False
 
 
-def first_instant_meeting_rule(
-    transitions: list[tuple[int, int, int, str | None]], policy: Policy
-) -> int | None:
+def first_instant_meeting_rule(transitions: list[tuple[int, int, int, str | None]], policy: Policy) -> int | None:
     """The first instant at which the adverse signals meet the repeated rule (§7.4).
 
     ``transitions`` are (instant, +1/-1, observed date, scope) as signals become or stop being
@@ -100,9 +98,7 @@ def episodes_at(leaf: LeafSignals, t: int, policy: Policy) -> list[list[Item]]:
     return episodes
 
 
-def episodes_touching(
-    leaf: LeafSignals, t: int, first: int, last: int, policy: Policy
-) -> Iterator[list[Item]]:
+def episodes_touching(leaf: LeafSignals, t: int, first: int, last: int, policy: Policy) -> Iterator[list[Item]]:
     """The episodes at ``t`` (§7.2) with a signal observed in [first, last], in signal order.
 
     Reads only the items near that range, not the whole leaf, and yields each episode as soon
@@ -227,9 +223,7 @@ def is_service_wide(affected: frozenset[str], sampled: frozenset[str], policy: P
     return Fraction(len(affected)) > policy.service_wide_share * len(sampled)
 
 
-def lapsed(
-    leaf: LeafSignals, judgement: Judgement, affected: frozenset[str], policy: Policy
-) -> bool:
+def lapsed(leaf: LeafSignals, judgement: Judgement, affected: frozenset[str], policy: Policy) -> bool:
     """§9.4: an adverse signal (affected scope, or any if none) within the look-back."""
     t = judgement.rec
     d = judgement.rec_date

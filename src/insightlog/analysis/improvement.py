@@ -15,9 +15,7 @@ def has_adverse_signal(leaf: LeafSignals, t: int) -> bool:
     return leaf.adverse_count(t) > 0
 
 
-def improvement_status(
-    leaf: LeafSignals, months: list[int], a: int, a_date: int, policy: Policy
-) -> dict[str, str]:
+def improvement_status(leaf: LeafSignals, months: list[int], a: int, a_date: int, policy: Policy) -> dict[str, str]:
     """§12.2: ``{evaluation date: status}`` for every reporting month, ascending."""
     threshold = policy.adverse_threshold
     items = leaf.items

@@ -111,9 +111,7 @@ class Item:
             )
         return value
 
-    def amend(
-        self, amendment: Entry, rec: int, changes: Mapping[str, Any], wd: int | None = None
-    ) -> None:
+    def amend(self, amendment: Entry, rec: int, changes: Mapping[str, Any], wd: int | None = None) -> None:
         """Note an amendment recorded at ``rec`` (withdrawn at ``wd``), in log order; ``settle``
         then computes the versions."""
         if self._amendments is None:

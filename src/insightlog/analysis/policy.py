@@ -55,9 +55,7 @@ class Policy:
     t7_lookback_days: int = 60
     t7_positive_score: int = 3
     t7_confidence: str = "high"
-    leadership_roles: tuple[str, ...] = field(
-        default=("operations_manager", "registered_manager", "senior_leader")
-    )
+    leadership_roles: tuple[str, ...] = field(default=("operations_manager", "registered_manager", "senior_leader"))
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -89,9 +87,7 @@ class Policy:
         changes: dict[str, Any] = {}
         for key, value in overrides.items():
             if key not in PARAMETERS or key == "name":
-                raise PolicyError(
-                    f"unknown policy parameter {key!r}; known: {', '.join(PARAMETERS[1:])}"
-                )
+                raise PolicyError(f"unknown policy parameter {key!r}; known: {', '.join(PARAMETERS[1:])}")
             changes[key] = value
         if name is not None:
             changes["name"] = name
@@ -116,9 +112,7 @@ _INT_MINIMUM: dict[str, int] = {
     "t7_lookback_days": 0,
     "t7_positive_score": 0,
 }
-_FRACTIONS = frozenset(
-    {"service_wide_share", "drift_threshold", "t6_metric_mean_min", "t6_experience_mean_max"}
-)
+_FRACTIONS = frozenset({"service_wide_share", "drift_threshold", "t6_metric_mean_min", "t6_experience_mean_max"})
 _STRING_SETS = frozenset({"t6_experience_categories", "leadership_roles"})
 _STRINGS = frozenset({"t7_confidence"})
 
@@ -128,9 +122,7 @@ def _coerce(name: str, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int):
             raise PolicyError(f"policy parameter {name!r} must be an integer, not {value!r}")
         if value < _INT_MINIMUM[name]:
-            raise PolicyError(
-                f"policy parameter {name!r} must be at least {_INT_MINIMUM[name]}, not {value!r}"
-            )
+            raise PolicyError(f"policy parameter {name!r} must be at least {_INT_MINIMUM[name]}, not {value!r}")
         return value
     if name in _FRACTIONS:
         fraction = _to_fraction(name, value)

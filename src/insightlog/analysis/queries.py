@@ -63,9 +63,7 @@ def _prepare(
     if service is None:
         services = {entry.service for entry in listed}
         if len(services) > 1:
-            raise AnalysisInputError(
-                f"the entries belong to {len(services)} services; pass service= to choose one"
-            )
+            raise AnalysisInputError(f"the entries belong to {len(services)} services; pass service= to choose one")
         service = services.pop() if services else ""
     return ServiceLog(listed, service, cut, policy, basis)
 

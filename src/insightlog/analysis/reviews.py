@@ -48,9 +48,7 @@ def review_report(log: ServiceLog, a_date: int, policy: Policy) -> dict[str, lis
                 )
             due = h + interval
         if a_date > due:
-            overdue.append(
-                {"level": level, "due_by": due, "held": None, "days_overdue": a_date - due}
-            )
+            overdue.append({"level": level, "due_by": due, "held": None, "days_overdue": a_date - due})
     overdue.sort(key=lambda row: (row["due_by"], row["level"]))
     late.sort(key=lambda row: (row["held"], row["level"], row["event_id"]))
     for row in overdue:
@@ -66,9 +64,7 @@ def review_report(log: ServiceLog, a_date: int, policy: Policy) -> dict[str, lis
 def _interval(entry: Any) -> int:
     value = entry.payload.get("interval_days")
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise AnalysisInputError(
-            f"event {entry.event_id}: interval_days must be a positive integer, not {value!r}"
-        )
+        raise AnalysisInputError(f"event {entry.event_id}: interval_days must be a positive integer, not {value!r}")
     return value
 
 

@@ -72,9 +72,7 @@ class ServiceLog:
             if rec is None:
                 continue
             position = entry.position
-            if last_rec is not None and (
-                rec < last_rec or (rec == last_rec and position <= last_position)
-            ):
+            if last_rec is not None and (rec < last_rec or (rec == last_rec and position <= last_position)):
                 in_order = False
             last_rec, last_position = rec, position
             own.append(entry)
@@ -203,8 +201,7 @@ class ServiceLog:
             theme: LeafSignals(theme, items, threshold) for theme, items in by_theme.items()
         }
         self.leaves: dict[str, LeafSignals] = {
-            leaf: self.by_theme.get(leaf) or LeafSignals(leaf, [], threshold)
-            for leaf in tree.leaves
+            leaf: self.by_theme.get(leaf) or LeafSignals(leaf, [], threshold) for leaf in tree.leaves
         }
         applicable: dict[str, list[Judgement]] = {name: [] for name in tree.defined}
         for judgement in all_judgements:
@@ -266,9 +263,7 @@ class ServiceLog:
             k -= 1
         return None
 
-    def first_acknowledgement(
-        self, theme: str, from_date: int, scopes: frozenset[str], t: int
-    ) -> Judgement | None:
+    def first_acknowledgement(self, theme: str, from_date: int, scopes: frozenset[str], t: int) -> Judgement | None:
         """§9.2: the first judgement known at ``t``, recorded on or after ``from_date``,
         applicable to ``theme`` and acknowledging it for ``scopes``."""
         judgements = self._applicable.get(theme, [])

@@ -30,9 +30,7 @@ T7 = "T7_UNQUALIFIED_POSITIVE_REPORT"
 Occurrence = tuple[int, str, str | None, str | None, list[str]]
 
 
-def _occurrence(
-    fired_on: int, trigger: str, theme: str | None, scope: str | None, events: list[str]
-) -> Occurrence:
+def _occurrence(fired_on: int, trigger: str, theme: str | None, scope: str | None, events: list[str]) -> Occurrence:
     return (fired_on, trigger, theme, scope, events)
 
 
@@ -41,9 +39,7 @@ def sort_occurrences(occurrences: list[Occurrence]) -> list[Occurrence]:
     return sorted(occurrences, key=lambda o: (o[0], o[1], o[2] or "", o[3] or "", o[4]))
 
 
-def t1_unacknowledged(
-    log: ServiceLog, patterns: LeafPatterns, a: int, a_date: int, policy: Policy
-) -> list[Occurrence]:
+def t1_unacknowledged(log: ServiceLog, patterns: LeafPatterns, a: int, a_date: int, policy: Policy) -> list[Occurrence]:
     """§14.2: per pattern-detectable instant of the leaf's repeated episodes as of A."""
     leaf = log.leaves[patterns.theme]
     groups: dict[int, list[tuple[int, int]]] = {}
@@ -57,15 +53,11 @@ def t1_unacknowledged(
             continue
         k = knowledge_on(fire_day, a)
         if any(_unacknowledged_then(log, leaf, k, span, policy) for span in spans):
-            out.append(
-                _occurrence(fire_day, T1, leaf.theme, None, [log.first_event_at(p).event_id])
-            )
+            out.append(_occurrence(fire_day, T1, leaf.theme, None, [log.first_event_at(p).event_id]))
     return out
 
 
-def _unacknowledged_then(
-    log: ServiceLog, leaf: LeafSignals, k: int, span: tuple[int, int], policy: Policy
-) -> bool:
+def _unacknowledged_then(log: ServiceLog, leaf: LeafSignals, k: int, span: tuple[int, int], policy: Policy) -> bool:
     last = min(span[1], instant_date(k))
     then = next(
         (
@@ -124,9 +116,7 @@ def _adverse_count_steps(parts: list[Item], threshold: int) -> tuple[list[int], 
     return times, counts
 
 
-def _first_masking_moment(
-    headline: Item, times: list[int], counts: list[int], policy: Policy
-) -> int | None:
+def _first_masking_moment(headline: Item, times: list[int], counts: list[int], policy: Policy) -> int | None:
     bounds = [headline.rec, *(t for t in headline.amendment_times if t > headline.rec)]
     bounds = sorted(set(bounds))
     for k, start in enumerate(bounds):
@@ -169,9 +159,7 @@ def t3_sustained_optimism(
         if i + 1 < run:
             continue
         k = knowledge_on(last_day, a)
-        window = [
-            (book.at(m, k), min(end_of_day_us(month_last_day(m)), k)) for m in months[i - run + 1 : i + 1]
-        ]
+        window = [(book.at(m, k), min(end_of_day_us(month_last_day(m)), k)) for m in months[i - run + 1 : i + 1]]
         for key in keys:
             # Sign +1 (sign_for == 1) in every month of the run; stops at the first that is not.
             cond = True
@@ -201,15 +189,11 @@ def t5_validation_confirms_gap(log: ServiceLog, policy: Policy) -> list[Occurren
     for item in log.validations:
         if item.am_times is None:
             if item.score <= threshold:
-                out.append(
-                    _occurrence(instant_date(item.rec), T5, item.theme, item.scope, [item.event_id])
-                )
+                out.append(_occurrence(instant_date(item.rec), T5, item.theme, item.scope, [item.event_id]))
             continue
         for t in [item.rec, *(m for m in item.am_times if m > item.rec)]:
             if item.score_at(t) <= policy.adverse_threshold:
-                out.append(
-                    _occurrence(instant_date(t), T5, item.theme, item.scope, [item.event_id])
-                )
+                out.append(_occurrence(instant_date(t), T5, item.theme, item.scope, [item.event_id]))
                 break
     return out
 

@@ -115,7 +115,11 @@ def suggestion(value: str, known: Iterable[str]) -> str:
         return ""
     folded = {n.casefold(): n for n in names}
     close = [folded[value.casefold()]] if value.casefold() in folded else []
-    close += [folded[c] for c in difflib.get_close_matches(value.casefold(), list(folded), n=3, cutoff=0.6) if folded[c] not in close]
+    close += [
+        folded[c]
+        for c in difflib.get_close_matches(value.casefold(), list(folded), n=3, cutoff=0.6)
+        if folded[c] not in close
+    ]
     if close:
         return " (did you mean " + " or ".join(repr(c) for c in close) + "?)"
     shown = ", ".join(repr(n) for n in names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
@@ -171,7 +175,9 @@ def problems(
     return found
 
 
-def refuse_unknown_names(event: _Event, services: Iterable[str], vocabulary: ServiceVocabulary | None, *, new_scope: bool) -> None:
+def refuse_unknown_names(
+    event: _Event, services: Iterable[str], vocabulary: ServiceVocabulary | None, *, new_scope: bool
+) -> None:
     """Raise a ``LineError`` naming the first unknown name of a live record (all of them listed)."""
     found = problems(event, services, vocabulary, new_scope=new_scope)
     if found:
@@ -190,7 +196,9 @@ def import_warnings(events: Iterable[_Event], stored: Mapping[str, ServiceVocabu
     ``stored`` holds the vocabulary of the services already in the store; the file's own
     registrations, theme definitions and scopes count from the line they appear on.
     """
-    vocabularies = {name: ServiceVocabulary(set(v.themes), {k: set(s) for k, s in v.scopes.items()}) for name, v in stored.items()}
+    vocabularies = {
+        name: ServiceVocabulary(set(v.themes), {k: set(s) for k, s in v.scopes.items()}) for name, v in stored.items()
+    }
     counts: Counter[str] = Counter()
     examples: dict[str, list[str]] = {}
     for event in events:
@@ -216,9 +224,13 @@ def import_warnings(events: Iterable[_Event], stored: Mapping[str, ServiceVocabu
     ]
 
 
-def first_problem(events: Iterable[tuple[int | None, _Event]], stored: Mapping[str, ServiceVocabulary]) -> LineError | None:
+def first_problem(
+    events: Iterable[tuple[int | None, _Event]], stored: Mapping[str, ServiceVocabulary]
+) -> LineError | None:
     """For ``import --strict``: the first line naming an unknown service, theme or scope."""
-    vocabularies = {name: ServiceVocabulary(set(v.themes), {k: set(s) for k, s in v.scopes.items()}) for name, v in stored.items()}
+    vocabularies = {
+        name: ServiceVocabulary(set(v.themes), {k: set(s) for k, s in v.scopes.items()}) for name, v in stored.items()
+    }
     for line, event in events:
         vocabulary = vocabularies.get(event.service)
         found = problems(event, vocabularies, vocabulary)

@@ -112,8 +112,18 @@ HEAD_STATE = frozenset({"origin", "size", "frontier", "_created_on", "_modified_
 # ``withdrawn`` and ``registrations`` are absent from snapshots taken before interchange 1.1.
 # ``scopes`` and ``registered_at`` (what a live record may name; the back-fill limit) from 0.2 on.
 SERVICE_STATE = frozenset(
-    {"name", "latest_recorded_at", "entry_count", "themes", "withdrawn", "registrations", "scopes", "registered_at",
-     "_created_on", "_modified_on"}
+    {
+        "name",
+        "latest_recorded_at",
+        "entry_count",
+        "themes",
+        "withdrawn",
+        "registrations",
+        "scopes",
+        "registered_at",
+        "_created_on",
+        "_modified_on",
+    }
 )
 SERVICE_STATE_OPTIONAL = frozenset({"withdrawn", "registrations", "scopes", "registered_at"})
 
@@ -428,7 +438,9 @@ class _Walk:
         self.plain_store = ledger.mapper.compressor is None and (cipher is None or getattr(cipher, "aes", 1) is None)
         self.undecryptable = 0
         self.cipher_error: Exception | None = None
-        self.handlers: dict[str, Callable[[EventRow, dict[str, Any]], None]] = {kind: getattr(self, kind) for kind in EVENT_CLASSES}
+        self.handlers: dict[str, Callable[[EventRow, dict[str, Any]], None]] = {
+            kind: getattr(self, kind) for kind in EVENT_CLASSES
+        }
 
     def find(self, position: int | None, message: str) -> Finding:
         finding = Finding(position, message)
@@ -500,8 +512,11 @@ class _Walk:
             why = f"its topic {_printable(row.topic)} is not what the ledger writes for it"
             if kind is None:
                 expected = MEMBERS[topic_kind] if topic_kind is not None else frozenset()
-                why = (f"its state has members {_members_text(sorted(expected - loose.keys()), sorted(loose.keys() - expected))}"
-                       if topic_kind is not None else f"it has topic {_printable(row.topic)}, which this ledger never writes")
+                why = (
+                    f"its state has members {_members_text(sorted(expected - loose.keys()), sorted(loose.keys() - expected))}"
+                    if topic_kind is not None
+                    else f"it has topic {_printable(row.topic)}, which this ledger never writes"
+                )
             self.damaged(row, kind or topic_kind, why, loose, owner)
             return
         if kind != KEY:
@@ -535,8 +550,10 @@ class _Walk:
         """The members every event has: its id and version are the row's, its time a time."""
         version = obj["originator_version"]
         if version != row.originator_version or type(version) is not int or type(row.originator_version) is not int:
-            raise _Bad(f"its version ({_printable(row.originator_version)} in the row, {_printable(version)} in the state) "
-                       "differs or is not an integer")
+            raise _Bad(
+                f"its version ({_printable(row.originator_version)} in the row, {_printable(version)} in the state) "
+                "differs or is not an integer"
+            )
         if type(obj["originator_id"]) is not str:
             raise _Bad("its originator_id is not text")
         if kind != TAKEN:  # a checkpoint's Taken event keeps the checkpoint's own time in ``timestamp``
@@ -544,15 +561,21 @@ class _Walk:
         if kind in AGGREGATE_TOPICS and obj["originator_topic"] not in AGGREGATE_TOPICS[kind]:
             raise _Bad(f"it names the aggregate class {_printable(obj['originator_topic'])}")
 
-    def same_id(self, row: EventRow, obj: dict[str, Any], expected: tuple[str, str], what: str, name: Any = None) -> None:
+    def same_id(
+        self, row: EventRow, obj: dict[str, Any], expected: tuple[str, str], what: str, name: Any = None
+    ) -> None:
         """The row is in the stream of ``what`` (``name``, when given, is printed after it)."""
         dashed, column = expected
         if obj["originator_id"] != dashed or row.originator_id != column:
             named = f"{what} {_printable(name)}" if name is not None else what
-            raise _Bad(f"it is stored under the id {_printable(row.originator_id)} (state {_printable(obj['originator_id'])}), "
-                       f"not {column}, the id of {named}")
+            raise _Bad(
+                f"it is stored under the id {_printable(row.originator_id)} (state {_printable(obj['originator_id'])}), "
+                f"not {column}, the id of {named}"
+            )
 
-    def damaged(self, row: EventRow, kind: str | None, why: str, loose: dict[str, Any] | None, owner: _Pending | None) -> None:
+    def damaged(
+        self, row: EventRow, kind: str | None, why: str, loose: dict[str, Any] | None, owner: _Pending | None
+    ) -> None:
         """A row that could not be checked as its kind: keep the walk in step, then report it."""
         if kind != KEY:
             self.close_pending()
@@ -584,7 +607,9 @@ class _Walk:
                 stream.version += 1
         self.report(row, kind, why, loose, owner)
 
-    def report(self, row: EventRow, kind: str | None, why: str, obj: dict[str, Any] | None, owner: _Pending | None) -> None:
+    def report(
+        self, row: EventRow, kind: str | None, why: str, obj: dict[str, Any] | None, owner: _Pending | None
+    ) -> None:
         """A finding for a row, at the position (or the checkpoint, or the taxonomy) it belongs to."""
         where = f"row {_printable(row.notification_id)}"
         if kind == ENTRY:
@@ -617,7 +642,9 @@ class _Walk:
             self.find(None, f"{label} ({where}, {kind}): {why}")
         elif kind == TAXONOMY:
             name = obj.get("name") if obj is not None else None
-            self.find(None, f"taxonomy version {_printable(name) if name is not None else '(unreadable)'} ({where}): {why}")
+            self.find(
+                None, f"taxonomy version {_printable(name) if name is not None else '(unreadable)'} ({where}): {why}"
+            )
         else:
             self.find(self.next_position(), f"{where} of the event table: {why}")
 
@@ -637,11 +664,16 @@ class _Walk:
         claimed = loose.get("position") if loose is not None else None
         where = f"row {_printable(row.notification_id)}"
         if kind in (ENTRY, KEY) and type(claimed) is int and claimed >= 1:
-            self.find(claimed, f"the {'entry' if kind == ENTRY else 'event key'} of position {claimed} ({where}): {why}")
+            self.find(
+                claimed, f"the {'entry' if kind == ENTRY else 'event key'} of position {claimed} ({where}): {why}"
+            )
         elif kind == OPENED:
             name = loose.get("name") if loose is not None else None
             svc = self.by_column.get(str(row.originator_id)) or (self.services.get(name) if type(name) is str else None)
-            self.find(svc.first_position if svc is not None and svc.first_position else 1, f"the opening event of a service ({where}): {why}")
+            self.find(
+                svc.first_position if svc is not None and svc.first_position else 1,
+                f"the opening event of a service ({where}): {why}",
+            )
         elif kind == STARTED:
             self.find(1, f"the ledger head's first event ({where}): {why}")
         elif kind == ADVANCED:
@@ -664,7 +696,9 @@ class _Walk:
                 try:
                     if "signature" in obj:
                         sig = Signature(obj["key_id"], obj["role"], base64.b64decode(obj["signature"]))
-                        matched = verify_signature(body, sig, public_key_from_pem(str(obj["public_key_pem"]).encode("ascii")))
+                        matched = verify_signature(
+                            body, sig, public_key_from_pem(str(obj["public_key_pem"]).encode("ascii"))
+                        )
                     else:
                         from insightlog.proof.tsa import verify_token
 
@@ -723,7 +757,10 @@ class _Walk:
             return
         else:
             batch.uncovered = True
-        self.find(position, f"the entry at position {position} is not covered by a ledger head event (head rows are missing or moved)")
+        self.find(
+            position,
+            f"the entry at position {position} is not covered by a ledger head event (head rows are missing or moved)",
+        )
 
     def service_event(self, row: EventRow, obj: dict[str, Any], service: str, position: int) -> None:
         svc = self.services.get(service)
@@ -732,12 +769,18 @@ class _Walk:
             svc = _Service(service, dashed, column, broken=True, first_position=position)
             self.services[service] = svc
             self.by_column.setdefault(column, svc)
-            self.find(position, f"the entry at position {position} is the first of service {_printable(service)}, "
-                      "which has no opening event (ServiceLedger.Opened)")
+            self.find(
+                position,
+                f"the entry at position {position} is the first of service {_printable(service)}, "
+                "which has no opening event (ServiceLedger.Opened)",
+            )
         elif svc.first_position is None:
             svc.first_position = position
             if self.batch is not None and svc.batch != self.batch.number:
-                self.find(position, f"service {_printable(service)} was opened in another write than its first entry (position {position})")
+                self.find(
+                    position,
+                    f"service {_printable(service)} was opened in another write than its first entry (position {position})",
+                )
         expected = svc.version + 1
         stored = obj["originator_version"]
         # A few missing rows before it: keep in step with the stream, so one deletion is one finding.
@@ -746,7 +789,9 @@ class _Walk:
         try:
             self.same_id(row, obj, (svc.dashed, svc.column), "service", service)
             if stored != expected:
-                raise _Bad(f"its version {stored} is not the next of service {_printable(service)}'s stream ({expected})")
+                raise _Bad(
+                    f"its version {stored} is not the next of service {_printable(service)}'s stream ({expected})"
+                )
             self.track(svc.column, expected, self.service_interval)
             if svc.replay is not None and not svc.broken:
                 try:
@@ -788,9 +833,13 @@ class _Walk:
             raise _Bad(f"event id {_printable(event_id)} has a key already")
         self.event_ids.add(event_id)
         if (
-            event_id == pending.event_id and obj["service"] == pending.service and obj["kind"] == pending.kind
-            and obj["digest"] == pending.digest and obj["leaf_hash"] == pending.leaf
-            and obj["position"] == pending.position and type(obj["position"]) is int
+            event_id == pending.event_id
+            and obj["service"] == pending.service
+            and obj["kind"] == pending.kind
+            and obj["digest"] == pending.digest
+            and obj["leaf_hash"] == pending.leaf
+            and obj["position"] == pending.position
+            and type(obj["position"]) is int
         ):
             return
         wrong = [
@@ -806,14 +855,19 @@ class _Walk:
             if mine != theirs or type(mine) is not type(theirs)
         ]
         if wrong:
-            raise _Bad(f"it differs from its entry in {', '.join(wrong)}: the entry is not what was committed when it was appended")
+            raise _Bad(
+                f"it differs from its entry in {', '.join(wrong)}: the entry is not what was committed when it was appended"
+            )
 
     def close_pending(self) -> None:
         pending = self.pending
         if pending is not None and not pending.keyed:
             pending.keyed = True
-            self.find(pending.position, f"the entry at position {pending.position} has no event key after it "
-                      "(the key committed when it was appended is missing or moved)")
+            self.find(
+                pending.position,
+                f"the entry at position {pending.position} has no event key after it "
+                "(the key committed when it was appended is missing or moved)",
+            )
         self.pending = None
 
     def finish_positions(self) -> None:
@@ -827,7 +881,10 @@ class _Walk:
             if index not in keep:
                 # A claim another entry holds is false (name its place in the log); else the entry moved.
                 where = index + 1 if position in present else position
-                self.find(where, f"an entry claiming position {position} is out of place in the log (entry {index + 1} in log order)")
+                self.find(
+                    where,
+                    f"an entry claiming position {position} is out of place in the log (entry {index + 1} in log order)",
+                )
         missing = [p for p in range(1, max(len(claimed), max(claimed, default=0)) + 1) if p not in present]
         if missing:
             more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
@@ -850,7 +907,13 @@ class _Walk:
         self.out.origin = origin
         self.head_created = obj["timestamp"]
         if 1 in self.head_wanted:
-            self.head_states[1] = {"origin": origin, "size": 0, "frontier": [], "_created_on": obj["timestamp"], "_modified_on": obj["timestamp"]}
+            self.head_states[1] = {
+                "origin": origin,
+                "size": 0,
+                "frontier": [],
+                "_created_on": obj["timestamp"],
+                "_modified_on": obj["timestamp"],
+            }
 
     def advanced(self, row: EventRow, obj: dict[str, Any]) -> None:
         self.close_batch()
@@ -859,8 +922,11 @@ class _Walk:
         size_value, frontier_value = obj["size"], obj["frontier"]
         ok_size = type(size_value) is int and size_value >= self.count
         # A tree of n leaves has one frontier hash per set bit of n.
-        ok_frontier = type(frontier_value) is list and ok_size and len(frontier_value) == bin(size_value).count("1") and all(
-            type(h) is str and _HEX64.fullmatch(h) for h in frontier_value
+        ok_frontier = (
+            type(frontier_value) is list
+            and ok_size
+            and len(frontier_value) == bin(size_value).count("1")
+            and all(type(h) is str and _HEX64.fullmatch(h) for h in frontier_value)
         )
         self.open_batch(size_value if ok_size else None, frontier_value if ok_frontier else None, version)
         self.same_id(row, obj, self.ids.head, "the ledger head")
@@ -869,15 +935,20 @@ class _Walk:
                 self.head_version = obj["originator_version"]  # rows before it are missing: keep in step with it
             raise _Bad(f"its version {obj['originator_version']} is not the head's next ({version})")
         if not ok_size:
-            raise _Bad(f"its size {_printable(size_value)} is not a count of at least the {self.count} entries before it")
+            raise _Bad(
+                f"its size {_printable(size_value)} is not a count of at least the {self.count} entries before it"
+            )
         if not ok_frontier:
             raise _Bad(f"its frontier is not a list of hashes, one for each set bit of its size {size_value}")
         self.out.head_size = size_value
         self.out.head_frontier = [bytes.fromhex(h) for h in frontier_value]
         if version in self.head_wanted:
             self.head_states[version] = {
-                "origin": self.out.origin, "size": size_value, "frontier": list(frontier_value),
-                "_created_on": self.head_created, "_modified_on": obj["timestamp"],
+                "origin": self.out.origin,
+                "size": size_value,
+                "frontier": list(frontier_value),
+                "_created_on": self.head_created,
+                "_modified_on": obj["timestamp"],
             }
 
     def open_batch(self, size: int | None, frontier: list[str] | None, version: int) -> None:
@@ -903,9 +974,15 @@ class _Walk:
         self.batch = None
         batch.end = self.count
         if batch.size is not None and self.count < batch.size:
-            self.head_problems.append((self.count + 1, batch.size, f"the ledger head event of the write from position "
-                                       f"{batch.start + 1} covers {batch.size - batch.start} entries; the write holds {self.count - batch.start}: "
-                                       f"positions {self.count + 1}..{batch.size} are missing"))
+            self.head_problems.append(
+                (
+                    self.count + 1,
+                    batch.size,
+                    f"the ledger head event of the write from position "
+                    f"{batch.start + 1} covers {batch.size - batch.start} entries; the write holds {self.count - batch.start}: "
+                    f"positions {self.count + 1}..{batch.size} are missing",
+                )
+            )
         if self.snapshotting:
             for column in batch.crossed:
                 self.expected_snapshots[(column, batch.versions[column])] = batch.start + 1
@@ -918,8 +995,14 @@ class _Walk:
             if batch.size is None or batch.frontier is None or batch.size > len(self.out.tree):
                 continue
             if batch.frontier != [h.hex() for h in self.out.tree.frontier(batch.size)]:
-                self.head_problems.append((batch.start + 1, batch.size, f"the tree frontier in the ledger head event of the write "
-                                           f"from position {batch.start + 1} does not match the stored entries up to position {batch.size}"))
+                self.head_problems.append(
+                    (
+                        batch.start + 1,
+                        batch.size,
+                        f"the tree frontier in the ledger head event of the write "
+                        f"from position {batch.start + 1} does not match the stored entries up to position {batch.size}",
+                    )
+                )
         for start, size, message in self.head_problems:
             self.find(known[0] if known and known[0] <= size else start, message)
         if self.claimed and not self.out.has_head:
@@ -932,8 +1015,14 @@ class _Walk:
         dashed, column = self.ids.service(name)
         if name in self.services:
             raise _Bad(f"service {_printable(name)} is opened twice")
-        svc = _Service(name, dashed, column, created_on=obj["timestamp"], batch=self.batch.number if self.batch else 0,
-                       opened_at=self.next_position())
+        svc = _Service(
+            name,
+            dashed,
+            column,
+            created_on=obj["timestamp"],
+            batch=self.batch.number if self.batch else 0,
+            opened_at=self.next_position(),
+        )
         self.services[name] = svc
         self.by_column[column] = svc
         try:
@@ -992,7 +1081,9 @@ class _Walk:
         column = str(row.originator_id)
         if column in self.checkpoint_streams:
             raise _Bad("a checkpoint is taken once")
-        stream = self.checkpoint_streams[column] = _CheckpointStream(self.checkpoint_label(row, obj), obj["originator_id"], 1, None)
+        stream = self.checkpoint_streams[column] = _CheckpointStream(
+            self.checkpoint_label(row, obj), obj["originator_id"], 1, None
+        )
         origin = _str(obj["origin"], "origin")
         size = _int(obj["size"], "size")
         self.same_id(row, obj, self.ids.checkpoint(origin, size), f"the checkpoint of size {size}")
@@ -1013,8 +1104,11 @@ class _Walk:
     def later_checkpoint_event(self, row: EventRow, obj: dict[str, Any]) -> _CheckpointStream:
         stream = self.checkpoint_streams.get(str(row.originator_id))
         if stream is None:
-            finding = self.find(None, f"a co-signature or timestamp token (row {_printable(row.notification_id)}) "
-                                "belongs to no stored checkpoint before it")
+            finding = self.find(
+                None,
+                f"a co-signature or timestamp token (row {_printable(row.notification_id)}) "
+                "belongs to no stored checkpoint before it",
+            )
             self.orphans.append((finding, obj))
             raise _Orphan()
         stream.version += 1
@@ -1081,8 +1175,13 @@ class _Walk:
         for item in raw:
             if type(item) is not dict or item.keys() != {"id", "key_question", "quality_statement"}:
                 raise _Bad("a statement does not have exactly id, key_question and quality_statement")
-            statements.append(Statement(_str(item["id"], "statement id"), _str(item["key_question"], "key question"),
-                                        _str(item["quality_statement"], "quality statement")))
+            statements.append(
+                Statement(
+                    _str(item["id"], "statement id"),
+                    _str(item["key_question"], "key question"),
+                    _str(item["quality_statement"], "quality statement"),
+                )
+            )
         if len({s.id for s in statements}) != len(statements):
             raise _Bad("a statement id is listed twice")
         digest = _hex64(obj["digest"], "digest")
@@ -1116,8 +1215,11 @@ class _Walk:
             if (column, version) not in present:
                 owner = "head" if column == self.head_column else self.by_column.get(column)
                 position, label = self.snapshot_place(owner, version)
-                self.find(position, f"{label} is missing: the writer took it with the write from position {start} "
-                          "(a deleted snapshot, or a write interrupted before its snapshot)")
+                self.find(
+                    position,
+                    f"{label} is missing: the writer took it with the write from position {start} "
+                    "(a deleted snapshot, or a write interrupted before its snapshot)",
+                )
 
     def snapshot_owner(self, kind: str | None, column: str, loose: Any) -> Any:
         """Whose snapshot a row is: the aggregate its state names, else its id column's, else its topic's."""

@@ -178,7 +178,8 @@ class Ledger(OrderedSaveApplication):
         """Refuse any write on a store opened read-only."""
         if self.read_only:
             raise ReadOnlyError(
-                self.read_only_reason or "this store is open read-only (--read-only / INSIGHTLOG_READ_ONLY); nothing was written"
+                self.read_only_reason
+                or "this store is open read-only (--read-only / INSIGHTLOG_READ_ONLY); nothing was written"
             )
 
     def record(self, obj: dict[str, Any], *, door: str | None = None) -> AppendResult:
@@ -197,7 +198,12 @@ class Ledger(OrderedSaveApplication):
         self.check_writable()
         for obj in objs:
             if obj.get("recorded_at") is not None:
-                raise LineError(None, obj.get("event_id"), "recorded_at", "is stamped by the ledger when recording live; do not supply it")
+                raise LineError(
+                    None,
+                    obj.get("event_id"),
+                    "recorded_at",
+                    "is stamped by the ledger when recording live; do not supply it",
+                )
         return self.append([], source=live_source(door), backfill=False, appended_at=None, live=objs)
 
     # A bulk import allocates millions of small acyclic objects (freed by reference counting);
@@ -227,7 +233,12 @@ class Ledger(OrderedSaveApplication):
             if draft.recorded_at > now:
                 raise LineError(number, draft.event_id, "recorded_at", "lies in the future")
             if previous is not None and draft.recorded_at < previous:
-                raise LineError(number, draft.event_id, "recorded_at", f"is earlier than the previous line's ({format_utc(previous)}); a file is in recorded order")
+                raise LineError(
+                    number,
+                    draft.event_id,
+                    "recorded_at",
+                    f"is earlier than the previous line's ({format_utc(previous)}); a file is in recorded order",
+                )
             previous = draft.recorded_at
             drafts.append((number, draft))
             if progress is not None:
@@ -259,7 +270,9 @@ class Ledger(OrderedSaveApplication):
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 with writer_lock(self):
-                    return self._append_once(drafts, source=source, backfill=backfill, appended_at=appended_at, live=live)
+                    return self._append_once(
+                        drafts, source=source, backfill=backfill, appended_at=appended_at, live=live
+                    )
             except (OperationalError, ProgrammingError) as exc:
                 from insightlog.storage.guards import write_refusal
 
@@ -324,7 +337,12 @@ class Ledger(OrderedSaveApplication):
                 if known.digest == digest:
                     result.skipped.append(draft.event_id)
                     continue
-                raise LineError(line, draft.event_id, "event_id", "is already stored with different content (corrections are new events)")
+                raise LineError(
+                    line,
+                    draft.event_id,
+                    "event_id",
+                    "is already stored with different content (corrections are new events)",
+                )
             ledger = services.get(draft.service)
             if ledger is None:
                 ledger = self._get_or_none(ServiceLedger.create_id(draft.service)) or ServiceLedger(draft.service)
@@ -339,7 +357,16 @@ class Ledger(OrderedSaveApplication):
                 raise LineError(line, draft.event_id, "payload.parent", str(exc)) from None
             leaf = leaf_hash_of_bytes(leaf_object_bytes(fields_leaf_object(fields, position, appended_text, source)))
             leaves.append(leaf)
-            keys.append(EventKey.registration(event_id=draft.event_id, service=draft.service, kind=draft.kind, digest=digest, position=position, leaf_hash=leaf.hex()))
+            keys.append(
+                EventKey.registration(
+                    event_id=draft.event_id,
+                    service=draft.service,
+                    kind=draft.kind,
+                    digest=digest,
+                    position=position,
+                    leaf_hash=leaf.hex(),
+                )
+            )
             batch[draft.event_id] = KeyInfo(draft.service, draft.kind, digest, draft)
             references.admit(draft)
             result.receipts.append(Receipt(draft.event_id, draft.service, position, appended_text, source, leaf.hex()))
@@ -364,7 +391,9 @@ class Ledger(OrderedSaveApplication):
         leaves: list[bytes] = []
         for entry in entries:
             if entry.position != head.size + len(keys) + 1:
-                raise LedgerError(f"position {entry.position} does not continue this store (size {head.size + len(keys)})")
+                raise LedgerError(
+                    f"position {entry.position} does not continue this store (size {head.size + len(keys)})"
+                )
             fields = interchange_fields(entry)
             ledger = services.get(entry.service)
             if ledger is None:
@@ -372,10 +401,21 @@ class Ledger(OrderedSaveApplication):
                 services[entry.service] = ledger
             if entry.appended_at is None:
                 raise LedgerError(f"entry {entry.event_id} has no append time to preserve")
-            ledger.append(fields, position=entry.position, appended_at=entry.appended_at, source=entry.source, backfill=True)
+            ledger.append(
+                fields, position=entry.position, appended_at=entry.appended_at, source=entry.source, backfill=True
+            )
             leaf = leaf_hash(entry)
             leaves.append(leaf)
-            keys.append(EventKey.registration(event_id=entry.event_id, service=entry.service, kind=entry.kind, digest=content_digest(fields), position=entry.position, leaf_hash=leaf.hex()))
+            keys.append(
+                EventKey.registration(
+                    event_id=entry.event_id,
+                    service=entry.service,
+                    kind=entry.kind,
+                    digest=content_digest(fields),
+                    position=entry.position,
+                    leaf_hash=leaf.hex(),
+                )
+            )
         head.extend(leaves)
         self._save_in_position_order(head, *services.values(), *keys)
 
@@ -513,7 +553,9 @@ class Ledger(OrderedSaveApplication):
 
     def first_position(self, service: str) -> int | None:
         """The position of a service's first entry (None if it has none): one indexed read."""
-        for stored in self.recorder.select_events(ServiceLedger.create_id(service), gt=ServiceLedger.INITIAL_VERSION, limit=1):
+        for stored in self.recorder.select_events(
+            ServiceLedger.create_id(service), gt=ServiceLedger.INITIAL_VERSION, limit=1
+        ):
             if stored.topic == ENTRY_TOPIC:
                 return self._entry(stored, service).position
         return None
@@ -539,7 +581,11 @@ class Ledger(OrderedSaveApplication):
         except InsightlogError:
             raise
         except Exception as exc:  # noqa: BLE001 - a row changed outside insightlog
-            where = f"an entry of service {service!r}" if service is not None else f"the entry at notification {getattr(stored, 'id', '?')}"
+            where = (
+                f"an entry of service {service!r}"
+                if service is not None
+                else f"the entry at notification {getattr(stored, 'id', '?')}"
+            )
             raise _unreadable(where, exc) from None
 
     def has_event(self, event_id: str) -> bool:

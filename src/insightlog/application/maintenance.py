@@ -40,7 +40,9 @@ def backup_sqlite(settings: StoreSettings, dest: Path) -> int:
     overwritten.
     """
     if settings.is_postgres:
-        raise BackupError(f"backup copies a SQLite ledger; for PostgreSQL use pg_dump or pg_basebackup (see {OPERATIONS_DOC})")
+        raise BackupError(
+            f"backup copies a SQLite ledger; for PostgreSQL use pg_dump or pg_basebackup (see {OPERATIONS_DOC})"
+        )
     source_path = Path(settings.sqlite_path or "")
     if not source_path.is_file():
         raise BackupError(f"no ledger at {source_path}")
@@ -126,7 +128,11 @@ def target_settings(target: str, source: StoreSettings) -> StoreSettings:
 def same_store(a: StoreSettings, b: StoreSettings) -> bool:
     if a.database_url and b.database_url:
         pa, pb = urlparse(a.database_url), urlparse(b.database_url)
-        return (pa.hostname or "localhost", pa.port or 5432, pa.path) == (pb.hostname or "localhost", pb.port or 5432, pb.path)
+        return (pa.hostname or "localhost", pa.port or 5432, pa.path) == (
+            pb.hostname or "localhost",
+            pb.port or 5432,
+            pb.path,
+        )
     if a.sqlite_path and b.sqlite_path:
         return Path(a.sqlite_path).resolve() == Path(b.sqlite_path).resolve()
     return False
@@ -213,7 +219,9 @@ def migrate(source: Ledger, target: Ledger, progress: Callable[[int], None] | No
         elif n.topic in derived:
             continue
         elif n.topic.startswith(derived_prefixes):
-            raise MigrationError(f"this version cannot migrate events of type {n.topic}; nothing after position {report.copied + already} was copied")
+            raise MigrationError(
+                f"this version cannot migrate events of type {n.topic}; nothing after position {report.copied + already} was copied"
+            )
         else:
             flush()
             report.other_events += _copy_event(source, target, n)

@@ -42,7 +42,11 @@ if TYPE_CHECKING:
     from insightlog.application.ledger import Ledger
 
 KEY_TOPIC = get_topic(EventKey.Registered)
-CHECKPOINT_TOPICS = [get_topic(CheckpointRecord.Taken), get_topic(CheckpointRecord.Cosigned), get_topic(CheckpointRecord.Timestamped)]
+CHECKPOINT_TOPICS = [
+    get_topic(CheckpointRecord.Taken),
+    get_topic(CheckpointRecord.Cosigned),
+    get_topic(CheckpointRecord.Timestamped),
+]
 
 
 DEFAULT_CHECKPOINT_DIR = "insightlog-checkpoints"  # one file per store: <log origin>.jsonl
@@ -141,13 +145,24 @@ def append_outside(path: Path, signed: SignedCheckpoint) -> None:
     safefile.append_bytes(path, signed.to_json() + b"\n")  # O_APPEND | O_NOFOLLOW, fsynced
 
 
-def cosign_checkpoint(ledger: Ledger, private_key_path: Path, *, size: int | None = None, role: str = "witness", passphrase: bytes | None = None) -> SignedCheckpoint:
+def cosign_checkpoint(
+    ledger: Ledger,
+    private_key_path: Path,
+    *,
+    size: int | None = None,
+    role: str = "witness",
+    passphrase: bytes | None = None,
+) -> SignedCheckpoint:
     """A second key holder signs a stored checkpoint (the latest unless ``size`` is given)."""
     ledger.check_writable()
     found = stored_checkpoints(ledger)
     if not found:
         raise ProofError("there is no checkpoint to co-sign; run 'insightlog checkpoint' first")
-    target = max(found, key=lambda c: c.signed.checkpoint.size) if size is None else next((c for c in found if c.signed.checkpoint.size == size), None)
+    target = (
+        max(found, key=lambda c: c.signed.checkpoint.size)
+        if size is None
+        else next((c for c in found if c.signed.checkpoint.size == size), None)
+    )
     if target is None:
         raise ProofError(f"no checkpoint at size {size}")
     # Check the checkpoint against the log before putting a witness's name to it.
@@ -159,7 +174,12 @@ def cosign_checkpoint(ledger: Ledger, private_key_path: Path, *, size: int | Non
     signature = sign(cp, private, role)
     record: CheckpointRecord = ledger.repository.get(CheckpointRecord.create_id(cp.origin, cp.size))
     try:
-        record.cosign(signature.key_id, role, base64.b64encode(signature.signature).decode("ascii"), public_key_pem(private.public_key()).decode("ascii"))
+        record.cosign(
+            signature.key_id,
+            role,
+            base64.b64encode(signature.signature).decode("ascii"),
+            public_key_pem(private.public_key()).decode("ascii"),
+        )
     except ValueError as exc:
         raise ProofError(str(exc)) from None
     ledger.save(record)
@@ -186,7 +206,9 @@ def prove(ledger: Ledger, event_id: str) -> dict[str, Any]:
         raise ProofError("no checkpoint yet; run 'insightlog checkpoint' (needs 'insightlog keys init')")
     cp = latest.signed.checkpoint
     if entry.position > cp.size:
-        raise ProofError(f"{event_id} (position {entry.position}) was appended after the latest checkpoint (size {cp.size}); take a new checkpoint")
+        raise ProofError(
+            f"{event_id} (position {entry.position}) was appended after the latest checkpoint (size {cp.size}); take a new checkpoint"
+        )
     tree = MerkleTree()
     for other in ledger.all_entries():
         if other.position > cp.size:
@@ -328,7 +350,12 @@ def verify(
     report.taxonomies = dict(found.taxonomies)
     if found.has_head and not report.findings:
         if found.head_size != report.events:
-            report.findings.append(Finding(min(found.head_size, report.events) + 1, f"the ledger head commits to {found.head_size} events; the store holds {report.events}"))
+            report.findings.append(
+                Finding(
+                    min(found.head_size, report.events) + 1,
+                    f"the ledger head commits to {found.head_size} events; the store holds {report.events}",
+                )
+            )
         elif frontier_root(found.head_frontier) != tree.root():
             report.findings.append(Finding(1, "the ledger head's root does not match the stored events"))
     trusted_by_role: dict[str, Mapping[str, Ed25519PublicKey]] = {
@@ -346,14 +373,22 @@ def verify(
     origin = found.origin
     origins = {signed.checkpoint.origin for _, signed, _ in checked}
     if origin is not None and len(origins) == 1 and origin not in origins:
-        report.findings.append(Finding(1, (
-            f"the ledger head's first event names log {origin}, but every checkpoint names {next(iter(origins))}: "
-            "the head's first event was changed"
-        )))
+        report.findings.append(
+            Finding(
+                1,
+                (
+                    f"the ledger head's first event names log {origin}, but every checkpoint names {next(iter(origins))}: "
+                    "the head's first event was changed"
+                ),
+            )
+        )
     # An outside checkpoint that matches the stored events shows they are intact up to its size.
     matched_outside = {
-        s.checkpoint.size for s in outside
-        if s.checkpoint.origin == origin and s.checkpoint.size <= len(tree) and tree.root(s.checkpoint.size) == s.checkpoint.root_hash
+        s.checkpoint.size
+        for s in outside
+        if s.checkpoint.origin == origin
+        and s.checkpoint.size <= len(tree)
+        and tree.root(s.checkpoint.size) == s.checkpoint.root_hash
     }
     for where, signed, keys in checked:
         cp = signed.checkpoint
@@ -370,11 +405,18 @@ def verify(
         report.anchors_given = True
         label = f"the head the verifier last saw (--head {expected_head.size})"
         if expected_head.size > report.events:
-            report.findings.append(Finding(report.events + 1, (
-                f"{label}: the store holds {report.events} events: positions {report.events + 1}..{expected_head.size} were removed"
-            )))
+            report.findings.append(
+                Finding(
+                    report.events + 1,
+                    (
+                        f"{label}: the store holds {report.events} events: positions {report.events + 1}..{expected_head.size} were removed"
+                    ),
+                )
+            )
         elif expected_head.root is not None:
-            cp = Checkpoint(origin or "unknown", expected_head.size, expected_head.root, datetime(1970, 1, 1, tzinfo=UTC))
+            cp = Checkpoint(
+                origin or "unknown", expected_head.size, expected_head.root, datetime(1970, 1, 1, tzinfo=UTC)
+            )
             if _check_against_tree(report, tree, label, cp, None, good_sizes):
                 anchors.append(expected_head.size)
         else:
@@ -383,7 +425,9 @@ def verify(
     report.anchored_size = max(anchors) if anchors else None
     for (s1, r1), (s2, r2) in zip(sorted(set(good_sizes)), sorted(set(good_sizes))[1:], strict=False):
         if s1 == s2:
-            report.findings.append(Finding(s1 + 1 if s1 < report.events else None, f"two checkpoints of size {s1} have different roots"))
+            report.findings.append(
+                Finding(s1 + 1 if s1 < report.events else None, f"two checkpoints of size {s1} have different roots")
+            )
             continue
         proof = tree.consistency_proof(s1, s2)
         if not verify_consistency(s1, s2, r1, r2, proof.path):
@@ -425,17 +469,32 @@ def _check_against_tree(
         report.findings.append(Finding(None, f"{label} names log {cp.origin}, this store is {origin}"))
         return False
     if cp.size > len(tree):
-        report.findings.append(Finding(len(tree) + 1, f"{label} covers {cp.size} events; the store holds {len(tree)}: positions {len(tree) + 1}..{cp.size} were removed"))
+        report.findings.append(
+            Finding(
+                len(tree) + 1,
+                f"{label} covers {cp.size} events; the store holds {len(tree)}: positions {len(tree) + 1}..{cp.size} were removed",
+            )
+        )
         return False
     if tree.root(cp.size) != cp.root_hash and not blame:
-        report.findings.append(Finding(None, f"{label} does not match the stored events, and its own record is not intact: the checkpoint was changed"))
+        report.findings.append(
+            Finding(
+                None,
+                f"{label} does not match the stored events, and its own record is not intact: the checkpoint was changed",
+            )
+        )
         return False
     if tree.root(cp.size) != cp.root_hash:
         previous = max((s for s, _ in good_sizes if s < cp.size), default=0)
         # The leaves committed at append time pin the position when they agree with the checkpoint.
         exact = [f.position for f in report.findings if f.position is not None and previous < f.position <= cp.size]
         start = min(exact) if exact else previous + 1
-        report.findings.append(Finding(start, f"{label} does not match the stored events: the history between positions {previous + 1} and {cp.size} was changed"))
+        report.findings.append(
+            Finding(
+                start,
+                f"{label} does not match the stored events: the history between positions {previous + 1} and {cp.size} was changed",
+            )
+        )
         return False
     good_sizes.append((cp.size, cp.root_hash))
     return True
@@ -460,10 +519,15 @@ def _check_signatures(
         trusted = trusted_by_role.get(sig.role, {})
         public: Ed25519PublicKey | None = trusted.get(sig.key_id)
         if trusted and public is None:
-            report.findings.append(Finding(None, (
-                f"{label}: the {sig.role} signature is by key {sig.key_id}, "
-                f"which is not a trusted {sig.role} key (--trusted-{'key' if sig.role == PROVIDER else 'witness'})"
-            )))
+            report.findings.append(
+                Finding(
+                    None,
+                    (
+                        f"{label}: the {sig.role} signature is by key {sig.key_id}, "
+                        f"which is not a trusted {sig.role} key (--trusted-{'key' if sig.role == PROVIDER else 'witness'})"
+                    ),
+                )
+            )
             continue
         if public is None:
             pem = keys.get(sig.key_id) or registered.get(sig.key_id)
@@ -479,7 +543,9 @@ def _check_signatures(
                 continue
         report.signatures_checked += 1
         if key_id(public) != sig.key_id or not verify_signature(cp, sig, public):
-            report.findings.append(Finding(None, f"{label}: the {sig.role} signature by key {sig.key_id[:16]} does not verify"))
+            report.findings.append(
+                Finding(None, f"{label}: the {sig.role} signature by key {sig.key_id[:16]} does not verify")
+            )
         elif sig.role == PROVIDER and trusted:
             trusted_providers += 1
     if trusted_by_role[PROVIDER] and not trusted_providers:
@@ -490,7 +556,9 @@ def _check_signatures(
         report.tokens_checked += 1
         try:
             info = verify_token(signed.tsa_token, cp.signed_body(), tsa_ca_pem)
-            report.notes.append(f"{label}: timestamped by {info.tsa_subject} at {info.gen_time.strftime('%Y-%m-%dT%H:%M:%SZ')}")
+            report.notes.append(
+                f"{label}: timestamped by {info.tsa_subject} at {info.gen_time.strftime('%Y-%m-%dT%H:%M:%SZ')}"
+            )
         except Exception as exc:  # noqa: BLE001 - report any token failure
             report.findings.append(Finding(None, f"{label}: the timestamp token does not verify ({one_line(exc)})"))
     return len(report.findings) == before
@@ -511,11 +579,18 @@ def _check_outside_is_stored(
         label = f"outside checkpoint of size {cp.size} ({cp.timestamp.strftime('%Y-%m-%dT%H:%M:%SZ')})"
         mine = by_size.get(cp.size, [])
         if not mine:
-            report.findings.append(Finding(None, f"{label} is not among the stored checkpoints: its stored record was removed"))
+            report.findings.append(
+                Finding(None, f"{label} is not among the stored checkpoints: its stored record was removed")
+            )
             continue
         if not any(_same_checkpoint(m, theirs) for m in mine):
-            report.findings.append(Finding(None, f"{label} differs from the stored checkpoint of size {cp.size} "
-                                           "(root, time, signatures or token): the stored record was replaced"))
+            report.findings.append(
+                Finding(
+                    None,
+                    f"{label} differs from the stored checkpoint of size {cp.size} "
+                    "(root, time, signatures or token): the stored record was replaced",
+                )
+            )
 
 
 def _same_checkpoint(mine: SignedCheckpoint, theirs: SignedCheckpoint) -> bool:
@@ -591,7 +666,9 @@ def make_pack(
     latest = max(c.signed.checkpoint.size for c in stored)
     late = [e.event_id for e in selected if e.position > latest]
     if late:
-        raise ProofError(f"{len(late)} selected event(s) (first {late[0]}) lie after the latest checkpoint; run 'insightlog checkpoint' first")
+        raise ProofError(
+            f"{len(late)} selected event(s) (first {late[0]}) lie after the latest checkpoint; run 'insightlog checkpoint' first"
+        )
     tree = MerkleTree()
     for entry in ledger.all_entries():
         if entry.position > latest:
@@ -612,7 +689,8 @@ def make_pack(
     manifest_key = load_private_key(signing_key, passphrase)
     backfilled = [e.event_id for e in selected if e.is_backfill]
     preamble = (
-        f"Evidence pack for {service}" + (f", theme {theme} and its sub-themes" if theme else "")
+        f"Evidence pack for {service}"
+        + (f", theme {theme} and its sub-themes" if theme else "")
         + f", as the ledger stood at {as_of.text}.\n"
         f"It holds {len(selected)} events, proven against the signed checkpoint of {latest} events.\n"
     )

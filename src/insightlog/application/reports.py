@@ -30,7 +30,9 @@ if TYPE_CHECKING:
     from insightlog.proof.checkpoint import SignedCheckpoint
 
 
-def ledger_integrity(ledger: Ledger, *, outside: Sequence[SignedCheckpoint] = (), now: datetime | None = None) -> Integrity:
+def ledger_integrity(
+    ledger: Ledger, *, outside: Sequence[SignedCheckpoint] = (), now: datetime | None = None
+) -> Integrity:
     """Verify the store now and describe its latest checkpoint."""
     from insightlog.application.proofs import latest_checkpoint, verify
     from insightlog.interchange.timeutil import format_utc
@@ -57,7 +59,6 @@ def ledger_integrity(ledger: Ledger, *, outside: Sequence[SignedCheckpoint] = ()
         notes=list(report.notes),
         latest=latest,
     )
-
 
 
 def gather_service(
@@ -182,4 +183,3 @@ def provider_report_html(
         basis=basis.name if basis is not None else "recorded",
     )
     return ProviderPages(provider, pages, skipped)
-

@@ -25,6 +25,7 @@ from insightlog.taxonomies import (
 if TYPE_CHECKING:
     from insightlog.application.ledger import Ledger
 
+
 def ledger_taxonomies(ledger: Ledger) -> dict[str, TaxonomyVersion]:
     """The versions a provider added to this ledger, in the order they were added."""
     found: dict[str, TaxonomyVersion] = {}
@@ -43,7 +44,9 @@ def load_taxonomies(ledger: Ledger | None = None) -> dict[str, TaxonomyVersion]:
     return found
 
 
-def add_taxonomy(ledger: Ledger, name: str, csv_text: str, *, origin: str | None = None) -> tuple[TaxonomyVersion, bool]:
+def add_taxonomy(
+    ledger: Ledger, name: str, csv_text: str, *, origin: str | None = None
+) -> tuple[TaxonomyVersion, bool]:
     """Add a version to the ledger from CSV text; returns (version, added).
 
     ``added`` is False when the same name with the same content was already there (shipped or
@@ -62,7 +65,9 @@ def add_taxonomy(ledger: Ledger, name: str, csv_text: str, *, origin: str | None
     if shipped is not None:
         if shipped.digest == version.digest:
             return shipped, False
-        raise TaxonomyConflictError(f"taxonomy {name} is shipped with insightlog and differs from this CSV; choose another name")
+        raise TaxonomyConflictError(
+            f"taxonomy {name} is shipped with insightlog and differs from this CSV; choose another name"
+        )
     for _ in range(2):
         try:
             stored: Taxonomy = ledger.repository.get(Taxonomy.create_id(name))
@@ -74,7 +79,9 @@ def add_taxonomy(ledger: Ledger, name: str, csv_text: str, *, origin: str | None
                 continue  # added concurrently: compare with what was stored
             return version, True
         if stored.digest == version.digest:
-            return version_from_state({"name": stored.name, "statements": stored.statements, "digest": stored.digest}), False
+            return version_from_state(
+                {"name": stored.name, "statements": stored.statements, "digest": stored.digest}
+            ), False
         raise TaxonomyConflictError(
             f"taxonomy {name} was already added with different content; a version never changes (add it under a new name)"
         )

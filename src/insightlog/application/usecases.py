@@ -113,7 +113,9 @@ class UseCases:
             event["event_id"] = new_event_id(self.ledger.now())
         elif self._already_recorded(event):
             return WriteOutcome(AppendResult(skipped=[event["event_id"]]))
-        refuse_unknown_names(names, self.ledger.services(), self.ledger.service_vocabulary(names.service), new_scope=new_scope)
+        refuse_unknown_names(
+            names, self.ledger.services(), self.ledger.service_vocabulary(names.service), new_scope=new_scope
+        )
         try:
             result = self.ledger.record(event, door=door)
         except LineError as exc:
@@ -158,7 +160,9 @@ class UseCases:
             again = {**replacement, "event_id": replacement.get("event_id") or new_event_id(now)}
             again["payload"] = {**dict(again.get("payload") or {}), "corrects": event_id}
             names = Names.of(again)
-            refuse_unknown_names(names, self.ledger.services(), self.ledger.service_vocabulary(names.service), new_scope=new_scope)
+            refuse_unknown_names(
+                names, self.ledger.services(), self.ledger.service_vocabulary(names.service), new_scope=new_scope
+            )
             batch.append(again)
         result = self.ledger.record_together(batch)
         return WriteOutcome(result, self._after_write(result))
@@ -185,9 +189,13 @@ class UseCases:
         allowed = {"theme", "location", "team", "shift", "observed_at", "record"}
         unknown = sorted(set(changes) - allowed)
         if unknown:
-            raise LedgerError(f"correct changes only {', '.join(sorted(allowed))}; not {', '.join(unknown)} (amend payload fields with EvidenceAmended)")
+            raise LedgerError(
+                f"correct changes only {', '.join(sorted(allowed))}; not {', '.join(unknown)} (amend payload fields with EvidenceAmended)"
+            )
         if not changes:
-            raise LedgerError("correct needs at least one changed field (--theme, --location, --team, --shift, --observed-at, --record)")
+            raise LedgerError(
+                "correct needs at least one changed field (--theme, --location, --team, --shift, --observed-at, --record)"
+            )
         copy = target.interchange()
         for stamped in ("recorded_at",):
             copy.pop(stamped, None)
@@ -233,7 +241,11 @@ class UseCases:
         scope neither declared nor used before are warned about (counts and first examples), or
         refused with ``strict``: a provider's real history often declares neither."""
         result = self.ledger.import_lines(
-            lines, source_name=source_name, backfill=backfill, progress=progress, vet=lambda drafts: self._vet(drafts, strict)
+            lines,
+            source_name=source_name,
+            backfill=backfill,
+            progress=progress,
+            vet=lambda drafts: self._vet(drafts, strict),
         )
         return WriteOutcome(result, self._after_write(result))
 
@@ -244,7 +256,10 @@ class UseCases:
         from insightlog.application.ledger import read_file_lines
 
         return self.import_lines(
-            lines if lines is not None else read_file_lines(path), source_name=path.name, backfill=backfill, strict=strict
+            lines if lines is not None else read_file_lines(path),
+            source_name=path.name,
+            backfill=backfill,
+            strict=strict,
         )
 
     def _vet(self, drafts: Sequence[tuple[int | None, Any]], strict: bool) -> list[str]:
@@ -317,7 +332,9 @@ class UseCases:
         """Co-sign a stored checkpoint with the configured key, and append it outside."""
         from insightlog.application.proofs import append_outside, cosign_checkpoint
 
-        signed = cosign_checkpoint(self.ledger, self.config.key_path, size=size, role=role, passphrase=self.config.key_passphrase)
+        signed = cosign_checkpoint(
+            self.ledger, self.config.key_path, size=size, role=role, passphrase=self.config.key_passphrase
+        )
         append_outside(self.outside_file(), signed)
         return signed
 
@@ -445,12 +462,16 @@ class UseCases:
 
         return write_export(self.ledger, out, service=service, with_provenance=with_provenance)
 
-    def export_file(self, path: Path, *, service: str | None = None, with_provenance: bool = False, overwrite: bool = False) -> int:
+    def export_file(
+        self, path: Path, *, service: str | None = None, with_provenance: bool = False, overwrite: bool = False
+    ) -> int:
         """Export to a file, written without following symbolic links; an existing file is
         replaced only when ``overwrite``, and only once the whole export is written."""
         from insightlog.safefile import write_with
 
-        return write_with(path, lambda fh: self.export(fh, service=service, with_provenance=with_provenance), overwrite=overwrite)
+        return write_with(
+            path, lambda fh: self.export(fh, service=service, with_provenance=with_provenance), overwrite=overwrite
+        )
 
     def service_vocabulary(self, service: str) -> ServiceVocabulary:
         """The themes, scopes, judgements and open actions a record form for ``service`` may offer.
@@ -508,7 +529,9 @@ class UseCases:
 
         return store_basis(self.ledger, name, tsa_ca_pem=tsa_ca.read_bytes() if tsa_ca else None)
 
-    def analyse(self, service: str, as_of: AsOf, policy: Policy | None = None, basis: Basis | None = None) -> dict[str, Any]:
+    def analyse(
+        self, service: str, as_of: AsOf, policy: Policy | None = None, basis: Basis | None = None
+    ) -> dict[str, Any]:
         """The analysis document (analysis-output.md) of one service as of ``as_of``."""
         from insightlog.analysis.basis import RECORDED_BASIS
         from insightlog.analysis.engine import analyse
@@ -528,7 +551,9 @@ class UseCases:
         detail = explain(entries, service, as_of, policy or DEFAULT_POLICY, basis or RECORDED_BASIS)
         return detail, {e.event_id for e in entries if e.is_backfill}
 
-    def view_from_events(self, as_of: AsOf, service: str | None = None, basis: Basis | None = None) -> list[dict[str, Any]]:
+    def view_from_events(
+        self, as_of: AsOf, service: str | None = None, basis: Basis | None = None
+    ) -> list[dict[str, Any]]:
         """The governance view computed from the events (any moment, any store, any basis)."""
         from insightlog.application.governance import view_from_events
 
@@ -615,7 +640,9 @@ class UseCases:
                 f"not checked against the checkpoints kept outside the database: add --checkpoint {self.outside_file()}"
             )
         if skipped:
-            report.notes.append(f"skipped {skipped} checkpoint(s) of other stores (another log origin) in the outside file(s)")
+            report.notes.append(
+                f"skipped {skipped} checkpoint(s) of other stores (another log origin) in the outside file(s)"
+            )
         return report
 
     def pack(
@@ -695,7 +722,6 @@ class UseCases:
 
         outside = [cp for path in outside_files for cp in load_outside(path)]
         return provider_report_html(self.ledger, as_of, policy=policy, outside=outside, basis=basis)
-
 
     # ------------------------------------------------------------------ the read side
 

@@ -32,9 +32,7 @@ class TimeFormatError(InsightlogError, ValueError):
 def parse_strict_utc(value: str) -> datetime:
     """Parse an interchange timestamp: ``YYYY-MM-DDTHH:MM:SSZ`` (UTC, whole seconds)."""
     if not isinstance(value, str) or not _STRICT.fullmatch(value):
-        raise TimeFormatError(
-            f"{value!r} is not an RFC 3339 UTC timestamp to the whole second (YYYY-MM-DDTHH:MM:SSZ)"
-        )
+        raise TimeFormatError(f"{value!r} is not an RFC 3339 UTC timestamp to the whole second (YYYY-MM-DDTHH:MM:SSZ)")
     try:
         return datetime.fromisoformat(value)  # the pattern above leaves only Python's own date checks
     except ValueError as exc:
@@ -81,8 +79,7 @@ def parse_as_of(value: str) -> AsOf:
     m = _RFC3339.fullmatch(value)
     if not m:
         raise TimeFormatError(
-            f"--as-of {value!r} is neither an RFC 3339 timestamp "
-            "(2026-03-31T23:59:59Z) nor a date (2026-03-31)"
+            f"--as-of {value!r} is neither an RFC 3339 timestamp (2026-03-31T23:59:59Z) nor a date (2026-03-31)"
         )
     day, hh, mm, ss, frac, offset = m.groups()
     instant = _to_utc("--as-of", value, f"{day}T{hh}:{mm}:{ss}", offset)

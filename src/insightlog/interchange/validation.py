@@ -333,9 +333,7 @@ def _check_str(
 _ALLOWED_KEYS = frozenset(ENVELOPE_KEYS) | {"ledger"}
 
 
-def validate_object(
-    obj: Any, line: int | None = None, *, json_checked: bool = False, printable: bool = False
-) -> Draft:
+def validate_object(obj: Any, line: int | None = None, *, json_checked: bool = False, printable: bool = False) -> Draft:
     """Validate one decoded interchange object; raise LineError naming line, event and field.
 
     ``json_checked`` says the object came from ``jsonparse`` (which has applied the JSON rules to
@@ -443,7 +441,9 @@ def _check_json_value(value: Any, path: str, line: int | None, eid: str | None) 
         raise LineError(line, eid, exc.path, exc.message) from None
 
 
-def _check_payload_rules(kind: str, model: _Payload, payload: dict[str, Any], line: int | None, eid: str | None) -> None:
+def _check_payload_rules(
+    kind: str, model: _Payload, payload: dict[str, Any], line: int | None, eid: str | None
+) -> None:
     if isinstance(model, EvidencePayload) and model.compliance_pct is not None:
         band = compliance_band(model.compliance_pct)
         if band != model.evidence_score:

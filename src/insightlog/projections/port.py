@@ -22,7 +22,6 @@ class StaleTrackingError(Exception):
     """Raised when the tracking position moved since a batch was computed (another run wrote first)."""
 
 
-
 class GovernanceView(ABC):
     """The port the projection writes to and the queries read from (a tracking recorder)."""
 
@@ -82,4 +81,3 @@ class GovernanceView(ABC):
     @abstractmethod
     def event_positions(self) -> list[int]:
         """Every position in the ``rm_events`` index, ascending (duplicates kept, for checks)."""
-

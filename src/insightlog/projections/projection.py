@@ -198,7 +198,9 @@ class GovernanceProjection:
                 ahead.close()
             self._cache = EntryCache()
 
-    def _phases(self, report: RunReport, tracking: Tracking, ahead: Ahead | None, refresh_stale: bool, started: float) -> RunReport:
+    def _phases(
+        self, report: RunReport, tracking: Tracking, ahead: Ahead | None, refresh_stale: bool, started: float
+    ) -> RunReport:
         self._start_cache(enabled=ahead is None)
         flagged: set[str] = set()
         taxonomy_added = False
@@ -293,7 +295,9 @@ class GovernanceProjection:
             dirty=sorted(dirty),
         )
 
-    def recompute_dirty(self, *, flagged: Iterable[str] = (), taxonomy_added: bool = False, ahead: Ahead | None = None) -> list[str]:
+    def recompute_dirty(
+        self, *, flagged: Iterable[str] = (), taxonomy_added: bool = False, ahead: Ahead | None = None
+    ) -> list[str]:
         """Phase 2: compute every dirty service once, from its stored entries up to the tracking's
         entry position, as of now; write its rows and clear its flag, a group of services per
         transaction (at most ``REFRESH_BATCH`` services, and about ``chunk_size`` entries unless
@@ -431,7 +435,9 @@ class GovernanceProjection:
 
             def compute(tracking: Tracking, part: list[str] = part) -> list[ServiceResult]:
                 return [
-                    self.compute_service(name, self.stored_entries(name, tracking.entry_position), now, self.taxonomies())
+                    self.compute_service(
+                        name, self.stored_entries(name, tracking.entry_position), now, self.taxonomies()
+                    )
                     for name in part
                 ]
 
@@ -464,4 +470,3 @@ class GovernanceProjection:
             dirty=dirty,
             pending_entries=sum(self.view.pending_entries(dirty).values()) if dirty else 0,
         )
-

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from insightlog.projections.verify import ReadModelCheck
     from insightlog.storage.settings import StoreSettings
 
+
 class ReadModelError(InsightlogError):
     """Raised when the read models' database refused or failed a query."""
 

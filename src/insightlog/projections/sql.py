@@ -57,7 +57,9 @@ class SqlAlchemyGovernanceView(GovernanceView):
         self._check_writable()
         with self.write_engine.begin() as conn:
             tables.metadata.create_all(conn, checkfirst=True)
-            found = conn.execute(select(tables.tracking.c.projection).where(tables.tracking.c.projection == projection)).first()
+            found = conn.execute(
+                select(tables.tracking.c.projection).where(tables.tracking.c.projection == projection)
+            ).first()
             if found is None:
                 _start_tracking(conn, projection, schema_version, definitions_version, now)
 
@@ -127,7 +129,9 @@ class SqlAlchemyGovernanceView(GovernanceView):
                 .values(position=batch.position, entry_position=batch.entry_position, updated_at=batch.updated_at)
             )
             if moved.rowcount != 1:
-                raise StaleTrackingError(f"projection {projection}: tracking position is no longer {batch.expected_position}")
+                raise StaleTrackingError(
+                    f"projection {projection}: tracking position is no longer {batch.expected_position}"
+                )
             if batch.events:
                 self._insert(conn, tables.events, batch.events)
             if batch.dirty:
@@ -153,10 +157,7 @@ class SqlAlchemyGovernanceView(GovernanceView):
         self._insert(
             conn,
             t,
-            [
-                placeholder(name, batch.position)
-                for name in missing
-            ],
+            [placeholder(name, batch.position) for name in missing],
         )
 
     def write_services(self, conn: Connection, batch: Batch) -> None:
@@ -186,7 +187,12 @@ class SqlAlchemyGovernanceView(GovernanceView):
                     "error": None,
                 }
             else:  # a ServiceFailure: no rows, its error
-                results = {"definitions_version": "", "isolated_themes": "[]", "overdue_reviews": "[]", "error": s.error}
+                results = {
+                    "definitions_version": "",
+                    "isolated_themes": "[]",
+                    "overdue_reviews": "[]",
+                    "error": s.error,
+                }
             row = {
                 "service": s.service,
                 "as_of": s.as_of,
@@ -227,7 +233,9 @@ class SqlAlchemyGovernanceView(GovernanceView):
                 raise RuntimeError("the read models' connection was detached from its driver connection")
             cursor = cast("psycopg.Cursor[Any]", dbapi.cursor())
             try:
-                with cursor.copy(f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) FROM STDIN") as copy:
+                with cursor.copy(
+                    f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+                ) as copy:
                     for row in rows:
                         copy.write_row(row)
             finally:
@@ -345,7 +353,11 @@ class SqlAlchemyGovernanceView(GovernanceView):
             return conn.execute(select(table).where(table.c.service == service).order_by(*order)).mappings().all()
 
         with self.engine.connect() as conn:
-            status = conn.execute(select(tables.service_status).where(tables.service_status.c.service == service)).mappings().first()
+            status = (
+                conn.execute(select(tables.service_status).where(tables.service_status.c.service == service))
+                .mappings()
+                .first()
+            )
             if status is None or status["error"] is not None or status["as_of"] is None:
                 return None
             recognition = rows(conn, tables.recognition, tables.recognition.c.ordinal)
@@ -362,19 +374,38 @@ class SqlAlchemyGovernanceView(GovernanceView):
             "definitions_version": status["definitions_version"],
             "service": service,
             "as_of": status["as_of"],
-            "recognition": [{k: from_json(r[k]) if k in JSON_RECOGNITION else r[k] for k in RECOGNITION_KEYS} for r in recognition],
+            "recognition": [
+                {k: from_json(r[k]) if k in JSON_RECOGNITION else r[k] for k in RECOGNITION_KEYS} for r in recognition
+            ],
             "isolated_themes": from_json(status["isolated_themes"]),
             "drift": [
-                {"theme": r["theme"], "scope": r["scope"], "month": r["month"], "J": r["j"], "J_event": r["j_event"], "E": r["e"], "D": r["d"], "sign": r["sign"]}
+                {
+                    "theme": r["theme"],
+                    "scope": r["scope"],
+                    "month": r["month"],
+                    "J": r["j"],
+                    "J_event": r["j_event"],
+                    "E": r["e"],
+                    "D": r["d"],
+                    "sign": r["sign"],
+                }
                 for r in drift
             ],
             "improvement_status": statuses,
             "reviews": {
                 "overdue": [{k: r[k] for k in ("level", "due_by", "held", "days_overdue")} for r in overdue],
-                "late_recorded": [{k: r[k] for k in ("event_id", "level", "held", "recorded", "days_late")} for r in late],
+                "late_recorded": [
+                    {k: r[k] for k in ("event_id", "level", "held", "recorded", "days_late")} for r in late
+                ],
             },
             "triggers": [
-                {"trigger": r["trigger"], "theme": r["theme"], "scope": r["scope"], "fired_on": r["fired_on"], "events": from_json(r["events"])}
+                {
+                    "trigger": r["trigger"],
+                    "theme": r["theme"],
+                    "scope": r["scope"],
+                    "fired_on": r["fired_on"],
+                    "events": from_json(r["events"]),
+                }
                 for r in triggers
             ],
         }
@@ -428,7 +459,9 @@ class Snapshot:
         else:
             names = sorted(set(services))
             rows = [
-                r for part in _parts(names, 500) for r in self.conn.execute(select(t).where(t.c.service.in_(part))).mappings()
+                r
+                for part in _parts(names, 500)
+                for r in self.conn.execute(select(t).where(t.c.service.in_(part))).mappings()
             ]
         return {r["service"]: dict(r) for r in rows}
 

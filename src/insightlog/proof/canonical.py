@@ -39,7 +39,6 @@ MAX_SAFE_INTEGER = 2**53
 """Largest integer magnitude accepted: beyond it an integer may not be exactly one double."""
 
 
-
 class CanonicalizationError(InsightlogError, ValueError):
     """Raised when a value has no RFC 8785 canonical form (NaN, a huge integer, a lone surrogate)."""
 
@@ -143,9 +142,7 @@ def format_number(value: float) -> str:
         raise CanonicalizationError("a bool is not a number")
     if isinstance(value, int):
         if abs(value) > MAX_SAFE_INTEGER:
-            raise CanonicalizationError(
-                f"integer {value} is outside the I-JSON range ±2**53; encode it as a string"
-            )
+            raise CanonicalizationError(f"integer {value} is outside the I-JSON range ±2**53; encode it as a string")
         return str(value)
     if not isinstance(value, float):
         raise CanonicalizationError(f"{type(value).__name__} is not a JSON number")
@@ -258,9 +255,7 @@ def format_timestamp(value: datetime, what: str = "timestamp") -> str:
 def entry_leaf_object(entry: Entry) -> dict[str, Any]:
     """The JSON object that ``entry_leaf_bytes`` canonicalises (before canonicalisation)."""
     if entry.position < 1:
-        raise CanonicalizationError(
-            f"event {entry.event_id!r} has no ledger position yet (position {entry.position})"
-        )
+        raise CanonicalizationError(f"event {entry.event_id!r} has no ledger position yet (position {entry.position})")
     if entry.appended_at is None:
         raise CanonicalizationError(f"event {entry.event_id!r} has no appended_at")
     return {

@@ -121,9 +121,7 @@ def parse_signed_body(body: bytes) -> Checkpoint:
         raise CheckpointFormatError(f"checkpoint size {size_text!r} is not a decimal number")
     if not _BASE64_32.fullmatch(root_text):
         raise CheckpointFormatError("checkpoint root hash is not 32 bytes in base64")
-    checkpoint = Checkpoint(
-        origin, int(size_text), _b64decode(root_text, "root hash"), _parse_time(time_text)
-    )
+    checkpoint = Checkpoint(origin, int(size_text), _b64decode(root_text, "root hash"), _parse_time(time_text))
     if signed_body(checkpoint) != body:
         raise CheckpointFormatError("checkpoint body is not in canonical form")
     return checkpoint
@@ -148,14 +146,10 @@ class Signature:
 
 def sign(checkpoint: Checkpoint, private_key: Ed25519PrivateKey, role: str = PROVIDER) -> Signature:
     """Sign the checkpoint's body with ``private_key`` as ``role`` (``provider`` or ``witness``)."""
-    return Signature(
-        key_id(private_key.public_key()), role, private_key.sign(signed_body(checkpoint))
-    )
+    return Signature(key_id(private_key.public_key()), role, private_key.sign(signed_body(checkpoint)))
 
 
-def verify_signature(
-    checkpoint: Checkpoint, signature: Signature, public_key: Ed25519PublicKey
-) -> bool:
+def verify_signature(checkpoint: Checkpoint, signature: Signature, public_key: Ed25519PublicKey) -> bool:
     """True when ``signature`` is ``public_key``'s valid signature over the checkpoint's body."""
     if key_id(public_key) != signature.key_id:
         return False
@@ -203,9 +197,7 @@ class SignedCheckpoint:
                 }
                 for s in self.signatures
             ],
-            "tsa_token": (
-                None if self.tsa_token is None else base64.b64encode(self.tsa_token).decode("ascii")
-            ),
+            "tsa_token": (None if self.tsa_token is None else base64.b64encode(self.tsa_token).decode("ascii")),
         }
 
     def to_json(self) -> bytes:
@@ -221,17 +213,14 @@ class SignedCheckpoint:
         if set(data) != expected:
             missing, extra = expected - set(data), set(data) - expected
             raise CheckpointFormatError(
-                "checkpoint record members differ: "
-                f"missing {sorted(missing)}, unexpected {sorted(extra)}"
+                f"checkpoint record members differ: missing {sorted(missing)}, unexpected {sorted(extra)}"
             )
         if data["v"] != CHECKPOINT_FORMAT_VERSION:
             raise CheckpointFormatError(f"checkpoint record version {data['v']!r} is not 1")
         root = data["root_hash"]
         if not isinstance(root, str) or not _HEX64.fullmatch(root):
             raise CheckpointFormatError("root_hash is not 64 lowercase hex digits")
-        checkpoint = Checkpoint(
-            data["origin"], data["size"], bytes.fromhex(root), _parse_time(data["timestamp"])
-        )
+        checkpoint = Checkpoint(data["origin"], data["size"], bytes.fromhex(root), _parse_time(data["timestamp"]))
         raw_signatures = data["signatures"]
         if not isinstance(raw_signatures, list):
             raise CheckpointFormatError("signatures is not a list")
@@ -239,9 +228,7 @@ class SignedCheckpoint:
         for item in raw_signatures:
             if not isinstance(item, dict) or set(item) != {"key_id", "role", "signature"}:
                 raise CheckpointFormatError("a signature has members key_id, role, signature")
-            signatures.append(
-                Signature(item["key_id"], item["role"], _b64decode(item["signature"], "signature"))
-            )
+            signatures.append(Signature(item["key_id"], item["role"], _b64decode(item["signature"], "signature")))
         token = data["tsa_token"]
         return cls(
             checkpoint,

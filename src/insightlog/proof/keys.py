@@ -68,9 +68,7 @@ def short_key_id(full_key_id: str) -> str:
 
 def public_key_pem(public_key: Ed25519PublicKey) -> bytes:
     """The PEM SubjectPublicKeyInfo encoding of a public key."""
-    return public_key.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    return public_key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
 def public_key_info(public_key: Ed25519PublicKey) -> PublicKeyInfo:
@@ -92,13 +90,9 @@ def public_key_from_pem(pem: bytes) -> Ed25519PublicKey:
 def private_key_to_pem(private_key: Ed25519PrivateKey, passphrase: bytes | None = None) -> bytes:
     """PEM PKCS#8 encoding of a private key, encrypted when a passphrase is given."""
     encryption: serialization.KeySerializationEncryption = (
-        serialization.BestAvailableEncryption(passphrase)
-        if passphrase
-        else serialization.NoEncryption()
+        serialization.BestAvailableEncryption(passphrase) if passphrase else serialization.NoEncryption()
     )
-    return private_key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
-    )
+    return private_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
 
 
 KEY_FILE_MODE = 0o600
@@ -155,9 +149,7 @@ def create_key_files(
     return public_key_info(public_key)
 
 
-def load_private_key(
-    path: str | os.PathLike[str], passphrase: bytes | None = None
-) -> Ed25519PrivateKey:
+def load_private_key(path: str | os.PathLike[str], passphrase: bytes | None = None) -> Ed25519PrivateKey:
     """Load an Ed25519 private key from a PEM PKCS#8 file."""
     data = _read_key_file(path, "private key")
     try:

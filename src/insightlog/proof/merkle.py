@@ -106,9 +106,7 @@ class MerkleTree:
         level, count = 0, self._size
         while count % 2 == 0:
             below = self._levels[level]
-            node = hash_children(
-                bytes(below[-2 * HASH_SIZE : -HASH_SIZE]), bytes(below[-HASH_SIZE:])
-            )
+            node = hash_children(bytes(below[-2 * HASH_SIZE : -HASH_SIZE]), bytes(below[-HASH_SIZE:]))
             level += 1
             count //= 2
             if level == len(self._levels):
@@ -223,9 +221,7 @@ class MerkleTree:
     def consistency_proof(self, old_size: int, new_size: int | None = None) -> ConsistencyProof:
         """The consistency proof between the trees of ``old_size`` and ``new_size`` leaves."""
         new_size = self._size if new_size is None else new_size
-        return ConsistencyProof(
-            old_size, new_size, tuple(self.consistency_path(old_size, new_size))
-        )
+        return ConsistencyProof(old_size, new_size, tuple(self.consistency_path(old_size, new_size)))
 
 
 def root_from_leaf_hashes(leaf_hashes: Sequence[bytes]) -> bytes:
@@ -237,9 +233,7 @@ def _is_hash(value: object) -> bool:
     return isinstance(value, (bytes, bytearray)) and len(value) == HASH_SIZE
 
 
-def root_from_inclusion_proof(
-    leaf_hash: bytes, index: int, size: int, proof: Sequence[bytes]
-) -> bytes | None:
+def root_from_inclusion_proof(leaf_hash: bytes, index: int, size: int, proof: Sequence[bytes]) -> bytes | None:
     """The root implied by an inclusion proof (RFC 9162 §2.1.3.2), or None if it is malformed."""
     if not _is_hash(leaf_hash) or not all(_is_hash(p) for p in proof):
         return None
@@ -265,9 +259,7 @@ def root_from_inclusion_proof(
     return r
 
 
-def verify_inclusion(
-    leaf_hash: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes
-) -> bool:
+def verify_inclusion(leaf_hash: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes) -> bool:
     """True when ``proof`` shows the leaf hash at 0-based ``index`` in the tree (``size``, ``root``)."""
     if not _is_hash(root):
         return False
@@ -275,9 +267,7 @@ def verify_inclusion(
     return computed is not None and computed == bytes(root)
 
 
-def verify_consistency(
-    old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]
-) -> bool:
+def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]) -> bool:
     """True when ``proof`` shows that the tree (old_size, old_root) is a prefix of (new_size, new_root).
 
     RFC 9162 §2.1.4.2 for ``0 < old_size < new_size``. When the sizes are equal the proof must be

@@ -106,9 +106,7 @@ class Timestamp:
     info: TokenInfo
 
 
-def build_request(
-    data: bytes, nonce: int | None = None, *, cert_req: bool = True
-) -> TimestampRequest:
+def build_request(data: bytes, nonce: int | None = None, *, cert_req: bool = True) -> TimestampRequest:
     """A TimeStampReq for SHA-256(data) with a nonce (random 64-bit unless given)."""
     digest = hashlib.sha256(data).digest()
     if nonce is None:
@@ -241,22 +239,15 @@ def _embedded_certificates(signed_data: cms.SignedData) -> list[asn1_x509.Certif
     return [c.chosen for c in certificates if isinstance(c.chosen, asn1_x509.Certificate)]
 
 
-def _signer_certificate(
-    signed_data: cms.SignedData, signer: cms.SignerInfo
-) -> asn1_x509.Certificate:
+def _signer_certificate(signed_data: cms.SignedData, signer: cms.SignerInfo) -> asn1_x509.Certificate:
     certificates = _embedded_certificates(signed_data)
     if not certificates:
-        raise TimestampVerificationError(
-            "token carries no TSA certificate (it must be requested with certReq)"
-        )
+        raise TimestampVerificationError("token carries no TSA certificate (it must be requested with certReq)")
     sid = signer["sid"]
     for cert in certificates:
         if sid.name == "issuer_and_serial_number":
             wanted = sid.chosen
-            if (
-                cert.issuer == wanted["issuer"]
-                and cert.serial_number == wanted["serial_number"].native
-            ):
+            if cert.issuer == wanted["issuer"] and cert.serial_number == wanted["serial_number"].native:
                 return cert
         elif sid.name == "subject_key_identifier" and cert.key_identifier == sid.chosen.native:
             return cert
@@ -292,9 +283,7 @@ def _check_signing_certificate(signed_attrs: cms.CMSAttributes, cert_der: bytes)
         )
 
 
-def _verify_cms_signature(
-    public_key: object, signer: cms.SignerInfo, signed_bytes: bytes, digest_name: str
-) -> None:
+def _verify_cms_signature(public_key: object, signer: cms.SignerInfo, signed_bytes: bytes, digest_name: str) -> None:
     signature = signer["signature"].native
     algorithm: algos.SignedDigestAlgorithm = signer["signature_algorithm"]
     algo = algorithm.signature_algo
@@ -316,9 +305,7 @@ def _verify_cms_signature(
                     _HASHES[pss_hash](),
                 )
             elif algo == "rsassa_pkcs1v15":
-                public_key.verify(
-                    signature, signed_bytes, padding.PKCS1v15(), _HASHES[digest_name]()
-                )
+                public_key.verify(signature, signed_bytes, padding.PKCS1v15(), _HASHES[digest_name]())
             else:
                 raise TimestampVerificationError(f"RSA key with signature algorithm {algo}")
         elif isinstance(public_key, ec.EllipticCurvePublicKey):
@@ -328,9 +315,7 @@ def _verify_cms_signature(
         elif isinstance(public_key, (Ed25519PublicKey, Ed448PublicKey)):
             public_key.verify(signature, signed_bytes)
         else:
-            raise TimestampVerificationError(
-                f"unsupported TSA key type {type(public_key).__name__}"
-            )
+            raise TimestampVerificationError(f"unsupported TSA key type {type(public_key).__name__}")
     except InvalidSignature:
         raise TimestampVerificationError("the token's signature does not verify") from None
     except UnsupportedAlgorithm as exc:
@@ -343,17 +328,13 @@ def _check_tsa_certificate(cert: x509.Certificate, at: datetime) -> None:
     except x509.ExtensionNotFound:
         raise TimestampVerificationError("TSA certificate has no extended key usage") from None
     if not eku.critical or ExtendedKeyUsageOID.TIME_STAMPING not in eku.value:
-        raise TimestampVerificationError(
-            "TSA certificate lacks the critical timeStamping extended key usage"
-        )
+        raise TimestampVerificationError("TSA certificate lacks the critical timeStamping extended key usage")
     _check_validity(cert, at, "TSA certificate")
 
 
 def _check_validity(cert: x509.Certificate, at: datetime, what: str) -> None:
     if not cert.not_valid_before_utc <= at <= cert.not_valid_after_utc:
-        raise TimestampVerificationError(
-            f"{what} {cert.subject.rfc4514_string()} was not valid at {at.isoformat()}"
-        )
+        raise TimestampVerificationError(f"{what} {cert.subject.rfc4514_string()} was not valid at {at.isoformat()}")
 
 
 def _is_ca(cert: x509.Certificate) -> bool:
@@ -392,9 +373,7 @@ def _check_chain(
                 break
         else:
             break
-    raise TimestampVerificationError(
-        f"TSA certificate {leaf.subject.rfc4514_string()} does not chain to the given CA"
-    )
+    raise TimestampVerificationError(f"TSA certificate {leaf.subject.rfc4514_string()} does not chain to the given CA")
 
 
 def verify_token(token_der: bytes, data: bytes, ca_cert_pem: bytes | None = None) -> TokenInfo:
@@ -462,9 +441,7 @@ def _verify_token(token_der: bytes, data: bytes, ca_cert_pem: bytes | None) -> T
             anchors = x509.load_pem_x509_certificates(ca_cert_pem)
         except ValueError as exc:
             raise TimestampVerificationError(f"CA certificate is not PEM: {exc}") from None
-        others = [
-            x509.load_der_x509_certificate(c.dump()) for c in _embedded_certificates(signed_data)
-        ]
+        others = [x509.load_der_x509_certificate(c.dump()) for c in _embedded_certificates(signed_data)]
         _check_chain(cert, [c for c in others if c != cert], anchors, gen_time)
 
     return TokenInfo(
@@ -483,6 +460,5 @@ def tsa_certificates_pem(token_der: bytes) -> bytes:
     """The certificates embedded in a token, as PEM (for ``openssl ts -verify -untrusted``)."""
     signed_data = _content_info(token_der)["content"]
     return b"".join(
-        x509.load_der_x509_certificate(c.dump()).public_bytes(Encoding.PEM)
-        for c in _embedded_certificates(signed_data)
+        x509.load_der_x509_certificate(c.dump()).public_bytes(Encoding.PEM) for c in _embedded_certificates(signed_data)
     )

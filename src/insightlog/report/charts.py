@@ -97,13 +97,34 @@ def drift_chart(uid: str, theme: str, rows: Sequence[Mapping[str, Any]], t3: Map
         parts: list[Any] = []
         if j is not None and e is not None and float(j) != e:
             y1, y2 = sorted((y(j), y(e)))
-            parts.append(_gap(cx - step * 0.2, y1, step * 0.4, y2 - y1, "diagonal" if j > e else "horizontal", f"{r['month']}: gap D {r['D']}", r["month"], r["D"]))
+            parts.append(
+                _gap(
+                    cx - step * 0.2,
+                    y1,
+                    step * 0.4,
+                    y2 - y1,
+                    "diagonal" if j > e else "horizontal",
+                    f"{r['month']}: gap D {r['D']}",
+                    r["month"],
+                    r["D"],
+                )
+            )
         if j is not None:
             parts.append(
-                h("rect", h("title", f"{r['month']}: J {j}"), x=_f(cx - 4.5), y=_f(y(j) - 4.5), width=9, height=9, class_="j-point")
+                h(
+                    "rect",
+                    h("title", f"{r['month']}: J {j}"),
+                    x=_f(cx - 4.5),
+                    y=_f(y(j) - 4.5),
+                    width=9,
+                    height=9,
+                    class_="j-point",
+                )
             )
         if e is not None:
-            parts.append(h("circle", h("title", f"{r['month']}: E {r['E']}"), cx=_f(cx), cy=_f(y(e)), r=5, class_="e-point"))
+            parts.append(
+                h("circle", h("title", f"{r['month']}: E {r['E']}"), cx=_f(cx), cy=_f(y(e)), r=5, class_="e-point")
+            )
         parts.append(h("text", r["month"], x=_f(cx), y=axis_y + 16, text_anchor="middle"))
         parts.append(h("text", f"D {_signed(r['D'])}", x=_f(cx), y=axis_y + 31, text_anchor="middle", class_="d-label"))
         scopes = t3.get(r["month"])
@@ -112,7 +133,10 @@ def drift_chart(uid: str, theme: str, rows: Sequence[Mapping[str, Any]], t3: Map
             parts.append(
                 h(
                     "g",
-                    h("title", "T3 sustained optimism fired: " + ", ".join("theme level" if s is None else s for s in scopes)),
+                    h(
+                        "title",
+                        "T3 sustained optimism fired: " + ", ".join("theme level" if s is None else s for s in scopes),
+                    ),
                     h("path", d=f"M{_f(cx - 6)},{ty + 5} L{_f(cx + 6)},{ty + 5} L{_f(cx)},{ty - 6} Z"),
                     h("text", "T3", x=_f(cx + 9), y=ty + 4),
                     class_="t3",
@@ -148,7 +172,11 @@ def drift_chart(uid: str, theme: str, rows: Sequence[Mapping[str, Any]], t3: Map
         h("text", "gap, J above E", x=left + 310, y=legend_y + 4),
         _gap(left + 405, legend_y - 7, 14, 14, "horizontal", "gap, E above J"),
         h("text", "gap, E above J", x=left + 425, y=legend_y + 4),
-        h("g", h("path", d=f"M{left + 522},{legend_y + 5} L{left + 534},{legend_y + 5} L{left + 528},{legend_y - 6} Z"), class_="t3"),
+        h(
+            "g",
+            h("path", d=f"M{left + 522},{legend_y + 5} L{left + 534},{legend_y + 5} L{left + 528},{legend_y - 6} Z"),
+            class_="t3",
+        ),
         h("text", "T3 fired", x=left + 540, y=legend_y + 4),
         class_="legend",
     )
@@ -195,12 +223,24 @@ def _hatch_path(x0: float, y0: float, w: float, h_: float, kind: str, spacing: f
     return " ".join(segments)
 
 
-def _gap(x0: float, y0: float, w: float, h_: float, kind: str, title: str, month: str | None = None, d: str | None = None) -> Markup:
+def _gap(
+    x0: float, y0: float, w: float, h_: float, kind: str, title: str, month: str | None = None, d: str | None = None
+) -> Markup:
     """A gap box: light fill, an outline and hatching, so it reads without colour."""
     return h(
         "g",
         h("title", title),
-        h("rect", x=_f(x0), y=_f(y0), width=_f(w), height=_f(h_), class_=f"gap-rect gap-{kind}", data_pattern=kind, data_month=month, data_d=d),
+        h(
+            "rect",
+            x=_f(x0),
+            y=_f(y0),
+            width=_f(w),
+            height=_f(h_),
+            class_=f"gap-rect gap-{kind}",
+            data_pattern=kind,
+            data_month=month,
+            data_d=d,
+        ),
         h("path", d=_hatch_path(x0, y0, w, h_, kind), class_="gap-hatch"),
         class_="gap",
     )
@@ -215,9 +255,7 @@ def _polylines(points: Sequence[tuple[float, float] | None], cls: str) -> Markup
         else:
             runs[-1].append(p)
     return join(
-        h("polyline", points=" ".join(f"{_f(a)},{_f(b)}" for a, b in run), class_=cls)
-        for run in runs
-        if len(run) >= 2
+        h("polyline", points=" ".join(f"{_f(a)},{_f(b)}" for a, b in run), class_=cls) for run in runs if len(run) >= 2
     )
 
 
@@ -246,11 +284,28 @@ def _shape(shape: str, cx: float, cy: float) -> Markup:
         return h("rect", x=_f(cx - 5.5), y=_f(cy - 5.5), width=11, height=11, fill="#1b1b1b")
     if shape in ("diamond", "open-diamond"):
         fill = "#1b1b1b" if shape == "diamond" else "#fff"
-        return h("path", d=f"M{_f(cx)},{_f(cy - 7)} L{_f(cx + 7)},{_f(cy)} L{_f(cx)},{_f(cy + 7)} L{_f(cx - 7)},{_f(cy)} Z", fill=fill, stroke="#1b1b1b", stroke_width=2)
+        return h(
+            "path",
+            d=f"M{_f(cx)},{_f(cy - 7)} L{_f(cx + 7)},{_f(cy)} L{_f(cx)},{_f(cy + 7)} L{_f(cx - 7)},{_f(cy)} Z",
+            fill=fill,
+            stroke="#1b1b1b",
+            stroke_width=2,
+        )
     if shape == "cross":
-        return h("path", d=f"M{_f(cx - 5)},{_f(cy - 5)} L{_f(cx + 5)},{_f(cy + 5)} M{_f(cx - 5)},{_f(cy + 5)} L{_f(cx + 5)},{_f(cy - 5)}", stroke="#1b1b1b", stroke_width=2.5)
+        return h(
+            "path",
+            d=f"M{_f(cx - 5)},{_f(cy - 5)} L{_f(cx + 5)},{_f(cy + 5)} M{_f(cx - 5)},{_f(cy + 5)} L{_f(cx + 5)},{_f(cy - 5)}",
+            stroke="#1b1b1b",
+            stroke_width=2.5,
+        )
     if shape == "triangle":
-        return h("path", d=f"M{_f(cx - 6)},{_f(cy + 5)} L{_f(cx + 6)},{_f(cy + 5)} L{_f(cx)},{_f(cy - 6)} Z", fill="#fff", stroke="#1b1b1b", stroke_width=2)
+        return h(
+            "path",
+            d=f"M{_f(cx - 6)},{_f(cy + 5)} L{_f(cx + 6)},{_f(cy + 5)} L{_f(cx)},{_f(cy - 6)} Z",
+            fill="#fff",
+            stroke="#1b1b1b",
+            stroke_width=2,
+        )
     raise ValueError(shape)
 
 
@@ -290,9 +345,7 @@ def timeline_chart(
             ticks.append(h("line", x1=_f(tx), x2=_f(tx), y1=top - 6, y2=height - 28))
             ticks.append(h("text", month.strftime("%Y-%m-01"), x=_f(tx), y=top - 10, text_anchor="middle"))
         month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
-    lanes_svg = [
-        h("text", name, x=8, y=_f(lane_y(name) + 4), class_="lane-label") for name in lane_names
-    ]
+    lanes_svg = [h("text", name, x=8, y=_f(lane_y(name) + 4), class_="lane-label") for name in lane_names]
     marks = []
     for m in milestones:
         cx, cy = x(m.when), lane_y(m.lane)
@@ -302,7 +355,15 @@ def timeline_chart(
                 "g",
                 h("title", f"{m.lane}: {m.label}"),
                 _shape(m.shape, cx, cy),
-                None if m.shape == "dot" else h("text", m.label, x=_f(cx - 10 if anchor_end else cx + 10), y=_f(cy + 4), text_anchor="end" if anchor_end else None),
+                None
+                if m.shape == "dot"
+                else h(
+                    "text",
+                    m.label,
+                    x=_f(cx - 10 if anchor_end else cx + 10),
+                    y=_f(cy + 4),
+                    text_anchor="end" if anchor_end else None,
+                ),
                 class_="milestone",
                 data_lane=m.lane,
                 data_date=m.when.isoformat(),
@@ -315,7 +376,11 @@ def timeline_chart(
         bar_svg.append(
             h(
                 "g",
-                h("path", d=f"M{_f(x1)},{_f(cy - 6)} L{_f(x1)},{_f(cy + 6)} M{_f(x1)},{_f(cy)} L{_f(x2)},{_f(cy)} M{_f(x2)},{_f(cy - 6)} L{_f(x2)},{_f(cy + 6)}", class_="lag-bar"),
+                h(
+                    "path",
+                    d=f"M{_f(x1)},{_f(cy - 6)} L{_f(x1)},{_f(cy + 6)} M{_f(x1)},{_f(cy)} L{_f(x2)},{_f(cy)} M{_f(x2)},{_f(cy - 6)} L{_f(x2)},{_f(cy + 6)}",
+                    class_="lag-bar",
+                ),
                 h("text", label, x=_f(x2 + 6), y=_f(cy + 4)),
                 class_="lag",
                 data_lane=lane,

@@ -173,7 +173,9 @@ def review_schedules(
                 "event_id": None,
                 "held": None,
                 "recorded": None,
-                "days_overdue": overdue[key]["days_overdue"] if key in overdue and overdue[key]["held"] is None else None,
+                "days_overdue": overdue[key]["days_overdue"]
+                if key in overdue and overdue[key]["held"] is None
+                else None,
                 "days_late": None,
             }
         )

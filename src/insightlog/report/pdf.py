@@ -35,7 +35,12 @@ def chromium_path(path: str = DEFAULT_CHROMIUM) -> str | None:
 
 
 def print_pdf(
-    html_path: Path, pdf_path: Path, *, chromium: str = DEFAULT_CHROMIUM, timeout: float = 120.0, overwrite: bool = False
+    html_path: Path,
+    pdf_path: Path,
+    *,
+    chromium: str = DEFAULT_CHROMIUM,
+    timeout: float = 120.0,
+    overwrite: bool = False,
 ) -> Path:
     """Print ``html_path`` to ``pdf_path`` (A4, no browser header or footer); returns ``pdf_path``."""
     exe = chromium_path(chromium)

@@ -107,7 +107,9 @@ def lag_rows(summaries: Sequence[ServiceSummary]) -> list[LagRow]:
 
 
 def _svc_link(s: ServiceSummary, anchor: str = "") -> Markup:
-    return h("a", s.service, href=s.href + (f"#{anchor}" if anchor else ""), class_="service-link", data_service=s.service)
+    return h(
+        "a", s.service, href=s.href + (f"#{anchor}" if anchor else ""), class_="service-link", data_service=s.service
+    )
 
 
 def _lags_section(summaries: Sequence[ServiceSummary], total: int) -> Markup:
@@ -129,8 +131,14 @@ def _lags_section(summaries: Sequence[ServiceSummary], total: int) -> Markup:
                 h("td", "\u2013" if r.median is None else f"{r.median} days", class_="num"),
                 h("td", "\u2013" if r.p90 is None else f"{r.p90} days", class_="num"),
                 h("td", ", ".join(str(v) for v in sorted(r.lags)) or "\u2013"),
-                h("td", f"{len(r.open_lags)}" + (f" (longest {max(r.open_lags)} days)" if r.open_lags else ""), class_="num"),
-                class_="lag-row total" if r.service == "" else ("lag-row service-total" if r.theme is None else "lag-row"),
+                h(
+                    "td",
+                    f"{len(r.open_lags)}" + (f" (longest {max(r.open_lags)} days)" if r.open_lags else ""),
+                    class_="num",
+                ),
+                class_="lag-row total"
+                if r.service == ""
+                else ("lag-row service-total" if r.theme is None else "lag-row"),
                 data_service=r.service,
                 data_theme=data_value(r.theme),
                 data_n=str(len(r.lags)),
@@ -144,10 +152,22 @@ def _lags_section(summaries: Sequence[ServiceSummary], total: int) -> Markup:
         1,
         "lags",
         "Recognition lags",
-        h("p", "Days from an issue's first adverse signal (observed) to the leadership judgement acknowledging it (recorded), over the repeated episodes acknowledged by the as-of instant. Median and 90th percentile are nearest-rank: the value at rank \u2308P/100 \u00d7 N\u2309 of the sorted lags. Unacknowledged episodes are counted separately with their open lag.", class_="lead"),
+        h(
+            "p",
+            "Days from an issue's first adverse signal (observed) to the leadership judgement acknowledging it (recorded), over the repeated episodes acknowledged by the as-of instant. Median and 90th percentile are nearest-rank: the value at rank \u2308P/100 \u00d7 N\u2309 of the sorted lags. Unacknowledged episodes are counted separately with their open lag.",
+            class_="lead",
+        ),
         table(
             "Recognition lag by service and theme",
-            ["Service and theme", "Episodes", "Acknowledged", "Median lag", "90th percentile lag", "Lags (sorted)", "Unacknowledged"],
+            [
+                "Service and theme",
+                "Episodes",
+                "Acknowledged",
+                "Median lag",
+                "90th percentile lag",
+                "Lags (sorted)",
+                "Unacknowledged",
+            ],
             rows,
             class_="lags",
         ),
@@ -207,8 +227,17 @@ def _heatmap_section(summaries: Sequence[ServiceSummary], total: int) -> Markup:
         2,
         "heatmap",
         "Drift heat map",
-        h("p", "Theme-level drift sign by service, theme and month: \u25b2 +1 leaders score more than half a grade above the evidence (optimistic), \u25cf 0 in line, \u25bc \u22121 below (cautious), \u00b7 no sign (no judgement or no evidence that month). Each cell also gives D = J \u2212 E; the shading repeats the symbol.", class_="lead"),
-        table("Drift sign (D = J \u2212 E) per service, theme and month", ["Service and theme", *months], rows, class_="heat"),
+        h(
+            "p",
+            "Theme-level drift sign by service, theme and month: \u25b2 +1 leaders score more than half a grade above the evidence (optimistic), \u25cf 0 in line, \u25bc \u22121 below (cautious), \u00b7 no sign (no judgement or no evidence that month). Each cell also gives D = J \u2212 E; the shading repeats the symbol.",
+            class_="lead",
+        ),
+        table(
+            "Drift sign (D = J \u2212 E) per service, theme and month",
+            ["Service and theme", *months],
+            rows,
+            class_="heat",
+        ),
         total=total,
     )
 
@@ -237,8 +266,17 @@ def _overdue_section(summaries: Sequence[ServiceSummary], total: int) -> Markup:
         3,
         "overdue",
         "Overdue reviews",
-        h("p", "Overdue review episodes still open at the as-of date, or closed within the 90 days up to it.", class_="lead"),
-        table("Overdue reviews by service", ["Service", "Level", "Due by", "Held", "Days overdue"], rows, empty="No review is overdue."),
+        h(
+            "p",
+            "Overdue review episodes still open at the as-of date, or closed within the 90 days up to it.",
+            class_="lead",
+        ),
+        table(
+            "Overdue reviews by service",
+            ["Service", "Level", "Due by", "Held", "Days overdue"],
+            rows,
+            empty="No review is overdue.",
+        ),
         total=total,
     )
 
@@ -270,8 +308,17 @@ def _triggers_section(summaries: Sequence[ServiceSummary], total: int) -> Markup
         4,
         "open-triggers",
         "Open triggers",
-        h("p", "Trigger occurrences fired in the 90 days up to the as-of date (the governance view's window).", class_="lead"),
-        table("Open triggers by service", ["Service", "Fired on", "Trigger", "Theme", "Scope", "Cited events"], rows, empty="No trigger fired in the last 90 days."),
+        h(
+            "p",
+            "Trigger occurrences fired in the 90 days up to the as-of date (the governance view's window).",
+            class_="lead",
+        ),
+        table(
+            "Open triggers by service",
+            ["Service", "Fired on", "Trigger", "Theme", "Scope", "Cited events"],
+            rows,
+            empty="No trigger fired in the last 90 days.",
+        ),
         total=total,
     )
 
@@ -293,13 +340,21 @@ def render_provider(
         h("h1", "Provider governance overview"),
         h("p", f"As of {as_of_text}, across {len(summaries)} service(s). Report made {generated_at}.", class_="meta"),
         h("p", basis_sentence(basis), class_="meta basis", data_basis=basis),
-        h("p", "Ledger integrity: ", verified_phrase(integrity), f" (checked {integrity.checked_at}).", class_="meta") if integrity else None,
-        h("p", "Services with no event recorded by then (not shown): ", ", ".join(skipped), class_="meta") if skipped else None,
+        h("p", "Ledger integrity: ", verified_phrase(integrity), f" (checked {integrity.checked_at}).", class_="meta")
+        if integrity
+        else None,
+        h("p", "Services with no event recorded by then (not shown): ", ", ".join(skipped), class_="meta")
+        if skipped
+        else None,
         h("ul", [h("li", _svc_link(s), f" \u2014 full report: {s.href}") for s in summaries], class_="services"),
         class_="report-header",
         data_as_of=as_of_text,
     )
-    nav = h("nav", h("ol", [h("li", h("a", title, href=f"#{key}")) for key, title in PROVIDER_SECTIONS]), aria_label="Contents")
+    nav = h(
+        "nav",
+        h("ol", [h("li", h("a", title, href=f"#{key}")) for key, title in PROVIDER_SECTIONS]),
+        aria_label="Contents",
+    )
     main = h(
         "main",
         _lags_section(summaries, total),

@@ -55,17 +55,30 @@ def render_service(report: ServiceReport) -> str:
             f"As of {doc['as_of']}: the record as it stood then; events recorded later are not shown. ",
             f"{known} of the service's {len(report.entries)} events were recorded by then. ",
             f"Definitions {doc['definitions_version']}",
-            f", policy {doc['policy']['name']} (overrides {doc['policy']['overrides']})" if "policy" in doc else ", default thresholds",
+            f", policy {doc['policy']['name']} (overrides {doc['policy']['overrides']})"
+            if "policy" in doc
+            else ", default thresholds",
             f"; taxonomy {report.governance.taxonomy_version or 'not stated'}.",
             class_="meta",
         ),
         h("p", basis_sentence(report.basis), _withdrawn_note(report), class_="meta basis", data_basis=report.basis),
-        h("p", f"Report made {report.generated_at} by insightlog from the ledger ({report.store_events} events in the store). Ledger integrity at that time: ", verified_phrase(report.integrity), ".", class_="meta"),
+        h(
+            "p",
+            f"Report made {report.generated_at} by insightlog from the ledger ({report.store_events} events in the store). Ledger integrity at that time: ",
+            verified_phrase(report.integrity),
+            ".",
+            class_="meta",
+        ),
         class_="report-header",
         data_service=report.service,
         data_as_of=doc["as_of"],
     )
-    nav = h("nav", h("h2", "Contents", class_="visually-hidden"), h("ol", [h("li", h("a", title, href=f"#{key}")) for key, title in SECTIONS]), aria_label="Contents")
+    nav = h(
+        "nav",
+        h("h2", "Contents", class_="visually-hidden"),
+        h("ol", [h("li", h("a", title, href=f"#{key}")) for key, title in SECTIONS]),
+        aria_label="Contents",
+    )
     main = h(
         "main",
         governance_section(report, events, total),
@@ -76,7 +89,14 @@ def render_service(report: ServiceReport) -> str:
         evidence_section(report, events, total),
         integrity_section(report, total),
     )
-    footer = h("footer", h("p", f"insightlog governance report \u00b7 {report.service} \u00b7 as of {doc['as_of']} \u00b7 made {report.generated_at}", class_="meta"))
+    footer = h(
+        "footer",
+        h(
+            "p",
+            f"insightlog governance report \u00b7 {report.service} \u00b7 as of {doc['as_of']} \u00b7 made {report.generated_at}",
+            class_="meta",
+        ),
+    )
     return page(
         f"Governance report: {report.service} as of {doc['as_of']}",
         join([header, nav, main, footer]),

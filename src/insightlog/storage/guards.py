@@ -51,7 +51,9 @@ def install_postgres_guards(ledger: Any) -> None:
 
 
 def _sqlite_trigger_names() -> list[tuple[str, str, str]]:
-    return [(f"insightlog_refuse_{op.lower()}_{table}", op, table) for table in SQLITE_TABLES for op in ("UPDATE", "DELETE")]
+    return [
+        (f"insightlog_refuse_{op.lower()}_{table}", op, table) for table in SQLITE_TABLES for op in ("UPDATE", "DELETE")
+    ]
 
 
 def _install_sqlite(ledger: Any) -> None:
@@ -206,7 +208,10 @@ def write_refusal(exc: BaseException) -> str | None:
     while current is not None and id(current) not in seen:
         seen.add(id(current))
         text = one_line(current)
-        if getattr(current, "sqlstate", None) in ("42501", "25006"):  # insufficient_privilege, read_only_sql_transaction
+        if getattr(current, "sqlstate", None) in (
+            "42501",
+            "25006",
+        ):  # insufficient_privilege, read_only_sql_transaction
             return text
         lowered = text.lower()
         if "readonly database" in lowered or "read-only" in lowered or GUARD_MESSAGE in text:

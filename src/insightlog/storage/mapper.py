@@ -92,7 +92,9 @@ def _refused(topic: Any) -> Exception:
     text = repr(topic)
     if len(text) > 80:
         text = text[:79] + "…"
-    return StoredDataError(f"a stored event names the class {text}, which insightlog never writes; run 'insightlog verify'")
+    return StoredDataError(
+        f"a stored event names the class {text}, which insightlog never writes; run 'insightlog verify'"
+    )
 
 
 def _dump_event(event: BaseModel) -> bytes:

@@ -71,14 +71,21 @@ class ChunkedPostgresApplicationRecorder(PostgresApplicationRecorder):
             curs.execute(SQL("SELECT COALESCE(MAX(notification_id), 0) AS last FROM {0}").format(table))
             row = curs.fetchone()  # an aggregate: always one row
             last = row["last"] if row is not None else 0
-            copy_statement = SQL("COPY {0} (originator_id, originator_version, topic, state) FROM STDIN (FORMAT BINARY)").format(table)
+            copy_statement = SQL(
+                "COPY {0} (originator_id, originator_version, topic, state) FROM STDIN (FORMAT BINARY)"
+            ).format(table)
             with curs.copy(copy_statement) as copy:
                 copy.set_types([self.datastore.originator_id_type, "int8", "text", "bytea"])
                 for s in stored_events:
                     copy.write_row((s.originator_id, s.originator_version, s.topic, s.state))
             # The table lock keeps other writers out, so the rows after ``last`` are these, and
             # the sequence numbered them in the order they were copied.
-            curs.execute(SQL("SELECT notification_id FROM {0} WHERE notification_id > %s ORDER BY notification_id").format(table), (last,))
+            curs.execute(
+                SQL("SELECT notification_id FROM {0} WHERE notification_id > %s ORDER BY notification_id").format(
+                    table
+                ),
+                (last,),
+            )
             ids = [row["notification_id"] for row in curs.fetchall()]
             if len(ids) != len(stored_events):
                 raise ProgrammingError(f"copied {len(stored_events)} events but found {len(ids)} new notification ids")
@@ -100,7 +107,9 @@ class ChunkedPostgresApplicationRecorder(PostgresApplicationRecorder):
         PostgresAggregateRecorder._insert_stored_events(self, curs, chunks[-1], **kwargs)
         self._earlier.ids = ids
 
-    def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+    def _fetch_ids_after_insert_events(
+        self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
         last = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs) or []
         earlier: list[int] = getattr(self._earlier, "ids", [])
         self._earlier.ids = []

@@ -64,7 +64,9 @@ def snapshot_rows(ledger: Any) -> list[SnapshotRow]:
     if name == "sqlite":
         table = recorder.events_table_name  # the snapshot store's recorder keeps its rows in its own table
         with recorder.datastore.transaction(commit=False) as c:
-            c.execute(f"SELECT originator_id, originator_version, topic, state FROM {table} ORDER BY originator_id, originator_version")
+            c.execute(
+                f"SELECT originator_id, originator_version, topic, state FROM {table} ORDER BY originator_id, originator_version"
+            )
             return [SnapshotRow(r[0], r[1], r[2], r[3]) for r in c.fetchall()]
     if name == "postgres":
         from psycopg.sql import SQL, Identifier

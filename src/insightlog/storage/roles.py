@@ -381,7 +381,13 @@ def _grant(conn: Any, cur: Any, dbname: str, names: dict[str, str], tables: set[
         if not cur.fetchone()[0]:
             continue
         large_object_function = sql.SQL(f"pg_catalog.{signature}")
-        _try(conn, cur, sql.SQL("REVOKE EXECUTE ON FUNCTION {} FROM {}").format(large_object_function, everyone), report, None)
+        _try(
+            conn,
+            cur,
+            sql.SQL("REVOKE EXECUTE ON FUNCTION {} FROM {}").format(large_object_function, everyone),
+            report,
+            None,
+        )
         statement = f"REVOKE EXECUTE ON FUNCTION pg_catalog.{signature} FROM PUBLIC"
         if not _try(conn, cur, sql.SQL(statement), report, None):
             report.warnings.append(

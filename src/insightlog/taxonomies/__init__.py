@@ -82,7 +82,10 @@ class TaxonomyVersion:
         return order.index(key_question) if key_question in order else len(order)
 
     def as_rows(self) -> list[dict[str, str]]:
-        return [{"id": s.id, "key_question": s.key_question, "quality_statement": s.quality_statement} for s in self.statements]
+        return [
+            {"id": s.id, "key_question": s.key_question, "quality_statement": s.quality_statement}
+            for s in self.statements
+        ]
 
 
 # ------------------------------------------------------------------ the aggregate
@@ -129,7 +132,9 @@ def parse_csv(text: str, *, origin: str = "CSV") -> tuple[Statement, ...]:
             if not row or all(not c.strip() for c in row):
                 continue
             if len(row) != len(COLUMNS):
-                raise TaxonomyError(f"{origin} line {line}: expected {len(COLUMNS)} fields ({','.join(COLUMNS)}), found {len(row)}")
+                raise TaxonomyError(
+                    f"{origin} line {line}: expected {len(COLUMNS)} fields ({','.join(COLUMNS)}), found {len(row)}"
+                )
             values = [c.strip() for c in row]
             for name, value in zip(COLUMNS, values, strict=True):
                 if not value:
@@ -283,7 +288,9 @@ def unknown_statements(
             theme = e.payload.get("theme") or e.theme
             for sid in statements:
                 if sid not in version:
-                    warnings.append(f"event {e.event_id}: theme {theme!r} names quality statement {sid!r}, which taxonomy {name} lacks")
+                    warnings.append(
+                        f"event {e.event_id}: theme {theme!r} names quality statement {sid!r}, which taxonomy {name} lacks"
+                    )
     return warnings
 
 

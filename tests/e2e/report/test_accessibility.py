@@ -50,7 +50,9 @@ def test_every_chart_is_an_image_with_a_title_and_a_description(rendered: dict[s
 
 
 @pytest.mark.parametrize("day", list(EXPECTED))
-def test_each_drift_chart_description_states_its_numbers(pages: dict[str, Node], expected: dict[str, Any], day: str) -> None:
+def test_each_drift_chart_description_states_its_numbers(
+    pages: dict[str, Node], expected: dict[str, Any], day: str
+) -> None:
     for svg in pages[day].find_all("svg", cls="drift-chart"):
         desc = svg.find("desc").text  # type: ignore[union-attr]
         for r in expected[day]["drift"]:
@@ -65,11 +67,18 @@ def test_each_drift_chart_description_states_its_numbers(pages: dict[str, Node],
 
 
 @pytest.mark.parametrize("day", list(EXPECTED))
-def test_each_recognition_timeline_description_states_its_dates_and_lags(pages: dict[str, Node], expected: dict[str, Any], day: str) -> None:
+def test_each_recognition_timeline_description_states_its_dates_and_lags(
+    pages: dict[str, Node], expected: dict[str, Any], day: str
+) -> None:
     figures = pages[day].find_all("figure", cls="recognition")
     for fig, r in zip(figures, expected[day]["recognition"], strict=True):
         desc = fig.find("desc").text  # type: ignore[union-attr]
-        for value in (r["first_signal"], r["first_signal_observed"], r["pattern_detectable_recorded"], r["ack_recorded"]):
+        for value in (
+            r["first_signal"],
+            r["first_signal_observed"],
+            r["pattern_detectable_recorded"],
+            r["ack_recorded"],
+        ):
             assert value in desc
         assert f"Recognition lag {r['recognition_lag_days']} days" in desc
         assert f"detectable lag {r['detectable_lag_days']} days" in desc
@@ -87,11 +96,15 @@ def test_every_table_has_a_caption_and_scoped_header_cells(rendered: dict[str, s
             headers = table.find_all("th")
             assert headers
             for th in headers:
-                assert th.get("scope") in ("col", "row", "colgroup", "rowgroup"), f"{name}: <th> without scope: {th.text!r}"
+                assert th.get("scope") in ("col", "row", "colgroup", "rowgroup"), (
+                    f"{name}: <th> without scope: {th.text!r}"
+                )
             assert all(th.get("scope") == "col" for th in table.find("thead").find_all("th"))  # type: ignore[union-attr]
 
 
-def test_nothing_is_fetched_no_script_no_external_resource_no_web_font(rendered: dict[str, str], provider_page: str) -> None:
+def test_nothing_is_fetched_no_script_no_external_resource_no_web_font(
+    rendered: dict[str, str], provider_page: str
+) -> None:
     for name, text in _all_pages(rendered, provider_page):
         lowered = text.lower()
         assert "<script" not in lowered, name
@@ -104,7 +117,9 @@ def test_nothing_is_fetched_no_script_no_external_resource_no_web_font(rendered:
                 assert node.get(attr) is None, f"{name}: <{node.tag} {attr}=...>"
             href = node.get("href")
             if href is not None:
-                assert href.startswith("#") or re.fullmatch(r"report-[a-z0-9-]+\.html(#[A-Za-z0-9_-]+)?", href), f"{name}: link {href}"
+                assert href.startswith("#") or re.fullmatch(r"report-[a-z0-9-]+\.html(#[A-Za-z0-9_-]+)?", href), (
+                    f"{name}: link {href}"
+                )
         for style in doc.find_all("style"):
             assert "url(" not in style.text
         for node in doc.iter():

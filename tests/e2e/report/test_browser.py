@@ -90,7 +90,9 @@ def _problems(browser: Browser, session: str, url: str) -> tuple[list[str], list
     return errors, [u for u in requests if u != url]
 
 
-def test_the_report_loads_with_no_console_error_no_network_request_and_draws_its_charts(chromium: str, written: dict[str, Path]) -> None:
+def test_the_report_loads_with_no_console_error_no_network_request_and_draws_its_charts(
+    chromium: str, written: dict[str, Path]
+) -> None:
     with Browser(chromium) as browser:
         session, probe = _load(browser, written["report"])
         errors, requests = _problems(browser, session, written["report"].as_uri())
@@ -99,7 +101,14 @@ def test_the_report_loads_with_no_console_error_no_network_request_and_draws_its
         assert probe["resources"] == 0 and probe["scripts"] == 0
         drift = [c for c in probe["charts"] if "drift-chart" in c["cls"]]
         timelines = [c for c in probe["charts"] if "timeline-chart" in c["cls"]]
-        assert [c["theme"] for c in drift] == ["call_punctuality", "medicines", "medicines.mar_charts", "medicines.time_critical", "safeguarding", "safeguarding.referrals"]
+        assert [c["theme"] for c in drift] == [
+            "call_punctuality",
+            "medicines",
+            "medicines.mar_charts",
+            "medicines.time_critical",
+            "safeguarding",
+            "safeguarding.referrals",
+        ]
         assert [c["theme"] for c in timelines] == ["call_punctuality", "medicines.mar_charts", "safeguarding.referrals"]
         for chart in probe["charts"]:
             assert chart["w"] > 300 and chart["h"] > 150, chart
@@ -109,9 +118,25 @@ def test_the_report_loads_with_no_console_error_no_network_request_and_draws_its
 
         # the screenshot kept as the test's artefact (the top of the page, as in the README) and the whole page
         ARTIFACTS.mkdir(exist_ok=True)
-        top = browser.call("Page.captureScreenshot", {"format": "png", "clip": {"x": 0, "y": 0, "width": 1280, "height": 2300, "scale": 1}, "captureBeyondViewport": True}, session=session)
+        top = browser.call(
+            "Page.captureScreenshot",
+            {
+                "format": "png",
+                "clip": {"x": 0, "y": 0, "width": 1280, "height": 2300, "scale": 1},
+                "captureBeyondViewport": True,
+            },
+            session=session,
+        )
         SCREENSHOT.write_bytes(base64.b64decode(top["data"]))
-        full = browser.call("Page.captureScreenshot", {"format": "png", "clip": {"x": 0, "y": 0, "width": 1280, "height": probe["height"], "scale": 0.5}, "captureBeyondViewport": True}, session=session)
+        full = browser.call(
+            "Page.captureScreenshot",
+            {
+                "format": "png",
+                "clip": {"x": 0, "y": 0, "width": 1280, "height": probe["height"], "scale": 0.5},
+                "captureBeyondViewport": True,
+            },
+            session=session,
+        )
         (ARTIFACTS / "report-harbour-full.png").write_bytes(base64.b64decode(full["data"]))
     png = SCREENSHOT.read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000

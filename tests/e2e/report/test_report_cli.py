@@ -23,9 +23,14 @@ def test_report_writes_one_self_contained_html_file_equal_to_the_analysis(stores
     want = json.loads(EXPECTED["2026-03-31"].read_text())
     lags = [(f.get("data-theme"), int_or_none(f.get("data-lag"))) for f in page.find_all("figure", cls="recognition")]
     assert lags == [(r["theme"], r["recognition_lag_days"]) for r in want["recognition"]]
-    drift = [(r.get("data-theme"), nullable(r.get("data-scope")), r.get("data-month"), nullable(r.get("data-e"))) for r in page.find_all("tr", cls="drift-row")]
+    drift = [
+        (r.get("data-theme"), nullable(r.get("data-scope")), r.get("data-month"), nullable(r.get("data-e")))
+        for r in page.find_all("tr", cls="drift-row")
+    ]
     assert drift == [(r["theme"], r["scope"], r["month"], r["E"]) for r in want["drift"]]
-    assert [r.get("data-trigger") for r in page.find_all("tr", cls="trigger-row")] == [t["trigger"] for t in want["triggers"]]
+    assert [r.get("data-trigger") for r in page.find_all("tr", cls="trigger-row")] == [
+        t["trigger"] for t in want["triggers"]
+    ]
 
 
 def test_report_without_output_writes_report_slug_html_in_the_current_directory(tmp_path: Path, monkeypatch) -> None:
@@ -70,7 +75,10 @@ def test_pdf_without_chromium_is_a_clear_error_after_the_html_is_written(tmp_pat
     out = tmp_path / "r.html"
     result = invoke([*db, "report", "--service", SERVICE, "--as-of", "2026-06-30", "-o", str(out), "--pdf"])
     assert result.exit_code == 1
-    assert f"cannot print to PDF: no Chromium at {tmp_path / 'no-chromium'} (install Debian's package: apt-get install chromium" in result.stderr
+    assert (
+        f"cannot print to PDF: no Chromium at {tmp_path / 'no-chromium'} (install Debian's package: apt-get install chromium"
+        in result.stderr
+    )
     assert out.exists() and not out.with_suffix(".pdf").exists()
 
 

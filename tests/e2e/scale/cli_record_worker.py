@@ -29,8 +29,23 @@ def main() -> None:
     for i in range(count):
         event_id = f"w{worker}-{i:03d}"
         err = io.StringIO()
-        command = [*args, "record", "SpotCheckRecorded", "--service", "Harbour Home Care", "--theme", "medicines.mar_charts",
-                   "--actor-role", "deputy_manager", "--actor-id", f"DM-{worker}", "--event-id", event_id, "--payload", PAYLOAD]
+        command = [
+            *args,
+            "record",
+            "SpotCheckRecorded",
+            "--service",
+            "Harbour Home Care",
+            "--theme",
+            "medicines.mar_charts",
+            "--actor-role",
+            "deputy_manager",
+            "--actor-id",
+            f"DM-{worker}",
+            "--event-id",
+            event_id,
+            "--payload",
+            PAYLOAD,
+        ]
         with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
             try:
                 cli.main(command, prog_name="insightlog", standalone_mode=False)

@@ -46,8 +46,12 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def run_cli(args: list[str], *, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*cli_command(), *args], capture_output=True, text=True, env=env or clean_env(), timeout=timeout, check=False)
+def run_cli(
+    args: list[str], *, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*cli_command(), *args], capture_output=True, text=True, env=env or clean_env(), timeout=timeout, check=False
+    )
 
 
 def export_bytes(ledger: Any, **kwargs: Any) -> bytes:
@@ -106,7 +110,10 @@ def pg_roles() -> Iterator[Any]:
         if roles is None:
             tag = uuid.uuid4().hex[:10]
             roles = Roles(
-                writer=f"il_test_writer_{tag}", auditor=f"il_test_auditor_{tag}", projector=f"il_test_projector_{tag}", owner_url=owner_url
+                writer=f"il_test_writer_{tag}",
+                auditor=f"il_test_auditor_{tag}",
+                projector=f"il_test_projector_{tag}",
+                owner_url=owner_url,
             )
             made[owner_url] = roles
         result = run_cli(["--database-url", owner_url, "db", "roles", *roles.names])

@@ -35,7 +35,12 @@ def event(worker: int, i: int, service: str) -> dict:
         "actor_role": "deputy_manager",
         "actor_id": f"DM-{worker}",
         "record": None,
-        "payload": {"evidence_score": 3, "evidence_category": "observation", "source_type": "spot_check", "summary": f"check {i} by worker {worker}"},
+        "payload": {
+            "evidence_score": 3,
+            "evidence_category": "observation",
+            "source_type": "spot_check",
+            "summary": f"check {i} by worker {worker}",
+        },
     }
 
 

@@ -28,7 +28,10 @@ def test_concurrent_records_with_automatic_checkpoints_never_fail_after_committi
     procs = [
         subprocess.Popen(
             [sys.executable, str(WORKER), str(w), str(EACH), str(ready), json.dumps(args)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=clean_env(),
         )
         for w in range(PROCESSES)
     ]
@@ -51,5 +54,7 @@ def test_concurrent_records_with_automatic_checkpoints_never_fail_after_committi
     wanted = {f"w{w}-{i:03d}" for w in range(PROCESSES) for i in range(EACH)}
     assert sorted(i for i in ids if i in wanted) == sorted(wanted)
     assert len(ids) == 70 + PROCESSES * EACH
-    verified = run_cli([*args, "verify", "--checkpoint", str(tmp_path / "checkpoints.jsonl"), "--trusted-key", f"{key}.pub"])
+    verified = run_cli(
+        [*args, "verify", "--checkpoint", str(tmp_path / "checkpoints.jsonl"), "--trusted-key", f"{key}.pub"]
+    )
     assert verified.returncode == 0, verified.stdout + verified.stderr

@@ -26,8 +26,20 @@ def write_commands(tmp_path: Path) -> dict[str, list[str]]:
     """Every command that writes to the store, by name."""
     return {
         "record": [
-            "record", "SpotCheckRecorded", "--service", "Harbour Home Care", "--theme", "medicines.mar_charts",
-            "--team", "north", "--actor-role", "deputy_manager", "--actor-id", "DM-1", "--payload", PAYLOAD,
+            "record",
+            "SpotCheckRecorded",
+            "--service",
+            "Harbour Home Care",
+            "--theme",
+            "medicines.mar_charts",
+            "--team",
+            "north",
+            "--actor-role",
+            "deputy_manager",
+            "--actor-id",
+            "DM-1",
+            "--payload",
+            PAYLOAD,
         ],
         "import": ["import", str(HARBOUR)],
         "backfill": ["import", "--backfill", str(HARBOUR)],
@@ -36,7 +48,11 @@ def write_commands(tmp_path: Path) -> dict[str, list[str]]:
         "projections rebuild": ["projections", "rebuild"],
         "taxonomy add": ["taxonomy", "add", "SAF-2099", str(TAXONOMY_CSV)],
         "checkpoint": [
-            "--key", str(tmp_path / "keys" / "provider.key"), "--checkpoint-file", str(tmp_path / "checkpoints.jsonl"), "checkpoint",
+            "--key",
+            str(tmp_path / "keys" / "provider.key"),
+            "--checkpoint-file",
+            str(tmp_path / "checkpoints.jsonl"),
+            "checkpoint",
         ],
     }
 
@@ -85,7 +101,9 @@ def test_read_only_refuses_every_write_path_with_one_clear_line(imported: StoreS
     assert fingerprint(imported) == before
 
 
-def test_insightlog_read_only_in_the_environment_is_the_same_as_the_flag(imported: StoreSettings, tmp_path: Path, monkeypatch) -> None:
+def test_insightlog_read_only_in_the_environment_is_the_same_as_the_flag(
+    imported: StoreSettings, tmp_path: Path, monkeypatch
+) -> None:
     monkeypatch.setenv("INSIGHTLOG_READ_ONLY", "1")
     before = fingerprint(imported)
     for what in ("record", "import"):
@@ -139,7 +157,10 @@ def test_the_writer_role_records_and_imports_but_cannot_edit_or_create(imported:
     # Check the writer opens the store the owner made, records, imports and keeps the read models.
     result = invoke(["--database-url", roles.writer_url, *write_commands(Path("/nonexistent"))["record"]])
     assert result.exit_code == 0, result.output
-    other = [line.replace("HHC-", "W-").replace("Harbour Home Care", "Writer Home") for line in HARBOUR.read_text().splitlines()]
+    other = [
+        line.replace("HHC-", "W-").replace("Harbour Home Care", "Writer Home")
+        for line in HARBOUR.read_text().splitlines()
+    ]
     ledger = open_ledger(writer)
     try:
         ledger.import_lines(other, source_name="writer.jsonl")

@@ -58,7 +58,9 @@ def run_writers(settings, tmp_path: Path, pattern: str) -> list[dict]:  # type: 
     return reports
 
 
-@pytest.mark.parametrize("pattern", [pytest.param("Shared Home", id="one-service"), pytest.param("Home {worker}", id="own-services")])
+@pytest.mark.parametrize(
+    "pattern", [pytest.param("Shared Home", id="one-service"), pytest.param("Home {worker}", id="own-services")]
+)
 def test_concurrent_writers_lose_nothing_and_double_nothing(stores, tmp_path: Path, pattern: str) -> None:
     settings = stores.new()
     open_ledger(settings).close()  # the schema exists before the writers start
@@ -106,7 +108,9 @@ def test_concurrent_writers_lose_nothing_and_double_nothing(stores, tmp_path: Pa
     )
 
 
-def test_a_writer_that_keeps_conflicting_gives_up_after_bounded_attempts_with_a_clear_message(ledger_factory, monkeypatch) -> None:
+def test_a_writer_that_keeps_conflicting_gives_up_after_bounded_attempts_with_a_clear_message(
+    ledger_factory, monkeypatch
+) -> None:
     ledger = ledger_factory()
     attempts = []
 
@@ -123,7 +127,12 @@ def test_a_writer_that_keeps_conflicting_gives_up_after_bounded_attempts_with_a_
         "kind": "SpotCheckRecorded",
         "actor_role": "deputy_manager",
         "actor_id": "DM-1",
-        "payload": {"evidence_score": 3, "evidence_category": "observation", "source_type": "spot_check", "summary": "s"},
+        "payload": {
+            "evidence_score": 3,
+            "evidence_category": "observation",
+            "source_type": "spot_check",
+            "summary": "s",
+        },
     }
     with pytest.raises(ConflictError) as caught:
         ledger.record(event)
@@ -144,7 +153,9 @@ def test_the_writer_lock_lets_one_writer_in_at_a_time_and_says_when_it_waited_to
     first, second = ledger_factory(settings), ledger_factory(settings)
     with (
         writer_lock(first),
-        pytest.raises(WriterBusyError, match=r"another writer held the ledger for more than 0.2 s; nothing was written"),
+        pytest.raises(
+            WriterBusyError, match=r"another writer held the ledger for more than 0.2 s; nothing was written"
+        ),
         writer_lock(second, wait=0.2),
     ):
         pass

@@ -74,7 +74,9 @@ def kill_while(args: list[str], writing: Callable[[], bool], timeout: float = 12
 
 
 def analysis(settings) -> dict:  # type: ignore[no-untyped-def]
-    result = run_cli([*store_args(settings), "--read-only", "analyse", "--service", SERVICE, "--as-of", AS_OF, "--json"])
+    result = run_cli(
+        [*store_args(settings), "--read-only", "analyse", "--service", SERVICE, "--as-of", AS_OF, "--json"]
+    )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 

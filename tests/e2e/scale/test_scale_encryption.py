@@ -32,7 +32,9 @@ def raw_state(settings: StoreSettings) -> list[bytes]:
         path = Path(settings.sqlite_path)
         return [p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists()]
     with pg_connect(settings.database_url) as conn:
-        rows = conn.execute("SELECT state FROM insightlog_events UNION ALL SELECT state FROM insightlog_snapshots").fetchall()
+        rows = conn.execute(
+            "SELECT state FROM insightlog_events UNION ALL SELECT state FROM insightlog_snapshots"
+        ).fetchall()
     return [bytes(r[0]) for r in rows]
 
 

@@ -56,7 +56,9 @@ def observe(settings: StoreSettings, tmp_path: Path) -> dict[str, object]:
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("stores", ["postgres"], indirect=True)
-def test_migration_round_trip_sqlite_postgresql_sqlite_keeps_every_event_position_and_hash(stores, tmp_path: Path) -> None:
+def test_migration_round_trip_sqlite_postgresql_sqlite_keeps_every_event_position_and_hash(
+    stores, tmp_path: Path
+) -> None:
     source = StoreSettings(sqlite_path=str(tmp_path / "source.sqlite"))
     key = tmp_path / "keys" / "provider.key"
     assert invoke(["keys", "init", "--out", str(key)]).exit_code == 0
@@ -71,8 +73,22 @@ def test_migration_round_trip_sqlite_postgresql_sqlite_keeps_every_event_positio
     ledger = open_ledger(source)
     ledger.import_lines(second_service()[40:], source_name="second-rest.jsonl")
     ledger.close()
-    live = ["record", "SpotCheckRecorded", "--service", SERVICE, "--theme", "medicines.mar_charts", "--team", "north",
-            "--actor-role", "deputy_manager", "--actor-id", "DM-1", "--payload", PAYLOAD]
+    live = [
+        "record",
+        "SpotCheckRecorded",
+        "--service",
+        SERVICE,
+        "--theme",
+        "medicines.mar_charts",
+        "--team",
+        "north",
+        "--actor-role",
+        "deputy_manager",
+        "--actor-id",
+        "DM-1",
+        "--payload",
+        PAYLOAD,
+    ]
     assert invoke([*store_args(source), *live]).exit_code == 0
     assert invoke([*store_args(source), *signing, "checkpoint"]).exit_code == 0
     expected = observe(source, tmp_path)

@@ -128,9 +128,7 @@ ess_cert_id_alg = sha256
     return config
 
 
-def _rewrite_request(
-    query: bytes, *, digest: bytes | None = None, nonce: int | None = None
-) -> bytes:
+def _rewrite_request(query: bytes, *, digest: bytes | None = None, nonce: int | None = None) -> bytes:
     request = tsp.TimeStampReq.load(query)
     values = {
         "version": "v1",
@@ -162,9 +160,7 @@ def local_tsa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalTSA]:
             query = self.rfile.read(int(self.headers["Content-Length"]))
             if self.path == "/reject":
                 # SEQUENCE { PKIStatusInfo } with no token, as a refusing TSA sends it.
-                status = tsp.PKIStatusInfo(
-                    {"status": "rejection", "status_string": ["not today"]}
-                ).dump()
+                status = tsp.PKIStatusInfo({"status": "rejection", "status_string": ["not today"]}).dump()
                 reply = b"\x30" + bytes([len(status)]) + status
             else:
                 if self.path == "/other-digest":

@@ -99,7 +99,9 @@ def build_store(stores: Any, directory: Path, tsa_url: str, tsa_ca: Path) -> Bui
     for step in steps:
         result = invoke(step)
         assert result.exit_code == 0, (step, result.output)
-    return Built(settings, base, directory, outside, directory / "provider.key.pub", directory / "chair.key.pub", tsa_ca)
+    return Built(
+        settings, base, directory, outside, directory / "provider.key.pub", directory / "chair.key.pub", tsa_ca
+    )
 
 
 # ----------------------------------------------------------------------------- raw access
@@ -141,12 +143,16 @@ class Raw:
 
     def event_rows(self) -> list[dict[str, Any]]:
         oid = "originator_id::text" if self.pg else "originator_id"
-        cur = self.execute(f"SELECT {self.nid}, {oid}, originator_version, topic, state FROM {self.events} ORDER BY {self.nid}")
+        cur = self.execute(
+            f"SELECT {self.nid}, {oid}, originator_version, topic, state FROM {self.events} ORDER BY {self.nid}"
+        )
         return [dict(nid=r[0], oid=r[1], ver=r[2], topic=r[3], state=bytes(r[4])) for r in cur.fetchall()]
 
     def snapshot_rows(self) -> list[dict[str, Any]]:
         oid = "originator_id::text" if self.pg else "originator_id"
-        cur = self.execute(f"SELECT {oid}, originator_version, topic, state FROM {self.snapshots} ORDER BY originator_id, originator_version")
+        cur = self.execute(
+            f"SELECT {oid}, originator_version, topic, state FROM {self.snapshots} ORDER BY originator_id, originator_version"
+        )
         return [dict(oid=r[0], ver=r[1], topic=r[2], state=bytes(r[3])) for r in cur.fetchall()]
 
     def set_event(self, row: dict[str, Any], new: dict[str, Any]) -> Callable[[], None]:
@@ -172,7 +178,10 @@ class Raw:
         )
 
     def delete_snapshot(self, row: dict[str, Any]) -> Callable[[], None]:
-        self.execute(f"DELETE FROM {self.snapshots} WHERE originator_id = %s::uuid AND originator_version = %s", (row["oid"], row["ver"]))
+        self.execute(
+            f"DELETE FROM {self.snapshots} WHERE originator_id = %s::uuid AND originator_version = %s",
+            (row["oid"], row["ver"]),
+        )
 
         def undo() -> None:
             self.execute(f"INSERT INTO {self.snapshots} (originator_id, originator_version, topic, state) VALUES (%s::uuid, %s, %s, %s)",
@@ -192,7 +201,11 @@ def state_of(row: dict[str, Any]) -> dict[str, Any]:
 
 def _run(args: list[str]) -> tuple[int, str, str | None]:
     result = CliRunner().invoke(cli, args, catch_exceptions=True)
-    crash = None if result.exception is None or isinstance(result.exception, SystemExit) else type(result.exception).__name__
+    crash = (
+        None
+        if result.exception is None or isinstance(result.exception, SystemExit)
+        else type(result.exception).__name__
+    )
     return result.exit_code, result.stdout, crash
 
 
@@ -205,7 +218,19 @@ def observe(built: Built) -> dict[str, Any]:
         shown[f"history {service}"] = _run([*ro, "history", "--service", service, "--json"])
         shown[f"analyse {service}"] = _run([*ro, "analyse", "--service", service, "--as-of", AS_OF, "--json"])
     shown["analyse proven"] = _run(
-        [*ro, "analyse", "--service", HARBOUR_NAME, "--as-of", "2030-01-01", "--basis", "proven", "--tsa-ca", str(built.tsa_ca), "--json"]
+        [
+            *ro,
+            "analyse",
+            "--service",
+            HARBOUR_NAME,
+            "--as-of",
+            "2030-01-01",
+            "--basis",
+            "proven",
+            "--tsa-ca",
+            str(built.tsa_ca),
+            "--json",
+        ]
     )
     shown["export"] = _run([*ro, "export", "--with-provenance"])
     for event_id in PROVE:
@@ -239,7 +264,9 @@ def write_state(settings: Any) -> Any:
             if state.get("registrations") is None:
                 # Unknown (a snapshot from before interchange 1.1): the writer asks the event-id
                 # index instead (application/references.py), which gives these ids.
-                state["registrations"] = [e.event_id for e in ledger.read_service(service) if e.kind == "ServiceRegistered"]
+                state["registrations"] = [
+                    e.event_id for e in ledger.read_service(service) if e.kind == "ServiceRegistered"
+                ]
             out[service] = (aggregate.id, aggregate.version, state)
         ids = [json.loads(line)["event_id"] for line in _lines(HARBOUR) + _lantern_lines() + _lines(CORRECTIONS)[70:]]
         out["keys"] = [ledger._find_key(event_id) for event_id in [*ids, "LC-LIVE-1"]]
@@ -253,7 +280,9 @@ def write_state(settings: Any) -> Any:
 # ----------------------------------------------------------------------------- verify
 
 
-def run_verify(built: Built, extra: list[str] | None = None, *, outside: bool = True, trusted: bool = True) -> dict[str, Any]:
+def run_verify(
+    built: Built, extra: list[str] | None = None, *, outside: bool = True, trusted: bool = True
+) -> dict[str, Any]:
     """``verify --json`` in process; an exception (a traceback) fails the test."""
     args = [*built.args, "--read-only", "verify", "--json", "--tsa-ca", str(built.tsa_ca)]
     if outside:
@@ -357,7 +386,19 @@ class Tally:
 
     def write(self, path: Path, extra: dict[str, Any]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        totals = {k: sum(c[k] for c in self.families.values()) for k in ("tried", "held", "detected", "harmless", "refused")}
-        path.write_text(json.dumps({**extra, "totals": totals, "families": self.families, "failures": self.failures, "harmless": self.harmless}, indent=2) + "\n")
-
-
+        totals = {
+            k: sum(c[k] for c in self.families.values()) for k in ("tried", "held", "detected", "harmless", "refused")
+        }
+        path.write_text(
+            json.dumps(
+                {
+                    **extra,
+                    "totals": totals,
+                    "families": self.families,
+                    "failures": self.failures,
+                    "harmless": self.harmless,
+                },
+                indent=2,
+            )
+            + "\n"
+        )

@@ -24,7 +24,9 @@ def two_stores(stores, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple
     return a, b
 
 
-def test_two_stores_in_one_folder_keep_one_outside_file_each(two_stores: tuple[list[str], list[str]], tmp_path: Path) -> None:
+def test_two_stores_in_one_folder_keep_one_outside_file_each(
+    two_stores: tuple[list[str], list[str]], tmp_path: Path
+) -> None:
     files = sorted((tmp_path / "insightlog-checkpoints").glob("*.jsonl"))
     assert len(files) == 2
     origins = [json.loads(f.read_text().splitlines()[0])["origin"] for f in files]
@@ -53,7 +55,11 @@ def test_a_disagreeing_checkpoint_of_this_store_fails_without_position_none(
     two_stores: tuple[list[str], list[str]], tmp_path: Path
 ) -> None:
     a, _ = two_stores
-    own = next(f for f in (tmp_path / "insightlog-checkpoints").glob("*.jsonl") if "skipped" not in invoke([*a, "verify", "--checkpoint", str(f)]).output)
+    own = next(
+        f
+        for f in (tmp_path / "insightlog-checkpoints").glob("*.jsonl")
+        if "skipped" not in invoke([*a, "verify", "--checkpoint", str(f)]).output
+    )
     line = json.loads(own.read_text().splitlines()[0])
     line["root_hash"] = "00" * 32
     forged = tmp_path / "forged.jsonl"

@@ -30,7 +30,9 @@ def _run(args: list[str]) -> Any:
 
 
 def _entry_row(raw: Raw, position: int) -> dict[str, Any]:
-    return next(r for r in raw.event_rows() if r["topic"].endswith("EntryAppended") and state_of(r)["position"] == position)
+    return next(
+        r for r in raw.event_rows() if r["topic"].endswith("EntryAppended") and state_of(r)["position"] == position
+    )
 
 
 def test_a_damaged_entry_is_refused_in_one_line_by_the_read_paths(stores: Any) -> None:
@@ -47,7 +49,10 @@ def test_a_damaged_entry_is_refused_in_one_line_by_the_read_paths(stores: Any) -
                     ["export"], ["prove", "HHC-046"]):  # fmt: skip
         result = _run([*args, "--read-only", *command])
         assert result.exit_code == 1, (command, result.output)
-        assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit), (command, result.exception)
+        assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit), (
+            command,
+            result.exception,
+        )
         assert "cannot be read" in result.output and "run 'insightlog verify'" in result.output
     report = invoke([*args, "--read-only", "verify", "--json"])  # verify names it, without a traceback
     assert report.exit_code == 1 and b'"first_bad_position":46' in report.stdout_bytes
@@ -74,4 +79,7 @@ def test_a_stored_topic_naming_another_module_is_refused_without_importing_it(st
     assert "names the class 'this:Advanced', which insightlog never writes" in result.output
     assert "this" not in sys.modules
     report = invoke([*args, "--read-only", "verify", "--json"])
-    assert report.exit_code == 1 and b"its topic 'this:Advanced' is not what the ledger writes for it" in report.stdout_bytes
+    assert (
+        report.exit_code == 1
+        and b"its topic 'this:Advanced' is not what the ledger writes for it" in report.stdout_bytes
+    )

@@ -138,9 +138,7 @@ json_values = st.recursive(
     | st.integers(min_value=-(2**53), max_value=2**53)
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(),
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(), children, max_size=4)
-    ),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(), children, max_size=4),
     max_leaves=20,
 )
 
@@ -152,16 +150,40 @@ def test_canonical_json_parses_back_to_the_same_value(value: object) -> None:
     assert canonicalize(parse_json(data)) == data  # idempotent
 
 
-awkward_names = st.text(alphabet=st.sampled_from(["a", "B", "\u00e9", "\u20ac", "\ud7ff", "\ue000", "\uff61", "\U0001f600", "\U00010000", "1"]), max_size=3)
+awkward_names = st.text(
+    alphabet=st.sampled_from(
+        ["a", "B", "\u00e9", "\u20ac", "\ud7ff", "\ue000", "\uff61", "\U0001f600", "\U00010000", "1"]
+    ),
+    max_size=3,
+)
 awkward_values = st.recursive(
     st.none()
     | st.booleans()
     | st.integers(min_value=-(2**60), max_value=2**60)
     | st.floats()
-    | st.sampled_from([1e-4, 9.999999999999999e-05, 1e-5, 4.823040373928001e-06, 1e15, 2.7890840981819507e+20, 999999999999999.9, 1e16, 5.0, -0.0, 0.1, 1e-7, 1e21, 2.0**53])
+    | st.sampled_from(
+        [
+            1e-4,
+            9.999999999999999e-05,
+            1e-5,
+            4.823040373928001e-06,
+            1e15,
+            2.7890840981819507e20,
+            999999999999999.9,
+            1e16,
+            5.0,
+            -0.0,
+            0.1,
+            1e-7,
+            1e21,
+            2.0**53,
+        ]
+    )
     | st.text(),
     lambda children: (
-        st.lists(children, max_size=4) | st.tuples(children, children) | st.dictionaries(awkward_names, children, max_size=5)
+        st.lists(children, max_size=4)
+        | st.tuples(children, children)
+        | st.dictionaries(awkward_names, children, max_size=5)
     ),
     max_leaves=25,
 )
@@ -185,8 +207,26 @@ def assert_writes_as_the_rules(write: object, argument: object, value: object) -
 
 @pytest.mark.parametrize(
     "number",
-    [1e-4, 9.999999999999999e-05, 1e-5, 4.823040373928001e-06, 1e-7, 0.1, 87.5, 999999999999999.9, 1e15, 1e16,
-     2.7890840981819507e20, 1e21, 5.0, -0.0, 2.0**53, 2**53, -(2**53), 2**53 + 1],
+    [
+        1e-4,
+        9.999999999999999e-05,
+        1e-5,
+        4.823040373928001e-06,
+        1e-7,
+        0.1,
+        87.5,
+        999999999999999.9,
+        1e15,
+        1e16,
+        2.7890840981819507e20,
+        1e21,
+        5.0,
+        -0.0,
+        2.0**53,
+        2**53,
+        -(2**53),
+        2**53 + 1,
+    ],
 )
 def test_numbers_at_the_edges_of_the_fast_path_are_written_by_the_rules(number: float) -> None:
     value = {"n": number, "list": [number]}
@@ -206,7 +246,9 @@ def test_names_beyond_the_basic_plane_sort_as_utf16_on_the_fast_path_too() -> No
     st.integers(min_value=1, max_value=2**53 + 2),
     st.sampled_from([None, "north", "\U0001f600 team", "tab\there"]),
 )
-def test_a_leaf_is_encoded_as_the_rules_say_whatever_its_payload(payload: dict[str, object], position: int, team: str | None) -> None:
+def test_a_leaf_is_encoded_as_the_rules_say_whatever_its_payload(
+    payload: dict[str, object], position: int, team: str | None
+) -> None:
     entry = make_entry(3, payload=payload, position=position, team=team)
     assert_writes_as_the_rules(entry_leaf_bytes, entry, entry_leaf_object(entry))
 

@@ -84,7 +84,9 @@ def _args(stores, settings, tmp_path: Path) -> list[str]:  # type: ignore[no-unt
 
 
 def test_a_symlinked_checkpoint_file_is_refused_before_the_checkpoint_is_stored(
-    stores, tmp_path: Path, victim: Path  # type: ignore[no-untyped-def]
+    stores,
+    tmp_path: Path,
+    victim: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     settings = stores.new()
     args = _args(stores, settings, tmp_path)
@@ -99,7 +101,9 @@ def test_a_symlinked_checkpoint_file_is_refused_before_the_checkpoint_is_stored(
 
 
 def test_a_pack_is_written_past_a_planted_partial_symlink_and_never_onto_a_symlink(
-    stores, tmp_path: Path, victim: Path  # type: ignore[no-untyped-def]
+    stores,
+    tmp_path: Path,
+    victim: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     settings = stores.new()
     args = _args(stores, settings, tmp_path)

@@ -112,9 +112,7 @@ def test_keys_of_another_type_or_missing_files_are_refused(tmp_path: Path) -> No
         )
     )
     (tmp_path / "ec.pub").write_bytes(
-        ec_key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
+        ec_key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
     with pytest.raises(KeyFileError, match="not an Ed25519"):
         load_private_key(tmp_path / "ec.key")
@@ -131,9 +129,7 @@ def test_keys_of_another_type_or_missing_files_are_refused(tmp_path: Path) -> No
 
 
 def test_the_signed_body_is_origin_size_base64_root_and_time_on_four_lines() -> None:
-    expected = (
-        "store-3f2a\n1234\n" + base64.b64encode(ROOT).decode() + "\n2026-03-31T23:59:59Z\n"
-    ).encode()
+    expected = ("store-3f2a\n1234\n" + base64.b64encode(ROOT).decode() + "\n2026-03-31T23:59:59Z\n").encode()
     assert signed_body(CHECKPOINT) == expected == CHECKPOINT.signed_body()
     assert parse_signed_body(expected) == CHECKPOINT
 
@@ -223,9 +219,7 @@ def test_openssl_verifies_a_checkpoint_signature(tmp_path: Path) -> None:
 
 def test_a_signed_checkpoint_round_trips_through_json_and_json_lines() -> None:
     key, witness = generate_private_key(), generate_private_key()
-    first = SignedCheckpoint(
-        CHECKPOINT, (sign(CHECKPOINT, key),), tsa_token=b"\x30\x03\x02\x01\x05"
-    )
+    first = SignedCheckpoint(CHECKPOINT, (sign(CHECKPOINT, key),), tsa_token=b"\x30\x03\x02\x01\x05")
     later = dataclasses.replace(CHECKPOINT, size=2000, root_hash=hashlib.sha256(b"x").digest())
     second = SignedCheckpoint(later, (sign(later, key), sign(later, witness, WITNESS)))
     line = first.to_json()
@@ -286,6 +280,4 @@ def test_writing_a_private_key_creates_it_with_mode_0600_whatever_the_umask(tmp_
     finally:
         os.umask(old)
     assert stat.S_IMODE(os.stat(tmp_path / "k").st_mode) == 0o600
-    assert public_key_info(generate_private_key().public_key()).public_key_pem.startswith(
-        "-----BEGIN PUBLIC KEY-----"
-    )
+    assert public_key_info(generate_private_key().public_key()).public_key_pem.startswith("-----BEGIN PUBLIC KEY-----")

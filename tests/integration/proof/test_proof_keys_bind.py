@@ -81,7 +81,9 @@ def test_a_store_re_signed_with_a_fresh_key_fails_against_the_providers_public_k
     assert text.exit_code == 1 and fresh in text.output
 
 
-def test_an_untouched_store_verifies_against_the_providers_public_key_and_the_outside_file(stores, tmp_path: Path) -> None:
+def test_an_untouched_store_verifies_against_the_providers_public_key_and_the_outside_file(
+    stores, tmp_path: Path
+) -> None:
     _settings, args = _store(stores, tmp_path)
     report = invoke([*args, "verify", "--json", "--trusted-key", str(tmp_path / "provider.key.pub"),
                      "--checkpoint", str(tmp_path / "outside.jsonl")])  # fmt: skip
@@ -92,7 +94,9 @@ def test_an_untouched_store_verifies_against_the_providers_public_key_and_the_ou
 
 
 def test_a_wholly_rewritten_store_signed_by_a_forger_fails_against_the_providers_key(
-    stores, ledger_factory, tmp_path: Path  # type: ignore[no-untyped-def]
+    stores,
+    ledger_factory,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     from insightlog.application.proofs import take_checkpoint, verify
     from insightlog.proof.keys import load_public_key
@@ -115,7 +119,12 @@ def test_a_cosignature_by_an_untrusted_witness_fails_against_the_trusted_witness
     witness_args = [*stores.cli_args(settings), "--key", str(tmp_path / "chair.key")]
     assert invoke([*witness_args, "keys", "init", "--role", "witness"]).exit_code == 0
     assert invoke([*witness_args, "checkpoint", "cosign"]).exit_code == 0
-    trusted = ["--trusted-key", str(tmp_path / "provider.key.pub"), "--trusted-witness", str(tmp_path / "chair.key.pub")]
+    trusted = [
+        "--trusted-key",
+        str(tmp_path / "provider.key.pub"),
+        "--trusted-witness",
+        str(tmp_path / "chair.key.pub"),
+    ]
     assert invoke([*args, "verify", *trusted]).exit_code == 0
     create_key_files(tmp_path / "impostor.key", tmp_path / "impostor.key.pub")
     impostor = _resign_stored_rows(settings, COSIGNED, tmp_path / "impostor.key", WITNESS)

@@ -187,9 +187,7 @@ def test_leaf_and_node_hashes_use_the_rfc_prefixes() -> None:
 
 
 @pytest.mark.parametrize(("index", "size", "path"), CT_INCLUSION)
-def test_inclusion_proofs_match_the_certificate_transparency_vectors(
-    index: int, size: int, path: list[str]
-) -> None:
+def test_inclusion_proofs_match_the_certificate_transparency_vectors(index: int, size: int, path: list[str]) -> None:
     assert [p.hex() for p in CT_TREE.inclusion_path(index, size)] == path
     proof = [bytes.fromhex(p) for p in path]
     root = bytes.fromhex(CT_ROOTS[size])
@@ -197,14 +195,10 @@ def test_inclusion_proofs_match_the_certificate_transparency_vectors(
 
 
 @pytest.mark.parametrize(("old", "new", "path"), CT_CONSISTENCY)
-def test_consistency_proofs_match_the_certificate_transparency_vectors(
-    old: int, new: int, path: list[str]
-) -> None:
+def test_consistency_proofs_match_the_certificate_transparency_vectors(old: int, new: int, path: list[str]) -> None:
     assert [p.hex() for p in CT_TREE.consistency_path(old, new)] == path
     proof = [bytes.fromhex(p) for p in path]
-    assert verify_consistency(
-        old, new, bytes.fromhex(CT_ROOTS[old]), bytes.fromhex(CT_ROOTS[new]), proof
-    )
+    assert verify_consistency(old, new, bytes.fromhex(CT_ROOTS[old]), bytes.fromhex(CT_ROOTS[new]), proof)
 
 
 # --------------------------------------------------------------------------- brute force
@@ -288,7 +282,7 @@ def test_flipping_any_byte_of_an_inclusion_proof_leaf_or_root_fails(index: int, 
     assert verify_inclusion(leaf, index, size, path, root)
     for j, element in enumerate(path):
         for i in range(len(element)):
-            bad = [*path[:j], flipped(element, i), *path[j + 1:]]
+            bad = [*path[:j], flipped(element, i), *path[j + 1 :]]
             assert not verify_inclusion(leaf, index, size, bad, root)
     for i in range(32):
         assert not verify_inclusion(flipped(leaf, i), index, size, path, root)
@@ -302,7 +296,7 @@ def test_flipping_any_byte_of_a_consistency_proof_or_root_fails(old: int, new: i
     assert verify_consistency(old, new, old_root, new_root, path)
     for j, element in enumerate(path):
         for i in range(len(element)):
-            bad = [*path[:j], flipped(element, i), *path[j + 1:]]
+            bad = [*path[:j], flipped(element, i), *path[j + 1 :]]
             assert not verify_consistency(old, new, old_root, new_root, bad)
     for i in range(32):
         assert not verify_consistency(old, new, flipped(old_root, i), new_root, path)

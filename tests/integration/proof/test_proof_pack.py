@@ -55,9 +55,7 @@ def _checkpoints(
     return out
 
 
-def make_pack(
-    directory: Path, tsa: LocalTSA | None, *, name: str = "pack.zip", **overrides: object
-) -> Sample:
+def make_pack(directory: Path, tsa: LocalTSA | None, *, name: str = "pack.zip", **overrides: object) -> Sample:
     provider, witness = generate_private_key(), generate_private_key()
     tree = MerkleTree(leaf_hash(e) for e in ENTRIES)
     checkpoints = _checkpoints(tree, provider, witness, tsa)
@@ -122,9 +120,7 @@ def verify_in_fresh_process(pack: Path, workdir: Path) -> dict[str, object]:
     return json.loads(result.stdout)
 
 
-def test_a_fresh_pack_verifies_in_a_process_that_has_only_the_zip(
-    sample: Sample, tmp_path: Path
-) -> None:
+def test_a_fresh_pack_verifies_in_a_process_that_has_only_the_zip(sample: Sample, tmp_path: Path) -> None:
     outcome = verify_in_fresh_process(sample.path, tmp_path / "inspector")
     assert outcome["failures"] == []
     assert outcome["ok"] is True
@@ -136,11 +132,7 @@ def test_the_report_lists_every_check_and_what_the_pack_claims(sample: Sample) -
     subjects = [c.subject for c in report.checks]
     assert "manifest.sig" in subjects
     assert "inclusion of event 'HHC-007' (position 7)" in subjects
-    assert (
-        "checkpoint 3 (size 12): witness signature by key "
-        + key_id(sample.witness.public_key())[:16]
-        in subjects
-    )
+    assert "checkpoint 3 (size 12): witness signature by key " + key_id(sample.witness.public_key())[:16] in subjects
     assert "consistency/0000000005-0000000009.json" in subjects
     timestamps = [c for c in report.checks if c.subject.endswith(": timestamp")]
     assert len(timestamps) == 2 and all("chains to tsa/ca.pem" in c.detail for c in timestamps)
@@ -171,9 +163,7 @@ def test_the_pack_holds_the_files_the_readme_promises(sample: Sample) -> None:
     assert set(manifest["files"]) == set(files) - {"manifest.json", "manifest.sig"}
 
 
-def test_flipping_one_byte_of_any_member_fails_and_names_what_failed(
-    sample: Sample, tmp_path: Path
-) -> None:
+def test_flipping_one_byte_of_any_member_fails_and_names_what_failed(sample: Sample, tmp_path: Path) -> None:
     original = members(sample.path)
     for name, data in original.items():
         if not data:
@@ -191,9 +181,7 @@ def test_flipping_one_byte_of_any_member_fails_and_names_what_failed(
         )
 
 
-def test_a_tampered_pack_fails_in_a_process_that_has_only_the_zip(
-    sample: Sample, tmp_path: Path
-) -> None:
+def test_a_tampered_pack_fails_in_a_process_that_has_only_the_zip(sample: Sample, tmp_path: Path) -> None:
     files = members(sample.path)
     data = files["events/0000000012.json"]
     files["events/0000000012.json"] = data.replace(b'"evidence_score":3', b'"evidence_score":4')
@@ -224,9 +212,7 @@ def test_an_event_rewritten_with_every_hash_redone_still_fails_its_inclusion_pro
     files["proofs/0000000007.json"] = canonicalize(proof)
     manifest = json.loads(files["manifest.json"])
     manifest["files"] = {
-        n: hashlib.sha256(d).hexdigest()
-        for n, d in files.items()
-        if n not in ("manifest.json", "manifest.sig")
+        n: hashlib.sha256(d).hexdigest() for n, d in files.items() if n not in ("manifest.json", "manifest.sig")
     }
     files["manifest.json"] = canonicalize(manifest)
     files["manifest.sig"] = generate_private_key().sign(files["manifest.json"])
@@ -242,17 +228,13 @@ def test_the_openssl_commands_in_the_readme_check_the_pack(sample: Sample, tmp_p
         archive.extractall(tmp_path)
     readme = (tmp_path / "README.txt").read_text()
     commands = [
-        line.strip()
-        for line in readme.splitlines()
-        if line.startswith(("    openssl", "    printf", "    sed"))
+        line.strip() for line in readme.splitlines() if line.startswith(("    openssl", "    printf", "    sed"))
     ]
     commands = [c for c in commands if "TSA-CA.pem" not in c]
     assert sum("pkeyutl" in c for c in commands) == 5  # 4 checkpoint signatures + manifest
     assert sum("openssl ts -verify" in c for c in commands) == 2
     for command in commands:
-        result = subprocess.run(
-            command, shell=True, cwd=tmp_path, capture_output=True, text=True, timeout=30
-        )
+        result = subprocess.run(command, shell=True, cwd=tmp_path, capture_output=True, text=True, timeout=30)
         assert result.returncode == 0, (command, result.stderr)
         if "pkeyutl" in command:
             assert "Signature Verified Successfully" in result.stdout
@@ -263,9 +245,7 @@ def test_the_openssl_commands_in_the_readme_check_the_pack(sample: Sample, tmp_p
         if command.startswith("sed"):
             assert (
                 result.stdout.strip()
-                == json.loads((tmp_path / "manifest.json").read_text())["latest_checkpoint"][
-                    "root_hash"
-                ]
+                == json.loads((tmp_path / "manifest.json").read_text())["latest_checkpoint"]["root_hash"]
             )
         if "dgst -sha256 events.jsonl" in command:
             digest = json.loads((tmp_path / "manifest.json").read_text())["files"]["events.jsonl"]

@@ -294,9 +294,7 @@ json.dump({"ok": report.ok, "failures": [[c.subject, c.detail] for c in report.f
 
 
 def verify_measured(pack: Path) -> dict[str, object]:
-    result = subprocess.run(
-        [sys.executable, "-c", MEASURE, str(pack)], capture_output=True, text=True, timeout=300
-    )
+    result = subprocess.run([sys.executable, "-c", MEASURE, str(pack)], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -311,9 +309,7 @@ def test_verifying_the_zip_bomb_stays_within_a_fixed_memory_budget(zip_bomb: Pat
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status (Linux)")
-def test_a_member_that_inflates_far_beyond_its_declared_size_is_read_no_further(
-    sample: Sample, tmp_path: Path
-) -> None:
+def test_a_member_that_inflates_far_beyond_its_declared_size_is_read_no_further(sample: Sample, tmp_path: Path) -> None:
     # Declared sizes within every limit, but the deflate stream behind README.txt holds 255 MiB:
     # the reader stops at the declared size, so memory stays bounded and the check fails.
     honest = members(sample.path)

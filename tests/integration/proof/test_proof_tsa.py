@@ -41,9 +41,7 @@ BODY = Checkpoint(
 ).signed_body()
 
 
-def openssl_verify(
-    tsa: LocalTSA, directory: Path, token: bytes, data: bytes
-) -> subprocess.CompletedProcess[str]:
+def openssl_verify(tsa: LocalTSA, directory: Path, token: bytes, data: bytes) -> subprocess.CompletedProcess[str]:
     (directory / "token.der").write_bytes(token)
     (directory / "data.txt").write_bytes(data)
     return subprocess.run(
@@ -70,9 +68,7 @@ def test_the_request_asks_for_sha256_of_the_data_with_a_nonce_and_the_certificat
     assert build_request(BODY).nonce != request.nonce
 
 
-def test_a_token_is_obtained_stored_with_the_checkpoint_and_verified(
-    local_tsa: LocalTSA, tmp_path: Path
-) -> None:
+def test_a_token_is_obtained_stored_with_the_checkpoint_and_verified(local_tsa: LocalTSA, tmp_path: Path) -> None:
     checkpoint = Checkpoint(
         "store-3f2a", 42, hashlib.sha256(b"root").digest(), datetime(2026, 3, 31, 12, 0, tzinfo=UTC)
     )
@@ -87,9 +83,7 @@ def test_a_token_is_obtained_stored_with_the_checkpoint_and_verified(
     (tmp_path / "checkpoints.jsonl").write_bytes(stored + b"\n")
     loaded = SignedCheckpoint.from_json((tmp_path / "checkpoints.jsonl").read_bytes().strip())
     assert loaded.tsa_token == result.token
-    info = verify_token(
-        loaded.tsa_token, loaded.checkpoint.signed_body(), local_tsa.ca_pem.read_bytes()
-    )
+    info = verify_token(loaded.tsa_token, loaded.checkpoint.signed_body(), local_tsa.ca_pem.read_bytes())
     assert info == result.info
     assert token_gen_time(result.token) == info.gen_time
 
@@ -111,9 +105,7 @@ def test_openssl_ts_verify_accepts_the_token_and_its_response_form(
     assert tsr.returncode == 0, tsr.stderr
 
 
-def test_a_token_for_another_digest_is_rejected(
-    local_tsa: LocalTSA, stamp: bytes, tmp_path: Path
-) -> None:
+def test_a_token_for_another_digest_is_rejected(local_tsa: LocalTSA, stamp: bytes, tmp_path: Path) -> None:
     other = BODY.replace(b"\n42\n", b"\n43\n")
     with pytest.raises(TimestampVerificationError, match="imprint"):
         verify_token(stamp, other)
@@ -170,22 +162,16 @@ def test_changing_any_byte_of_the_signed_timestamp_content_fails_verification(st
     start = stamp.index(tst_der)
     signature = info["content"]["signer_infos"][0]["signature"].native
     sig_start = stamp.index(signature)
-    positions = list(range(start, start + len(tst_der))) + list(
-        range(sig_start, sig_start + len(signature), 7)
-    )
+    positions = list(range(start, start + len(tst_der))) + list(range(sig_start, sig_start + len(signature), 7))
     for i in positions:
         bad = stamp[:i] + bytes([stamp[i] ^ 0x01]) + stamp[i + 1 :]
         with pytest.raises(TimestampVerificationError):
             verify_token(bad, BODY)
 
 
-def test_the_embedded_tsa_certificate_is_available_as_pem(
-    local_tsa: LocalTSA, stamp: bytes
-) -> None:
+def test_the_embedded_tsa_certificate_is_available_as_pem(local_tsa: LocalTSA, stamp: bytes) -> None:
     pem = tsa_certificates_pem(stamp)
-    assert x509.load_pem_x509_certificate(pem) == x509.load_pem_x509_certificate(
-        local_tsa.tsa_pem.read_bytes()
-    )
+    assert x509.load_pem_x509_certificate(pem) == x509.load_pem_x509_certificate(local_tsa.tsa_pem.read_bytes())
 
 
 def test_garbage_is_not_a_token() -> None:

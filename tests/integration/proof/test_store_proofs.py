@@ -13,7 +13,13 @@ from tests.helpers import HARBOUR, invoke
 
 
 def _args(stores, settings, tmp_path: Path, key: str = "provider.key") -> list[str]:  # type: ignore[no-untyped-def]
-    return [*stores.cli_args(settings), "--key", str(tmp_path / key), "--checkpoint-file", str(tmp_path / "outside.jsonl")]
+    return [
+        *stores.cli_args(settings),
+        "--key",
+        str(tmp_path / key),
+        "--checkpoint-file",
+        str(tmp_path / "outside.jsonl"),
+    ]
 
 
 def test_writing_commands_checkpoint_automatically_once_a_key_exists(stores, tmp_path: Path) -> None:
@@ -22,9 +28,28 @@ def test_writing_commands_checkpoint_automatically_once_a_key_exists(stores, tmp
     invoke([*args, "import", str(HARBOUR)])
     assert not (tmp_path / "outside.jsonl").exists()  # no key yet: nothing signed
     assert invoke([*args, "keys", "init"]).exit_code == 0
-    payload = json.dumps({"evidence_score": 3, "evidence_category": "observation", "source_type": "spot_check", "summary": "ok"})
-    recorded = invoke([*args, "record", "SpotCheckRecorded", "--service", "Harbour Home Care", "--theme", "medicines.mar_charts",
-                       "--team", "north", "--actor-role", "deputy_manager", "--actor-id", "DM-1", "--payload", payload])
+    payload = json.dumps(
+        {"evidence_score": 3, "evidence_category": "observation", "source_type": "spot_check", "summary": "ok"}
+    )
+    recorded = invoke(
+        [
+            *args,
+            "record",
+            "SpotCheckRecorded",
+            "--service",
+            "Harbour Home Care",
+            "--theme",
+            "medicines.mar_charts",
+            "--team",
+            "north",
+            "--actor-role",
+            "deputy_manager",
+            "--actor-id",
+            "DM-1",
+            "--payload",
+            payload,
+        ]
+    )
     assert recorded.exit_code == 0, recorded.output
     lines = (tmp_path / "outside.jsonl").read_text().splitlines()
     assert [json.loads(x)["size"] for x in lines] == [71]
@@ -32,27 +57,88 @@ def test_writing_commands_checkpoint_automatically_once_a_key_exists(stores, tmp
     assert report["ok"] and report["events_after_latest_checkpoint"] == 0
 
 
-def test_a_checkpoint_timestamped_by_a_local_tsa_stores_a_token_that_verifies(stores, tmp_path: Path, local_tsa) -> None:
+def test_a_checkpoint_timestamped_by_a_local_tsa_stores_a_token_that_verifies(
+    stores, tmp_path: Path, local_tsa
+) -> None:
     settings = stores.new()
     args = _args(stores, settings, tmp_path)
     invoke([*args, "keys", "init"])
     invoke([*args, "import", str(HARBOUR)])  # automatic checkpoint at 70, no token
-    extra = invoke([*args, "record", "IncidentRecorded", "--service", "Harbour Home Care", "--theme", "safeguarding.referrals",
-                    "--team", "east", "--actor-role", "team_leader", "--actor-id", "TL-E", "--payload",
-                    json.dumps({"evidence_score": 2, "evidence_category": "outcomes", "source_type": "incident", "summary": "late referral"})])
+    extra = invoke(
+        [
+            *args,
+            "record",
+            "IncidentRecorded",
+            "--service",
+            "Harbour Home Care",
+            "--theme",
+            "safeguarding.referrals",
+            "--team",
+            "east",
+            "--actor-role",
+            "team_leader",
+            "--actor-id",
+            "TL-E",
+            "--payload",
+            json.dumps(
+                {
+                    "evidence_score": 2,
+                    "evidence_category": "outcomes",
+                    "source_type": "incident",
+                    "summary": "late referral",
+                }
+            ),
+        ]
+    )
     assert extra.exit_code == 0
     # The record took checkpoint 71 automatically; a --tsa checkpoint of the same tree is the same one.
     again = json.loads(invoke([*args, "checkpoint", "--json"]).stdout)
     assert again["new"] is False and again["size"] == 71
-    invoke([*args, "record", "IncidentRecorded", "--service", "Harbour Home Care", "--theme", "safeguarding.referrals",
-            "--team", "east", "--actor-role", "team_leader", "--actor-id", "TL-E", "--payload",
-            json.dumps({"evidence_score": 3, "evidence_category": "outcomes", "source_type": "incident", "summary": "on time"})])
+    invoke(
+        [
+            *args,
+            "record",
+            "IncidentRecorded",
+            "--service",
+            "Harbour Home Care",
+            "--theme",
+            "safeguarding.referrals",
+            "--team",
+            "east",
+            "--actor-role",
+            "team_leader",
+            "--actor-id",
+            "TL-E",
+            "--payload",
+            json.dumps(
+                {"evidence_score": 3, "evidence_category": "outcomes", "source_type": "incident", "summary": "on time"}
+            ),
+        ]
+    )
     stamped = invoke([*stores.cli_args(settings), "--key", str(tmp_path / "none.key"), "checkpoint", "--json"])
     assert stamped.exit_code == 1 and "no signing key" in stamped.output
     # Check: write one more, then checkpoint with a timestamp from the TSA.
-    invoke([*stores.cli_args(settings), "record", "IncidentRecorded", "--service", "Harbour Home Care", "--theme", "safeguarding.referrals",
-            "--team", "east", "--actor-role", "team_leader", "--actor-id", "TL-E", "--payload",
-            json.dumps({"evidence_score": 3, "evidence_category": "outcomes", "source_type": "incident", "summary": "on time"})])
+    invoke(
+        [
+            *stores.cli_args(settings),
+            "record",
+            "IncidentRecorded",
+            "--service",
+            "Harbour Home Care",
+            "--theme",
+            "safeguarding.referrals",
+            "--team",
+            "east",
+            "--actor-role",
+            "team_leader",
+            "--actor-id",
+            "TL-E",
+            "--payload",
+            json.dumps(
+                {"evidence_score": 3, "evidence_category": "outcomes", "source_type": "incident", "summary": "on time"}
+            ),
+        ]
+    )
     with_token = invoke([*args, "checkpoint", "--tsa", local_tsa.url, "--json"])
     assert with_token.exit_code == 0, with_token.output
     assert json.loads(with_token.stdout)["tsa_token"]
@@ -73,8 +159,19 @@ def test_a_witness_cosigns_after_checking_and_verify_counts_both_signatures(stor
     assert cosigned.exit_code == 0, cosigned.output
     twice = invoke([*_args(stores, settings, tmp_path, "chair.key"), "checkpoint", "cosign"])
     assert twice.exit_code == 1 and "already signed" in twice.output
-    report = json.loads(invoke([*args, "verify", "--json", "--trusted-key", str(tmp_path / "provider.key.pub"),
-                                "--trusted-witness", str(tmp_path / "chair.key.pub")]).stdout)
+    report = json.loads(
+        invoke(
+            [
+                *args,
+                "verify",
+                "--json",
+                "--trusted-key",
+                str(tmp_path / "provider.key.pub"),
+                "--trusted-witness",
+                str(tmp_path / "chair.key.pub"),
+            ]
+        ).stdout
+    )
     assert report["ok"] and report["signatures_checked"] == 2
     # The chair's key is a witness key: trusted as the provider's it binds nothing, and fails.
     wrong = invoke([*args, "verify", "--json", "--trusted-key", str(tmp_path / "chair.key.pub")])
@@ -102,13 +199,45 @@ def test_an_evidence_pack_verifies_offline_and_fails_with_one_byte_changed(store
     args = _args(stores, settings, tmp_path)
     invoke([*args, "keys", "init"])
     invoke([*args, "import", str(HARBOUR)])
-    invoke([*stores.cli_args(settings), "record", "IncidentRecorded", "--service", "Harbour Home Care", "--theme", "safeguarding.referrals",
-            "--team", "east", "--actor-role", "team_leader", "--actor-id", "TL-E", "--payload",
-            json.dumps({"evidence_score": 2, "evidence_category": "outcomes", "source_type": "incident", "summary": "late"})])
+    invoke(
+        [
+            *stores.cli_args(settings),
+            "record",
+            "IncidentRecorded",
+            "--service",
+            "Harbour Home Care",
+            "--theme",
+            "safeguarding.referrals",
+            "--team",
+            "east",
+            "--actor-role",
+            "team_leader",
+            "--actor-id",
+            "TL-E",
+            "--payload",
+            json.dumps(
+                {"evidence_score": 2, "evidence_category": "outcomes", "source_type": "incident", "summary": "late"}
+            ),
+        ]
+    )
     assert invoke([*args, "checkpoint", "--tsa", local_tsa.url]).exit_code == 0
     pack = tmp_path / "pack.zip"
-    made = invoke([*args, "pack", "--service", "Harbour Home Care", "--theme", "safeguarding", "--as-of", "2026-03-31",
-                   "--tsa-ca", str(local_tsa.ca_pem), "-o", str(pack)])
+    made = invoke(
+        [
+            *args,
+            "pack",
+            "--service",
+            "Harbour Home Care",
+            "--theme",
+            "safeguarding",
+            "--as-of",
+            "2026-03-31",
+            "--tsa-ca",
+            str(local_tsa.ca_pem),
+            "-o",
+            str(pack),
+        ]
+    )
     assert made.exit_code == 0, made.output
     names = zipfile.ZipFile(pack).namelist()
     assert "analysis.json" in names and "README.txt" in names
@@ -128,7 +257,9 @@ def test_an_evidence_pack_verifies_offline_and_fails_with_one_byte_changed(store
             if item.filename == "events.jsonl":
                 data = data.replace(b"2026-03-20T11:00:00Z", b"2026-02-27T11:00:00Z", 1)
             dst.writestr(item, data)
-    bad = subprocess.run([sys.executable, "-c", code, str(tampered)], cwd=empty, env=env, capture_output=True, text=True)
+    bad = subprocess.run(
+        [sys.executable, "-c", code, str(tampered)], cwd=empty, env=env, capture_output=True, text=True
+    )
     assert bad.returncode == 1 and bad.stdout.strip() == "FAIL"
     cli_bad = invoke(["verify-pack", str(tampered)])
     assert cli_bad.exit_code == 1 and "FAILED" in cli_bad.output
@@ -139,8 +270,26 @@ def test_a_pack_refuses_events_after_the_latest_checkpoint(stores, tmp_path: Pat
     args = _args(stores, settings, tmp_path)
     invoke([*args, "keys", "init"])
     invoke([*args, "import", str(HARBOUR)])
-    invoke([*stores.cli_args(settings), "record", "IncidentRecorded", "--service", "Harbour Home Care", "--theme", "safeguarding.referrals",
-            "--team", "east", "--actor-role", "team_leader", "--actor-id", "TL-E", "--payload",
-            json.dumps({"evidence_score": 2, "evidence_category": "outcomes", "source_type": "incident", "summary": "late"})])
+    invoke(
+        [
+            *stores.cli_args(settings),
+            "record",
+            "IncidentRecorded",
+            "--service",
+            "Harbour Home Care",
+            "--theme",
+            "safeguarding.referrals",
+            "--team",
+            "east",
+            "--actor-role",
+            "team_leader",
+            "--actor-id",
+            "TL-E",
+            "--payload",
+            json.dumps(
+                {"evidence_score": 2, "evidence_category": "outcomes", "source_type": "incident", "summary": "late"}
+            ),
+        ]
+    )
     refused = invoke([*args, "pack", "--service", "Harbour Home Care", "-o", str(tmp_path / "p.zip")])
     assert refused.exit_code == 1 and "after the latest checkpoint" in refused.output

@@ -173,7 +173,9 @@ def event_cases(raw: Raw, layout: Layout, row: dict[str, Any], *, deep: bool) ->
         middle = start + (end - start) // 2
         yield Case(f"{table} / {kind} / state", f"flip a byte of {path}", replace(state=flip(state, middle)), place)
         if "." not in path:
-            yield Case(f"{table} / {kind} / state", f"flip the name {path}", replace(state=flip(state, key_start + 1)), place)
+            yield Case(
+                f"{table} / {kind} / state", f"flip the name {path}", replace(state=flip(state, key_start + 1)), place
+            )
     yield Case(f"{table} / {kind} / state", "flip the opening brace", replace(state=flip(state, 0)), place)
     for what, change in semantic_changes(kind, row, layout):
         yield Case(f"{table} / {kind} / state", what, replace(state=_reencode(state, change)), place)
@@ -193,10 +195,17 @@ def event_cases(raw: Raw, layout: Layout, row: dict[str, Any], *, deep: bool) ->
         yield Case(f"{table} / {kind} / originator_id", "moved into the other service's stream (id, version, state)",
                    replace(oid=target, ver=free, state=_reencode(state, move)), place)  # fmt: skip
     for delta in (1, -1, 1000):
-        yield Case(f"{table} / {kind} / originator_version", f"version {delta:+d}", replace(ver=row["ver"] + delta), place)
+        yield Case(
+            f"{table} / {kind} / originator_version", f"version {delta:+d}", replace(ver=row["ver"] + delta), place
+        )
     topic = row["topic"]
     middle = len(topic) // 2
-    yield Case(f"{table} / {kind} / topic", "flip a byte", replace(topic=topic[:middle] + chr(ord(topic[middle]) ^ 0x01) + topic[middle + 1 :]), place)
+    yield Case(
+        f"{table} / {kind} / topic",
+        "flip a byte",
+        replace(topic=topic[:middle] + chr(ord(topic[middle]) ^ 0x01) + topic[middle + 1 :]),
+        place,
+    )
     other_topic = next(r["topic"] for r in layout.events if kind_of(r["topic"]) != kind)
     yield Case(f"{table} / {kind} / topic", "another row type's topic", replace(topic=other_topic), place)
     last = max(r["nid"] for r in layout.events)
@@ -205,8 +214,11 @@ def event_cases(raw: Raw, layout: Layout, row: dict[str, Any], *, deep: bool) ->
     yield Case(f"{table} / {kind} / {nid_column}", "moved below the log's first id", replace(nid=0), place)
 
 
-def semantic_changes(kind: str, row: dict[str, Any], layout: Layout) -> Iterator[tuple[str, Callable[[dict[str, Any]], None]]]:
+def semantic_changes(
+    kind: str, row: dict[str, Any], layout: Layout
+) -> Iterator[tuple[str, Callable[[dict[str, Any]], None]]]:
     """Plausible other values, written as the ledger would write them (canonical JSON)."""
+
     def setter(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
         def change(data: dict[str, Any]) -> None:
             node = data
@@ -228,12 +240,16 @@ def semantic_changes(kind: str, row: dict[str, Any], layout: Layout) -> Iterator
         yield "another service", setter("service", other[state_of(row)["service"]])
         yield "position + 1", setter("position", lambda p: p + 1)
     elif kind == "opened":
-        yield "another service's name", setter("name", "Harbour Home Care" if state_of(row)["name"] != "Harbour Home Care" else "Lantern Care")
+        yield (
+            "another service's name",
+            setter("name", "Harbour Home Care" if state_of(row)["name"] != "Harbour Home Care" else "Lantern Care"),
+        )
         yield "a new name", setter("name", "Forged Care")
     elif kind == "advanced":
         yield "size + 1", setter("size", lambda s: s + 1)
         earlier = [h for h in heads if h["size"] < state_of(row)["size"]]
         if earlier:
+
             def roll_back(data: dict[str, Any]) -> None:
                 data["size"], data["frontier"] = earlier[-1]["size"], earlier[-1]["frontier"]
 
@@ -248,7 +264,10 @@ def semantic_changes(kind: str, row: dict[str, Any], layout: Layout) -> Iterator
     elif kind == "timestamped":
         yield "another TSA", setter("tsa_url", "http://tsa.invalid/")
     elif kind == "taxonomy":
-        yield "a key question changed (digest left)", setter("statements", lambda s: [{**s[0], "key_question": "Forged"}, *s[1:]])
+        yield (
+            "a key question changed (digest left)",
+            setter("statements", lambda s: [{**s[0], "key_question": "Forged"}, *s[1:]]),
+        )
 
 
 def snapshot_cases(raw: Raw, layout: Layout, row: dict[str, Any]) -> Iterator[Case]:
@@ -272,7 +291,12 @@ def snapshot_cases(raw: Raw, layout: Layout, row: dict[str, Any]) -> Iterator[Ca
         yield Case(f"{family} / state", "the state of another of its snapshots",
                    replace(state=_reencode(state, lambda d: d.__setitem__("state", copy.deepcopy(other)))), place)  # fmt: skip
     counter = "size" if kind == "head snapshot" else "entry_count"
-    yield Case(f"{family} / state", f"{counter} + 1", replace(state=_reencode(state, lambda d: d["state"].__setitem__(counter, d["state"][counter] + 1))), place)
+    yield Case(
+        f"{family} / state",
+        f"{counter} + 1",
+        replace(state=_reencode(state, lambda d: d["state"].__setitem__(counter, d["state"][counter] + 1))),
+        place,
+    )
     if kind == "service snapshot":
         yield Case(f"{family} / state", "a theme's parent changed",
                    replace(state=_reencode(state, lambda d: d["state"]["themes"].__setitem__("medicines.mar_charts", "safeguarding"))), place)  # fmt: skip
@@ -290,7 +314,12 @@ def snapshot_cases(raw: Raw, layout: Layout, row: dict[str, Any]) -> Iterator[Ca
                    Place(frozenset({min(positions)}) if positions else None))  # fmt: skip
     topic = row["topic"]
     middle = len(topic) // 2
-    yield Case(f"{family} / topic", "flip a byte", replace(topic=topic[:middle] + chr(ord(topic[middle]) ^ 0x01) + topic[middle + 1 :]), place)
+    yield Case(
+        f"{family} / topic",
+        "flip a byte",
+        replace(topic=topic[:middle] + chr(ord(topic[middle]) ^ 0x01) + topic[middle + 1 :]),
+        place,
+    )
     other_topic = next((s["topic"] for s in layout.snapshots if s["topic"] != topic), None)
     if other_topic:
         yield Case(f"{family} / topic", "the other snapshot type's topic", replace(topic=other_topic), place)
@@ -327,7 +356,12 @@ def attempt(raw: Raw, case: Case) -> Callable[[], None] | None:
     try:
         return case.apply(raw)
     except Exception as exc:
-        if type(exc).__name__ in ("IntegrityError", "UniqueViolation", "InvalidTextRepresentation", "NumericValueOutOfRange"):
+        if type(exc).__name__ in (
+            "IntegrityError",
+            "UniqueViolation",
+            "InvalidTextRepresentation",
+            "NumericValueOutOfRange",
+        ):
             return None
         raise
 
@@ -344,7 +378,9 @@ def test_every_column_of_every_row_type_tampered_either_changes_nothing_shown_or
         # out of scope here), and the untouched store verifies.
         # insightlog_locks (PostgreSQL) is the writer lock's one row: no command shows or reads it.
         tables = {t for t in raw.tables() if not t.startswith(("rm_", "web_")) and t != "insightlog_locks"}
-        assert tables == ({"insightlog_events", "insightlog_snapshots"} if raw.pg else {"stored_events", "stored_snapshots"})
+        assert tables == (
+            {"insightlog_events", "insightlog_snapshots"} if raw.pg else {"stored_events", "stored_snapshots"}
+        )
         clean = run_verify(built)
         assert clean["ok"], clean["findings"]
         assert (clean["events"], clean["anchored_size"], clean["events_not_yet_anchored"]) == (91, 90, 1)
@@ -377,17 +413,24 @@ def test_every_column_of_every_row_type_tampered_either_changes_nothing_shown_or
                     changed = [name for name, value in observe(built).items() if value != baseline[name]]
                     outcome = "harmless" if not changed else "missed"
                     if changed:
-                        tally.failures.append(f"{case.family}: {case.what}: verify passed but {', '.join(changed)} changed")
+                        tally.failures.append(
+                            f"{case.family}: {case.what}: verify passed but {', '.join(changed)} changed"
+                        )
             finally:
                 undo()
             tally.add(case.family, outcome)
             if outcome == "harmless":
-                tally.harmless.append(f"{case.family}: {case.what} (verify {'failed' if not report['ok'] else 'passed'})")
+                tally.harmless.append(
+                    f"{case.family}: {case.what} (verify {'failed' if not report['ok'] else 'passed'})"
+                )
         assert run_verify(built)["ok"], "the store is not back as it was"
         backend = "postgres" if raw.pg else "sqlite"
         tally.write(ARTIFACTS / f"tamper-exhaustive-{backend}.json", {"backend": backend, "events": 91, "rows": len(layout.events),
                                                                       "snapshots": len(layout.snapshots), "cases": len(cases)})  # fmt: skip
-        print(f"\ntamper {backend}: " + "; ".join(f"{family} {c['held']}/{c['tried']}" for family, c in sorted(tally.families.items())))
+        print(
+            f"\ntamper {backend}: "
+            + "; ".join(f"{family} {c['held']}/{c['tried']}" for family, c in sorted(tally.families.items()))
+        )
         assert tally.failures == []
         assert all(c["tried"] > 0 for c in tally.families.values())
     finally:

@@ -67,16 +67,23 @@ def test_deleting_a_stored_checkpoint_is_detected_with_the_outside_file(built: B
     raw = Raw(built.settings)
     try:
         for size in (30, 50, 90):
-            checkpoint_rows = [r for r in raw.event_rows() if r["oid"] == _taken(raw, size)["oid"]]  # with its co-signature and token
+            checkpoint_rows = [
+                r for r in raw.event_rows() if r["oid"] == _taken(raw, size)["oid"]
+            ]  # with its co-signature and token
 
             def delete() -> list[Callable[[], None]]:
-                return [raw.delete_event(r) for r in checkpoint_rows]  # noqa: B023
+                return [raw.delete_event(r) for r in checkpoint_rows]
 
             def check() -> None:
                 report = run_verify(built)
-                held = not report["ok"] and report["first_bad_position"] is None and any(
-                    m.startswith(f"outside checkpoint of size {size} ") and "is not among the stored checkpoints" in m  # noqa: B023
-                    for m in _messages(report)
+                held = (
+                    not report["ok"]
+                    and report["first_bad_position"] is None
+                    and any(
+                        m.startswith(f"outside checkpoint of size {size} ")
+                        and "is not among the stored checkpoints" in m
+                        for m in _messages(report)
+                    )
                 )
                 _record(built, "delete a stored checkpoint, with the outside file", held)
                 assert held, report["findings"]
@@ -85,8 +92,12 @@ def test_deleting_a_stored_checkpoint_is_detected_with_the_outside_file(built: B
                 # every rolled-back write) the store alone cannot tell.
                 alone = run_verify(built, outside=False)
                 if not built.settings.is_postgres:
-                    held = not alone["ok"] and any("of the event table are missing (deleted)" in m for m in _messages(alone))
-                    _record(built, "delete a stored checkpoint, without the outside file (SQLite's dense row ids)", held)
+                    held = not alone["ok"] and any(
+                        "of the event table are missing (deleted)" in m for m in _messages(alone)
+                    )
+                    _record(
+                        built, "delete a stored checkpoint, without the outside file (SQLite's dense row ids)", held
+                    )
                     assert held, alone["findings"]
                 else:
                     assert alone["ok"] and any("no outside checkpoint file" in n for n in alone["notes"])
@@ -106,14 +117,15 @@ def test_deleting_a_snapshot_row_is_detected_with_and_without_the_outside_file(b
             def check() -> None:
                 for outside in (True, False):
                     report = run_verify(built, outside=outside)
-                    label = "the ledger head's snapshot" if kind == "head snapshot" else "the snapshot of service"  # noqa: B023
+                    label = "the ledger head's snapshot" if kind == "head snapshot" else "the snapshot of service"
                     held = not report["ok"] and any(
-                        m.startswith(f"{label}") and f"at version {row['ver']} is missing" in m for m in _messages(report)  # noqa: B023
+                        m.startswith(f"{label}") and f"at version {row['ver']} is missing" in m
+                        for m in _messages(report)
                     )
-                    _record(built, f"delete a {kind} row, {'with' if outside else 'without'} the outside file", held)  # noqa: B023
+                    _record(built, f"delete a {kind} row, {'with' if outside else 'without'} the outside file", held)
                     assert held, report["findings"]
 
-            _with(raw, lambda: [raw.delete_snapshot(row)], check)  # noqa: B023
+            _with(raw, lambda: [raw.delete_snapshot(row)], check)
     finally:
         raw.close()
 
@@ -136,26 +148,36 @@ def test_truncating_to_each_older_checkpoint_is_detected_by_the_outside_file_or_
             def truncate() -> list[Callable[[], None]]:
                 # What the owner does to go back to the store as it stood at checkpoint ``size``:
                 # every later row, and every snapshot of a later version.
-                return [raw.delete_event(r) for r in after] + [raw.delete_snapshot(s) for s in later_snapshots]  # noqa: B023
+                return [raw.delete_event(r) for r in after] + [raw.delete_snapshot(s) for s in later_snapshots]
 
             def check() -> None:
                 report = run_verify(built)
-                held = not report["ok"] and report["first_bad_position"] == size + 1 and any(  # noqa: B023
-                    f"the store holds {size}: positions {size + 1}..90 were removed" in m for m in _messages(report)  # noqa: B023
+                held = (
+                    not report["ok"]
+                    and report["first_bad_position"] == size + 1
+                    and any(
+                        f"the store holds {size}: positions {size + 1}..90 were removed" in m for m in _messages(report)
+                    )
                 )
                 _record(built, "truncate to an older checkpoint, with the outside file", held)
                 assert held, report["findings"]
-                assert report["events_not_yet_anchored"] == 0 and report["anchored_size"] == size  # never negative  # noqa: B023
+                assert report["events_not_yet_anchored"] == 0 and report["anchored_size"] == size  # never negative
                 by_head = run_verify(built, ["--head", head], outside=False)
-                held = not by_head["ok"] and by_head["first_bad_position"] == size + 1 and any(  # noqa: B023
-                    "(--head 91)" in m and f"positions {size + 1}..91 were removed" in m for m in _messages(by_head)  # noqa: B023
+                held = (
+                    not by_head["ok"]
+                    and by_head["first_bad_position"] == size + 1
+                    and any(
+                        "(--head 91)" in m and f"positions {size + 1}..91 were removed" in m for m in _messages(by_head)
+                    )
                 )
                 _record(built, "truncate to an older checkpoint, without the file, with --head", held)
                 assert held, by_head["findings"]
                 # Alone, the older store is consistent with itself: verify says what it could not see.
                 alone = run_verify(built, outside=False)
-                assert alone["ok"] and alone["events"] == size  # noqa: B023
-                assert any("cannot show that recent events, checkpoints or snapshots were removed" in n for n in alone["notes"])
+                assert alone["ok"] and alone["events"] == size
+                assert any(
+                    "cannot show that recent events, checkpoints or snapshots were removed" in n for n in alone["notes"]
+                )
 
             _with(raw, truncate, check)
     finally:
@@ -163,10 +185,15 @@ def test_truncating_to_each_older_checkpoint_is_detected_by_the_outside_file_or_
 
 
 @needs_openssl
-def test_re_signing_every_checkpoint_with_another_key_is_detected_by_the_trusted_key_or_the_outside_file(built: Built) -> None:
+def test_re_signing_every_checkpoint_with_another_key_is_detected_by_the_trusted_key_or_the_outside_file(
+    built: Built,
+) -> None:
     create_key_files(built.directory / "forger.key", built.directory / "forger.key.pub")
     create_key_files(built.directory / "accomplice.key", built.directory / "accomplice.key.pub")
-    forger = {"provider": load_private_key(built.directory / "forger.key"), "witness": load_private_key(built.directory / "accomplice.key")}
+    forger = {
+        "provider": load_private_key(built.directory / "forger.key"),
+        "witness": load_private_key(built.directory / "accomplice.key"),
+    }
     raw = Raw(built.settings)
     try:
         rows = raw.event_rows()
@@ -192,12 +219,15 @@ def test_re_signing_every_checkpoint_with_another_key_is_detected_by_the_trusted
 
         def check() -> None:
             bound = run_verify(built, outside=False)  # with the trusted provider and witness keys
-            held = not bound["ok"] and any("which is not a trusted provider key (--trusted-key)" in m for m in _messages(bound))
+            held = not bound["ok"] and any(
+                "which is not a trusted provider key (--trusted-key)" in m for m in _messages(bound)
+            )
             _record(built, "re-sign with another key, with --trusted-key", held)
             assert held, bound["findings"]
             by_file = run_verify(built, trusted=False)
             held = not by_file["ok"] and any(
-                m.startswith("outside checkpoint of size 30 ") and "differs from the stored checkpoint of size 30" in m for m in _messages(by_file)
+                m.startswith("outside checkpoint of size 30 ") and "differs from the stored checkpoint of size 30" in m
+                for m in _messages(by_file)
             )
             _record(built, "re-sign with another key, with the outside file", held)
             assert held, by_file["findings"]
@@ -211,7 +241,15 @@ def test_re_signing_every_checkpoint_with_another_key_is_detected_by_the_trusted
 
 @needs_openssl
 def test_verify_says_how_many_events_are_not_yet_anchored_and_never_prints_position_none(built: Built) -> None:
-    args = [*built.args, "--read-only", "verify", "--checkpoint", str(built.outside), "--trusted-key", str(built.provider_pub)]
+    args = [
+        *built.args,
+        "--read-only",
+        "verify",
+        "--checkpoint",
+        str(built.outside),
+        "--trusted-key",
+        str(built.provider_pub),
+    ]
     ok = invoke(args)
     assert ok.exit_code == 0, ok.output
     assert "1 event(s) after the newest outside checkpoint (size 90) are not yet anchored." in ok.output

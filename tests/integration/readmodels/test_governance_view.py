@@ -37,11 +37,18 @@ def expected_from(doc: dict[str, Any], row: dict[str, Any], window_start: str) -
         if t["theme"] == theme and t["fired_on"] >= window_start
     ]
     statuses = doc["improvement_status"].get(theme)
-    assert row["improvement_status"] == (list(statuses.values())[-1] if statuses else ("no_adverse_signal_yet" if row["leaf"] else None))
-    assert row["overdue_reviews"] == [r for r in doc["reviews"]["overdue"] if r["held"] is None or r["held"] >= window_start]
+    assert row["improvement_status"] == (
+        list(statuses.values())[-1] if statuses else ("no_adverse_signal_yet" if row["leaf"] else None)
+    )
+    assert row["overdue_reviews"] == [
+        r for r in doc["reviews"]["overdue"] if r["held"] is None or r["held"] >= window_start
+    ]
     # J of the current month is the current judgement's theme score.
     if row["judgement"] is not None and row["this_month"]["J_event"] is not None:
-        assert (row["judgement"]["event_id"], row["judgement"]["score"]) == (row["this_month"]["J_event"], row["this_month"]["J"])
+        assert (row["judgement"]["event_id"], row["judgement"]["score"]) == (
+            row["this_month"]["J_event"],
+            row["this_month"]["J"],
+        )
 
 
 def by_theme(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -59,7 +66,14 @@ def test_view_as_of_end_of_march_agrees_with_the_analysis(store) -> None:  # typ
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
     doc = json.loads(invoke([*args, "analyse", "--service", SERVICE, "--as-of", "2026-03-31", "--json"]).stdout)
-    assert [r["theme"] for r in rows] == ["call_punctuality", "medicines", "medicines.mar_charts", "medicines.time_critical", "safeguarding", "safeguarding.referrals"]
+    assert [r["theme"] for r in rows] == [
+        "call_punctuality",
+        "medicines",
+        "medicines.mar_charts",
+        "medicines.time_critical",
+        "safeguarding",
+        "safeguarding.referrals",
+    ]
     for row in rows:
         expected_from(doc, row, "2026-01-01")
     themes = by_theme(rows)
@@ -87,7 +101,12 @@ def test_view_from_the_read_models_equals_the_view_computed_from_events(harbour)
     themes = by_theme(result.rows)
     assert themes["medicines.mar_charts"]["judgement"]["event_id"] == "HHC-069"
     assert themes["safeguarding"]["triggers_last_90_days"] == [
-        {"trigger": "T7_UNQUALIFIED_POSITIVE_REPORT", "scope": None, "fired_on": "2026-05-21", "events": ["HHC-062", "HHC-053"]}
+        {
+            "trigger": "T7_UNQUALIFIED_POSITIVE_REPORT",
+            "scope": None,
+            "fired_on": "2026-05-21",
+            "events": ["HHC-062", "HHC-053"],
+        }
     ]
     assert themes["medicines.mar_charts"]["improvement_status"] == "embedded"
 
@@ -107,7 +126,11 @@ def test_view_now_through_the_cli_reads_the_read_models_and_matches_the_events(s
 
 
 def test_view_text_is_grouped_by_service_then_key_question(harbour) -> None:  # type: ignore[no-untyped-def]
-    args = ["--db", harbour.settings.sqlite_path] if harbour.settings.sqlite_path else ["--database-url", harbour.settings.database_url]
+    args = (
+        ["--db", harbour.settings.sqlite_path]
+        if harbour.settings.sqlite_path
+        else ["--database-url", harbour.settings.database_url]
+    )
 
     result = invoke([*args, "view", "--as-of", "2026-06-30"])
 
@@ -120,7 +143,11 @@ def test_view_text_is_grouped_by_service_then_key_question(harbour) -> None:  # 
 
 
 def test_view_of_an_unknown_service_is_a_one_line_error(harbour) -> None:  # type: ignore[no-untyped-def]
-    args = ["--db", harbour.settings.sqlite_path] if harbour.settings.sqlite_path else ["--database-url", harbour.settings.database_url]
+    args = (
+        ["--db", harbour.settings.sqlite_path]
+        if harbour.settings.sqlite_path
+        else ["--database-url", harbour.settings.database_url]
+    )
 
     result = invoke([*args, "view", "--service", "Nowhere"])
 
@@ -141,7 +168,11 @@ def test_read_only_view_says_how_many_events_the_read_models_are_behind(harbour)
             "payload": {"to": "nominated_individual", "reason": "check"},
         }
     )
-    args = ["--db", harbour.settings.sqlite_path] if harbour.settings.sqlite_path else ["--database-url", harbour.settings.database_url]
+    args = (
+        ["--db", harbour.settings.sqlite_path]
+        if harbour.settings.sqlite_path
+        else ["--database-url", harbour.settings.database_url]
+    )
 
     result = invoke(["--read-only", *args, "view", "--json"])
 
@@ -153,7 +184,15 @@ def test_read_only_view_says_how_many_events_the_read_models_are_behind(harbour)
 # ------------------------------------------------------------------ rules, without a store
 
 
-def entry(position: int, kind: str, payload: dict[str, Any], *, theme: str | None = None, day: int = 1, role: str = "registered_manager") -> Entry:
+def entry(
+    position: int,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    theme: str | None = None,
+    day: int = 1,
+    role: str = "registered_manager",
+) -> Entry:
     when = datetime(2026, 1, 1, 9, 0, tzinfo=UTC) + timedelta(days=day)
     return Entry(
         event_id=f"E{position}",
@@ -174,11 +213,22 @@ def entry(position: int, kind: str, payload: dict[str, Any], *, theme: str | Non
 
 
 def registered(version: str) -> Entry:
-    return entry(1, "ServiceRegistered", {"framework": {"name": "CQC", "taxonomy_version": version}, "service_type": "x", "scopes": []}, day=0)
+    return entry(
+        1,
+        "ServiceRegistered",
+        {"framework": {"name": "CQC", "taxonomy_version": version}, "service_type": "x", "scopes": []},
+        day=0,
+    )
 
 
 def defined(position: int, theme: str, parent: str | None, statements: list[str]) -> Entry:
-    return entry(position, "ThemeDefined", {"theme": theme, "parent": parent, "scope_by": None, "label": theme, "quality_statements": statements}, theme=theme, day=0)
+    return entry(
+        position,
+        "ThemeDefined",
+        {"theme": theme, "parent": parent, "scope_by": None, "label": theme, "quality_statements": statements},
+        theme=theme,
+        day=0,
+    )
 
 
 def test_themes_are_grouped_by_the_key_question_of_their_first_listed_statement() -> None:
@@ -206,7 +256,14 @@ def test_a_service_on_a_version_not_loaded_has_no_key_questions() -> None:
     rows = governance_rows(entries, "S", parse_as_of("2026-01-31"), SAF)
 
     assert (rows[0]["taxonomy_version"], rows[0]["key_question"]) == ("SAF-2031", None)
-    custom = {"SAF-2031": TaxonomyVersion("SAF-2031", "ledger", (s := parse_csv("id,key_question,quality_statement\nS8,Safe,Meds\n")), statements_digest(s))}
+    custom = {
+        "SAF-2031": TaxonomyVersion(
+            "SAF-2031",
+            "ledger",
+            (s := parse_csv("id,key_question,quality_statement\nS8,Safe,Meds\n")),
+            statements_digest(s),
+        )
+    }
     assert governance_rows(entries, "S", parse_as_of("2026-01-31"), custom)[0]["key_question"] == "Safe"
 
 
@@ -216,26 +273,46 @@ def test_the_current_judgement_is_the_latest_applicable_leadership_one_with_its_
         defined(2, "medicines", None, ["S8"]),
         defined(3, "medicines.mar_charts", "medicines", []),
         defined(4, "medicines.time_critical", "medicines", []),
-        entry(5, "JudgementRecorded", {"score": 3, "confidence": "high", "exceptions": [], "supersedes": None, "narrative": ""}, theme="medicines", day=2),
+        entry(
+            5,
+            "JudgementRecorded",
+            {"score": 3, "confidence": "high", "exceptions": [], "supersedes": None, "narrative": ""},
+            theme="medicines",
+            day=2,
+        ),
         entry(
             6,
             "JudgementRevised",
             {
                 "score": 3,
                 "confidence": "qualified",
-                "exceptions": [{"theme": "medicines.mar_charts", "score": 2, "note": "a"}, {"scope": "team:east", "score": 2, "note": "b"}],
+                "exceptions": [
+                    {"theme": "medicines.mar_charts", "score": 2, "note": "a"},
+                    {"scope": "team:east", "score": 2, "note": "b"},
+                ],
                 "supersedes": "E5",
                 "narrative": "",
             },
             theme="medicines",
             day=5,
         ),
-        entry(7, "JudgementRecorded", {"score": 1, "confidence": "high", "exceptions": [], "supersedes": None, "narrative": ""}, theme="medicines", day=6, role="team_leader"),
+        entry(
+            7,
+            "JudgementRecorded",
+            {"score": 1, "confidence": "high", "exceptions": [], "supersedes": None, "narrative": ""},
+            theme="medicines",
+            day=6,
+            role="team_leader",
+        ),
     ]
 
     rows = {r["theme"]: r for r in governance_rows(entries, "S", parse_as_of("2026-01-31"), SAF)}
 
-    assert {t: rows[t]["judgement"]["score"] for t in rows} == {"medicines": 3, "medicines.mar_charts": 2, "medicines.time_critical": 3}
+    assert {t: rows[t]["judgement"]["score"] for t in rows} == {
+        "medicines": 3,
+        "medicines.mar_charts": 2,
+        "medicines.time_critical": 3,
+    }
     # Check the view agrees with the analysis package's own query for every theme.
     for theme, row in rows.items():
         found = latest_judgement(entries, theme, parse_as_of("2026-01-31"))
@@ -252,13 +329,21 @@ def test_the_current_judgement_is_the_latest_applicable_leadership_one_with_its_
 def test_open_actions_are_assigned_and_not_closed_as_of_the_instant() -> None:
     entries = [
         entry(1, "ActionAssigned", {"action_id": "A1", "owner_role": "rm", "description": "x"}, theme="t", day=1),
-        entry(2, "ActionAssigned", {"action_id": "A2", "owner_role": "rm", "description": "y", "due": "2026-02-01"}, theme="t", day=2),
+        entry(
+            2,
+            "ActionAssigned",
+            {"action_id": "A2", "owner_role": "rm", "description": "y", "due": "2026-02-01"},
+            theme="t",
+            day=2,
+        ),
         entry(3, "ActionUpdated", {"action_id": "A2", "status": "in_progress", "note": ""}, theme="t", day=3),
         entry(4, "ActionClosed", {"action_id": "A1", "outcome": "done"}, theme=None, day=4),
     ]
 
     assert [a["action_id"] for a in open_actions(entries, parse_as_of("2026-01-03"))["t"]] == ["A1", "A2"]
-    assert open_actions(entries, parse_as_of("2026-01-31"))["t"] == [{"action_id": "A2", "event_id": "E2", "owner_role": "rm", "due": "2026-02-01"}]
+    assert open_actions(entries, parse_as_of("2026-01-31"))["t"] == [
+        {"action_id": "A2", "event_id": "E2", "owner_role": "rm", "due": "2026-02-01"}
+    ]
 
 
 @pytest.mark.parametrize("as_of, expected", [("2026-03-31", "2026-01-01"), ("2026-06-30", "2026-04-02")])

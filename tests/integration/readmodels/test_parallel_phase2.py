@@ -11,7 +11,18 @@ from tests.integration.readmodels.conftest import END_OF_JUNE
 from tests.integration.readmodels.test_read_models import assert_each_position_once, assert_models_equal_analysis
 from tests.integration.readmodels.test_recompute_once import NAMES, count_computations, interleaved
 
-TABLES = ("rm_events", "rm_service_status", "rm_governance", "rm_recognition", "rm_drift", "rm_improvement", "rm_triggers", "rm_overdue_reviews", "rm_late_reviews", "rm_tracking")
+TABLES = (
+    "rm_events",
+    "rm_service_status",
+    "rm_governance",
+    "rm_recognition",
+    "rm_drift",
+    "rm_improvement",
+    "rm_triggers",
+    "rm_overdue_reviews",
+    "rm_late_reviews",
+    "rm_tracking",
+)
 
 
 def with_workers(store: Any, workers: int = 2) -> Any:
@@ -147,7 +158,11 @@ def test_a_history_phase_1_only_partly_read_is_never_taken_for_a_whole_one(make_
     store.models.catch_up()
     store.ledger.import_lines(lines[len(lines) // 2 :], source_name="second-half.jsonl")
     status = store.models.view.service_status
-    monkeypatch.setattr(projection_module.GovernanceProjection, "_start_cache", lambda self, enabled=True: _start_blind(self, status, enabled))
+    monkeypatch.setattr(
+        projection_module.GovernanceProjection,
+        "_start_cache",
+        lambda self, enabled=True: _start_blind(self, status, enabled),
+    )
     store.models.catch_up()
     for name in NAMES:
         assert_models_equal_analysis(store, name)

@@ -40,10 +40,18 @@ def assert_models_equal_analysis(store: Any, service: str = SERVICE) -> None:
     assert store.models.view.analysis_document(service) == expected
     # Check the tables row by row with plain SQL, as an auditor would query them.
     drift = query(
-        store, "SELECT theme, scope, month, j, j_event, e, d, sign FROM rm_drift WHERE service = :s ORDER BY ordinal", s=service
+        store,
+        "SELECT theme, scope, month, j, j_event, e, d, sign FROM rm_drift WHERE service = :s ORDER BY ordinal",
+        s=service,
     )
-    assert drift == [(r["theme"], r["scope"], r["month"], r["J"], r["J_event"], r["E"], r["D"], r["sign"]) for r in expected["drift"]]
-    triggers = query(store, "SELECT trigger, theme, scope, fired_on, events FROM rm_triggers WHERE service = :s ORDER BY ordinal", s=service)
+    assert drift == [
+        (r["theme"], r["scope"], r["month"], r["J"], r["J_event"], r["E"], r["D"], r["sign"]) for r in expected["drift"]
+    ]
+    triggers = query(
+        store,
+        "SELECT trigger, theme, scope, fired_on, events FROM rm_triggers WHERE service = :s ORDER BY ordinal",
+        s=service,
+    )
     assert [(t, th, sc, f, json.loads(ev)) for t, th, sc, f, ev in triggers] == [
         (r["trigger"], r["theme"], r["scope"], r["fired_on"], r["events"]) for r in expected["triggers"]
     ]
@@ -57,7 +65,11 @@ def assert_models_equal_analysis(store: Any, service: str = SERVICE) -> None:
         (r["theme"], r["first_signal"], r["acknowledgement"], r["recognition_lag_days"], r["after_acknowledgement"])
         for r in expected["recognition"]
     ]
-    overdue = query(store, "SELECT level, due_by, held, days_overdue FROM rm_overdue_reviews WHERE service = :s ORDER BY ordinal", s=service)
+    overdue = query(
+        store,
+        "SELECT level, due_by, held, days_overdue FROM rm_overdue_reviews WHERE service = :s ORDER BY ordinal",
+        s=service,
+    )
     assert overdue == [(r["level"], r["due_by"], r["held"], r["days_overdue"]) for r in expected["reviews"]["overdue"]]
 
 
@@ -79,9 +91,17 @@ def test_read_models_equal_the_analysis_after_importing_the_worked_example(harbo
 def test_the_event_index_holds_every_entry_with_its_provenance(harbour) -> None:  # type: ignore[no-untyped-def]
     harbour.models.catch_up()
 
-    rows = query(harbour, "SELECT event_id, kind, theme, team, recorded_at, source, payload FROM rm_events WHERE position = 51")
+    rows = query(
+        harbour, "SELECT event_id, kind, theme, team, recorded_at, source, payload FROM rm_events WHERE position = 51"
+    )
     event_id, kind, theme, team, recorded_at, source, payload = rows[0]
-    assert (event_id, kind, theme, team, recorded_at) == ("HHC-051", "SpotCheckRecorded", "medicines.mar_charts", "east", "2026-04-08T11:00:00Z")
+    assert (event_id, kind, theme, team, recorded_at) == (
+        "HHC-051",
+        "SpotCheckRecorded",
+        "medicines.mar_charts",
+        "east",
+        "2026-04-08T11:00:00Z",
+    )
     assert source == "import:harbour_home_care.jsonl"
     assert json.loads(payload)["evidence_score"] == 2
 
@@ -103,7 +123,12 @@ def test_read_models_follow_live_records_exactly_once(make_store) -> None:  # ty
             "kind": "SpotCheckRecorded",
             "actor_role": "deputy_manager",
             "actor_id": "DM-1",
-            "payload": {"evidence_score": 2, "evidence_category": "observation", "source_type": "spot_check", "summary": "3 of 5 unsigned"},
+            "payload": {
+                "evidence_score": 2,
+                "evidence_category": "observation",
+                "source_type": "spot_check",
+                "summary": "3 of 5 unsigned",
+            },
         }
     )
     store.ledger.record(
@@ -114,7 +139,13 @@ def test_read_models_follow_live_records_exactly_once(make_store) -> None:  # ty
             "kind": "JudgementRevised",
             "actor_role": "registered_manager",
             "actor_id": "RM-1",
-            "payload": {"score": 2, "confidence": "qualified", "exceptions": [], "supersedes": None, "narrative": "late calls"},
+            "payload": {
+                "score": 2,
+                "confidence": "qualified",
+                "exceptions": [],
+                "supersedes": None,
+                "narrative": "late calls",
+            },
         }
     )
     report = store.models.catch_up()
@@ -182,7 +213,9 @@ def test_services_computed_on_an_earlier_day_are_refreshed_before_a_query(harbou
     assert {r["as_of"] for r in result.rows} == {"2026-07-30T23:59:59Z"}
     assert_models_equal_analysis(harbour)
     # Check "now"-dependent figures moved: the rm_monthly review due 07-19 is open and overdue.
-    assert {"level": "rm_monthly", "due_by": "2026-07-19", "held": None, "days_overdue": 11} in result.rows[0]["overdue_reviews"]
+    assert {"level": "rm_monthly", "due_by": "2026-07-19", "held": None, "days_overdue": 11} in result.rows[0][
+        "overdue_reviews"
+    ]
 
 
 def test_a_read_only_store_is_read_as_it_stands_and_says_how_far_behind(harbour) -> None:  # type: ignore[no-untyped-def]

@@ -49,7 +49,12 @@ def spot_check(event_id: str) -> dict[str, Any]:
         "kind": "SpotCheckRecorded",
         "actor_role": "deputy_manager",
         "actor_id": "DM-1",
-        "payload": {"evidence_score": 2, "evidence_category": "observation", "source_type": "spot_check", "summary": "2 of 5 unsigned"},
+        "payload": {
+            "evidence_score": 2,
+            "evidence_category": "observation",
+            "source_type": "spot_check",
+            "summary": "2 of 5 unsigned",
+        },
     }
 
 
@@ -72,7 +77,9 @@ def test_a_run_of_many_chunks_computes_each_service_once(make_store) -> None:  #
     assert_each_position_once(store)
     status = store.models.status()
     assert status.dirty == [] and status.pending_entries == 0
-    assert [(s["service"], s["events"], s["dirty"]) for s in status.services] == [(name, PER_SERVICE, 0) for name in NAMES]
+    assert [(s["service"], s["events"], s["dirty"]) for s in status.services] == [
+        (name, PER_SERVICE, 0) for name in NAMES
+    ]
 
 
 def test_a_run_killed_while_recomputing_is_completed_by_the_next_run(make_store, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -25,7 +25,11 @@ def test_read_models_this_connection_may_not_write_are_shown_as_they_stand_with_
     finally:
         refusing.dispose()
 
-    reason = "cannot execute UPDATE in a read-only transaction" if store.settings.database_url else "attempt to write a readonly database"
+    reason = (
+        "cannot execute UPDATE in a read-only transaction"
+        if store.settings.database_url
+        else "attempt to write a readonly database"
+    )
     assert result.source == "read_models"
     assert result.note == f"cannot update the read models here ({reason}); shown as they stand"
     assert result.entries_behind == 1
@@ -53,9 +57,14 @@ def test_only_a_refused_write_is_a_refusal_whatever_wraps_it() -> None:
     class Wrapper(Exception):
         orig: Any = DriverError("permission denied for table rm_events\nDETAIL: none", "42501")
 
-    assert write_refusal(wrapped(DriverError("permission denied for table x", "42501"))) == "permission denied for table x"
+    assert (
+        write_refusal(wrapped(DriverError("permission denied for table x", "42501"))) == "permission denied for table x"
+    )
     assert write_refusal(wrapped(DriverError("cannot execute INSERT in a read-only transaction", "25006"))) is not None
     assert write_refusal(wrapped(ValueError(GUARD_MESSAGE))) == GUARD_MESSAGE
-    assert write_refusal(Wrapper("(psycopg.errors.InsufficientPrivilege) permission denied")) == "permission denied for table rm_events"
+    assert (
+        write_refusal(Wrapper("(psycopg.errors.InsufficientPrivilege) permission denied"))
+        == "permission denied for table rm_events"
+    )
     assert write_refusal(wrapped(DriverError("duplicate key value violates unique constraint", "23505"))) is None
     assert write_refusal(ValueError("database is locked")) is None

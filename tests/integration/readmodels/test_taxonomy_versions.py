@@ -20,7 +20,7 @@ from insightlog.taxonomies import (
 from tests.helpers import invoke, write_jsonl
 from tests.integration.readmodels.conftest import SERVICE, harbour_objects, harbour_text
 
-NEW_CSV = "id,key_question,quality_statement\nN1,Safe,Newly safe\nN2,Well-led,\"Leading, together\"\n"
+NEW_CSV = 'id,key_question,quality_statement\nN1,Safe,Newly safe\nN2,Well-led,"Leading, together"\n'
 
 
 def cli_args(settings: Any) -> list[str]:
@@ -32,7 +32,12 @@ def test_shipped_saf_2024_is_listed_with_its_34_statements(tmp_path) -> None:  #
 
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == [
-        {"name": "SAF-2024", "statements": 34, "key_questions": ["Safe", "Effective", "Caring", "Responsive", "Well-led"], "source": "shipped"}
+        {
+            "name": "SAF-2024",
+            "statements": 34,
+            "key_questions": ["Safe", "Effective", "Caring", "Responsive", "Well-led"],
+            "source": "shipped",
+        }
     ]
     shown = json.loads(invoke(["--db", str(tmp_path / "t.sqlite"), "taxonomy", "show", "SAF-2024", "--json"]).stdout)
     assert shown["statements"][7] == {"id": "S8", "key_question": "Safe", "quality_statement": "Medicines optimisation"}
@@ -47,7 +52,10 @@ def test_a_version_added_from_csv_is_stored_in_the_ledger_and_listed(store, tmp_
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("added taxonomy SAF-2026: 2 quality statements")
     listed = json.loads(invoke([*cli_args(store), "taxonomy", "--json"]).stdout)
-    assert [(r["name"], r["statements"], r["source"]) for r in listed] == [("SAF-2024", 34, "shipped"), ("SAF-2026", 2, "ledger")]
+    assert [(r["name"], r["statements"], r["source"]) for r in listed] == [
+        ("SAF-2024", 34, "shipped"),
+        ("SAF-2026", 2, "ledger"),
+    ]
     # Check adding the same content again is a no-op and different content an error.
     again = invoke([*cli_args(store), "taxonomy", "add", "SAF-2026", str(path)])
     assert "already loaded with the same content" in again.stdout
@@ -70,7 +78,10 @@ def test_a_shipped_version_cannot_be_replaced(ledger_factory) -> None:  # type: 
     [
         ("id,key_question\nS1,Safe\n", "line 1: the header must be exactly id,key_question,quality_statement"),
         ("id,key_question,quality_statement\nS1,Safe,One\nS2,Safe\n", "line 3: expected 3 fields"),
-        ("id,key_question,quality_statement\nS1,Safe,One\nS1,Safe,Two\n", "line 3: id 'S1' is already listed on line 2"),
+        (
+            "id,key_question,quality_statement\nS1,Safe,One\nS1,Safe,Two\n",
+            "line 3: id 'S1' is already listed on line 2",
+        ),
         ("id,key_question,quality_statement\nS1,,One\n", "line 2: field 'key_question' is empty"),
         ("id,key_question,quality_statement\n", "no quality statements"),
         ("", "empty file"),
@@ -89,7 +100,9 @@ def test_a_bad_csv_line_is_a_one_line_cli_error_and_nothing_is_added(tmp_path) -
     result = invoke(["--db", db, "taxonomy", "add", "NEW", str(path)])
 
     assert result.exit_code == 1
-    assert result.output.strip() == "Error: bad.csv line 3: expected 3 fields (id,key_question,quality_statement), found 2"
+    assert (
+        result.output.strip() == "Error: bad.csv line 3: expected 3 fields (id,key_question,quality_statement), found 2"
+    )
     assert "NEW" not in invoke(["--db", db, "taxonomy"]).stdout
 
 
@@ -100,7 +113,9 @@ def test_a_version_name_must_be_one_word() -> None:
         check_name("SAF 2026")
 
 
-@pytest.mark.parametrize("text, name", [("SAF-2024 (34 quality statements)", "SAF-2024"), ("SAF-2024", "SAF-2024"), ("", None), (None, None)])
+@pytest.mark.parametrize(
+    "text, name", [("SAF-2024 (34 quality statements)", "SAF-2024"), ("SAF-2024", "SAF-2024"), ("", None), (None, None)]
+)
 def test_a_services_version_is_the_first_word_of_its_taxonomy_version(text: Any, name: str | None) -> None:
     assert version_name(text) == name
 
@@ -117,7 +132,9 @@ def test_unknown_statements_warn_naming_the_event_and_statement() -> None:
     warnings = unknown_statements(items, load_taxonomies())
 
     assert version_of_service(items) == "SAF-2024"
-    assert warnings == ["event HHC-003: theme 'medicines.mar_charts' names quality statement 'W99', which taxonomy SAF-2024 lacks"]
+    assert warnings == [
+        "event HHC-003: theme 'medicines.mar_charts' names quality statement 'W99', which taxonomy SAF-2024 lacks"
+    ]
     assert unknown_statements(drafts(harbour_objects()), load_taxonomies()) == []
 
 
@@ -128,7 +145,9 @@ def test_a_service_on_a_version_not_loaded_gets_one_warning() -> None:
     warnings = unknown_statements(drafts(objects), load_taxonomies())
 
     assert len(warnings) == 1
-    assert warnings[0].startswith("event HHC-001: service 'Harbour Home Care' uses taxonomy SAF-2031, which is not loaded")
+    assert warnings[0].startswith(
+        "event HHC-001: service 'Harbour Home Care' uses taxonomy SAF-2031, which is not loaded"
+    )
 
 
 def test_import_warnings_use_the_stored_registration_of_a_service(ledger_factory) -> None:  # type: ignore[no-untyped-def]
@@ -149,7 +168,9 @@ def test_adding_a_version_updates_the_key_questions_of_services_that_use_it(make
     for o in objects:
         if o["kind"] == "ThemeDefined":
             o["payload"]["quality_statements"] = ["N2"]
-    store.ledger.import_lines(write_jsonl(tmp_path / "h.jsonl", objects).read_text().splitlines(), source_name="h.jsonl")
+    store.ledger.import_lines(
+        write_jsonl(tmp_path / "h.jsonl", objects).read_text().splitlines(), source_name="h.jsonl"
+    )
     assert {r["key_question"] for r in store.models.governance(SERVICE).rows} == {None}
 
     add_taxonomy(store.ledger, "SAF-2026", NEW_CSV)

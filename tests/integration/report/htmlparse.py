@@ -33,7 +33,9 @@ class Node:
                 yield child
                 yield from child.iter()
 
-    def find_all(self, tag: str | None = None, *, cls: str | None = None, where: Callable[[Node], bool] | None = None) -> list[Node]:
+    def find_all(
+        self, tag: str | None = None, *, cls: str | None = None, where: Callable[[Node], bool] | None = None
+    ) -> list[Node]:
         return [
             n
             for n in self.iter()

@@ -27,7 +27,9 @@ def _after(text: str | None) -> list[dict[str, str]]:
 
 
 @pytest.mark.parametrize("day", DAYS)
-def test_the_report_is_of_the_service_as_of_the_instant_asked(pages: dict[str, Node], expected: dict[str, Any], day: str) -> None:
+def test_the_report_is_of_the_service_as_of_the_instant_asked(
+    pages: dict[str, Node], expected: dict[str, Any], day: str
+) -> None:
     header = pages[day].find("header", cls="report-header")
     assert header is not None
     assert header.get("data-service") == SERVICE
@@ -35,7 +37,9 @@ def test_the_report_is_of_the_service_as_of_the_instant_asked(pages: dict[str, N
 
 
 @pytest.mark.parametrize("day", DAYS)
-def test_the_recognition_timelines_show_the_analysis_lags_and_milestones(pages: dict[str, Node], expected: dict[str, Any], day: str) -> None:
+def test_the_recognition_timelines_show_the_analysis_lags_and_milestones(
+    pages: dict[str, Node], expected: dict[str, Any], day: str
+) -> None:
     keys = [
         "theme",
         "first_signal",
@@ -70,14 +74,25 @@ def test_the_recognition_timelines_show_the_analysis_lags_and_milestones(pages: 
     ]
     assert got == want
     table_rows = [
-        (r.get("data-theme"), int_or_none(r.get("data-lag")), int_or_none(r.get("data-detectable-lag")), int_or_none(r.get("data-claimed-lag")), int_or_none(r.get("data-open-lag")))
+        (
+            r.get("data-theme"),
+            int_or_none(r.get("data-lag")),
+            int_or_none(r.get("data-detectable-lag")),
+            int_or_none(r.get("data-claimed-lag")),
+            int_or_none(r.get("data-open-lag")),
+        )
         for r in pages[day].find_all("tr", cls="recognition-row")
     ]
-    assert table_rows == [(r["theme"], r["recognition_lag_days"], r["detectable_lag_days"], r["claimed_lag_days"], r["open_lag_days"]) for r in want]
+    assert table_rows == [
+        (r["theme"], r["recognition_lag_days"], r["detectable_lag_days"], r["claimed_lag_days"], r["open_lag_days"])
+        for r in want
+    ]
 
 
 @pytest.mark.parametrize("day", DAYS)
-def test_the_first_signal_is_shown_observed_and_recorded_and_a_claimed_date_where_it_differs(pages: dict[str, Node], expected: dict[str, Any], day: str) -> None:
+def test_the_first_signal_is_shown_observed_and_recorded_and_a_claimed_date_where_it_differs(
+    pages: dict[str, Node], expected: dict[str, Any], day: str
+) -> None:
     events = _events_by_id()
     for f in pages[day].find_all("figure", cls="recognition"):
         first = events[f.get("data-first-signal")]  # type: ignore[index]
@@ -89,19 +104,33 @@ def test_the_first_signal_is_shown_observed_and_recorded_and_a_claimed_date_wher
         assert ("Acknowledgement claimed" in lanes) == claimed_differs
     by_theme = {f.get("data-theme"): f for f in pages[day].find_all("figure", cls="recognition")}
     referrals = by_theme["safeguarding.referrals"]
-    assert (referrals.get("data-claimed"), referrals.get("data-ack-recorded"), referrals.get("data-claimed-lag"), referrals.get("data-lag")) == ("2026-02-27", "2026-03-20", "37", "58")
+    assert (
+        referrals.get("data-claimed"),
+        referrals.get("data-ack-recorded"),
+        referrals.get("data-claimed-lag"),
+        referrals.get("data-lag"),
+    ) == ("2026-02-27", "2026-03-20", "37", "58")
     mar = by_theme["medicines.mar_charts"]
     if day == "2026-06-30":  # the paper check typed in on 8 April moved the first signal
-        assert (mar.get("data-first-signal"), mar.get("data-first-observed"), mar.get("data-first-recorded"), mar.get("data-lag")) == ("HHC-051", "2026-01-07", "2026-04-08", "68")
+        assert (
+            mar.get("data-first-signal"),
+            mar.get("data-first-observed"),
+            mar.get("data-first-recorded"),
+            mar.get("data-lag"),
+        ) == ("HHC-051", "2026-01-07", "2026-04-08", "68")
     else:
         assert (mar.get("data-first-signal"), mar.get("data-lag")) == ("HHC-014", "61")
 
 
 @pytest.mark.parametrize("day", DAYS)
-def test_later_lapses_and_stand_downs_are_on_the_timeline(pages: dict[str, Node], expected: dict[str, Any], day: str) -> None:
+def test_later_lapses_and_stand_downs_are_on_the_timeline(
+    pages: dict[str, Node], expected: dict[str, Any], day: str
+) -> None:
     for f, r in zip(pages[day].find_all("figure", cls="recognition"), expected[day]["recognition"], strict=True):
         lanes = [g.get("data-lane") for g in f.find_all("g", cls="milestone")]
-        assert [lane for lane in lanes if lane and lane.startswith("Then ")] == [f"Then {a['event_id']}" for a in r["after_acknowledgement"]]
+        assert [lane for lane in lanes if lane and lane.startswith("Then ")] == [
+            f"Then {a['event_id']}" for a in r["after_acknowledgement"]
+        ]
         desc = f.find("desc")
         assert desc is not None
         for a in r["after_acknowledgement"]:
@@ -109,7 +138,9 @@ def test_later_lapses_and_stand_downs_are_on_the_timeline(pages: dict[str, Node]
 
 
 @pytest.mark.parametrize("day", DAYS)
-def test_every_drift_row_is_shown_with_the_analysis_figures(pages: dict[str, Node], expected: dict[str, Any], day: str) -> None:
+def test_every_drift_row_is_shown_with_the_analysis_figures(
+    pages: dict[str, Node], expected: dict[str, Any], day: str
+) -> None:
     got = [
         {
             "theme": r.get("data-theme"),
@@ -127,7 +158,9 @@ def test_every_drift_row_is_shown_with_the_analysis_figures(pages: dict[str, Nod
 
 
 @pytest.mark.parametrize("day", DAYS)
-def test_each_theme_has_a_drift_chart_plotting_j_and_e_month_by_month(pages: dict[str, Node], expected: dict[str, Any], day: str) -> None:
+def test_each_theme_has_a_drift_chart_plotting_j_and_e_month_by_month(
+    pages: dict[str, Node], expected: dict[str, Any], day: str
+) -> None:
     theme_rows: dict[str, list[dict[str, Any]]] = {}
     for r in expected[day]["drift"]:
         if r["scope"] is None:
@@ -138,7 +171,13 @@ def test_each_theme_has_a_drift_chart_plotting_j_and_e_month_by_month(pages: dic
         rows = theme_rows[chart.get("data-theme")]  # type: ignore[index]
         months = chart.find_all("g", cls="month")
         assert [
-            (g.get("data-month"), int_or_none(g.get("data-j")), nullable(g.get("data-e")), nullable(g.get("data-d")), int_or_none(g.get("data-sign")))
+            (
+                g.get("data-month"),
+                int_or_none(g.get("data-j")),
+                nullable(g.get("data-e")),
+                nullable(g.get("data-d")),
+                int_or_none(g.get("data-sign")),
+            )
             for g in months
         ] == [(r["month"], r["J"], r["E"], r["D"], r["sign"]) for r in rows]
         for g, r in zip(months, rows, strict=True):
@@ -154,24 +193,37 @@ def test_each_theme_has_a_drift_chart_plotting_j_and_e_month_by_month(pages: dic
             assert (g.find("rect", cls="j-point") is not None) == (r["J"] is not None)
             assert (g.find("circle", cls="e-point") is not None) == (r["E"] is not None)
             label = g.find("text", cls="d-label")
-            assert label is not None and label.text == "D " + ("\u2013" if r["D"] is None else (r["D"] if r["D"].startswith("-") else "+" + r["D"]))
+            assert label is not None and label.text == "D " + (
+                "\u2013" if r["D"] is None else (r["D"] if r["D"].startswith("-") else "+" + r["D"])
+            )
 
 
 @pytest.mark.parametrize("day", DAYS)
-def test_the_months_where_t3_fired_are_marked_on_the_drift_charts(pages: dict[str, Node], expected: dict[str, Any], day: str) -> None:
-    want = sorted((t["theme"], t["fired_on"][:7], t["scope"] or "") for t in expected[day]["triggers"] if t["trigger"] == "T3_SUSTAINED_OPTIMISM")
+def test_the_months_where_t3_fired_are_marked_on_the_drift_charts(
+    pages: dict[str, Node], expected: dict[str, Any], day: str
+) -> None:
+    want = sorted(
+        (t["theme"], t["fired_on"][:7], t["scope"] or "")
+        for t in expected[day]["triggers"]
+        if t["trigger"] == "T3_SUSTAINED_OPTIMISM"
+    )
     got = []
     for chart in pages[day].find_all("svg", cls="drift-chart"):
         for mark in chart.find_all("g", cls="t3"):
             if mark.get("data-month"):
-                got += [(chart.get("data-theme"), mark.get("data-month"), scope) for scope in (mark.get("data-scopes") or "").split("|")]
+                got += [
+                    (chart.get("data-theme"), mark.get("data-month"), scope)
+                    for scope in (mark.get("data-scopes") or "").split("|")
+                ]
                 assert "T3" in mark.text
     assert sorted(got) == want
     assert len(want) == 3
 
 
 @pytest.mark.parametrize("day", DAYS)
-def test_the_triggers_and_the_events_they_cite_equal_the_analysis(pages: dict[str, Node], expected: dict[str, Any], day: str) -> None:
+def test_the_triggers_and_the_events_they_cite_equal_the_analysis(
+    pages: dict[str, Node], expected: dict[str, Any], day: str
+) -> None:
     page = pages[day]
     rows = page.find_all("tr", cls="trigger-row")
     got = [
@@ -195,15 +247,28 @@ def test_the_triggers_and_the_events_they_cite_equal_the_analysis(pages: dict[st
 
 
 @pytest.mark.parametrize("day", DAYS)
-def test_overdue_and_late_recorded_reviews_equal_the_analysis(pages: dict[str, Node], expected: dict[str, Any], day: str) -> None:
+def test_overdue_and_late_recorded_reviews_equal_the_analysis(
+    pages: dict[str, Node], expected: dict[str, Any], day: str
+) -> None:
     section = pages[day].by_id("reviews")
     assert section is not None
     overdue = [
-        {"level": r.get("data-level"), "due_by": r.get("data-due"), "held": nullable(r.get("data-held")), "days_overdue": int(r.get("data-days") or "x")}
+        {
+            "level": r.get("data-level"),
+            "due_by": r.get("data-due"),
+            "held": nullable(r.get("data-held")),
+            "days_overdue": int(r.get("data-days") or "x"),
+        }
         for r in section.find_all("tr", cls="overdue-row")
     ]
     late = [
-        {"event_id": r.get("data-event"), "level": r.get("data-level"), "held": r.get("data-held"), "recorded": r.get("data-recorded"), "days_late": int(r.get("data-days") or "x")}
+        {
+            "event_id": r.get("data-event"),
+            "level": r.get("data-level"),
+            "held": r.get("data-held"),
+            "recorded": r.get("data-recorded"),
+            "days_late": int(r.get("data-days") or "x"),
+        }
         for r in section.find_all("tr", cls="late-row")
     ]
     assert {"overdue": overdue, "late_recorded": late} == expected[day]["reviews"]
@@ -213,7 +278,9 @@ def test_overdue_and_late_recorded_reviews_equal_the_analysis(pages: dict[str, N
 
 
 @pytest.mark.parametrize("day", DAYS)
-def test_the_review_schedules_show_cadence_due_and_held_dates_consistent_with_the_analysis(pages: dict[str, Node], expected: dict[str, Any], day: str) -> None:
+def test_the_review_schedules_show_cadence_due_and_held_dates_consistent_with_the_analysis(
+    pages: dict[str, Node], expected: dict[str, Any], day: str
+) -> None:
     section = pages[day].by_id("reviews")
     assert section is not None
     assert "rm_monthly: every 31 days from 2026-01-01" in section.text
@@ -221,7 +288,15 @@ def test_the_review_schedules_show_cadence_due_and_held_dates_consistent_with_th
     rows = section.find_all("tr", cls="schedule-row")
     rm = [(r.get("data-due"), nullable(r.get("data-held"))) for r in rows if r.get("data-level") == "rm_monthly"]
     if day == "2026-06-30":
-        assert rm == [("2026-02-01", "2026-01-28"), ("2026-02-28", "2026-02-25"), ("2026-03-28", "2026-03-26"), ("2026-04-26", "2026-04-23"), ("2026-05-24", "2026-05-21"), ("2026-06-21", "2026-06-18"), ("2026-07-19", None)]
+        assert rm == [
+            ("2026-02-01", "2026-01-28"),
+            ("2026-02-28", "2026-02-25"),
+            ("2026-03-28", "2026-03-26"),
+            ("2026-04-26", "2026-04-23"),
+            ("2026-05-24", "2026-05-21"),
+            ("2026-06-21", "2026-06-18"),
+            ("2026-07-19", None),
+        ]
     else:
         assert rm == [("2026-02-01", "2026-01-28"), ("2026-02-28", "2026-02-25"), ("2026-03-28", None)]
     overdue_in_schedule = {(r.get("data-level"), r.get("data-due")) for r in rows if "overdue" in r.text}
@@ -229,20 +304,28 @@ def test_the_review_schedules_show_cadence_due_and_held_dates_consistent_with_th
 
 
 @pytest.mark.parametrize("day", DAYS)
-def test_the_improvement_status_table_equals_the_analysis(pages: dict[str, Node], expected: dict[str, Any], day: str) -> None:
+def test_the_improvement_status_table_equals_the_analysis(
+    pages: dict[str, Node], expected: dict[str, Any], day: str
+) -> None:
     got: dict[str, dict[str, str]] = {}
     for r in pages[day].find_all("tr", cls="status-row"):
-        got[r.get("data-theme")] = {td.get("data-date"): td.get("data-status") for td in r.find_all("td") if td.get("data-status")}  # type: ignore[index]
+        got[r.get("data-theme")] = {
+            td.get("data-date"): td.get("data-status") for td in r.find_all("td") if td.get("data-status")
+        }  # type: ignore[index]
     assert got == expected[day]["improvement_status"]
 
 
 @pytest.mark.parametrize("day", DAYS)
-def test_the_governance_view_shows_judgement_and_confidence_beside_evidence_sign_status_and_actions(harbour_ledger: Any, pages: dict[str, Node], day: str) -> None:
+def test_the_governance_view_shows_judgement_and_confidence_beside_evidence_sign_status_and_actions(
+    harbour_ledger: Any, pages: dict[str, Node], day: str
+) -> None:
     from insightlog.analysis.governance import service_governance
     from insightlog.application.taxonomy import load_taxonomies
     from insightlog.interchange.timeutil import parse_as_of
 
-    gov = service_governance(list(harbour_ledger.service_entries(SERVICE)), SERVICE, parse_as_of(day), load_taxonomies(harbour_ledger))
+    gov = service_governance(
+        list(harbour_ledger.service_entries(SERVICE)), SERVICE, parse_as_of(day), load_taxonomies(harbour_ledger)
+    )
     want = [
         (
             r["theme"],
@@ -281,7 +364,9 @@ def test_the_governance_view_shows_judgement_and_confidence_beside_evidence_sign
 
 
 @pytest.mark.parametrize("day", DAYS)
-def test_the_evidence_table_shows_both_times_and_flags_late_imported_and_amended_entries(pages: dict[str, Node], day: str) -> None:
+def test_the_evidence_table_shows_both_times_and_flags_late_imported_and_amended_entries(
+    pages: dict[str, Node], day: str
+) -> None:
     events = _events_by_id()
     cut = AS_OF[day]
     known = [e for e in harbour_lines() if e["recorded_at"] <= cut]
@@ -315,7 +400,11 @@ def test_the_march_replay_shows_nothing_recorded_later(pages: dict[str, Node]) -
     assert body is not None
     for event_id in later:
         assert event_id not in body.text
-    assert [r.get("data-month") for r in page.find_all("tr", cls="drift-row") if r.get("data-theme") == "medicines" and not r.get("data-scope")] == ["2026-01", "2026-02", "2026-03"]
+    assert [
+        r.get("data-month")
+        for r in page.find_all("tr", cls="drift-row")
+        if r.get("data-theme") == "medicines" and not r.get("data-scope")
+    ] == ["2026-01", "2026-02", "2026-03"]
 
 
 def test_the_integrity_section_says_the_store_verified_and_that_nothing_is_signed_yet(pages: dict[str, Node]) -> None:
@@ -371,7 +460,10 @@ def test_the_integrity_section_shows_the_latest_checkpoint_its_signatures_and_ti
             if b'"event_id":"HHC-046"' in bytes(state) and b'"narrative":"' in bytes(state)
         )
         i = state.index(b'"narrative":"') + len(b'"narrative":"')
-        conn.execute("UPDATE stored_events SET state = ? WHERE rowid = ?", (state[:i] + bytes([state[i] ^ 1]) + state[i + 1 :], rowid))
+        conn.execute(
+            "UPDATE stored_events SET state = ? WHERE rowid = ?",
+            (state[:i] + bytes([state[i] ^ 1]) + state[i + 1 :], rowid),
+        )
         conn.close()
         position = json.loads(state)["position"]
         tampered = parse(service_report_html(ledger, SERVICE, parse_as_of("2026-06-30"), now=MADE_AT))
@@ -384,11 +476,15 @@ def test_the_integrity_section_shows_the_latest_checkpoint_its_signatures_and_ti
         ledger.close()
 
 
-def test_the_report_is_the_same_for_the_same_store_instant_and_clock(harbour_ledger: Any, rendered: dict[str, str]) -> None:
+def test_the_report_is_the_same_for_the_same_store_instant_and_clock(
+    harbour_ledger: Any, rendered: dict[str, str]
+) -> None:
     from insightlog.application.reports import service_report_html
     from insightlog.interchange.timeutil import parse_as_of
 
-    assert service_report_html(harbour_ledger, SERVICE, parse_as_of("2026-06-30"), now=MADE_AT) == rendered["2026-06-30"]
+    assert (
+        service_report_html(harbour_ledger, SERVICE, parse_as_of("2026-06-30"), now=MADE_AT) == rendered["2026-06-30"]
+    )
 
 
 @pytest.mark.parametrize("day", DAYS)
@@ -396,7 +492,11 @@ def test_the_report_has_seven_sections_in_order(pages: dict[str, Node], day: str
     from insightlog.report import SECTIONS
 
     sections = pages[day].find_all("section", cls="report-section")
-    assert [s.get("id") for s in sections] == [key for key, _ in SECTIONS] == ["governance", "drift", "recognition", "reviews", "triggers", "evidence", "integrity"]
+    assert (
+        [s.get("id") for s in sections]
+        == [key for key, _ in SECTIONS]
+        == ["governance", "drift", "recognition", "reviews", "triggers", "evidence", "integrity"]
+    )
     for n, s in enumerate(sections, 1):
         assert f"Section {n} of 7" in s.find("h2").text  # type: ignore[union-attr]
 
@@ -407,7 +507,12 @@ def test_back_filled_history_is_flagged_in_the_evidence_table_and_behind_e(tmp_p
     db = ["--db", str(tmp_path / "b.sqlite")]
     assert invoke([*db, "import", str(HARBOUR)]).exit_code == 0
     earlier = next(e for e in harbour_lines() if e["event_id"] == "HHC-021")
-    earlier = {**earlier, "event_id": "HHC-B01", "observed_at": "2026-01-12T11:00:00Z", "recorded_at": "2026-01-12T13:00:00Z"}
+    earlier = {
+        **earlier,
+        "event_id": "HHC-B01",
+        "observed_at": "2026-01-12T11:00:00Z",
+        "recorded_at": "2026-01-12T13:00:00Z",
+    }
     result = invoke([*db, "import", "--backfill", str(write_jsonl(tmp_path / "paper.jsonl", [earlier]))])
     assert result.exit_code == 0, result.output
     out = tmp_path / "r.html"
@@ -416,5 +521,10 @@ def test_back_filled_history_is_flagged_in_the_evidence_table_and_behind_e(tmp_p
     row = next(r for r in page.find_all("tr", cls="evidence-row") if r.get("data-event") == "HHC-B01")
     assert "backfilled" in (row.get("data-flags") or "").split() and row.get("data-backfilled") == "true"
     assert "back-filled" in row.text
-    drift = next(r for r in page.find_all("tr", cls="drift-row") if (r.get("data-theme"), r.get("data-scope"), r.get("data-month")) == ("call_punctuality", "team:north", "2026-01"))
+    drift = next(
+        r
+        for r in page.find_all("tr", cls="drift-row")
+        if (r.get("data-theme"), r.get("data-scope"), r.get("data-month"))
+        == ("call_punctuality", "team:north", "2026-01")
+    )
     assert "HHC-B01" in drift.text and "(back-filled)" in drift.text

@@ -161,7 +161,9 @@ def test_cookies_are_secure_http_only_and_same_site_strict(site: Site) -> None:
     client = site.client()
     csrf_cookie = client.get("/sign-in").headers["set-cookie"]
     response = site.sign_in(client, "Ann Lee")
-    session_cookie = next(c for c in response.headers.get_list("set-cookie") if c.startswith("__Host-insightlog_session="))
+    session_cookie = next(
+        c for c in response.headers.get_list("set-cookie") if c.startswith("__Host-insightlog_session=")
+    )
     for cookie in (csrf_cookie, session_cookie):
         attributes = {a.strip().lower() for a in cookie.split(";")[1:]}
         assert {"httponly", "secure", "samesite=strict", "path=/"} <= attributes, cookie

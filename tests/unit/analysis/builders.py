@@ -161,9 +161,7 @@ class History:
         location: str | None = None,
     ) -> Entry:
         payload = {"audit_id": audit_id, "headline_pct": 70.0, "headline_score": score}
-        return self.add(
-            "AuditCompleted", recorded, payload, theme=theme, team=team, location=location
-        )
+        return self.add("AuditCompleted", recorded, payload, theme=theme, team=team, location=location)
 
     def judgement(
         self,
@@ -199,9 +197,7 @@ class History:
     def review(self, level: str, held: str, recorded: str | None = None) -> Entry:
         return self.add("ReviewHeld", recorded or held, {"level": level}, observed=held)
 
-    def analyse(
-        self, when: str, policy: Policy = DEFAULT_POLICY, basis: Basis = RECORDED_BASIS
-    ) -> dict[str, Any]:
+    def analyse(self, when: str, policy: Policy = DEFAULT_POLICY, basis: Basis = RECORDED_BASIS) -> dict[str, Any]:
         return analyse(self.entries, self.service, as_of(when), policy, basis)
 
     def set_appended(self, when: str | None, *entries: Entry) -> None:
@@ -232,9 +228,7 @@ def triggers(document: dict[str, Any], kind: str | None = None) -> list[tuple[An
     return rows
 
 
-def drift_row(
-    document: dict[str, Any], theme: str, scope: str | None, month: str
-) -> dict[str, Any]:
+def drift_row(document: dict[str, Any], theme: str, scope: str | None, month: str) -> dict[str, Any]:
     for row in document["drift"]:
         if (row["theme"], row["scope"], row["month"]) == (theme, scope, month):
             return row

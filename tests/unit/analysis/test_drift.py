@@ -35,9 +35,7 @@ def meds_history() -> History:
         (Fraction(4), "4.00"),
     ],
 )
-def test_numbers_print_like_percent_two_f_of_the_nearest_double(
-    value: Fraction, printed: str
-) -> None:
+def test_numbers_print_like_percent_two_f_of_the_nearest_double(value: Fraction, printed: str) -> None:
     assert format_decimal(value) == printed
 
 
@@ -87,9 +85,7 @@ def test_parent_theme_balances_the_scopes_of_all_its_descendants() -> None:
         (1, [2], "2.00", "-1.00", -1),
     ],
 )
-def test_sign_needs_more_than_half_a_grade(
-    j: int, scores: list[int], e: str, d: str, sign: int
-) -> None:
+def test_sign_needs_more_than_half_a_grade(j: int, scores: list[int], e: str, d: str, sign: int) -> None:
     h = meds_history()
     h.judgement("meds.mar", j, "2026-01-02")
     for day, score in enumerate(scores, start=10):
@@ -133,10 +129,7 @@ def test_rows_cover_every_theme_scope_and_month_including_null_rows() -> None:
     expected = [("meds", None, m) for m in months] + [("meds.mar", None, m) for m in months]
     expected += [("meds.tc", s, m) for s in (None, "team:east", "team:south") for m in months]
     assert keys == expected
-    assert all(
-        list(r) == ["theme", "scope", "month", "J", "J_event", "E", "D", "sign"]
-        for r in document["drift"]
-    )
+    assert all(list(r) == ["theme", "scope", "month", "J", "J_event", "E", "D", "sign"] for r in document["drift"])
     assert drift_row(document, "meds.tc", "team:east", "2026-02") == {
         "theme": "meds.tc",
         "scope": "team:east",

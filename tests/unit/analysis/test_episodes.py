@@ -30,9 +30,7 @@ def rows(document: dict[str, Any]) -> list[dict[str, Any]]:
         (["2026-01-01", "2026-02-01", "2026-04-15", "2026-04-20"], True),
     ],
 )
-def test_repeated_rule_needs_three_distinct_dates_within_ninety_days(
-    dates: list[str], repeated: bool
-) -> None:
+def test_repeated_rule_needs_three_distinct_dates_within_ninety_days(dates: list[str], repeated: bool) -> None:
     h = leaf_history()
     for day in dates:
         h.evidence("meds.mar", 2, day, team="north")
@@ -103,9 +101,7 @@ def test_pattern_detectable_event_is_the_first_event_recorded_at_that_instant() 
     ("sampled_extra", "extent"),
     [(["east"], "service_wide"), (["east", "west"], "local"), ([], "service_wide")],
 )
-def test_extent_is_service_wide_when_most_sampled_scopes_are_affected(
-    sampled_extra: list[str], extent: str
-) -> None:
+def test_extent_is_service_wide_when_most_sampled_scopes_are_affected(sampled_extra: list[str], extent: str) -> None:
     h = leaf_history()
     h.evidence("meds.mar", 2, "2026-01-05", team="north")
     h.evidence("meds.mar", 2, "2026-01-10", team="south")
@@ -115,9 +111,7 @@ def test_extent_is_service_wide_when_most_sampled_scopes_are_affected(
     row = rows(h.analyse("2026-03-31"))[0]
     assert row["extent"] == extent
     assert row["affected_scopes"] == ["team:north", "team:south"]
-    assert row["sampled_scopes"] == sorted(
-        ["team:north", "team:south"] + [f"team:{t}" for t in sampled_extra]
-    )
+    assert row["sampled_scopes"] == sorted(["team:north", "team:south"] + [f"team:{t}" for t in sampled_extra])
 
 
 def test_one_affected_scope_is_always_local() -> None:

@@ -42,27 +42,18 @@ def example_judgement() -> History:
         ("medicines.mar_charts", "team:north", 2),
     ],
 )
-def test_theme_and_scope_scores_follow_the_worked_table(
-    theme: str, scope: str | None, score: int
-) -> None:
+def test_theme_and_scope_scores_follow_the_worked_table(theme: str, scope: str | None, score: int) -> None:
     h = example_judgement()
     found = latest_judgement(h.entries, theme, as_of("2026-02-28"), scope=scope)
     assert found is not None and found.score == score
 
 
-@pytest.mark.parametrize(
-    ("scopes", "acknowledges"), [({"team:east"}, True), ({"team:north"}, False)]
-)
-def test_a_scope_exception_acknowledges_only_its_scope(
-    scopes: set[str], acknowledges: bool
-) -> None:
+@pytest.mark.parametrize(("scopes", "acknowledges"), [({"team:east"}, True), ({"team:north"}, False)])
+def test_a_scope_exception_acknowledges_only_its_scope(scopes: set[str], acknowledges: bool) -> None:
     h = example_judgement()
     log = ServiceLog(h.entries, h.service, None)
     judgement = log.judgements[0]
-    assert (
-        judgement.acknowledges("medicines.time_critical", frozenset(scopes), log.theme_tree)
-        is acknowledges
-    )
+    assert judgement.acknowledges("medicines.time_critical", frozenset(scopes), log.theme_tree) is acknowledges
 
 
 def test_most_specific_exception_wins_and_ties_go_to_the_first() -> None:

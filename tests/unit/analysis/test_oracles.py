@@ -91,9 +91,7 @@ def test_fast_paths_match_the_naive_rules(entries, a_days: int, k_days: int) -> 
         assert episodes_at(leaf, k, POLICY) == naive_episodes(leaf.items, k)
         for episode in naive_episodes(leaf.items, a):
             first, last = episode[0].obs, episode[-1].obs
-            expected = [
-                e for e in naive_episodes(leaf.items, k) if any(first <= s.obs <= last for s in e)
-            ]
+            expected = [e for e in naive_episodes(leaf.items, k) if any(first <= s.obs <= last for s in e)]
             assert list(episodes_touching(leaf, k, first, last, POLICY)) == expected
         # Check: each repeated episode's P and each scope's P_s.
         patterns = leaf_patterns(log, leaf, a, POLICY)
@@ -128,15 +126,12 @@ def naive_t2(log: ServiceLog) -> list[tuple[str, int]]:
     for headline in log.headlines:
         audit_id = headline.entry.payload.get("audit_id")
         parts = [
-            i
-            for i in log.evidence
-            if i.kind == "AuditSectionScored" and i.entry.payload.get("audit_id") == audit_id
+            i for i in log.evidence if i.kind == "AuditSectionScored" and i.entry.payload.get("audit_id") == audit_id
         ]
         amendments = [
             log.rec[n]
             for n, e in enumerate(log.entries)
-            if e.kind == "EvidenceAmended"
-            and e.payload["amends"] in {headline.event_id, *(p.event_id for p in parts)}
+            if e.kind == "EvidenceAmended" and e.payload["amends"] in {headline.event_id, *(p.event_id for p in parts)}
         ]
         moments = sorted({headline.rec, *(p.rec for p in parts), *amendments})
         for t in moments:

@@ -58,9 +58,7 @@ def test_a_fractional_drift_threshold_is_exact_and_shown_as_a_fraction() -> None
 def test_leadership_roles_can_be_widened() -> None:
     h = small_history()
     h.judgement("calls", 1, "2026-01-20", role="team_leader")
-    policy = DEFAULT_POLICY.with_overrides(
-        {"leadership_roles": ["team_leader", "registered_manager"]}, name="wide"
-    )
+    policy = DEFAULT_POLICY.with_overrides({"leadership_roles": ["team_leader", "registered_manager"]}, name="wide")
     assert drift_row(h.analyse("2026-01-31"), "calls", None, "2026-01")["J"] == 3
     assert drift_row(h.analyse("2026-01-31", policy), "calls", None, "2026-01")["J"] == 1
     assert policy.overrides() == {"leadership_roles": ["registered_manager", "team_leader"]}
@@ -81,13 +79,9 @@ def test_an_override_equal_to_the_default_is_not_an_override() -> None:
 
 def test_policy_files_load_from_json_and_toml(tmp_path: Path) -> None:
     as_json = tmp_path / "p.json"
-    as_json.write_text(
-        '{"name": "board", "overrides": {"t1_grace_days": 7, "service_wide_share": "2/3"}}'
-    )
+    as_json.write_text('{"name": "board", "overrides": {"t1_grace_days": 7, "service_wide_share": "2/3"}}')
     as_toml = tmp_path / "p.toml"
-    as_toml.write_text(
-        'name = "board"\n[overrides]\nt1_grace_days = 7\nservice_wide_share = "2/3"\n'
-    )
+    as_toml.write_text('name = "board"\n[overrides]\nt1_grace_days = 7\nservice_wide_share = "2/3"\n')
     for path in (as_json, as_toml):
         policy = load_policy(path)
         assert policy.name == "board"
@@ -113,9 +107,7 @@ def test_policy_files_load_from_json_and_toml(tmp_path: Path) -> None:
         ("not json", "not valid"),
     ],
 )
-def test_a_bad_policy_file_is_a_policy_error_naming_the_problem(
-    tmp_path: Path, text: str, message: str
-) -> None:
+def test_a_bad_policy_file_is_a_policy_error_naming_the_problem(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "bad.json"
     path.write_text(text)
     with pytest.raises(PolicyError, match=message):

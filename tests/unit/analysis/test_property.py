@@ -70,12 +70,8 @@ def histories(draw: st.DrawFn, withdrawals: bool = False) -> list[Entry]:
     withdrawable: list[Entry] = []
     withdrawn: list[str] = []
     for _ in range(count):
-        recorded += timedelta(
-            seconds=rnd.choice([0, 60, 3600 * 5, 86400, 86400 * 2, 86400 * 6, 86400 * 30])
-        )
-        observed = recorded - timedelta(
-            days=rnd.choice([0, 0, 0, 1, 3, 10, 95]), seconds=rnd.choice([0, 30])
-        )
+        recorded += timedelta(seconds=rnd.choice([0, 60, 3600 * 5, 86400, 86400 * 2, 86400 * 6, 86400 * 30]))
+        observed = recorded - timedelta(days=rnd.choice([0, 0, 0, 1, 3, 10, 95]), seconds=rnd.choice([0, 30]))
         position = len(entries) + 1
         roll = rnd.random()
         if withdrawals and withdrawable and rnd.random() < 0.15:
@@ -89,9 +85,7 @@ def histories(draw: st.DrawFn, withdrawals: bool = False) -> list[Entry]:
             theme = rnd.choice(EVIDENCE_THEMES)
             payload = {
                 "evidence_score": rnd.choice([1, 2, 2, 2, 3, 4]),
-                "evidence_category": rnd.choice(
-                    ["people_experience", "processes", "staff_leader_feedback"]
-                ),
+                "evidence_category": rnd.choice(["people_experience", "processes", "staff_leader_feedback"]),
                 "source_type": rnd.choice(["metric", "audit", "complaint"]),
                 "audit_id": rnd.choice(["A1", "A2"]),
                 "summary": "",
@@ -132,9 +126,7 @@ def histories(draw: st.DrawFn, withdrawals: bool = False) -> list[Entry]:
             if rnd.random() < 0.3:
                 changes["evidence_category"] = "people_experience"
             payload = {"amends": target.event_id, "changes": changes, "reason": ""}
-            entry = _entry(
-                position, "EvidenceAmended", recorded, recorded, payload, theme=target.theme
-            )
+            entry = _entry(position, "EvidenceAmended", recorded, recorded, payload, theme=target.theme)
         elif roll < 0.88:
             exceptions = [
                 {

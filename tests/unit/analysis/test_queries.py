@@ -36,26 +36,18 @@ def test_evidence_score_returns_e_and_the_evidence_behind_it(entries: list) -> N
     assert score.value == Fraction(23, 9)
     assert score.event_ids == ("HHC-042", "HHC-043", "HHC-047", "HHC-048", "HHC-049")
     assert score.groups["team:east"] == ("HHC-042", "HHC-043", "HHC-049")
-    scoped = evidence_score(
-        entries, "medicines.mar_charts", "2026-01", as_of("2026-03-31"), scope="team:east"
-    )
+    scoped = evidence_score(entries, "medicines.mar_charts", "2026-01", as_of("2026-03-31"), scope="team:east")
     assert (scoped.value, scoped.event_ids) == (None, ())
 
 
 def test_evidence_score_applies_amendments_known_at_the_instant(entries: list) -> None:
-    before = evidence_score(
-        entries, "medicines.mar_charts", "2026-02", ts("2026-02-12"), scope="team:south"
-    )
-    after = evidence_score(
-        entries, "medicines.mar_charts", "2026-02", ts("2026-02-14"), scope="team:south"
-    )
+    before = evidence_score(entries, "medicines.mar_charts", "2026-02", ts("2026-02-12"), scope="team:south")
+    after = evidence_score(entries, "medicines.mar_charts", "2026-02", ts("2026-02-14"), scope="team:south")
     assert (before.value, after.value) == (Fraction(3), Fraction(2))
 
 
 def test_latest_judgement_returns_the_entry_and_its_score(entries: list) -> None:
-    found = latest_judgement(
-        entries, "safeguarding.referrals", as_of("2026-03-31"), scope="team:east"
-    )
+    found = latest_judgement(entries, "safeguarding.referrals", as_of("2026-03-31"), scope="team:east")
     assert found is not None and (found.entry.event_id, found.score) == ("HHC-046", 2)
     assert latest_judgement(entries, "safeguarding.referrals", as_of("2026-03-31")).score == 3
     assert latest_judgement(entries, "medicines", ts("2026-01-08T00:00:00Z")) is None

@@ -17,9 +17,7 @@ def rm_history() -> History:
 def test_late_recorded_review_is_open_overdue_until_it_is_recorded() -> None:
     h = rm_history()
     assert h.analyse("2026-03-31")["reviews"] == {
-        "overdue": [
-            {"level": "rm_monthly", "due_by": "2026-03-28", "held": None, "days_overdue": 3}
-        ],
+        "overdue": [{"level": "rm_monthly", "due_by": "2026-03-28", "held": None, "days_overdue": 3}],
         "late_recorded": [],
     }
     later = h.analyse("2026-04-26")["reviews"]

@@ -12,9 +12,7 @@ def meds_history() -> History:
     return h
 
 
-def three_north_signals(
-    h: History, days: tuple[str, ...] = ("2026-01-05", "2026-01-10", "2026-01-15")
-) -> list[str]:
+def three_north_signals(h: History, days: tuple[str, ...] = ("2026-01-05", "2026-01-10", "2026-01-15")) -> list[str]:
     return [h.evidence("meds.mar", 2, day, team="north").event_id for day in days]
 
 
@@ -25,9 +23,7 @@ def test_t1_fires_fourteen_days_after_the_pattern_became_detectable() -> None:
     h = meds_history()
     ids = three_north_signals(h)
     assert triggers(h.analyse("2026-01-28"), "T1") == []
-    assert triggers(h.analyse("2026-01-29"), "T1") == [
-        ("T1", "meds.mar", None, "2026-01-29", [ids[2]])
-    ]
+    assert triggers(h.analyse("2026-01-29"), "T1") == [("T1", "meds.mar", None, "2026-01-29", [ids[2]])]
 
 
 def test_t1_does_not_fire_when_acknowledged_by_the_end_of_the_fire_day() -> None:
@@ -50,9 +46,7 @@ def test_t1_ignores_a_judgement_recorded_before_the_first_signal_date() -> None:
     h = meds_history()
     h.judgement("meds", 2, "2026-01-04")
     ids = three_north_signals(h)
-    assert triggers(h.analyse("2026-03-31"), "T1") == [
-        ("T1", "meds.mar", None, "2026-01-29", [ids[2]])
-    ]
+    assert triggers(h.analyse("2026-03-31"), "T1") == [("T1", "meds.mar", None, "2026-01-29", [ids[2]])]
 
 
 def test_t1_ignores_backdated_and_non_leadership_acknowledgements() -> None:
@@ -60,9 +54,7 @@ def test_t1_ignores_backdated_and_non_leadership_acknowledgements() -> None:
     ids = three_north_signals(h)
     h.judgement("meds.mar", 2, "2026-01-20", role="team_leader")
     h.judgement("meds", 2, "2026-02-10", observed="2026-01-20")
-    assert triggers(h.analyse("2026-03-31"), "T1") == [
-        ("T1", "meds.mar", None, "2026-01-29", [ids[2]])
-    ]
+    assert triggers(h.analyse("2026-03-31"), "T1") == [("T1", "meds.mar", None, "2026-01-29", [ids[2]])]
 
 
 def test_t1_fires_again_for_an_unacknowledged_second_episode() -> None:
@@ -71,9 +63,7 @@ def test_t1_fires_again_for_an_unacknowledged_second_episode() -> None:
     h.judgement("meds", 2, "2026-01-20")
     second = three_north_signals(h, ("2026-06-01", "2026-06-05", "2026-06-10"))
     # Check: the first episode was acknowledged in time; the second gets its own T1.
-    assert triggers(h.analyse("2026-06-30"), "T1") == [
-        ("T1", "meds.mar", None, "2026-06-24", [second[2]])
-    ]
+    assert triggers(h.analyse("2026-06-30"), "T1") == [("T1", "meds.mar", None, "2026-06-24", [second[2]])]
 
 
 def test_t1_is_not_raised_when_an_amendment_had_undone_the_pattern_on_the_fire_day() -> None:
@@ -180,13 +170,9 @@ def test_t2_matches_sections_by_the_audit_id_as_recorded_and_falls_back_to_locat
     h = History()
     h.theme("audit", scope_by=None)
     headline = h.headline("audit", 3, "AUD-1", "2026-01-15", location="Maple")
-    stays = h.evidence(
-        "audit", 2, "2026-01-14", "2026-01-15", kind="AuditSectionScored", audit_id="AUD-1"
-    )
+    stays = h.evidence("audit", 2, "2026-01-14", "2026-01-15", kind="AuditSectionScored", audit_id="AUD-1")
     h.amend(stays, "2026-01-16", audit_id="AUD-9")
-    joins = h.evidence(
-        "audit", 1, "2026-01-14", "2026-01-15", kind="AuditSectionScored", audit_id="AUD-9"
-    )
+    joins = h.evidence("audit", 1, "2026-01-14", "2026-01-15", kind="AuditSectionScored", audit_id="AUD-9")
     h.amend(joins, "2026-01-16", audit_id="AUD-1")
     assert triggers(h.analyse("2026-01-31"), "T2") == [
         ("T2", "audit", "location:Maple", "2026-01-15", [headline.event_id, stays.event_id])
@@ -196,9 +182,7 @@ def test_t2_matches_sections_by_the_audit_id_as_recorded_and_falls_back_to_locat
 # T3 ------------------------------------------------------------------------------------------
 
 
-def calls_history(
-    scores_by_month: dict[str, int], recorded: dict[str, str] | None = None
-) -> History:
+def calls_history(scores_by_month: dict[str, int], recorded: dict[str, str] | None = None) -> History:
     h = History()
     h.theme("calls")
     h.judgement("calls", 3, "2026-01-02")
@@ -209,9 +193,7 @@ def calls_history(
 
 
 def test_t3_fires_once_at_the_start_of_each_run_of_optimistic_months() -> None:
-    h = calls_history(
-        {"2026-01": 2, "2026-02": 2, "2026-03": 2, "2026-04": 3, "2026-05": 2, "2026-06": 2}
-    )
+    h = calls_history({"2026-01": 2, "2026-02": 2, "2026-03": 2, "2026-04": 3, "2026-05": 2, "2026-06": 2})
     assert triggers(h.analyse("2026-06-30"), "T3") == [
         ("T3", "calls", None, "2026-02-28", []),
         ("T3", "calls", "team:north", "2026-02-28", []),
@@ -221,9 +203,7 @@ def test_t3_fires_once_at_the_start_of_each_run_of_optimistic_months() -> None:
 
 
 def test_t3_uses_what_was_known_at_each_month_end() -> None:
-    h = calls_history(
-        {"2026-01": 2, "2026-02": 2, "2026-03": 2}, recorded={"2026-02": "2026-03-05"}
-    )
+    h = calls_history({"2026-01": 2, "2026-02": 2, "2026-03": 2}, recorded={"2026-02": "2026-03-05"})
     # Check: at 02-28 February had no evidence yet, so the run starts at 03-31, never earlier.
     assert [row[3] for row in triggers(h.analyse("2026-03-31"), "T3")] == [
         "2026-03-31",
@@ -246,18 +226,13 @@ def test_t4_fires_once_per_scope_when_its_own_pattern_is_detectable() -> None:
     h.evidence("meds.mar", 2, "2026-01-06", team="south")
     h.evidence("meds.mar", 2, "2026-01-11", team="south")
     three_north_signals(h, ("2026-06-01", "2026-06-05", "2026-06-10"))
-    assert triggers(h.analyse("2026-06-30"), "T4") == [
-        ("T4", "meds.mar", "team:north", "2026-01-15", [north[2]])
-    ]
+    assert triggers(h.analyse("2026-06-30"), "T4") == [("T4", "meds.mar", "team:north", "2026-01-15", [north[2]])]
 
 
 def test_t4_fires_for_each_scope_of_a_service_wide_episode() -> None:
     h = meds_history()
     north = three_north_signals(h)
-    south = [
-        h.evidence("meds.mar", 2, d, team="south").event_id
-        for d in ("2026-01-06", "2026-01-11", "2026-01-16")
-    ]
+    south = [h.evidence("meds.mar", 2, d, team="south").event_id for d in ("2026-01-06", "2026-01-11", "2026-01-16")]
     document = h.analyse("2026-01-31")
     assert document["recognition"][0]["extent"] == "service_wide"
     assert triggers(document, "T4") == [
@@ -288,9 +263,7 @@ def test_t5_fires_on_the_first_moment_a_validation_is_adverse() -> None:
 def test_t5_applies_to_validations_on_undefined_themes() -> None:
     h = meds_history()
     v = h.evidence("kitchen", 1, "2026-01-10", team="north", kind="ValidationSampled")
-    assert triggers(h.analyse("2026-01-31"), "T5") == [
-        ("T5", "kitchen", None, "2026-01-10", [v.event_id])
-    ]
+    assert triggers(h.analyse("2026-01-31"), "T5") == [("T5", "kitchen", None, "2026-01-10", [v.event_id])]
 
 
 # T6 ------------------------------------------------------------------------------------------
@@ -372,9 +345,7 @@ def test_t7_needs_a_confident_positive_leadership_judgement_without_exceptions()
     h.evidence("meds.mar", 2, "2026-01-10", team="north")
     h.judgement("meds", 3, "2026-01-20", confidence="qualified")
     h.judgement("meds", 2, "2026-01-21", confidence="high")
-    h.judgement(
-        "meds", 3, "2026-01-22", confidence="high", exceptions=[{"scope": "team:north", "score": 2}]
-    )
+    h.judgement("meds", 3, "2026-01-22", confidence="high", exceptions=[{"scope": "team:north", "score": 2}])
     h.judgement("meds", 3, "2026-01-23", confidence="high", role="team_leader")
     assert triggers(h.analyse("2026-01-31"), "T7") == []
 
@@ -404,8 +375,7 @@ def test_triggers_are_sorted_by_date_trigger_theme_scope_and_events() -> None:
     v = h.evidence("meds.mar", 1, "2026-01-15", team="east", kind="ValidationSampled")
     document = h.analyse("2026-01-31")
     keys = [
-        (r["fired_on"], r["trigger"], r["theme"] or "", r["scope"] or "", r["events"])
-        for r in document["triggers"]
+        (r["fired_on"], r["trigger"], r["theme"] or "", r["scope"] or "", r["events"]) for r in document["triggers"]
     ]
     assert keys == sorted(keys)
     assert ("T5", "meds.mar", "team:east", "2026-01-15", [v.event_id]) in triggers(document)

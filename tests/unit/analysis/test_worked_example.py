@@ -18,9 +18,7 @@ SERVICE = "Harbour Home Care"
 
 def assert_strictly_equal(actual: Any, expected: Any, path: str = "$") -> None:
     """Equal values with equal types (2 ≠ 2.0 ≠ "2", True ≠ 1) and equal key order."""
-    assert type(actual) is type(expected), (
-        f"{path}: {type(actual).__name__} != {type(expected).__name__}"
-    )
+    assert type(actual) is type(expected), f"{path}: {type(actual).__name__} != {type(expected).__name__}"
     if isinstance(expected, dict):
         assert list(actual) == list(expected), f"{path}: keys {list(actual)} != {list(expected)}"
         for key in expected:
@@ -45,9 +43,7 @@ def entries() -> list:
         ("2026-03-31T23:59:59Z", "harbour_home_care.asof-2026-03-31.expected.json"),
     ],
 )
-def test_worked_example_matches_expected_document(
-    entries: list, when: str, expected_file: str
-) -> None:
+def test_worked_example_matches_expected_document(entries: list, when: str, expected_file: str) -> None:
     expected = json.loads((EXAMPLES / expected_file).read_text(encoding="utf-8"))
     document = analyse(entries, SERVICE, as_of(when))
     assert_strictly_equal(document, expected)

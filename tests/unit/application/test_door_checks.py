@@ -23,7 +23,12 @@ SPOT = {
     "team": "north",
     "actor_role": "deputy_manager",
     "actor_id": "DM-1",
-    "payload": {"evidence_score": 3, "evidence_category": "observation", "source_type": "spot_check", "summary": "all signed"},
+    "payload": {
+        "evidence_score": 3,
+        "evidence_category": "observation",
+        "source_type": "spot_check",
+        "summary": "all signed",
+    },
 }
 
 
@@ -70,13 +75,30 @@ def test_a_new_scope_is_accepted_only_when_said_to_be_new(house: House) -> None:
 
 def test_registering_a_service_and_defining_a_theme_need_no_prior_name(house: House) -> None:
     registered = {
-        "service": "Oak House", "kind": "ServiceRegistered", "actor_role": "registered_manager", "actor_id": "RM-2",
-        "payload": {"framework": {"name": "CQC", "taxonomy_version": "SAF-2024"}, "service_type": "care home", "scopes": ["location:Maple"]},
+        "service": "Oak House",
+        "kind": "ServiceRegistered",
+        "actor_role": "registered_manager",
+        "actor_id": "RM-2",
+        "payload": {
+            "framework": {"name": "CQC", "taxonomy_version": "SAF-2024"},
+            "service_type": "care home",
+            "scopes": ["location:Maple"],
+        },
     }
     assert house.usecases.record(registered).result.receipts
     defined = {
-        "service": "Oak House", "kind": "ThemeDefined", "theme": "falls", "actor_role": "registered_manager", "actor_id": "RM-2",
-        "payload": {"theme": "falls", "parent": None, "scope_by": "location", "label": "Falls", "quality_statements": []},
+        "service": "Oak House",
+        "kind": "ThemeDefined",
+        "theme": "falls",
+        "actor_role": "registered_manager",
+        "actor_id": "RM-2",
+        "payload": {
+            "theme": "falls",
+            "parent": None,
+            "scope_by": "location",
+            "label": "Falls",
+            "quality_statements": [],
+        },
     }
     assert house.usecases.record(defined).result.receipts
     # Check a declared scope needs no --new-scope.
@@ -96,23 +118,35 @@ def lines_with(*rows: dict[str, object]) -> list[bytes]:
 
 
 def unknown_theme_line(event_id: str, recorded_at: str) -> dict[str, object]:
-    return {**SPOT, "event_id": event_id, "theme": "medicines.mar_chart", "observed_at": recorded_at, "recorded_at": recorded_at}
+    return {
+        **SPOT,
+        "event_id": event_id,
+        "theme": "medicines.mar_chart",
+        "observed_at": recorded_at,
+        "recorded_at": recorded_at,
+    }
 
 
 def test_an_import_warns_with_counts_and_first_examples(house: House) -> None:
     outcome = house.usecases.import_lines(
-        lines_with(unknown_theme_line("T-1", "2026-06-30T10:00:00Z"), unknown_theme_line("T-2", "2026-06-30T10:01:00Z")),
+        lines_with(
+            unknown_theme_line("T-1", "2026-06-30T10:00:00Z"), unknown_theme_line("T-2", "2026-06-30T10:01:00Z")
+        ),
         source_name="typos.jsonl",
     )
     assert len(outcome.result.receipts) == 2
     warning = next(w for w in outcome.warnings if "theme not defined" in w)
-    assert warning.startswith("2 line(s) name(s) a theme not defined before them, first T-1 ('medicines.mar_chart'), T-2")
+    assert warning.startswith(
+        "2 line(s) name(s) a theme not defined before them, first T-1 ('medicines.mar_chart'), T-2"
+    )
 
 
 def test_a_strict_import_refuses_the_first_unknown_name_and_writes_nothing(house: House) -> None:
     before = head(house)
     with pytest.raises(LineError) as raised:
-        house.usecases.import_lines(lines_with(unknown_theme_line("T-9", "2026-06-30T10:00:00Z")), source_name="typos.jsonl", strict=True)
+        house.usecases.import_lines(
+            lines_with(unknown_theme_line("T-9", "2026-06-30T10:00:00Z")), source_name="typos.jsonl", strict=True
+        )
     assert (raised.value.line, raised.value.event_id, raised.value.field) == (1, "T-9", "theme")
     assert "did you mean 'medicines.mar_charts'" in str(raised.value)
     assert head(house) == before
@@ -129,10 +163,20 @@ def test_an_ordinary_import_of_a_history_that_declares_nothing_still_succeeds() 
 
 def test_a_backfill_line_recorded_before_its_services_registration_is_refused(house: House) -> None:
     before = head(house)
-    early = {**SPOT, "event_id": "EARLY-1", "observed_at": "2025-12-01T09:00:00Z", "recorded_at": "2025-12-01T09:00:00Z"}
+    early = {
+        **SPOT,
+        "event_id": "EARLY-1",
+        "observed_at": "2025-12-01T09:00:00Z",
+        "recorded_at": "2025-12-01T09:00:00Z",
+    }
     with pytest.raises(LineError, match="before service 'Harbour Home Care' was registered"):
         house.usecases.import_lines(lines_with(early), source_name="old-paper.jsonl", backfill=True)
     assert head(house) == before
     # Check a back-fill after the registration is still accepted.
-    later = {**early, "event_id": "EARLY-2", "observed_at": "2026-01-05T09:00:00Z", "recorded_at": "2026-01-05T09:00:00Z"}
+    later = {
+        **early,
+        "event_id": "EARLY-2",
+        "observed_at": "2026-01-05T09:00:00Z",
+        "recorded_at": "2026-01-05T09:00:00Z",
+    }
     assert house.usecases.import_lines(lines_with(later), source_name="old-paper.jsonl", backfill=True).result.receipts

@@ -24,7 +24,12 @@ SPOT_CHECK = {
     "team": "north",
     "actor_role": "deputy_manager",
     "actor_id": "DM-1",
-    "payload": {"evidence_score": 2, "evidence_category": "observation", "source_type": "spot_check", "summary": "2 of 5 unsigned"},
+    "payload": {
+        "evidence_score": 2,
+        "evidence_category": "observation",
+        "source_type": "spot_check",
+        "summary": "2 of 5 unsigned",
+    },
 }
 
 
@@ -43,7 +48,9 @@ def clock() -> Clock:
 
 @pytest.fixture
 def house(tmp_path: Path, clock: Clock) -> House:
-    config = memory_config(clock=clock, key_path=tmp_path / "keys" / "provider.key", checkpoint_file=tmp_path / "cp.jsonl")
+    config = memory_config(
+        clock=clock, key_path=tmp_path / "keys" / "provider.key", checkpoint_file=tmp_path / "cp.jsonl"
+    )
     built = House(config)
     yield built
     built.close()
@@ -72,7 +79,11 @@ def test_a_live_record_is_stamped_by_the_ledger_clock_and_shows_in_the_history(h
     outcome = house.usecases.record({**SPOT_CHECK, "event_id": "LIVE-1"})
     assert [r.event_id for r in outcome.result.receipts] == ["LIVE-1"]
     row = house.usecases.history(SERVICE)[-1]
-    assert (row["event_id"], row["recorded_at"], row["observed_at"]) == ("LIVE-1", "2026-07-01T09:00:00Z", "2026-07-01T09:00:00Z")
+    assert (row["event_id"], row["recorded_at"], row["observed_at"]) == (
+        "LIVE-1",
+        "2026-07-01T09:00:00Z",
+        "2026-07-01T09:00:00Z",
+    )
     # Check the history as of before the record does not show it.
     assert "LIVE-1" not in [r["event_id"] for r in house.usecases.history(SERVICE, as_of=parse_as_of("2026-06-30"))]
 
@@ -112,7 +123,9 @@ def test_writes_checkpoint_automatically_once_a_key_exists_and_verify_passes(hou
     outcome = house.usecases.import_file(HARBOUR)
     assert (outcome.checkpoint.size, outcome.checkpoint.warning) == (70, None)
     assert house.config.checkpoint_file.read_text().count("\n") == 1
-    report = house.usecases.verify(outside_files=[house.config.checkpoint_file], trusted_key_files=[key.with_name(key.name + ".pub")])
+    report = house.usecases.verify(
+        outside_files=[house.config.checkpoint_file], trusted_key_files=[key.with_name(key.name + ".pub")]
+    )
     assert report.ok, report.findings
     assert house.usecases.prove("HHC-046")["leaf_index"] == 45
 
@@ -136,4 +149,6 @@ def test_a_retry_after_a_lost_answer_later_on_the_clock_records_nothing_twice(ho
     assert [r["event_id"] for r in house.usecases.history(SERVICE)].count("LATE-RETRY") == 1
     # Check the same id with other content is still refused, not skipped.
     with pytest.raises(LineError, match="already stored with different content"):
-        house.usecases.record({**SPOT_CHECK, "event_id": "LATE-RETRY", "payload": {**SPOT_CHECK["payload"], "summary": "other"}})
+        house.usecases.record(
+            {**SPOT_CHECK, "event_id": "LATE-RETRY", "payload": {**SPOT_CHECK["payload"], "summary": "other"}}
+        )

@@ -40,7 +40,9 @@ def test_a_withdrawal_is_a_new_event_and_the_original_stays(house: House) -> Non
     original = next(r for r in before if r["event_id"] == "HHC-019")
     marks = ("withdrawn", "replaced_by", "flags")
     # Check nothing of the entry was edited: it is only marked as withdrawn.
-    assert {k: v for k, v in after["HHC-019"].items() if k not in marks} == {k: v for k, v in original.items() if k not in marks}
+    assert {k: v for k, v in after["HHC-019"].items() if k not in marks} == {
+        k: v for k, v in original.items() if k not in marks
+    }
     assert after["HHC-019"]["withdrawn"]["reason"] == "entered twice"
     assert after[receipt.event_id]["kind"] == "EntryWithdrawn"
     entry = house.ledger.find_entry(receipt.event_id)
@@ -54,7 +56,12 @@ def test_correct_withdraws_and_records_the_replacement_in_one_append(house: Hous
     original = house.ledger.find_entry("HHC-019")
     copy = house.ledger.find_entry(replacement.event_id)
     assert original is not None and copy is not None
-    assert (copy.team, copy.kind, copy.theme, copy.observed_at) == ("north", original.kind, original.theme, original.observed_at)
+    assert (copy.team, copy.kind, copy.theme, copy.observed_at) == (
+        "north",
+        original.kind,
+        original.theme,
+        original.observed_at,
+    )
     assert copy.payload == {**original.payload, "corrects": "HHC-019"}
     # Check the replacement keeps the original's author; the withdrawal names the corrector.
     assert (copy.actor_role, copy.actor_id) == (original.actor_role, original.actor_id)
@@ -76,7 +83,9 @@ def test_a_correction_with_a_typo_writes_nothing_at_all(house: House) -> None:
         ("HHC-019", {"payload": {"evidence_score": 4}}, "EvidenceAmended"),
     ],
 )
-def test_a_correction_that_cannot_be_made_says_why(house: House, event_id: str, changes: dict[str, object], message: str) -> None:
+def test_a_correction_that_cannot_be_made_says_why(
+    house: House, event_id: str, changes: dict[str, object], message: str
+) -> None:
     size = house.ledger.head_size()
     with pytest.raises(LedgerError, match=message):
         house.usecases.correct(event_id, changes=changes, reason="r", **QL)

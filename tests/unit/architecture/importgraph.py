@@ -73,7 +73,11 @@ def external_imports() -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     for name, path in mods.items():
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        out[name] = {base.split(".")[0] for base, _ in _imports(tree, name, path.name == "__init__.py") if base and not base.startswith("insightlog")}
+        out[name] = {
+            base.split(".")[0]
+            for base, _ in _imports(tree, name, path.name == "__init__.py")
+            if base and not base.startswith("insightlog")
+        }
     return out
 
 

@@ -15,8 +15,29 @@ HEAVY = ("eventsourcing", "sqlalchemy", "psycopg", "sqlite3")
 # layer -> the layers it must never import (directly or inside a function)
 FORBIDDEN = {
     "errors": {"*"},
-    "interchange": {"aggregates", "analysis", "application", "storage", "projections", "proof", "report", "cli", "bootstrap", "taxonomies"},
-    "taxonomies": {"aggregates", "analysis", "application", "storage", "projections", "proof", "report", "cli", "bootstrap"},
+    "interchange": {
+        "aggregates",
+        "analysis",
+        "application",
+        "storage",
+        "projections",
+        "proof",
+        "report",
+        "cli",
+        "bootstrap",
+        "taxonomies",
+    },
+    "taxonomies": {
+        "aggregates",
+        "analysis",
+        "application",
+        "storage",
+        "projections",
+        "proof",
+        "report",
+        "cli",
+        "bootstrap",
+    },
     "aggregates": {"analysis", "application", "storage", "projections", "report", "cli", "bootstrap"},
     "analysis": {"aggregates", "application", "storage", "projections", "proof", "report", "cli", "bootstrap"},
     "proof": {"aggregates", "analysis", "application", "storage", "projections", "report", "cli", "bootstrap"},
@@ -64,7 +85,9 @@ def _environment_reads(tree: ast.AST) -> list[str]:
         key: ast.AST | None = None
         if isinstance(node, ast.Subscript) and ast.unparse(node.value).endswith("environ"):
             key = node.slice
-        elif isinstance(node, ast.Call) and ast.unparse(node.func).endswith(("environ.get", "getenv", "environ.setdefault")):
+        elif isinstance(node, ast.Call) and ast.unparse(node.func).endswith(
+            ("environ.get", "getenv", "environ.setdefault")
+        ):
             key = node.args[0] if node.args else None
         elif isinstance(node, ast.keyword) and node.arg == "envvar":
             key = node.value
@@ -81,7 +104,9 @@ def test_no_module_but_the_composition_root_reads_insightlog_settings() -> None:
     }
     assert readers == {}
     # Check the walker finds a read written each way.
-    sample = ast.parse("os.environ['INSIGHTLOG_A']; os.environ.get('INSIGHTLOG_B'); os.getenv('INSIGHTLOG_C'); f(envvar='INSIGHTLOG_D')")
+    sample = ast.parse(
+        "os.environ['INSIGHTLOG_A']; os.environ.get('INSIGHTLOG_B'); os.getenv('INSIGHTLOG_C'); f(envvar='INSIGHTLOG_D')"
+    )
     assert _environment_reads(sample) == ["INSIGHTLOG_A", "INSIGHTLOG_B", "INSIGHTLOG_C", "INSIGHTLOG_D"]
 
 
@@ -102,7 +127,12 @@ def test_the_composition_root_reads_every_documented_setting() -> None:
             "INSIGHTLOG_AUDITOR_PASSWORD": "a",
         }
     )
-    assert (config.store.sqlite_path, config.store.read_only, config.store.cipher_key, config.store.workers) == ("a.sqlite", True, "k", 3)
+    assert (config.store.sqlite_path, config.store.read_only, config.store.cipher_key, config.store.workers) == (
+        "a.sqlite",
+        True,
+        "k",
+        3,
+    )
     assert (str(config.key_path), config.key_passphrase, str(config.checkpoint_file)) == ("p.key", b"pass", "c.jsonl")
     assert (config.chromium, config.writer_password, config.auditor_password) == ("/opt/chromium", "w", "a")
     url = config_from_env({"INSIGHTLOG_DATABASE_URL": "postgresql://u@h/db", "INSIGHTLOG_DB": "ignored.sqlite"})
@@ -123,7 +153,9 @@ def test_the_offline_verifier_and_the_report_load_no_database_library(module: st
     assert sorted(m for m in loaded if m.split(".")[0] in HEAVY) == []
 
 
-@pytest.mark.parametrize("module", ["insightlog.analysis", "insightlog.aggregates", "insightlog.interchange.validation"])
+@pytest.mark.parametrize(
+    "module", ["insightlog.analysis", "insightlog.aggregates", "insightlog.interchange.validation"]
+)
 def test_the_pure_layers_load_no_database_library_nor_the_application(module: str) -> None:
     loaded = _loaded_after_import(module)
     allowed = {"eventsourcing"} if module == "insightlog.aggregates" else set()

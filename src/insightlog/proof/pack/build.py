@@ -139,9 +139,7 @@ def build_pack(
         sig_files = []
         for sig in signed.signatures:
             if sig.key_id not in key_roles:
-                raise PackError(
-                    f"checkpoint {number} is signed by key {sig.key_id[:16]}, not in the pack"
-                )
+                raise PackError(f"checkpoint {number} is signed by key {sig.key_id[:16]}, not in the pack")
             name = f"{directory}/{sig.role}-{short_key_id(sig.key_id)}.sig"
             files[name] = sig.signature
             sig_files.append((name, sig.role, key_files[sig.key_id]))
@@ -153,9 +151,7 @@ def build_pack(
     roots = {c.checkpoint.size: c.checkpoint.root_hash for c in ordered}
     for proof in consistency_proofs:
         if proof.old_size not in roots or proof.new_size not in roots:
-            raise PackError(
-                f"consistency proof {proof.old_size}->{proof.new_size} is not between checkpoints"
-            )
+            raise PackError(f"consistency proof {proof.old_size}->{proof.new_size} is not between checkpoints")
         files[layout.consistency_name(proof.old_size, proof.new_size)] = layout.json_bytes(
             {
                 "v": PACK_FORMAT_VERSION,
@@ -266,9 +262,10 @@ def _write_zip(path: Path, files: Mapping[str, bytes], when: datetime, overwrite
     )
     order = [README, MANIFEST, *sorted(n for n in files if n not in (README, MANIFEST))]
     # A new file beside the target, moved into place: never through a symlink, never over a file.
-    with safefile.creating(path, overwrite=overwrite) as fh, zipfile.ZipFile(
-        fh, "w", compression=zipfile.ZIP_DEFLATED
-    ) as archive:
+    with (
+        safefile.creating(path, overwrite=overwrite) as fh,
+        zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED) as archive,
+    ):
         for name in order:
             if name not in files:
                 continue
@@ -276,4 +273,3 @@ def _write_zip(path: Path, files: Mapping[str, bytes], when: datetime, overwrite
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             archive.writestr(info, files[name])
-

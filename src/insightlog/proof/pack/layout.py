@@ -125,7 +125,6 @@ def file_position(name: str, prefix: str) -> int | None:
     return None
 
 
-
 def member_name_problem(name: str) -> str | None:
     """Why ``name`` cannot be a pack member's name, or None when it can.
 

@@ -123,10 +123,7 @@ def render_readme(
     w("   body.txt holds four lines: log identifier, number of events, root hash (base64) and")
     w("   time. The root hash in hex, as in the other files, is:")
     w("")
-    w(
-        f"    sed -n 3p {checkpoints[-1].directory}/body.txt | openssl base64 -d "
-        "| od -An -v -tx1 | tr -d ' \\n'"
-    )
+    w(f"    sed -n 3p {checkpoints[-1].directory}/body.txt | openssl base64 -d | od -An -v -tx1 | tr -d ' \\n'")
     w("")
     with_tokens = [f for f in checkpoints if f.signed.tsa_token is not None]
     if with_tokens:
@@ -170,12 +167,9 @@ def render_readme(
     w("HOW AN EVENT IS ENCODED")
     w("")
     w("Each event file is the RFC 8785 (JSON Canonicalization Scheme) form of one JSON object")
-    w(
-        f'with the member "v": {LEAF_FORMAT_VERSION}, the 13 interchange envelope fields (event_id, service,'
-    )
+    w(f'with the member "v": {LEAF_FORMAT_VERSION}, the 13 interchange envelope fields (event_id, service,')
     w("theme, location, team, shift, kind, actor_role, actor_id, record, observed_at,")
     w("recorded_at, payload) and 'ledger' {position, appended_at, source}: no spaces, members")
     w("sorted, UTF-8. The same event always gives the same bytes, whatever database held it.")
     w("")
     return "\n".join(out)
-

@@ -112,9 +112,7 @@ class TrustedKeys:
     witnesses: Mapping[str, Ed25519PublicKey] = field(default_factory=dict)
 
     @classmethod
-    def of(
-        cls, providers: Iterable[Ed25519PublicKey] = (), witnesses: Iterable[Ed25519PublicKey] = ()
-    ) -> TrustedKeys:
+    def of(cls, providers: Iterable[Ed25519PublicKey] = (), witnesses: Iterable[Ed25519PublicKey] = ()) -> TrustedKeys:
         return cls({key_id(k): k for k in providers}, {key_id(k): k for k in witnesses})
 
     def for_role(self, role: str) -> Mapping[str, Ed25519PublicKey]:
@@ -137,8 +135,7 @@ class PackMembers(Mapping[str, bytes]):
         info = self._infos[name]
         if info.file_size > MAX_PARSED_MEMBER_BYTES:
             raise ValueError(
-                f"{name} is {info.file_size} bytes; members the verifier parses are at most "
-                f"{MAX_PARSED_MEMBER_BYTES}"
+                f"{name} is {info.file_size} bytes; members the verifier parses are at most {MAX_PARSED_MEMBER_BYTES}"
             )
         return b"".join(self.chunks(name))
 
@@ -187,9 +184,7 @@ def _directory_limits(path: str) -> str | None:
         if size < _EOCD.size:
             return "not a readable zip file: too short"
         fh.seek(size - _EOCD.size)
-        signature, _disk, _cd_disk, _here, total, cd_size, _cd_offset, comment = _EOCD.unpack(
-            fh.read(_EOCD.size)
-        )
+        signature, _disk, _cd_disk, _here, total, cd_size, _cd_offset, comment = _EOCD.unpack(fh.read(_EOCD.size))
         if signature != b"PK\x05\x06":
             return "not a readable zip file: it does not end with a zip directory (or has a comment)"
         if comment:
@@ -338,8 +333,7 @@ def _verify_members(members: PackMembers, report: PackReport, trusted: TrustedKe
         _guard(report, "analysis.json", lambda: _check_analysis(members, report))
     if any(c.tsa_token is not None for c in checkpoints) and "tsa/ca.pem" not in members:
         report.notes.append(
-            "the timestamping authority's certificate was not checked against a CA "
-            "(the pack has no tsa/ca.pem)"
+            "the timestamping authority's certificate was not checked against a CA (the pack has no tsa/ca.pem)"
         )
     if trusted.providers:
         report.notes.append(
@@ -606,8 +600,7 @@ def _check_token(
     report.add(
         f"{subject}: timestamp",
         True,
-        f"RFC 3161 token from {info.tsa_subject}, genTime "
-        f"{info.gen_time.strftime('%Y-%m-%dT%H:%M:%SZ')}, {chain}",
+        f"RFC 3161 token from {info.tsa_subject}, genTime {info.gen_time.strftime('%Y-%m-%dT%H:%M:%SZ')}, {chain}",
     )
 
 
@@ -622,9 +615,7 @@ def _check_consistency(
     for signed in checkpoints:
         cp = signed.checkpoint
         if roots.setdefault(cp.size, cp.root_hash) != cp.root_hash:
-            report.add(
-                f"checkpoints of size {cp.size}", False, "two checkpoints of the same size differ"
-            )
+            report.add(f"checkpoints of size {cp.size}", False, "two checkpoints of the same size differ")
     sizes = sorted(roots)
     proven: set[tuple[int, int]] = set()
     for name in sorted(n for n in members if n.startswith("consistency/")):
@@ -668,9 +659,7 @@ def _check_consistency(
 
 def _check_events(members: PackMembers, report: PackReport, latest_signed: SignedCheckpoint) -> None:
     latest = latest_signed.checkpoint
-    event_positions = sorted(
-        p for p in (layout.file_position(n, "events/") for n in members) if p is not None
-    )
+    event_positions = sorted(p for p in (layout.file_position(n, "events/") for n in members) if p is not None)
     proof_positions = {p for p in (layout.file_position(n, "proofs/") for n in members) if p is not None}
     for name in members:
         if (name.startswith("events/") and layout.file_position(name, "events/") is None) or (
@@ -696,9 +685,7 @@ def _check_events(members: PackMembers, report: PackReport, latest_signed: Signe
         _check_event_guarded(members, report, position, latest)
 
 
-def _check_event_guarded(
-    members: Mapping[str, bytes], report: PackReport, position: int, latest: Checkpoint
-) -> None:
+def _check_event_guarded(members: Mapping[str, bytes], report: PackReport, position: int, latest: Checkpoint) -> None:
     name = layout.event_name(position)
     _guard(report, name, lambda: _check_event(members, report, position, name, latest))
 
@@ -712,20 +699,12 @@ def _check_event(
 ) -> None:
     data = members[name]
     event = parse_json(data)
-    label = (
-        f"event {event.get('event_id')!r} (position {position})"
-        if isinstance(event, dict)
-        else name
-    )
+    label = f"event {event.get('event_id')!r} (position {position})" if isinstance(event, dict) else name
     if not isinstance(event, dict) or canonicalize(event) != data:
         report.add(name, False, "the event is not in RFC 8785 canonical form")
         return
     ledger = event.get("ledger")
-    if (
-        event.get("v") != LEAF_FORMAT_VERSION
-        or not isinstance(ledger, dict)
-        or (ledger.get("position") != position)
-    ):
+    if event.get("v") != LEAF_FORMAT_VERSION or not isinstance(ledger, dict) or (ledger.get("position") != position):
         report.add(name, False, "version or ledger.position does not match the file name")
         return
     leaf = leaf_hash_of_bytes(data)
@@ -744,13 +723,8 @@ def _check_event(
             f"leaf hash in {proof_name} is not SHA-256(0x00 || {name})",
         )
         return
-    if (
-        proof.get("tree_size") != latest.size
-        or layout.unhex(proof.get("root_hash"), "root_hash") != latest.root_hash
-    ):
-        report.add(
-            f"inclusion of {label}", False, f"{proof_name} is not against the latest checkpoint"
-        )
+    if proof.get("tree_size") != latest.size or layout.unhex(proof.get("root_hash"), "root_hash") != latest.root_hash:
+        report.add(f"inclusion of {label}", False, f"{proof_name} is not against the latest checkpoint")
         return
     index = proof.get("leaf_index")
     if index != position - 1:

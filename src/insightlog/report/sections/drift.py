@@ -40,7 +40,10 @@ def drift_section(report: ServiceReport, events: EventLinks, total: int) -> Mark
             table(
                 f"{theme} by scope",
                 ["Scope and month", "J", "J from", "E", "Evidence behind E", "D", "Sign"],
-                [_drift_tr(r, events, detail_by_key.get((theme, r["scope"], r["month"])), None, scoped=True) for r in scope_rows],
+                [
+                    _drift_tr(r, events, detail_by_key.get((theme, r["scope"], r["month"])), None, scoped=True)
+                    for r in scope_rows
+                ],
                 class_="drift-table scoped",
             )
             if scope_rows
@@ -52,7 +55,10 @@ def drift_section(report: ServiceReport, events: EventLinks, total: int) -> Mark
                 h("h3", theme),
                 h(
                     "figure",
-                    h("figcaption", f"{theme}: leaders' score J (solid line, squares) and evidence score E (dashed line, circles) by month; gap D = J \u2212 E shaded and labelled under each month; \u25b2 T3 marks months where sustained optimism fired."),
+                    h(
+                        "figcaption",
+                        f"{theme}: leaders' score J (solid line, squares) and evidence score E (dashed line, circles) by month; gap D = J \u2212 E shaded and labelled under each month; \u25b2 T3 marks months where sustained optimism fired.",
+                    ),
                     drift_chart(uid, theme, theme_rows, marks),
                     class_="drift",
                     data_theme=theme,
@@ -67,13 +73,23 @@ def drift_section(report: ServiceReport, events: EventLinks, total: int) -> Mark
         2,
         "drift",
         "Optimism drift by theme",
-        h("p", "J is the leaders' score of the theme in force at each month end (or the as-of instant); E the evidence score of the month (two decimals); D = J \u2212 E. Months with no evidence have no E and no gap.", class_="lead"),
+        h(
+            "p",
+            "J is the leaders' score of the theme in force at each month end (or the as-of instant); E the evidence score of the month (two decimals); D = J \u2212 E. Months with no evidence have no E and no gap.",
+            class_="lead",
+        ),
         figures,
         total=total,
     )
 
 
-def _drift_tr(r: Mapping[str, Any], events: EventLinks, detail: Mapping[str, Any] | None, t3_scopes: list[str | None] | None, scoped: bool = False) -> Markup:
+def _drift_tr(
+    r: Mapping[str, Any],
+    events: EventLinks,
+    detail: Mapping[str, Any] | None,
+    t3_scopes: list[str | None] | None,
+    scoped: bool = False,
+) -> Markup:
     evidence = detail["evidence"] if detail else []
     back = set(detail["backfilled"]) if detail else set()
     ev_cell: list[Any] = []
@@ -92,7 +108,14 @@ def _drift_tr(r: Mapping[str, Any], events: EventLinks, detail: Mapping[str, Any
         h("td", sign_cell(r["sign"])),
     ]
     if not scoped:
-        cells.append(h("td", ("\u25b2 T3 " + ", ".join("theme level" if s is None else s for s in t3_scopes)) if t3_scopes else "\u2013"))
+        cells.append(
+            h(
+                "td",
+                ("\u25b2 T3 " + ", ".join("theme level" if s is None else s for s in t3_scopes))
+                if t3_scopes
+                else "\u2013",
+            )
+        )
     header = f"{r['scope']}, {r['month']}" if scoped else r["month"]
     return h(
         "tr",

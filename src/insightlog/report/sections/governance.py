@@ -59,7 +59,13 @@ def governance_section(report: ServiceReport, events: EventLinks, total: int) ->
         trs = [
             h(
                 "tr",
-                h("th", f"Key question: {key_question}" if key_question else "Key question not known", colspan=len(headers), scope="colgroup", class_="group"),
+                h(
+                    "th",
+                    f"Key question: {key_question}" if key_question else "Key question not known",
+                    colspan=len(headers),
+                    scope="colgroup",
+                    class_="group",
+                ),
             )
         ]
         for r in rows:
@@ -76,24 +82,52 @@ def governance_section(report: ServiceReport, events: EventLinks, total: int) ->
                         h("br"),
                         h("span", r["label"] or "", class_="label"),
                         h("br") if r["quality_statement"] else None,
-                        h("span", f"quality statement {r['quality_statement']}", class_="label meta") if r["quality_statement"] else None,
+                        h("span", f"quality statement {r['quality_statement']}", class_="label meta")
+                        if r["quality_statement"]
+                        else None,
                         scope="row",
                     ),
                     h("td", _judgement_cell(j, events)),
                     h("td", or_dash(this["E"]), h("br"), h("span", this["month"], class_="meta"), class_="num"),
-                    h("td", sign_cell(this["sign"]), h("br"), h("span", f"J {or_dash(this['J'])}, D {or_dash(this['D'])}", class_="meta")),
+                    h(
+                        "td",
+                        sign_cell(this["sign"]),
+                        h("br"),
+                        h("span", f"J {or_dash(this['J'])}, D {or_dash(this['D'])}", class_="meta"),
+                    ),
                     h("td", or_dash(prev["E"]), h("br"), h("span", prev["month"], class_="meta"), class_="num"),
-                    h("td", sign_cell(prev["sign"]), h("br"), h("span", f"J {or_dash(prev['J'])}, D {or_dash(prev['D'])}", class_="meta")),
+                    h(
+                        "td",
+                        sign_cell(prev["sign"]),
+                        h("br"),
+                        h("span", f"J {or_dash(prev['J'])}, D {or_dash(prev['D'])}", class_="meta"),
+                    ),
                     h("td", STATUS_WORDS.get(r["improvement_status"], r["improvement_status"]), class_="status"),
                     h(
                         "td",
                         [
-                            h("div", h("span", a["action_id"], class_="mono"), f" (owner {a['owner_role']}, due {or_dash(a['due'])}) ", events.link(a["event_id"]))
+                            h(
+                                "div",
+                                h("span", a["action_id"], class_="mono"),
+                                f" (owner {a['owner_role']}, due {or_dash(a['due'])}) ",
+                                events.link(a["event_id"]),
+                            )
                             for a in actions
                         ]
                         or "none",
                     ),
-                    h("td", [h("div", f"{t['fired_on']} {TRIGGER_NAMES.get(t['trigger'], (t['trigger'],))[0]}" + (f" @ {t['scope']}" if t["scope"] else "")) for t in trig] or "none"),
+                    h(
+                        "td",
+                        [
+                            h(
+                                "div",
+                                f"{t['fired_on']} {TRIGGER_NAMES.get(t['trigger'], (t['trigger'],))[0]}"
+                                + (f" @ {t['scope']}" if t["scope"] else ""),
+                            )
+                            for t in trig
+                        ]
+                        or "none",
+                    ),
                     class_="governance-row",
                     data_theme=r["theme"],
                     data_j=data_value(j["score"] if j else None),
@@ -128,7 +162,16 @@ def governance_section(report: ServiceReport, events: EventLinks, total: int) ->
             h(
                 "tr",
                 h("th", breakable(theme), scope="row", class_="mono theme-col"),
-                [h("td", STATUS_WORDS.get(per.get(d), per.get(d)) if d in per else "\u2013", data_date=d, data_status=data_value(per.get(d)), class_="status") for d in dates],
+                [
+                    h(
+                        "td",
+                        STATUS_WORDS.get(per.get(d), per.get(d)) if d in per else "\u2013",
+                        data_date=d,
+                        data_status=data_value(per.get(d)),
+                        class_="status",
+                    )
+                    for d in dates
+                ],
                 class_="status-row",
                 data_theme=theme,
             )
@@ -144,7 +187,10 @@ def governance_section(report: ServiceReport, events: EventLinks, total: int) ->
         "ul",
         h("li", f"{len(gov.rows)} themes; {len(rec)} repeated issue episode(s), {len(open_eps)} not yet acknowledged."),
         h("li", f"{len(doc['triggers'])} trigger occurrence(s) up to {doc['as_of'][:10]}."),
-        h("li", f"{len(doc['reviews']['overdue'])} overdue review episode(s) ({len(open_overdue)} still open); {len(doc['reviews']['late_recorded'])} review(s) recorded late."),
+        h(
+            "li",
+            f"{len(doc['reviews']['overdue'])} overdue review episode(s) ({len(open_overdue)} still open); {len(doc['reviews']['late_recorded'])} review(s) recorded late.",
+        ),
         h("li", "Ledger: ", verified_phrase(integrity), f" (checked {integrity.checked_at})."),
         class_="glance",
     )
@@ -152,7 +198,11 @@ def governance_section(report: ServiceReport, events: EventLinks, total: int) ->
         1,
         "governance",
         "Governance view",
-        h("p", "Leaders' current judgement (J, the latest applicable leadership judgement) beside the evidence score E and the drift sign of the calendar month of the as-of date and the month before. Sign +1 (\u25b2) means leaders score the theme more than half a grade above the evidence; \u22121 (\u25bc) more than half a grade below.", class_="lead"),
+        h(
+            "p",
+            "Leaders' current judgement (J, the latest applicable leadership judgement) beside the evidence score E and the drift sign of the calendar month of the as-of date and the month before. Sign +1 (\u25b2) means leaders score the theme more than half a grade above the evidence; \u22121 (\u25bc) more than half a grade below.",
+            class_="lead",
+        ),
         glance,
         gov_table,
         status_table,

@@ -23,14 +23,26 @@ def integrity_section(report: ServiceReport, total: int) -> Markup:
 
 def integrity_block(i: Integrity) -> Markup:
     if i.ok is None:
-        status: Any = h("p", h("span", "Verification could not run: ", class_="bad"), i.error or "", data_verified="error")
+        status: Any = h(
+            "p", h("span", "Verification could not run: ", class_="bad"), i.error or "", data_verified="error"
+        )
     elif i.ok:
         what = "each event's leaf hash committed when it was appended and the ledger head"
         if i.checkpoints or i.outside_checkpoints:
             what += f", and {i.checkpoints + i.outside_checkpoints} checkpoint(s): roots, {i.signatures_checked} signature(s), {i.tokens_checked} timestamp token(s) and their consistency"
-        status = h("p", h("span", "\u2714 Verified.", class_="ok"), f" When this report was made ({i.checked_at}) the {i.events} stored events matched every commitment: {what}.", data_verified="true")
+        status = h(
+            "p",
+            h("span", "\u2714 Verified.", class_="ok"),
+            f" When this report was made ({i.checked_at}) the {i.events} stored events matched every commitment: {what}.",
+            data_verified="true",
+        )
     else:
-        status = h("p", h("span", "\u2718 Verification FAILED.", class_="bad"), f" When this report was made ({i.checked_at}) the stored history no longer matched what was committed, from position {i.first_bad_position}.", data_verified="false")
+        status = h(
+            "p",
+            h("span", "\u2718 Verification FAILED.", class_="bad"),
+            f" When this report was made ({i.checked_at}) the stored history no longer matched what was committed, from position {i.first_bad_position}.",
+            data_verified="false",
+        )
     facts = [
         ("Checked at", i.checked_at),
         ("Events verified", str(i.events)),
@@ -49,12 +61,37 @@ def integrity_block(i: Integrity) -> Markup:
             row("Size (events covered)", [str(cp["size"])]),
             row("Root hash (SHA-256)", [h("span", cp["root_hash"], class_="mono")]),
             row("Signed at", [cp["timestamp"]]),
-            row("Signatures", [[h("div", f"{s['role']}: key ", h("span", s["key_id"], class_="mono")) for s in cp["signatures"]] or "none"]),
-            row("RFC 3161 timestamp", [f"token generated {cp['tsa_time']}" + (f" by {cp['tsa_url']}" if cp["tsa_url"] else "") if cp["tsa_time"] else "no timestamp token"]),
+            row(
+                "Signatures",
+                [
+                    [h("div", f"{s['role']}: key ", h("span", s["key_id"], class_="mono")) for s in cp["signatures"]]
+                    or "none"
+                ],
+            ),
+            row(
+                "RFC 3161 timestamp",
+                [
+                    f"token generated {cp['tsa_time']}" + (f" by {cp['tsa_url']}" if cp["tsa_url"] else "")
+                    if cp["tsa_time"]
+                    else "no timestamp token"
+                ],
+            ),
         ]
-        cp_block: Any = table("Latest checkpoint", ["Field", "Value"], cp_rows, class_="checkpoint", data_size=str(cp["size"]), data_signatures=str(len(cp["signatures"])))
+        cp_block: Any = table(
+            "Latest checkpoint",
+            ["Field", "Value"],
+            cp_rows,
+            class_="checkpoint",
+            data_size=str(cp["size"]),
+            data_signatures=str(len(cp["signatures"])),
+        )
     else:
-        cp_block = h("p", "No checkpoint has been taken: nothing is signed yet ('insightlog keys init', then 'insightlog checkpoint').", class_="empty", data_size="")
+        cp_block = h(
+            "p",
+            "No checkpoint has been taken: nothing is signed yet ('insightlog keys init', then 'insightlog checkpoint').",
+            class_="empty",
+            data_size="",
+        )
     findings = (
         table("Findings", ["Position", "Finding"], [row(or_dash(p, "\u2013"), [m]) for p, m in i.findings])
         if i.findings

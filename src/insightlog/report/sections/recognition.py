@@ -24,29 +24,81 @@ def recognition_section(report: ServiceReport, events: EventLinks, total: int) -
         first_rec = events.recorded(r["first_signal"])
         claimed = events.observed(r["acknowledgement"])
         milestones = [
-            Milestone("Adverse signals", date.fromisoformat(events.observed(s) or r["first_signal_observed"]), "dot", f"{s} observed {events.observed(s)}")
+            Milestone(
+                "Adverse signals",
+                date.fromisoformat(events.observed(s) or r["first_signal_observed"]),
+                "dot",
+                f"{s} observed {events.observed(s)}",
+            )
             for s in sig_ids
         ]
         first_obs = date.fromisoformat(r["first_signal_observed"])
-        milestones.append(Milestone("First signal observed", first_obs, "circle", f"{r['first_signal']} {r['first_signal_observed']}"))
+        milestones.append(
+            Milestone("First signal observed", first_obs, "circle", f"{r['first_signal']} {r['first_signal_observed']}")
+        )
         if first_rec:
-            milestones.append(Milestone("First signal recorded", date.fromisoformat(first_rec), "ring", first_rec + (" (same day)" if first_rec == r["first_signal_observed"] else f" ({plural_days((date.fromisoformat(first_rec) - first_obs).days)} later)")))
-        milestones.append(Milestone("Pattern detectable", date.fromisoformat(r["pattern_detectable_recorded"]), "square", f"{r['pattern_detectable']} {r['pattern_detectable_recorded']}"))
+            milestones.append(
+                Milestone(
+                    "First signal recorded",
+                    date.fromisoformat(first_rec),
+                    "ring",
+                    first_rec
+                    + (
+                        " (same day)"
+                        if first_rec == r["first_signal_observed"]
+                        else f" ({plural_days((date.fromisoformat(first_rec) - first_obs).days)} later)"
+                    ),
+                )
+            )
+        milestones.append(
+            Milestone(
+                "Pattern detectable",
+                date.fromisoformat(r["pattern_detectable_recorded"]),
+                "square",
+                f"{r['pattern_detectable']} {r['pattern_detectable_recorded']}",
+            )
+        )
         bars: list[tuple[str, date, date, str]] = []
         if r["acknowledgement"] is not None:
             ack = date.fromisoformat(r["ack_recorded"])
-            milestones.append(Milestone("Acknowledged (recorded)", ack, "diamond", f"{r['acknowledgement']} {r['ack_recorded']}"))
+            milestones.append(
+                Milestone("Acknowledged (recorded)", ack, "diamond", f"{r['acknowledgement']} {r['ack_recorded']}")
+            )
             if claimed and claimed != r["ack_recorded"]:
-                milestones.append(Milestone("Acknowledgement claimed", date.fromisoformat(claimed), "open-diamond", f"claims {claimed}"))
+                milestones.append(
+                    Milestone(
+                        "Acknowledgement claimed", date.fromisoformat(claimed), "open-diamond", f"claims {claimed}"
+                    )
+                )
             for after in r["after_acknowledgement"]:
                 when = events.recorded(after["event_id"])
                 if when:
-                    milestones.append(Milestone(f"Then {after['event_id']}", date.fromisoformat(when), STATUS_SHAPE.get(after["status"], "dot"), f"{when} {AFTER_WORDS.get(after['status'], after['status'])}"))
+                    milestones.append(
+                        Milestone(
+                            f"Then {after['event_id']}",
+                            date.fromisoformat(when),
+                            STATUS_SHAPE.get(after["status"], "dot"),
+                            f"{when} {AFTER_WORDS.get(after['status'], after['status'])}",
+                        )
+                    )
             bars.append(("Recognition lag", first_obs, ack, plural_days(r["recognition_lag_days"])))
-            bars.append(("Detectable lag", date.fromisoformat(r["pattern_detectable_recorded"]), ack, plural_days(r["detectable_lag_days"])))
+            bars.append(
+                (
+                    "Detectable lag",
+                    date.fromisoformat(r["pattern_detectable_recorded"]),
+                    ack,
+                    plural_days(r["detectable_lag_days"]),
+                )
+            )
         else:
             bars.append(("Open, unacknowledged", first_obs, a_date, f"{plural_days(r['open_lag_days'])} so far"))
-        lanes = ["Adverse signals", "First signal observed", "First signal recorded", "Pattern detectable", "Acknowledged (recorded)"]
+        lanes = [
+            "Adverse signals",
+            "First signal observed",
+            "First signal recorded",
+            "Pattern detectable",
+            "Acknowledged (recorded)",
+        ]
         if any(m.lane == "Acknowledgement claimed" for m in milestones):
             lanes.append("Acknowledgement claimed")
         lanes += [m.lane for m in milestones if m.lane.startswith("Then ")]
@@ -54,7 +106,10 @@ def recognition_section(report: ServiceReport, events: EventLinks, total: int) -
         figures.append(
             h(
                 "figure",
-                h("figcaption", f"{r['theme']}: issue first observed {r['first_signal_observed']} ({r['extent'].replace('_', '-')})"),
+                h(
+                    "figcaption",
+                    f"{r['theme']}: issue first observed {r['first_signal_observed']} ({r['extent'].replace('_', '-')})",
+                ),
                 timeline_chart(f"{i}", r["theme"], lanes, milestones, bars, desc),
                 h("p", desc, class_="legend"),
                 class_="recognition",
@@ -76,7 +131,18 @@ def recognition_section(report: ServiceReport, events: EventLinks, total: int) -
         )
     summary = table(
         "Repeated issue episodes as known at the as-of instant",
-        ["Theme", "Extent and scopes", "First signal (observed; recorded)", "Pattern detectable (recorded)", "Acknowledgement (recorded; claimed)", "Recognition lag", "Detectable lag", "Claimed lag", "Open lag", "After acknowledgement"],
+        [
+            "Theme",
+            "Extent and scopes",
+            "First signal (observed; recorded)",
+            "Pattern detectable (recorded)",
+            "Acknowledgement (recorded; claimed)",
+            "Recognition lag",
+            "Detectable lag",
+            "Claimed lag",
+            "Open lag",
+            "After acknowledgement",
+        ],
         [
             h(
                 "tr",
@@ -91,14 +157,34 @@ def recognition_section(report: ServiceReport, events: EventLinks, total: int) -
                     "sampled: ",
                     breakable(", ".join(r["sampled_scopes"]) or "\u2013"),
                 ),
-                h("td", events.link(r["first_signal"]), f" {r['first_signal_observed']}; {or_dash(events.recorded(r['first_signal']))}"),
+                h(
+                    "td",
+                    events.link(r["first_signal"]),
+                    f" {r['first_signal_observed']}; {or_dash(events.recorded(r['first_signal']))}",
+                ),
                 h("td", events.link(r["pattern_detectable"]), f" {r['pattern_detectable_recorded']}"),
-                h("td", events.link(r["acknowledgement"]), f" {or_dash(r['ack_recorded'], 'not acknowledged')}" + (f"; claims {events.observed(r['acknowledgement'])}" if r["acknowledgement"] and events.observed(r["acknowledgement"]) != r["ack_recorded"] else "")),
+                h(
+                    "td",
+                    events.link(r["acknowledgement"]),
+                    f" {or_dash(r['ack_recorded'], 'not acknowledged')}"
+                    + (
+                        f"; claims {events.observed(r['acknowledgement'])}"
+                        if r["acknowledgement"] and events.observed(r["acknowledgement"]) != r["ack_recorded"]
+                        else ""
+                    ),
+                ),
                 h("td", _days(r["recognition_lag_days"]), class_="num"),
                 h("td", _days(r["detectable_lag_days"]), class_="num"),
                 h("td", _days(r["claimed_lag_days"]), class_="num"),
                 h("td", _days(r["open_lag_days"]), class_="num"),
-                h("td", [h("div", events.link(a["event_id"]), f" {AFTER_WORDS.get(a['status'], a['status'])}") for a in r["after_acknowledgement"]] or "\u2013"),
+                h(
+                    "td",
+                    [
+                        h("div", events.link(a["event_id"]), f" {AFTER_WORDS.get(a['status'], a['status'])}")
+                        for a in r["after_acknowledgement"]
+                    ]
+                    or "\u2013",
+                ),
                 class_="recognition-row",
                 data_theme=r["theme"],
                 data_lag=data_value(r["recognition_lag_days"]),
@@ -115,10 +201,18 @@ def recognition_section(report: ServiceReport, events: EventLinks, total: int) -
         3,
         "recognition",
         "Recognition timelines",
-        h("p", "For each repeated issue: when the first adverse signal happened (observed) and when it was recorded, when the pattern became detectable, when leaders acknowledged it (recorded, and the date the acknowledgement claims where that differs), and later lapses or stand-downs. The recognition lag counts from the first signal's observed date to the acknowledgement's recorded date.", class_="lead"),
+        h(
+            "p",
+            "For each repeated issue: when the first adverse signal happened (observed) and when it was recorded, when the pattern became detectable, when leaders acknowledged it (recorded, and the date the acknowledgement claims where that differs), and later lapses or stand-downs. The recognition lag counts from the first signal's observed date to the acknowledgement's recorded date.",
+            class_="lead",
+        ),
         summary,
         figures,
-        h("p", "Themes with an isolated adverse signal only: ", h("span", ", ".join(isolated) or "none", class_="mono", data_isolated=" ".join(isolated))),
+        h(
+            "p",
+            "Themes with an isolated adverse signal only: ",
+            h("span", ", ".join(isolated) or "none", class_="mono", data_isolated=" ".join(isolated)),
+        ),
         total=total,
     )
 
@@ -127,7 +221,9 @@ def _days(value: int | None) -> str:
     return "\u2013" if value is None else plural_days(value)
 
 
-def _recognition_description(r: Mapping[str, Any], first_rec: str | None, claimed: str | None, events: EventLinks, sig_ids: Sequence[str]) -> str:
+def _recognition_description(
+    r: Mapping[str, Any], first_rec: str | None, claimed: str | None, events: EventLinks, sig_ids: Sequence[str]
+) -> str:
     text = (
         f"{r['theme']}, {r['extent'].replace('_', '-')} issue (affected {', '.join(r['affected_scopes']) or 'none'} of sampled {', '.join(r['sampled_scopes']) or 'none'}). "
         f"First signal {r['first_signal']} observed {r['first_signal_observed']}, recorded {first_rec or 'unknown'}. "

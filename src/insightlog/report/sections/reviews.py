@@ -11,7 +11,13 @@ from insightlog.report.sections.common import EventLinks, or_dash, section
 
 def reviews_section(report: ServiceReport, events: EventLinks, total: int) -> Markup:
     doc = report.document
-    parts: list[Any] = [h("p", "Each review level is due a fixed number of days after its anchor date, then after each review held. A review is overdue when held after its due date (or not held by the as-of date), and late-recorded when recorded more than 7 days after it was held.", class_="lead")]
+    parts: list[Any] = [
+        h(
+            "p",
+            "Each review level is due a fixed number of days after its anchor date, then after each review held. A review is overdue when held after its due date (or not held by the as-of date), and late-recorded when recorded more than 7 days after it was held.",
+            class_="lead",
+        )
+    ]
     parts.append(
         table(
             "Overdue reviews (from the analysis)",
@@ -62,9 +68,15 @@ def reviews_section(report: ServiceReport, events: EventLinks, total: int) -> Ma
         rows = []
         for r in s.rows:
             if r["held"] is None:
-                state = f"not held by the as-of date: overdue {r['days_overdue']} days" if r["days_overdue"] is not None else "next due"
+                state = (
+                    f"not held by the as-of date: overdue {r['days_overdue']} days"
+                    if r["days_overdue"] is not None
+                    else "next due"
+                )
             else:
-                bits = [f"held {r['days_overdue']} days late (overdue)" if r["days_overdue"] is not None else "held on time"]
+                bits = [
+                    f"held {r['days_overdue']} days late (overdue)" if r["days_overdue"] is not None else "held on time"
+                ]
                 if r["days_late"] is not None:
                     bits.append(f"recorded {r['days_late']} days after it was held (late-recorded)")
                 state = "; ".join(bits)
@@ -83,7 +95,9 @@ def reviews_section(report: ServiceReport, events: EventLinks, total: int) -> Ma
                 )
             )
         parts.append(h("h3", f"{s.level}: every {s.interval_days} days from {s.anchor_date}"))
-        parts.append(h("p", "Cadence set by ", events.link(s.cadence_event), f"; owner {or_dash(s.owner_role)}.", class_="meta"))
+        parts.append(
+            h("p", "Cadence set by ", events.link(s.cadence_event), f"; owner {or_dash(s.owner_role)}.", class_="meta")
+        )
         parts.append(table(f"{s.level}: due and held dates", ["Due by", "Held", "Recorded", "Review", "Status"], rows))
     if not report.schedules:
         parts.append(h("p", "No review cadence has been set.", class_="empty"))

@@ -7,13 +7,41 @@ from insightlog.report.model import ServiceReport
 from insightlog.report.sections.common import EventLinks, or_dash, section
 
 TRIGGER_NAMES = {
-    "T1_REPEATED_THEME_UNACKNOWLEDGED": ("T1", "Repeated theme unacknowledged", "a repeated pattern with no leadership acknowledgement 14 days after it became detectable; cites the pattern-detectable event"),
-    "T2_HEADLINE_MASKS_DETAIL": ("T2", "Headline masks detail", "an audit headline scored well while a section scored badly; cites the headline and the weak sections"),
-    "T3_SUSTAINED_OPTIMISM": ("T3", "Sustained optimism", "leaders' score above the evidence (sign +1) in consecutive months; cites no event"),
-    "T4_REPEATED_LOCAL_PRESSURE": ("T4", "Repeated local pressure", "a repeated pattern in one scope; cites the scope's pattern-detectable event"),
-    "T5_VALIDATION_CONFIRMS_GAP": ("T5", "Validation confirms gap", "an independent validation scored badly; cites the validation"),
-    "T6_METRIC_EXPERIENCE_MISMATCH": ("T6", "Metric and experience disagree", "a good metric while people's experience is poor; cites no event"),
-    "T7_UNQUALIFIED_POSITIVE_REPORT": ("T7", "Unqualified positive report", "a confident, unqualified judgement despite recent adverse evidence; cites the judgement and that evidence"),
+    "T1_REPEATED_THEME_UNACKNOWLEDGED": (
+        "T1",
+        "Repeated theme unacknowledged",
+        "a repeated pattern with no leadership acknowledgement 14 days after it became detectable; cites the pattern-detectable event",
+    ),
+    "T2_HEADLINE_MASKS_DETAIL": (
+        "T2",
+        "Headline masks detail",
+        "an audit headline scored well while a section scored badly; cites the headline and the weak sections",
+    ),
+    "T3_SUSTAINED_OPTIMISM": (
+        "T3",
+        "Sustained optimism",
+        "leaders' score above the evidence (sign +1) in consecutive months; cites no event",
+    ),
+    "T4_REPEATED_LOCAL_PRESSURE": (
+        "T4",
+        "Repeated local pressure",
+        "a repeated pattern in one scope; cites the scope's pattern-detectable event",
+    ),
+    "T5_VALIDATION_CONFIRMS_GAP": (
+        "T5",
+        "Validation confirms gap",
+        "an independent validation scored badly; cites the validation",
+    ),
+    "T6_METRIC_EXPERIENCE_MISMATCH": (
+        "T6",
+        "Metric and experience disagree",
+        "a good metric while people's experience is poor; cites no event",
+    ),
+    "T7_UNQUALIFIED_POSITIVE_REPORT": (
+        "T7",
+        "Unqualified positive report",
+        "a confident, unqualified judgement despite recent adverse evidence; cites the judgement and that evidence",
+    ),
 }
 
 
@@ -24,7 +52,13 @@ def triggers_section(report: ServiceReport, events: EventLinks, total: int) -> M
         short, name, _why = TRIGGER_NAMES.get(t["trigger"], (t["trigger"], t["trigger"], ""))
         cited = []
         for event_id in t["events"]:
-            cited.append(h("div", events.link(event_id), f" {events.kind(event_id) or ''}, recorded {or_dash(events.recorded(event_id))}"))
+            cited.append(
+                h(
+                    "div",
+                    events.link(event_id),
+                    f" {events.kind(event_id) or ''}, recorded {or_dash(events.recorded(event_id))}",
+                )
+            )
         rows.append(
             h(
                 "tr",
@@ -41,12 +75,19 @@ def triggers_section(report: ServiceReport, events: EventLinks, total: int) -> M
                 data_events=" ".join(t["events"]),
             )
         )
-    legend = h("dl", [join([h("dt", f"{v[0]} {v[1]}"), h("dd", v[2])]) for v in TRIGGER_NAMES.values()], class_="legend")
+    legend = h(
+        "dl", [join([h("dt", f"{v[0]} {v[1]}"), h("dd", v[2])]) for v in TRIGGER_NAMES.values()], class_="legend"
+    )
     return section(
         5,
         "triggers",
         "Triggers fired",
-        table(f"Trigger occurrences fired up to {doc['as_of'][:10]}, with the events each cites", ["Fired on", "Trigger", "Theme", "Scope", "Cited events"], rows, empty="No trigger fired."),
+        table(
+            f"Trigger occurrences fired up to {doc['as_of'][:10]}, with the events each cites",
+            ["Fired on", "Trigger", "Theme", "Scope", "Cited events"],
+            rows,
+            empty="No trigger fired.",
+        ),
         legend,
         total=total,
     )
