@@ -509,6 +509,10 @@ class Ledger(Application):  # type: ignore[type-arg]
         for n in self.notifications([ENTRY_TOPIC]):
             yield entry_from_state(self.decode(n))
 
+    def has_event(self, event_id: str) -> bool:
+        """Whether an event with this id is stored (one indexed read)."""
+        return self._find_key(event_id) is not None
+
     def find_entry(self, event_id: str) -> Entry | None:
         """Look an event up by its id."""
         key = self._find_key(event_id)

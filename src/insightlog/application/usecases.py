@@ -120,8 +120,14 @@ class UseCases:
         from insightlog.application.ledger import content_digest, live_draft
         from insightlog.interchange.validation import LineError
 
-        stored = self.ledger.find_entry(str(event["event_id"]))
-        if stored is None or event.get("recorded_at") is not None:
+        if event.get("recorded_at") is not None or not self.ledger.has_event(str(event["event_id"])):
+            return False
+        # A retry comes soon after the first attempt: look from the newest entry back.
+        stored = next(
+            (e for e in self.ledger.entries_newest_first(str(event.get("service"))) if e.event_id == event["event_id"]),
+            None,
+        )
+        if stored is None:
             return False
         try:
             replay = live_draft(event, stored.recorded_at)
