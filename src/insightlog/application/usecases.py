@@ -214,7 +214,12 @@ class UseCases:
         from insightlog.application.ledger import live_draft
 
         event_id = str(fields["event_id"])
-        stored = self.ledger.find_entry(event_id) if self.ledger.has_event(event_id) else None
+        if fields.get("recorded_at") is not None or not self.ledger.has_event(event_id):
+            return False
+        # A retry comes soon after the first attempt: look from the newest entry back.
+        stored = next(
+            (e for e in self.ledger.entries_newest_first(str(fields.get("service"))) if e.event_id == event_id), None
+        )
         if stored is None or not stored.source.startswith("live"):
             return False
         again = dict(fields)

@@ -35,6 +35,7 @@ class GovernanceOut(BaseModel):
     service: str
     as_of: str = Field(description="The instant of the view (RFC 3339, UTC).")
     source: str = Field(description="read_models (now) or events (computed as of a past instant).")
+    basis: str = Field(description="recorded, ledger or proven.")
     taxonomy_version: str | None
     notes: list[str]
     error: str | None = Field(description="Why the read model of this service could not be computed, if so.")
@@ -67,20 +68,25 @@ async def api_governance(
     request: Request,
     service: str,
     as_of: str | None = Query(None, description="RFC 3339 instant or a date (end of that UTC day); default now."),
+    basis: str | None = Query(
+        None, description="recorded (default), ledger or proven: whose clock says when each event was known."
+    ),
 ) -> Response:
     """``service`` is tilde-encoded: letters, digits, ``_`` and ``-`` as they are, a space as ``+``,
     any other byte as ``~XX`` (``Harbour+Home+Care``)."""
     try:
-        view = await run_in_threadpool(web_state(request).usecases.governance, service, as_of)
+        view = await run_in_threadpool(web_state(request).usecases.governance, service, as_of, basis)
     except InputError as exc:
         return JSONResponse({"error": f"{exc.field}: {exc}"}, status_code=400)
     except NotFoundError as exc:
         return JSONResponse({"error": str(exc)}, status_code=404)
-    await log(request, "viewed", subject=service, detail={"page": "api governance", "as_of": view.asked or "now"})
+    detail = {"page": "api governance", "as_of": view.asked or "now", "basis": view.basis}
+    await log(request, "viewed", subject=service, detail=detail)
     out = GovernanceOut(
         service=view.service,
         as_of=view.as_of,
         source=view.source,
+        basis=view.basis,
         taxonomy_version=view.taxonomy_version,
         notes=view.notes,
         error=view.error,

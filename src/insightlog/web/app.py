@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from insightlog.web import api, committee, downloads, pages, recording
+from insightlog.web import api, committee, downloads, pages, recording, sheetimport
 from insightlog.web.config import WebConfig
 from insightlog.web.guard import WebState, permission_of
 from insightlog.web.render import Pages
@@ -155,6 +155,7 @@ def create_app(
     recording.router.add_to(app)
     committee.router.add_to(app)
     downloads.router.add_to(app)
+    sheetimport.router.add_to(app)
     api.router.add_to(app)
     app.mount(STATIC, StaticFiles(packages=[("insightlog.web", "static")]), name="static")
     _add_error_handlers(app, state)

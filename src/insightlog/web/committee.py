@@ -149,6 +149,8 @@ async def history_page(request: Request, service: str) -> Response:
         return state.pages.error(request, 400, "The page asked for is not a number.")
     context: dict[str, Any] = {**_common(service), "theme": theme, "kind": kind, "as_of": as_of, "errors": {}}
     context |= {"rows": [], "page": page, "pages": 1, "total": 0, "themes": [], "kinds": []}
+    count = _q(request, "count")
+    context["imported"] = int(count) if _q(request, "notice") == "imported" and count.isdigit() else None
     try:
         rows = await run_in_threadpool(lambda: state.usecases.history(service, theme=theme, kind=kind, as_of=as_of))
         vocab = await run_in_threadpool(state.usecases.vocabulary, service)

@@ -84,6 +84,25 @@ class Recorded:
     warnings: tuple[str, ...] = ()
 
 
+@dataclass
+class SheetReport:
+    """A spreadsheet under a mapping: what it gives, how it stands against the store, and (when
+    imported) what was stored."""
+
+    file_name: str
+    conversion: dict[str, Any]  # ConversionResult.as_dict(): summary, problems, unmapped, preview
+    new: int = 0
+    unchanged: int = 0
+    store_problems: list[str] = field(default_factory=list)
+    imported: int | None = None
+    skipped: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.conversion["ok"]) and not self.store_problems
+
+
 @dataclass(frozen=True)
 class EntryPage:
     """One entry as its page shows it: the detail, the stored object (with its leaf hash)."""
@@ -106,6 +125,18 @@ class UseCases(Protocol):
     def prove(self, service: str, event_id: str) -> dict[str, Any]: ...
 
     def new_event_id(self) -> str: ...
+
+    def sheet(
+        self,
+        service: str,
+        data: bytes,
+        file_name: str,
+        mapping: bytes,
+        mapping_name: str,
+        *,
+        do_import: bool = False,
+        preview: int = 20,
+    ) -> SheetReport: ...
 
     def governance(self, service: str, as_of: str | None = None, basis: str | None = None) -> GovernanceView: ...
 
@@ -320,6 +351,56 @@ class LedgerUseCases:
         info = {"as_of": when.text, "theme": theme or None, "events": summary.events}
         info |= {"checkpoint_size": summary.checkpoint_size, "bytes": len(data)}
         return data, info
+
+    def sheet(
+        self,
+        service: str,
+        data: bytes,
+        file_name: str,
+        mapping: bytes,
+        mapping_name: str,
+        *,
+        do_import: bool = False,
+        preview: int = 20,
+    ) -> SheetReport:
+        """A spreadsheet and its TOML mapping (``insightlog import-sheet``): a dry run, or the
+        import (all or nothing) when ``do_import`` and nothing is wrong. Every event must be of
+        ``service``: an account imports into the service it may record for, no other."""
+        from insightlog.sheets import MappingError, convert, load_mapping
+        from insightlog.sheets.ledger import SheetImportError
+
+        try:
+            loaded = load_mapping(mapping, name=mapping_name)
+        except MappingError as exc:
+            raise InputError("mapping", str(exc)) from None
+        app = self.house.usecases
+        result = convert(data, loaded, file_name=file_name, now=app.now())
+        others = sorted({str(e.get("service")) for e in result.events} - {service})
+        if others:
+            raise InputError(
+                "sheet",
+                f"the sheet has events of other services ({', '.join(others[:3])}); "
+                f"it can be imported into {service!r} only",
+            )
+        report = SheetReport(file_name, result.as_dict(preview))
+        with _translated():
+            check = app.compare_sheet(result)
+        report.new, report.unchanged = check.new, check.unchanged
+        report.store_problems = [str(p) for p in check.problems]
+        if not do_import or not report.ok:
+            return report
+        try:
+            with self._write_lock, _translated():
+                outcome = app.import_sheet(result, source_name=file_name)
+        except SheetImportError as exc:
+            report.store_problems.append(str(exc))
+            return report
+        report.imported = len(outcome.result.receipts)
+        report.skipped = len(outcome.result.skipped)
+        report.warnings = list(outcome.warnings)
+        if outcome.result.receipts:
+            self._catch_up_soon()
+        return report
 
     def vocabulary(self, service: str) -> ServiceVocabulary:
         """The themes, scopes, judgements and actions a record form for ``service`` may offer."""

@@ -225,6 +225,7 @@ PAGES = [
     ("provider", "/provider?as_of=2026-06-30"),
     ("work lists", "/work?as_of=2026-06-30"),
     ("downloads", f"{BASE}/downloads"),
+    ("sheet import", f"{BASE}/import"),
     ("account", "/account"),
     ("admin", "/admin"),
     ("access log", "/admin/access-log"),

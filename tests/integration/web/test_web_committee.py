@@ -130,3 +130,20 @@ def test_a_withdrawal_between_two_dates_is_listed_under_the_theme_it_touched(sit
     comparison, _ = site.usecases.compare(SERVICE, "2026-06-30", None, None)
     theme = next(t for t in comparison.themes if t.theme == "medicines.mar_charts")
     assert [r["event_id"] for r in theme.entries] == [event_id, withdrawal]
+
+
+def test_the_api_governance_view_takes_the_basis_too(site: Site) -> None:
+    from insightlog.accounts.rights import Right
+    from tests.integration.web.conftest import CLI
+
+    site.add("Feed Owner")
+    token = site.accounts.create_token("Feed Owner", "feed", {Right.VIEW}, None, by=CLI)[0]
+    client = site.client()
+    path = f"/api/v1/services/{tilde_encode(SERVICE)}/governance"
+    headers = {"authorization": f"Bearer {token}"}
+    recorded = client.get(path, params={"as_of": "2026-06-30"}, headers=headers).json()
+    ledger = client.get(path, params={"as_of": "2026-06-30", "basis": "ledger"}, headers=headers).json()
+    assert recorded["basis"] == "recorded" and recorded["rows"]
+    assert ledger["basis"] == "ledger" and ledger["rows"] == []
+    bad = client.get(path, params={"basis": "hopeful"}, headers=headers)
+    assert bad.status_code == 400 and bad.json()["error"].startswith("basis:")
