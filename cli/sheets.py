@@ -124,7 +124,10 @@ def _compare_read_only(obj: Context, result: ConversionResult, backfill: bool) -
 
     settings = obj.settings
     if not settings.backend.exists():
-        return None, f"no store at {settings.describe()} yet: every event would be new"
+        return (
+            None,
+            f"against the store: {len(result.events)} new (no store at {settings.describe()} yet; nothing was created)",
+        )
     house = build(obj.config.with_store(dataclasses.replace(settings, read_only=True)), may_create=False)
     try:
         return house.usecases.compare_sheet(result, backfill=backfill), ""

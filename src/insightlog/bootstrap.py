@@ -217,9 +217,11 @@ class House:
             store = self.config.store
             if not self.may_create and not store.backend.exists():
                 where = f"--db {store.sqlite_path}" if store.sqlite_path else store.describe()
+                never = " (a read-only store is never created)" if store.read_only else ""
                 raise NoStoreError(
                     f"no ledger at {store.describe()} ({where}; INSIGHTLOG_DB / INSIGHTLOG_DATABASE_URL); nothing was "
-                    "created. Point at an existing store, or create one with 'insightlog import FILE' or 'insightlog init'"
+                    f"created{never}. Point at an existing store, or create one with 'insightlog import FILE' or "
+                    "'insightlog init'"
                 )
             try:
                 self._ledger = open_ledger(self.config.store, clock=self.config.clock or system_clock)
