@@ -143,7 +143,7 @@ class UseCases:
         from insightlog.application.ledger import new_event_id
         from insightlog.errors import LedgerError
 
-        target = self.ledger.find_entry(event_id) if self.ledger.has_event(event_id) else None
+        target = self.ledger.find_entry(event_id)  # None when no key names it
         if target is None:
             raise LedgerError(f"no event {event_id!r} in this store; nothing was withdrawn")
         now = self.ledger.now()
@@ -183,7 +183,7 @@ class UseCases:
         and keeps its author (``actor_role``/``actor_id`` name who withdrew it)."""
         from insightlog.errors import LedgerError
 
-        target = self.ledger.find_entry(event_id) if self.ledger.has_event(event_id) else None
+        target = self.ledger.find_entry(event_id)  # None when no key names it
         if target is None:
             raise LedgerError(f"no event {event_id!r} in this store; nothing was corrected")
         allowed = {"theme", "location", "team", "shift", "observed_at", "record"}
